@@ -1,0 +1,84 @@
+// The log's one discriminated union. Adding a type here breaks the build wherever it must be handled.
+import { z } from "zod";
+import {
+  BootstrapPhaseCompletedSchema,
+  BootstrapPhaseFailedSchema,
+  BootstrapPhaseStartedSchema,
+} from "./bootstrap-events.js";
+import {
+  ExecutionCompleteSchema,
+  GateApprovalRequestedSchema,
+  GateApprovedSchema,
+  GateClarificationRequestedSchema,
+  GateModifiedSchema,
+  GateRejectedSchema,
+  PlanChangedSchema,
+  PlanCreatedSchema,
+} from "./plan-events.js";
+import {
+  DecisionRecordedSchema,
+  FailureClassifiedSchema,
+  PermissionRequiredSchema,
+  RecoveryAttemptedSchema,
+  RecoveryEscalationSchema,
+  RecoverySucceededSchema,
+} from "./recovery-events.js";
+import {
+  TaskCompletedSchema,
+  TaskFailedSchema,
+  TaskInterruptedSchema,
+  TaskReadySchema,
+  TaskSkippedSchema,
+  TaskStartedSchema,
+  TaskVerifyingSchema,
+} from "./task-events.js";
+import {
+  WorkerFailedSchema,
+  WorkerFinishedSchema,
+  WorkerReadySchema,
+  WorkerRunningSchema,
+  WorkerSpawningSchema,
+  WorkerTrustRequiredSchema,
+  WorkerTrustResolvedSchema,
+} from "./worker-events.js";
+
+export const PehEventSchema = z.discriminatedUnion("type", [
+  PlanCreatedSchema,
+  GateApprovalRequestedSchema,
+  GateApprovedSchema,
+  GateModifiedSchema,
+  GateClarificationRequestedSchema,
+  GateRejectedSchema,
+  BootstrapPhaseStartedSchema,
+  BootstrapPhaseCompletedSchema,
+  BootstrapPhaseFailedSchema,
+  WorkerSpawningSchema,
+  WorkerTrustRequiredSchema,
+  WorkerTrustResolvedSchema,
+  WorkerReadySchema,
+  WorkerRunningSchema,
+  WorkerFinishedSchema,
+  WorkerFailedSchema,
+  TaskReadySchema,
+  TaskStartedSchema,
+  TaskVerifyingSchema,
+  TaskCompletedSchema,
+  TaskFailedSchema,
+  FailureClassifiedSchema,
+  RecoveryAttemptedSchema,
+  RecoverySucceededSchema,
+  RecoveryEscalationSchema,
+  PermissionRequiredSchema,
+  DecisionRecordedSchema,
+  TaskSkippedSchema,
+  TaskInterruptedSchema,
+  PlanChangedSchema,
+  ExecutionCompleteSchema,
+]);
+export type PehEvent = z.infer<typeof PehEventSchema>;
+export type PehEventInput = z.input<typeof PehEventSchema>;
+export type EventType = PehEvent["type"];
+export type EventOfType<T extends EventType> = Extract<PehEvent, { type: T }>;
+
+export const EVENT_TYPES = PehEventSchema.options.map((option) => option.shape.type.value) as EventType[];
+

@@ -1,0 +1,113 @@
+// A lowdb adapter that keeps lowdb's whole-document API but writes only what is new: each event
+// is one JSON line appended to the run's file and fsynced before write() resolves. lowdb's own
+// JSONFile rewrites the whole file on every write (O(log) per append) and never fsyncs.
+import { open, readFile, stat, truncate } from "node:fs/promises";
+import type { Adapter } from "lowdb";
+import { PehEventSchema, type PehEvent } from "./envelope.js";
+import { PehError } from "./errors.js";
+
+export interface RunLog {
+  events: PehEvent[];
+}
+
+export class JsonLinesAppendAdapter implements Adapter<RunLog> {
+  /** Bytes of the file that hold whole, valid lines: everything past it is a torn tail. */
+  private goodBytes = 0;
+  /** How many of `data.events` are on disk. */
+  private persisted = 0;
+
+  constructor(readonly path: string) {}
+
+  async read(): Promise<RunLog | null> {
+    const text = await readFile(this.path, "utf8").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return null;
+      throw error;
+    });
+    if (text === null) return null;
+    this.goodBytes = 0;
+    this.persisted = 0;
+    const log: RunLog = { events: [] };
+    this.absorb(log, text);
+    return log;
+  }
+
+  /**
+   * Reads what other processes appended since this adapter last looked. Call it under the run's
+   * lock, before checking the expected version.
+   */
+  async catchUp(log: RunLog): Promise<void> {
+    const size = await stat(this.path).then(
+      (stats) => stats.size,
+      () => 0,
+    );
+    if (size <= this.goodBytes) return;
+    const handle = await open(this.path, "r");
+    try {
+      const buffer = Buffer.alloc(size - this.goodBytes);
+      await handle.read(buffer, 0, buffer.length, this.goodBytes);
+      this.absorb(log, buffer.toString("utf8"));
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async write(log: RunLog): Promise<void> {
+    const fresh = log.events.slice(this.persisted);
+    if (fresh.length === 0) return;
+    // A torn tail left by a crashed writer is cut before anything is glued onto it.
+    const size = await stat(this.path).then((stats) => stats.size, () => 0);
+    if (size > this.goodBytes) await truncate(this.path, this.goodBytes);
+    const bytes = Buffer.from(fresh.map((event) => JSON.stringify(event) + "\n").join(""), "utf8");
+    const handle = await open(this.path, "a");
+    try {
+      await handle.write(bytes);
+      await handle.sync();
+    } catch (error) {
+      await truncate(this.path, this.goodBytes).catch(() => undefined);
+      throw error;
+    } finally {
+      await handle.close();
+    }
+    this.goodBytes += bytes.length;
+    this.persisted = log.events.length;
+  }
+
+  /** Parses whole lines of `text` (which starts at `goodBytes`) into `log`; a torn tail stays out. */
+  private absorb(log: RunLog, text: string): void {
+    let start = 0;
+    for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
+      const line = text.slice(start, end);
+      const isLast = text.indexOf("\n", end + 1) === -1 && end + 1 === text.length;
+      const event = this.parseLine(line, log.events.length + 1, isLast);
+      if (event === undefined) break;
+      log.events.push(event);
+      this.goodBytes += Buffer.byteLength(line, "utf8") + 1;
+      start = end + 1;
+    }
+    this.persisted = log.events.length;
+  }
+
+  /** One line → an event; undefined for a torn last line; throws STORE_CORRUPT for anything else. */
+  private parseLine(line: string, seq: number, isLast: boolean): PehEvent | undefined {
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      // Only the very last line can be torn by a crash mid-append; a bad line before it is damage.
+      if (isLast) return undefined;
+      throw this.corrupt(seq, "is not JSON");
+    }
+    const parsed = PehEventSchema.safeParse(json);
+    if (!parsed.success) throw this.corrupt(seq, `is not a valid event (${parsed.error.issues[0]?.message})`);
+    if (parsed.data.seq !== seq) throw this.corrupt(seq, `has seq ${parsed.data.seq}`);
+    return parsed.data;
+  }
+
+  private corrupt(seq: number, what: string): PehError {
+    return new PehError(
+      "STORE_CORRUPT",
+      `${this.path}: the line for seq ${seq} ${what}`,
+      "restore the file from a backup, or move the run aside; peh never rewrites a log",
+    );
+  }
+}

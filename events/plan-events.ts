@@ -1,0 +1,69 @@
+// Plan and approval-gate events.
+import { z } from "zod";
+import { eventSchema } from "./envelope-base.js";
+import { TaskIdSchema } from "./ids.js";
+import { PlanSchema } from "./plan.js";
+
+const version = z.number().int().positive();
+export const RiskyTaskSchema = z.object({ task_id: TaskIdSchema, phrase: z.string().min(1) });
+export type RiskyTask = z.infer<typeof RiskyTaskSchema>;
+
+export const PlanCreatedSchema = eventSchema(
+  "PLAN_CREATED",
+  z.object({ plan: PlanSchema, workspace: z.string().min(1), planner: z.string().default("file") }),
+);
+export type PlanCreated = z.infer<typeof PlanCreatedSchema>;
+
+export const GateApprovalRequestedSchema = eventSchema(
+  "GATE_APPROVAL_REQUESTED",
+  z.object({ version, risky_tasks: z.array(RiskyTaskSchema), note: z.string().optional() }),
+);
+export type GateApprovalRequested = z.infer<typeof GateApprovalRequestedSchema>;
+
+export const GateApprovedSchema = eventSchema(
+  "GATE_APPROVED",
+  z.object({ version, confirmations: z.array(RiskyTaskSchema) }),
+);
+export type GateApproved = z.infer<typeof GateApprovedSchema>;
+
+export const GateModifiedSchema = eventSchema(
+  "GATE_MODIFIED",
+  z.object({ plan: PlanSchema, change: z.string().min(1) }),
+);
+export type GateModified = z.infer<typeof GateModifiedSchema>;
+
+export const GateClarificationRequestedSchema = eventSchema(
+  "GATE_CLARIFICATION_REQUESTED",
+  z.object({ version, question: z.string().min(1) }),
+);
+export type GateClarificationRequested = z.infer<typeof GateClarificationRequestedSchema>;
+
+export const GateRejectedSchema = eventSchema(
+  "GATE_REJECTED",
+  z.object({ version, reason: z.string().min(1) }),
+);
+export type GateRejected = z.infer<typeof GateRejectedSchema>;
+
+/** A change while executing: needs an explicit confirmation, never touches a task that ran. */
+export const PlanChangedSchema = eventSchema(
+  "PLAN_CHANGED",
+  z.object({ plan: PlanSchema, change: z.string().min(1) }),
+);
+export type PlanChanged = z.infer<typeof PlanChangedSchema>;
+
+export const OutcomeSchema = z.enum(["completed", "failed", "aborted"]);
+export type Outcome = z.infer<typeof OutcomeSchema>;
+
+export const ExecutionCompleteSchema = eventSchema(
+  "EXECUTION_COMPLETE",
+  z.object({
+    outcome: OutcomeSchema,
+    counts: z.object({
+      succeeded: z.number().int().min(0),
+      failed: z.number().int().min(0),
+      skipped: z.number().int().min(0),
+      upstream_failed: z.number().int().min(0),
+    }),
+  }),
+);
+export type ExecutionComplete = z.infer<typeof ExecutionCompleteSchema>;

@@ -1,0 +1,87 @@
+// The plan vocabulary: the public TaskPacket, peh's additions, recovery policies and the plan file.
+// Schemas only; semantic validation (cycles, unknown deps, escapes) lives with the planner.
+import { z } from "zod";
+import { TaskIdSchema } from "./ids.js";
+
+export const ScopeSchema = z.enum(["workspace", "module", "single_file", "custom"]);
+export type Scope = z.infer<typeof ScopeSchema>;
+
+/** `250ms`, `5s`, `10m`, `1h`. */
+export const DurationSchema = z
+  .string()
+  .regex(/^\d+(ms|s|m|h)$/, "a duration is a whole number with a unit: 250ms, 5s, 10m or 1h");
+export type Duration = z.infer<typeof DurationSchema>;
+
+export const FailureClassSchema = z.enum([
+  "transient",
+  "permission",
+  "invalid_input",
+  "logic_error",
+  "unrecoverable",
+  "unknown",
+]);
+export type FailureClass = z.infer<typeof FailureClassSchema>;
+
+export const RecoveryActionSchema = z.enum(["retry", "escalate", "skip", "abort"]);
+export type RecoveryAction = z.infer<typeof RecoveryActionSchema>;
+
+export const RecoveryPolicySchema = z.strictObject({
+  max_retries: z.number().int().min(0).max(100).optional(),
+  delays: z.array(DurationSchema).optional(),
+  action: RecoveryActionSchema.optional(),
+});
+export type RecoveryPolicy = z.infer<typeof RecoveryPolicySchema>;
+
+export const RecoverySchema = z.partialRecord(FailureClassSchema, RecoveryPolicySchema);
+export type Recovery = z.infer<typeof RecoverySchema>;
+
+export const ClassifyRuleSchema = z.strictObject({ match: z.string().min(1), class: FailureClassSchema });
+export type ClassifyRule = z.infer<typeof ClassifyRuleSchema>;
+
+/** The public planning-execution-harness contract's packet, field for field. */
+export const TaskPacketSchema = z.object({
+  objective: z.string().min(1),
+  scope: ScopeSchema,
+  scope_path: z.string().nullable().optional(),
+  acceptance_tests: z.array(z.string().min(1)),
+  commit_policy: z.string().optional(),
+  escalation_policy: z.string().optional(),
+});
+export type TaskPacket = z.infer<typeof TaskPacketSchema>;
+
+/** A task of a peh plan: a TaskPacket plus identity, dependencies, the work and its policies. */
+export const PlanTaskSchema = TaskPacketSchema.extend({
+  id: TaskIdSchema,
+  depends_on: z.array(TaskIdSchema).default([]),
+  run: z.string().min(1).optional(),
+  agent: z.string().min(1).optional(),
+  risky: z.boolean().optional(),
+  confirm: z.string().min(1).optional(),
+  timeout: DurationSchema.optional(),
+  recovery: RecoverySchema.optional(),
+  classify: z.array(ClassifyRuleSchema).optional(),
+  idempotent: z.boolean().default(true),
+});
+export type PlanTask = z.infer<typeof PlanTaskSchema>;
+export type PlanTaskInput = z.input<typeof PlanTaskSchema>;
+
+/** What a plan file (YAML or JSON) or a planner holds. */
+export const PlanFileSchema = z.object({
+  objective: z.string().min(1),
+  recovery: RecoverySchema.optional(),
+  classify: z.array(ClassifyRuleSchema).optional(),
+  tasks: z.array(PlanTaskSchema),
+});
+export type PlanFile = z.infer<typeof PlanFileSchema>;
+export type PlanFileInput = z.input<typeof PlanFileSchema>;
+
+/** A plan as recorded: one version of it. Every modification makes a new version. */
+export const PlanSchema = PlanFileSchema.extend({
+  version: z.number().int().positive(),
+});
+export type Plan = z.infer<typeof PlanSchema>;
+
+/** The phrase a human must type to approve a risky task: its `confirm`, else its id. */
+export function confirmationPhrase(task: Pick<PlanTask, "id" | "confirm">): string {
+  return task.confirm ?? task.id;
+}

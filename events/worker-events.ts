@@ -1,0 +1,58 @@
+// Worker lifecycle events: one worker per task attempt (the public contract's states).
+import { z } from "zod";
+import { eventSchema } from "./envelope-base.js";
+import { ErrorInfoSchema } from "./errors.js";
+import { TaskIdSchema, WorkerIdSchema } from "./ids.js";
+
+const worker = { worker_id: WorkerIdSchema, task_id: TaskIdSchema };
+
+export const WorkerSpawningSchema = eventSchema(
+  "WORKER_SPAWNING",
+  z.object({ ...worker, attempt: z.number().int().positive(), cwd: z.string().min(1) }),
+);
+export type WorkerSpawning = z.infer<typeof WorkerSpawningSchema>;
+
+export const WorkerTrustRequiredSchema = eventSchema(
+  "WORKER_TRUST_REQUIRED",
+  z.object({ ...worker, cwd: z.string().min(1) }),
+);
+export type WorkerTrustRequired = z.infer<typeof WorkerTrustRequiredSchema>;
+
+/** How trust was resolved: by an allowlisted root (which one) or by a named human. */
+export const TrustResolutionSchema = z.discriminatedUnion("source", [
+  z.object({ source: z.literal("allowlist"), root: z.string().min(1) }),
+  z.object({ source: z.literal("manual"), by: z.string().min(1) }),
+]);
+export type TrustResolution = z.infer<typeof TrustResolutionSchema>;
+
+export const WorkerTrustResolvedSchema = eventSchema(
+  "WORKER_TRUST_RESOLVED",
+  z.object({ ...worker, resolution: TrustResolutionSchema }),
+);
+export type WorkerTrustResolved = z.infer<typeof WorkerTrustResolvedSchema>;
+
+export const WorkerReadySchema = eventSchema("WORKER_READY", z.object(worker));
+export type WorkerReady = z.infer<typeof WorkerReadySchema>;
+
+export const WorkerRunningSchema = eventSchema(
+  "WORKER_RUNNING",
+  z.object({ ...worker, pid: z.number().int().positive().optional() }),
+);
+export type WorkerRunning = z.infer<typeof WorkerRunningSchema>;
+
+export const WorkerFinishedSchema = eventSchema(
+  "WORKER_FINISHED",
+  z.object({ ...worker, exit_code: z.number().int() }),
+);
+export type WorkerFinished = z.infer<typeof WorkerFinishedSchema>;
+
+export const WorkerFailedSchema = eventSchema(
+  "WORKER_FAILED",
+  z.object({
+    ...worker,
+    error: ErrorInfoSchema,
+    exit_code: z.number().int().nullable().default(null),
+    signal: z.string().nullable().default(null),
+  }),
+);
+export type WorkerFailed = z.infer<typeof WorkerFailedSchema>;

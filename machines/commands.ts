@@ -1,0 +1,121 @@
+// The commands the decider answers: what a human or the runtime asks for. Each carries its actor
+// and its time (machines have no clock), and is parsed at the boundary like everything else.
+import { z } from "zod";
+import {
+  ActorSchema,
+  BootstrapPhaseSchema,
+  CheckEvidenceSchema,
+  DecisionSchema,
+  ErrorInfoSchema,
+  FailureClassSchema,
+  PlanFileSchema,
+  RunIdSchema,
+  TaskIdSchema,
+  TrustResolutionSchema,
+  WorkerIdSchema,
+} from "../events/index.js";
+
+const base = { actor: ActorSchema.default("system"), at: z.iso.datetime() };
+const command = <const T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.object({ type: z.literal(type), ...base, ...shape });
+
+export const CreatePlanSchema = command("CreatePlan", {
+  run_id: RunIdSchema,
+  plan: PlanFileSchema,
+  workspace: z.string().min(1),
+  planner: z.string().default("file"),
+});
+export const ApprovePlanSchema = command("ApprovePlan", {
+  /** The version the human reviewed: approving a version that was since modified is refused. */
+  version: z.number().int().positive(),
+  /** Every phrase the human typed; each risky task needs its own. */
+  confirmations: z.array(z.string()).default([]),
+});
+export const ModifyPlanSchema = command("ModifyPlan", { plan: PlanFileSchema, change: z.string().min(1) });
+export const RequestClarificationSchema = command("RequestClarification", { question: z.string().min(1) });
+export const AnswerClarificationSchema = command("AnswerClarification", { answer: z.string().min(1) });
+export const RejectPlanSchema = command("RejectPlan", { reason: z.string().min(1) });
+export const ChangePlanSchema = command("ChangePlan", { plan: PlanFileSchema, change: z.string().min(1) });
+
+export const StartBootstrapPhaseSchema = command("StartBootstrapPhase", { phase: BootstrapPhaseSchema });
+export const CompleteBootstrapPhaseSchema = command("CompleteBootstrapPhase", {
+  phase: BootstrapPhaseSchema,
+  artifacts: z.record(z.string(), z.unknown()).default({}),
+  diagnostics: z.array(z.string()).default([]),
+});
+export const FailBootstrapPhaseSchema = command("FailBootstrapPhase", {
+  phase: BootstrapPhaseSchema,
+  error: ErrorInfoSchema,
+  diagnostics: z.array(z.string()).default([]),
+});
+
+export const ScheduleReadyTasksSchema = command("ScheduleReadyTasks", {});
+export const StartAttemptSchema = command("StartAttempt", { task_id: TaskIdSchema, cwd: z.string().min(1) });
+export const ResolveTrustSchema = command("ResolveTrust", { worker_id: WorkerIdSchema, resolution: TrustResolutionSchema });
+export const MarkWorkerRunningSchema = command("MarkWorkerRunning", {
+  worker_id: WorkerIdSchema,
+  pid: z.number().int().positive().optional(),
+});
+export const RecordExitSchema = command("RecordExit", {
+  task_id: TaskIdSchema,
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable().default(null),
+  timed_out: z.boolean().default(false),
+  duration_ms: z.number().min(0).default(0),
+  error: ErrorInfoSchema.optional(),
+});
+export const RecordVerificationSchema = command("RecordVerification", {
+  task_id: TaskIdSchema,
+  evidence: z.array(CheckEvidenceSchema),
+  duration_ms: z.number().min(0).default(0),
+});
+export const ClassifyFailureSchema = command("ClassifyFailure", {
+  task_id: TaskIdSchema,
+  class: FailureClassSchema,
+  rule: z.string(),
+  evidence: z.string(),
+});
+export const ScheduleRetrySchema = command("ScheduleRetry", {
+  task_id: TaskIdSchema,
+  delay_ms: z.number().int().min(0),
+  due_at: z.iso.datetime(),
+});
+export const EscalateSchema = command("Escalate", {
+  task_id: TaskIdSchema,
+  class: FailureClassSchema.nullable(),
+  reason: z.string().min(1),
+  choices: z.array(DecisionSchema).min(1).default(["retry", "skip", "abort"]),
+});
+export const RequirePermissionSchema = command("RequirePermission", { task_id: TaskIdSchema, detail: z.string().min(1) });
+export const RecordDecisionSchema = command("RecordDecision", { task_id: TaskIdSchema, decision: DecisionSchema });
+export const InterruptTaskSchema = command("InterruptTask", { task_id: TaskIdSchema, reason: z.string().min(1) });
+export const FinishSchema = command("Finish", {});
+
+export const CommandSchema = z.discriminatedUnion("type", [
+  CreatePlanSchema,
+  ApprovePlanSchema,
+  ModifyPlanSchema,
+  RequestClarificationSchema,
+  AnswerClarificationSchema,
+  RejectPlanSchema,
+  ChangePlanSchema,
+  StartBootstrapPhaseSchema,
+  CompleteBootstrapPhaseSchema,
+  FailBootstrapPhaseSchema,
+  ScheduleReadyTasksSchema,
+  StartAttemptSchema,
+  ResolveTrustSchema,
+  MarkWorkerRunningSchema,
+  RecordExitSchema,
+  RecordVerificationSchema,
+  ClassifyFailureSchema,
+  ScheduleRetrySchema,
+  EscalateSchema,
+  RequirePermissionSchema,
+  RecordDecisionSchema,
+  InterruptTaskSchema,
+  FinishSchema,
+]);
+export type Command = z.infer<typeof CommandSchema>;
+export type CommandInput = z.input<typeof CommandSchema>;
+export type CommandType = Command["type"];

@@ -1,0 +1,372 @@
+// Pure. The decider: (run state, command) → the events to append, each one checked with the
+// machines before the next is built, plus the run state after them and the effects they name.
+// It stamps seq, id, entity and from/to; time and actor come from the command.
+import {
+  PehError,
+  PehEventSchema,
+  workerIdFor,
+  type Entity,
+  type PehEvent,
+  type PehEventInput,
+  type Plan,
+  type PlanFile,
+  type TaskId,
+} from "../events/index.js";
+import { CommandSchema, type Command, type CommandInput } from "./commands.js";
+import { riskyTasksOf } from "./plan.js";
+import { entityOf, entityState, evolve, whyIllegal, type Effect, type RunState, type TaskSnapshot } from "./run.js";
+import { stateName } from "./state-name.js";
+
+type Envelope = "id" | "run_id" | "seq" | "at" | "actor" | "entity" | "from" | "to";
+/** An event as a command proposes it: type and data; the decider fills in the envelope. */
+export type Candidate = PehEventInput extends infer E ? (E extends PehEventInput ? Omit<E, Envelope> : never) : never;
+
+export interface Decision {
+  events: PehEvent[];
+  /** The run after the events: the live state once they are appended. */
+  state: RunState;
+  effects: Effect[];
+}
+
+interface Draft {
+  readonly state: RunState;
+  readonly command: Command;
+  /** Would this candidate be legal now? Asks the machines without changing anything. */
+  legal(candidate: Candidate): boolean;
+}
+
+/** A shallow copy that `evolve` can change without touching the caller's state. */
+export function cloneRun(state: RunState): RunState {
+  return { ...state, tasks: new Map(state.tasks), workers: new Map(state.workers), dependents: new Map(state.dependents) };
+}
+
+/**
+ * Decides a command against the current run. Throws a PehError (`USAGE` for a malformed command,
+ * `ILLEGAL_TRANSITION` when a machine refuses) and then nothing is to be appended.
+ *
+ * @example
+ * const { events, state: next } = decide(state, { type: "ApprovePlan", actor: "ana", at, version: 1 });
+ * await store.append(runId, events, state.seq);
+ */
+export function decide(state: RunState, input: CommandInput): Decision {
+  const parsed = CommandSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PehError("USAGE", `invalid command: ${issue?.path.join(".") || "command"}: ${issue?.message}`);
+  }
+  const command = parsed.data;
+  const draft = cloneRun(state);
+  const runId = command.type === "CreatePlan" ? command.run_id : draft.run_id;
+  if (runId === null) {
+    throw new PehError("RUN_NOT_FOUND", `${command.type} needs a run, and this one has no plan yet`, "create one with `peh plan`");
+  }
+  const stamp = (candidate: Candidate, at: RunState): PehEvent => {
+    // Parsed like any event at a boundary (defaults filled, nothing unknown kept); the entity is
+    // a placeholder until the parsed type and data say which machine it belongs to.
+    const event = PehEventSchema.parse({
+      ...candidate,
+      id: `${runId}.${at.seq + 1}`,
+      run_id: runId,
+      seq: at.seq + 1,
+      at: command.at,
+      actor: command.actor,
+      entity: "plan",
+    });
+    const entity = entityOf(event);
+    return { ...event, entity, from: entityState(at, entity) } as PehEvent;
+  };
+  const events: PehEvent[] = [];
+  const effects: Effect[] = [];
+  const context: Draft = {
+    state: draft,
+    command,
+    legal: (candidate) => whyIllegal(draft, stamp(candidate, draft)) === undefined,
+  };
+  for (const candidate of candidates(context)) {
+    const event = stamp(candidate, draft);
+    const why = whyIllegal(draft, event);
+    if (why !== undefined) {
+      throw new PehError("ILLEGAL_TRANSITION", `${command.type} refused: ${why}`, hintFor(draft, event), { event });
+    }
+    effects.push(...evolve(draft, event));
+    const to = entityState(draft, event.entity);
+    events.push(to === undefined ? event : { ...event, to });
+  }
+  return { events, state: draft, effects };
+}
+
+function hintFor(state: RunState, event: PehEvent): string | undefined {
+  const plan = stateName(state.plan.value);
+  if (plan === "awaiting_approval" && event.type !== "GATE_APPROVED") return "the plan waits for approval: `peh approve --as NAME`";
+  if (plan === "rejected") return "the plan was rejected: create a new one with `peh plan`";
+  return undefined;
+}
+
+function task(state: RunState, id: TaskId): TaskSnapshot {
+  const snapshot = state.tasks.get(id);
+  if (!snapshot) {
+    const known = [...state.tasks.keys()].join(", ") || "none";
+    throw new PehError("USAGE", `unknown task "${id}"`, `the tasks of this run are: ${known}`);
+  }
+  return snapshot;
+}
+
+function nextVersion(state: RunState, file: PlanFile): Plan {
+  return { ...file, version: (state.plan_spec?.version ?? 0) + 1 };
+}
+
+function* candidates({ state, command, legal }: Draft): Generator<Candidate, void, unknown> {
+  switch (command.type) {
+    case "CreatePlan": {
+      const plan: Plan = { ...command.plan, version: 1 };
+      yield { type: "PLAN_CREATED", data: { plan, workspace: command.workspace, planner: command.planner } };
+      yield { type: "GATE_APPROVAL_REQUESTED", data: { version: 1, risky_tasks: riskyTasksOf(plan) } };
+      return;
+    }
+    case "ApprovePlan": {
+      const given = new Set(command.confirmations);
+      const risky = state.plan_spec ? riskyTasksOf(state.plan_spec) : [];
+      const missing = risky.filter((r) => !given.has(r.phrase));
+      if (missing.length > 0 && stateName(state.plan.value) === "awaiting_approval") {
+        throw new PehError(
+          "CONFIRMATION_MISSING",
+          `approving version ${command.version} needs the phrase of every risky task; missing: ${missing
+            .map((r) => `${r.task_id} ("${r.phrase}")`)
+            .join(", ")}`,
+          `peh approve --as NAME ${risky.map((r) => `--confirm "${r.phrase}"`).join(" ")}`,
+        );
+      }
+      yield {
+        type: "GATE_APPROVED",
+        data: { version: command.version, confirmations: risky.filter((r) => given.has(r.phrase)) },
+      };
+      return;
+    }
+    case "ModifyPlan": {
+      const plan = nextVersion(state, command.plan);
+      yield { type: "GATE_MODIFIED", data: { plan, change: command.change } };
+      yield { type: "GATE_APPROVAL_REQUESTED", data: { version: plan.version, risky_tasks: riskyTasksOf(plan) } };
+      return;
+    }
+    case "RequestClarification":
+      yield { type: "GATE_CLARIFICATION_REQUESTED", data: { version: currentVersion(state), question: command.question } };
+      return;
+    case "AnswerClarification": {
+      const plan = state.plan_spec;
+      yield {
+        type: "GATE_APPROVAL_REQUESTED",
+        data: { version: currentVersion(state), risky_tasks: plan ? riskyTasksOf(plan) : [], note: command.answer },
+      };
+      return;
+    }
+    case "RejectPlan":
+      yield { type: "GATE_REJECTED", data: { version: currentVersion(state), reason: command.reason } };
+      return;
+    case "ChangePlan":
+      yield { type: "PLAN_CHANGED", data: { plan: nextVersion(state, command.plan), change: command.change } };
+      return;
+    case "StartBootstrapPhase":
+      yield { type: "BOOTSTRAP_PHASE_STARTED", data: { phase: command.phase } };
+      return;
+    case "CompleteBootstrapPhase":
+      yield {
+        type: "BOOTSTRAP_PHASE_COMPLETED",
+        data: { phase: command.phase, artifacts: command.artifacts, diagnostics: command.diagnostics },
+      };
+      return;
+    case "FailBootstrapPhase":
+      yield {
+        type: "BOOTSTRAP_PHASE_FAILED",
+        data: { phase: command.phase, error: command.error, diagnostics: command.diagnostics },
+      };
+      return;
+    case "ScheduleReadyTasks":
+      for (const id of state.tasks.keys()) {
+        const candidate: Candidate = { type: "TASK_READY", data: { task_id: id } };
+        if (legal(candidate)) yield candidate;
+      }
+      return;
+    case "StartAttempt": {
+      const attempt = task(state, command.task_id).context.attempt + 1;
+      const worker_id = workerIdFor(command.task_id, attempt);
+      yield { type: "TASK_STARTED", data: { task_id: command.task_id, attempt, worker_id } };
+      yield { type: "WORKER_SPAWNING", data: { worker_id, task_id: command.task_id, attempt, cwd: command.cwd } };
+      yield { type: "WORKER_TRUST_REQUIRED", data: { worker_id, task_id: command.task_id, cwd: command.cwd } };
+      return;
+    }
+    case "ResolveTrust": {
+      const worker = state.workers.get(command.worker_id);
+      if (!worker) throw new PehError("USAGE", `unknown worker "${command.worker_id}"`);
+      const task_id = worker.context.task_id;
+      yield { type: "WORKER_TRUST_RESOLVED", data: { worker_id: command.worker_id, task_id, resolution: command.resolution } };
+      yield { type: "WORKER_READY", data: { worker_id: command.worker_id, task_id } };
+      return;
+    }
+    case "MarkWorkerRunning": {
+      const worker = state.workers.get(command.worker_id);
+      if (!worker) throw new PehError("USAGE", `unknown worker "${command.worker_id}"`);
+      yield {
+        type: "WORKER_RUNNING",
+        data: { worker_id: command.worker_id, task_id: worker.context.task_id, pid: command.pid },
+      };
+      return;
+    }
+    case "RecordExit": {
+      const { task_id, exit_code, signal, timed_out, duration_ms } = command;
+      const attempt = task(state, task_id).context.attempt;
+      const worker_id = workerIdFor(task_id, attempt);
+      const succeeded = exit_code === 0 && signal === null && !timed_out;
+      if (succeeded) {
+        yield { type: "WORKER_FINISHED", data: { worker_id, task_id, exit_code: 0 } };
+        yield { type: "TASK_VERIFYING", data: { task_id, attempt } };
+        return;
+      }
+      const error = command.error ?? exitError(exit_code, signal, timed_out);
+      yield { type: "WORKER_FAILED", data: { worker_id, task_id, error, exit_code, signal } };
+      yield { type: "TASK_FAILED", data: { task_id, attempt, stage: "run", error, exit_code, signal, timed_out, duration_ms } };
+      return;
+    }
+    case "RecordVerification": {
+      const { task_id, evidence, duration_ms } = command;
+      const attempt = task(state, task_id).context.attempt;
+      const failed = evidence.find((check) => check.exit_code !== 0);
+      if (failed === undefined) {
+        const recovered: Candidate = { type: "RECOVERY_SUCCEEDED", data: { task_id, attempt } };
+        if (legal(recovered)) yield recovered;
+        yield { type: "TASK_COMPLETED", data: { task_id, attempt, duration_ms, evidence } };
+        return;
+      }
+      yield {
+        type: "TASK_FAILED",
+        data: {
+          task_id,
+          attempt,
+          stage: "verify",
+          error: { code: "ACCEPTANCE_FAILED", message: `acceptance test failed (exit ${failed.exit_code}): ${failed.command}` },
+          exit_code: failed.exit_code,
+          duration_ms,
+          evidence,
+        },
+      };
+      return;
+    }
+    case "ClassifyFailure": {
+      const attempt = task(state, command.task_id).context.attempt;
+      yield {
+        type: "FAILURE_CLASSIFIED",
+        data: { task_id: command.task_id, attempt, class: command.class, rule: command.rule, evidence: command.evidence },
+      };
+      return;
+    }
+    case "ScheduleRetry": {
+      const next_attempt = task(state, command.task_id).context.attempt + 1;
+      yield {
+        type: "RECOVERY_ATTEMPTED",
+        data: { task_id: command.task_id, next_attempt, delay_ms: command.delay_ms, due_at: command.due_at },
+      };
+      return;
+    }
+    case "Escalate":
+      task(state, command.task_id);
+      yield {
+        type: "RECOVERY_ESCALATION",
+        data: { task_id: command.task_id, class: command.class, reason: command.reason, choices: command.choices },
+      };
+      return;
+    case "RequirePermission":
+      task(state, command.task_id);
+      yield { type: "PERMISSION_REQUIRED", data: { task_id: command.task_id, detail: command.detail } };
+      return;
+    case "RecordDecision":
+      task(state, command.task_id);
+      yield { type: "DECISION_RECORDED", data: { task_id: command.task_id, decision: command.decision } };
+      if (command.decision === "abort") yield* wrapUp(state, legal);
+      return;
+    case "InterruptTask": {
+      const snapshot = task(state, command.task_id);
+      const attempt = snapshot.context.attempt;
+      const worker_id = workerIdFor(command.task_id, attempt);
+      const error = { code: "INTERRUPTED", message: command.reason };
+      const stopWorker: Candidate = {
+        type: "WORKER_FAILED",
+        data: { worker_id, task_id: command.task_id, error, exit_code: null, signal: null },
+      };
+      if (state.workers.has(worker_id) && legal(stopWorker)) yield stopWorker;
+      yield { type: "TASK_INTERRUPTED", data: { task_id: command.task_id, attempt, reason: command.reason } };
+      return;
+    }
+    case "Finish":
+      yield* wrapUp(state, legal);
+      return;
+    default: {
+      const unhandled: never = command;
+      throw new Error(`undecided command ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+function currentVersion(state: RunState): number {
+  return state.plan_spec?.version ?? 0;
+}
+
+function exitError(exit_code: number | null, signal: string | null, timed_out: boolean) {
+  if (timed_out) return { code: "TIMEOUT", message: "the command timed out" };
+  if (signal !== null) return { code: "SIGNAL", message: `killed by ${signal}` };
+  return { code: "EXIT", message: `exit ${exit_code}` };
+}
+
+/**
+ * Ends the run when nothing is left to do. If the plan is aborting, every task that has not run
+ * is skipped first: those downstream of a failure as `upstream_failed`, the rest as `aborted`.
+ * Yields nothing while a task is still under way.
+ */
+function* wrapUp(state: RunState, legal: Draft["legal"]): Generator<Candidate, void, unknown> {
+  const plan = state.plan_spec;
+  if (plan && stateName(state.plan.value) === "aborting") {
+    const failed = new Set<TaskId>();
+    for (const spec of plan.tasks) {
+      const name = stateName(task(state, spec.id).value);
+      if (name === "failed" || name === "awaiting_decision") failed.add(spec.id);
+    }
+    for (const spec of orderByDependencies(plan)) {
+      const upstream = spec.depends_on.some((dep) => failed.has(dep));
+      const reason = upstream ? "upstream_failed" : "aborted";
+      const candidate: Candidate = { type: "TASK_SKIPPED", data: { task_id: spec.id, reason } };
+      if (legal(candidate)) {
+        if (upstream) failed.add(spec.id);
+        yield candidate;
+      }
+    }
+  }
+  const snapshots = [...state.tasks.values()];
+  if (snapshots.some((snapshot) => snapshot.status !== "done")) return;
+  const count = (name: string) => snapshots.filter((snapshot) => stateName(snapshot.value) === name).length;
+  const counts = {
+    succeeded: count("succeeded"),
+    failed: count("failed"),
+    skipped: count("skipped"),
+    upstream_failed: count("upstream_failed"),
+  };
+  const phase = stateName(state.plan.value);
+  const outcome = phase === "aborting" ? "aborted" : counts.failed + counts.upstream_failed > 0 ? "failed" : "completed";
+  yield { type: "EXECUTION_COMPLETE", data: { outcome, counts } };
+}
+
+/** Tasks with every dependency before its dependents (plan order among equals). */
+export function orderByDependencies(plan: Pick<Plan, "tasks">): Plan["tasks"] {
+  const byId = new Map(plan.tasks.map((t) => [t.id, t]));
+  const placed = new Set<TaskId>();
+  const order: Plan["tasks"] = [];
+  const visit = (id: TaskId, trail: Set<TaskId>) => {
+    const spec = byId.get(id);
+    if (!spec || placed.has(id) || trail.has(id)) return;
+    trail.add(id);
+    for (const dep of spec.depends_on) visit(dep, trail);
+    placed.add(id);
+    order.push(spec);
+  };
+  for (const spec of plan.tasks) visit(spec.id, new Set());
+  return order;
+}
+
+export type { Entity };

@@ -1,0 +1,203 @@
+// Pure. The plan lifecycle: the approval gate (one approval per version, every risky phrase
+// typed), bootstrapping, execution with waits for human decisions, and the outcome.
+// The plan machine also judges task events: nothing is made ready or started unless it executes.
+import { and, assign, setup } from "xstate";
+import { confirmationPhrase, type Plan, type PehEvent, type RiskyTask, type TaskId } from "../events/index.js";
+
+export interface PlanContext {
+  version: number;
+  approved_version: number | null;
+  /** The risky tasks of the current version and the phrase each needs, derived from the plan. */
+  risky: readonly RiskyTask[];
+  task_count: number;
+  /** Tasks whose escalation waits for a human decision. */
+  awaiting: readonly TaskId[];
+}
+
+export function riskyTasksOf(plan: Pick<Plan, "tasks">): RiskyTask[] {
+  return plan.tasks.filter((task) => task.risky === true).map((task) => ({ task_id: task.id, phrase: confirmationPhrase(task) }));
+}
+
+const planOf = (event: PehEvent): Plan | undefined =>
+  event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED"
+    ? event.data.plan
+    : undefined;
+
+const acknowledge = { actions: "acknowledge" } as const;
+
+export const planMachine = setup({
+  types: {
+    context: {} as PlanContext,
+    events: {} as PehEvent,
+  },
+  guards: {
+    isFirstVersion: ({ event }) => planOf(event)?.version === 1,
+    isNextVersion: ({ context, event }) => planOf(event)?.version === context.version + 1,
+    isCurrentVersion: ({ context, event }) => "version" in event.data && event.data.version === context.version,
+    listsEveryRiskyTask: ({ context, event }) =>
+      event.type === "GATE_APPROVAL_REQUESTED" &&
+      event.data.risky_tasks.length === context.risky.length &&
+      context.risky.every((risky) =>
+        event.data.risky_tasks.some((listed) => listed.task_id === risky.task_id && listed.phrase === risky.phrase),
+      ),
+    allRiskyConfirmed: ({ context, event }) =>
+      event.type === "GATE_APPROVED" &&
+      context.risky.every((risky) =>
+        event.data.confirmations.some((given) => given.task_id === risky.task_id && given.phrase === risky.phrase),
+      ),
+    isFinalBootstrapPhase: ({ event }) => event.type === "BOOTSTRAP_PHASE_COMPLETED" && event.data.phase === "main_runtime",
+    isAwaited: ({ context, event }) => event.type === "DECISION_RECORDED" && context.awaiting.includes(event.data.task_id),
+    isLastAwaited: ({ context, event }) =>
+      event.type === "DECISION_RECORDED" && context.awaiting.length === 1 && context.awaiting[0] === event.data.task_id,
+    decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
+    countsCoverEveryTask: ({ context, event }) => {
+      if (event.type !== "EXECUTION_COMPLETE") return false;
+      const { succeeded, failed, skipped, upstream_failed } = event.data.counts;
+      return succeeded + failed + skipped + upstream_failed === context.task_count;
+    },
+    outcomeCompleted: ({ event }) => event.type === "EXECUTION_COMPLETE" && event.data.outcome === "completed",
+    outcomeFailed: ({ event }) => event.type === "EXECUTION_COMPLETE" && event.data.outcome === "failed",
+    outcomeAborted: ({ event }) => event.type === "EXECUTION_COMPLETE" && event.data.outcome === "aborted",
+    nothingFailed: ({ event }) =>
+      event.type === "EXECUTION_COMPLETE" && event.data.counts.failed === 0 && event.data.counts.upstream_failed === 0,
+  },
+  actions: {
+    adoptVersion: assign(({ context, event }) => {
+      const plan = planOf(event);
+      if (!plan) return context;
+      return { ...context, version: plan.version, risky: riskyTasksOf(plan), task_count: plan.tasks.length };
+    }),
+    recordApproval: assign({ approved_version: ({ context }) => context.version }),
+    revokeApproval: assign({ approved_version: null }),
+    awaitDecision: assign({
+      awaiting: ({ context, event }) =>
+        "task_id" in event.data && !context.awaiting.includes(event.data.task_id as TaskId)
+          ? [...context.awaiting, event.data.task_id as TaskId]
+          : context.awaiting,
+    }),
+    resolveDecision: assign({
+      awaiting: ({ context, event }) =>
+        event.type === "DECISION_RECORDED" ? context.awaiting.filter((id) => id !== event.data.task_id) : context.awaiting,
+    }),
+    /** The plan accepts the event without moving: it only vouches that it may happen now. */
+    acknowledge: () => {},
+    /** Named effects, supplied by the runtime. */
+    requestApproval: () => {},
+    startBootstrap: () => {},
+    scheduleReadyTasks: () => {},
+    notifyHuman: () => {},
+    finish: () => {},
+  },
+}).createMachine({
+  id: "plan",
+  initial: "new",
+  context: { version: 0, approved_version: null, risky: [], task_count: 0, awaiting: [] },
+  states: {
+    new: {
+      on: { PLAN_CREATED: { guard: "isFirstVersion", target: "drafted", actions: "adoptVersion" } },
+    },
+    drafted: {
+      on: {
+        GATE_APPROVAL_REQUESTED: {
+          guard: and(["isCurrentVersion", "listsEveryRiskyTask"]),
+          target: "awaiting_approval",
+          actions: "requestApproval",
+        },
+      },
+    },
+    awaiting_approval: {
+      on: {
+        GATE_APPROVED: {
+          guard: and(["isCurrentVersion", "allRiskyConfirmed"]),
+          target: "approved",
+          actions: "recordApproval",
+        },
+        GATE_MODIFIED: { guard: "isNextVersion", target: "drafted", actions: "adoptVersion" },
+        GATE_CLARIFICATION_REQUESTED: { guard: "isCurrentVersion", target: "clarification_requested" },
+        GATE_REJECTED: { guard: "isCurrentVersion", target: "rejected" },
+      },
+    },
+    clarification_requested: {
+      on: {
+        GATE_APPROVAL_REQUESTED: {
+          guard: and(["isCurrentVersion", "listsEveryRiskyTask"]),
+          target: "awaiting_approval",
+          actions: "requestApproval",
+        },
+        GATE_MODIFIED: { guard: "isNextVersion", target: "drafted", actions: "adoptVersion" },
+        GATE_REJECTED: { guard: "isCurrentVersion", target: "rejected" },
+      },
+    },
+    approved: {
+      on: {
+        GATE_MODIFIED: { guard: "isNextVersion", target: "drafted", actions: ["revokeApproval", "adoptVersion"] },
+        GATE_REJECTED: { guard: "isCurrentVersion", target: "rejected", actions: "revokeApproval" },
+        BOOTSTRAP_PHASE_STARTED: { target: "bootstrapping", actions: "startBootstrap" },
+      },
+    },
+    bootstrapping: {
+      on: {
+        BOOTSTRAP_PHASE_STARTED: acknowledge,
+        BOOTSTRAP_PHASE_FAILED: acknowledge,
+        BOOTSTRAP_PHASE_COMPLETED: [
+          { guard: "isFinalBootstrapPhase", target: "executing", actions: "scheduleReadyTasks" },
+          acknowledge,
+        ],
+        EXECUTION_COMPLETE: { guard: "outcomeFailed", target: "failed" },
+      },
+    },
+    executing: {
+      on: {
+        TASK_READY: acknowledge,
+        TASK_STARTED: acknowledge,
+        WORKER_SPAWNING: acknowledge,
+        TASK_SKIPPED: acknowledge,
+        RECOVERY_ESCALATION: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
+        PERMISSION_REQUIRED: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
+        PLAN_CHANGED: { guard: "isNextVersion", actions: "adoptVersion" },
+        EXECUTION_COMPLETE: [
+          {
+            guard: and(["countsCoverEveryTask", "nothingFailed", "outcomeCompleted"]),
+            target: "completed",
+            actions: "finish",
+          },
+          {
+            guard: and(["countsCoverEveryTask", "outcomeFailed"]),
+            target: "failed",
+            actions: "finish",
+          },
+        ],
+      },
+    },
+    awaiting_decision: {
+      on: {
+        // A sibling that was already running may finish, fail and escalate too; nothing new starts.
+        RECOVERY_ESCALATION: { actions: "awaitDecision" },
+        PERMISSION_REQUIRED: { actions: "awaitDecision" },
+        PLAN_CHANGED: { guard: "isNextVersion", actions: "adoptVersion" },
+        DECISION_RECORDED: [
+          { guard: and(["isAwaited", "decidedAbort"]), target: "aborting", actions: "resolveDecision" },
+          { guard: "isLastAwaited", target: "executing", actions: ["resolveDecision", "scheduleReadyTasks"] },
+          { guard: "isAwaited", actions: "resolveDecision" },
+        ],
+      },
+    },
+    aborting: {
+      on: {
+        TASK_SKIPPED: acknowledge,
+        DECISION_RECORDED: { guard: "isAwaited", actions: "resolveDecision" },
+        EXECUTION_COMPLETE: {
+          guard: and(["countsCoverEveryTask", "outcomeAborted"]),
+          target: "aborted",
+          actions: "finish",
+        },
+      },
+    },
+    completed: { type: "final" },
+    failed: { type: "final" },
+    aborted: { type: "final" },
+    rejected: { type: "final" },
+  },
+});
+
+export type PlanMachine = typeof planMachine;

@@ -1,0 +1,174 @@
+// Pure. The task lifecycle: pending → ready → running → verifying → succeeded, with failure
+// classification, scheduled retries, human decisions and the terminal states of DESIGN §4.
+// Dependencies: a task also receives its dependencies' settling events (completed, skipped by a
+// decision or the plan) and counts them; it becomes ready only when all have settled.
+import { and, assign, not, setup } from "xstate";
+import type { FailureClass, PehEvent, PlanTask, TaskId } from "../events/index.js";
+
+export interface TaskContext {
+  task_id: TaskId;
+  idempotent: boolean;
+  depends_on: readonly TaskId[];
+  /** Dependencies that succeeded or were skipped on purpose: their dependents may proceed. */
+  settled: readonly TaskId[];
+  /** The attempt now or last under way; 0 before the first start. */
+  attempt: number;
+  failure_class: FailureClass | null;
+}
+
+export interface TaskInput {
+  task: Pick<PlanTask, "id" | "idempotent" | "depends_on">;
+}
+
+const taskIdOf = (event: PehEvent): TaskId | undefined =>
+  "task_id" in event.data ? (event.data.task_id as TaskId) : undefined;
+
+/** A task that has not started, or is between attempts, can be skipped (abort, plan change). */
+const skipOwn = [
+  { guard: and(["isOwn", "isUpstreamFailure"]), target: "upstream_failed" },
+  { guard: "isOwn", target: "skipped" },
+] as const;
+
+export const taskMachine = setup({
+  types: {
+    context: {} as TaskContext,
+    events: {} as PehEvent,
+    input: {} as TaskInput,
+  },
+  guards: {
+    isOwn: ({ context, event }) => event.entity === `task:${context.task_id}`,
+    isDependencySettling: ({ context, event }) => {
+      const from = taskIdOf(event);
+      if (from === undefined || from === context.task_id || !context.depends_on.includes(from)) return false;
+      if (event.type === "TASK_COMPLETED") return true;
+      if (event.type === "DECISION_RECORDED") return event.data.decision === "skip";
+      if (event.type === "TASK_SKIPPED") return event.data.reason === "plan_changed";
+      return false;
+    },
+    allDependenciesSettled: ({ context }) => context.depends_on.every((id) => context.settled.includes(id)),
+    isNextAttempt: ({ context, event }) =>
+      (event.type === "TASK_STARTED" || event.type === "RECOVERY_ATTEMPTED") &&
+      (event.type === "TASK_STARTED" ? event.data.attempt : event.data.next_attempt) === context.attempt + 1,
+    isCurrentAttempt: ({ context, event }) =>
+      "attempt" in event.data && event.data.attempt === context.attempt,
+    isIdempotent: ({ context }) => context.idempotent,
+    isRetryAttempt: ({ context }) => context.attempt > 1,
+    isUpstreamFailure: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "upstream_failed",
+    decidedRetry: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "retry",
+    decidedSkip: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "skip",
+    decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
+  },
+  actions: {
+    recordSettledDependency: assign({
+      settled: ({ context, event }) => [...context.settled, taskIdOf(event) as TaskId],
+    }),
+    recordAttempt: assign({
+      attempt: ({ context, event }) => (event.type === "TASK_STARTED" ? event.data.attempt : context.attempt),
+      failure_class: null,
+    }),
+    recordFailureClass: assign({
+      failure_class: ({ context, event }) => (event.type === "FAILURE_CLASSIFIED" ? event.data.class : context.failure_class),
+    }),
+    /** Named effects: declared here as no-ops, supplied by the runtime with `machine.provide()`. */
+    startWorker: () => {},
+    runAcceptanceTests: () => {},
+    classifyFailure: () => {},
+    scheduleRetry: () => {},
+    askHuman: () => {},
+    noteWorker: () => {},
+    noteRecovery: () => {},
+  },
+}).createMachine({
+  id: "task",
+  initial: "pending",
+  context: ({ input }) => ({
+    task_id: input.task.id,
+    idempotent: input.task.idempotent,
+    depends_on: input.task.depends_on,
+    settled: [],
+    attempt: 0,
+    failure_class: null,
+  }),
+  on: {
+    TASK_COMPLETED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
+    DECISION_RECORDED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
+    TASK_SKIPPED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
+  },
+  states: {
+    pending: {
+      on: {
+        TASK_READY: { guard: "allDependenciesSettled", target: "ready" },
+        TASK_SKIPPED: skipOwn,
+      },
+    },
+    ready: {
+      on: {
+        TASK_STARTED: { guard: "isNextAttempt", target: "running", actions: ["recordAttempt", "startWorker"] },
+        TASK_SKIPPED: skipOwn,
+      },
+    },
+    running: {
+      on: {
+        WORKER_SPAWNING: { guard: "isCurrentAttempt", actions: "noteWorker" },
+        TASK_VERIFYING: { guard: "isCurrentAttempt", target: "verifying", actions: "runAcceptanceTests" },
+        TASK_FAILED: { guard: "isCurrentAttempt", target: "classifying", actions: "classifyFailure" },
+        TASK_INTERRUPTED: { guard: "isCurrentAttempt", target: "interrupted" },
+      },
+    },
+    verifying: {
+      on: {
+        RECOVERY_SUCCEEDED: { guard: and(["isCurrentAttempt", "isRetryAttempt"]), actions: "noteRecovery" },
+        TASK_COMPLETED: { guard: and(["isOwn", "isCurrentAttempt"]), target: "succeeded" },
+        TASK_FAILED: { guard: "isCurrentAttempt", target: "classifying", actions: "classifyFailure" },
+        TASK_INTERRUPTED: { guard: "isCurrentAttempt", target: "interrupted" },
+      },
+    },
+    classifying: {
+      on: {
+        FAILURE_CLASSIFIED: { guard: "isCurrentAttempt", target: "classified", actions: "recordFailureClass" },
+      },
+    },
+    classified: {
+      on: {
+        RECOVERY_ATTEMPTED: { guard: "isNextAttempt", target: "retry_scheduled", actions: "scheduleRetry" },
+        RECOVERY_ESCALATION: { target: "awaiting_decision", actions: "askHuman" },
+        PERMISSION_REQUIRED: { target: "awaiting_decision", actions: "askHuman" },
+        TASK_SKIPPED: skipOwn,
+      },
+    },
+    retry_scheduled: {
+      on: {
+        TASK_STARTED: { guard: "isNextAttempt", target: "running", actions: ["recordAttempt", "startWorker"] },
+        TASK_SKIPPED: skipOwn,
+      },
+    },
+    awaiting_decision: {
+      on: {
+        DECISION_RECORDED: [
+          { guard: and(["isOwn", "decidedRetry"]), target: "retry_scheduled" },
+          { guard: and(["isOwn", "decidedSkip"]), target: "skipped" },
+          { guard: and(["isOwn", "decidedAbort"]), target: "failed" },
+        ],
+        TASK_SKIPPED: skipOwn,
+      },
+    },
+    interrupted: {
+      on: {
+        TASK_STARTED: {
+          guard: and(["isNextAttempt", "isIdempotent"]),
+          target: "running",
+          actions: ["recordAttempt", "startWorker"],
+        },
+        RECOVERY_ESCALATION: { guard: not("isIdempotent"), target: "awaiting_decision", actions: "askHuman" },
+        TASK_SKIPPED: skipOwn,
+      },
+    },
+    succeeded: { type: "final" },
+    skipped: { type: "final" },
+    upstream_failed: { type: "final" },
+    failed: { type: "final" },
+  },
+});
+
+export type TaskMachine = typeof taskMachine;
+export type TaskState = keyof typeof taskMachine.config.states & string;

@@ -1,0 +1,64 @@
+// Pure. One worker per task attempt, in the public contract's states. Trust is never skipped:
+// every worker passes trust_required and leaves it only by a WORKER_TRUST_RESOLVED that says how.
+import { assign, setup } from "xstate";
+import type { PehEvent, TaskId, TrustResolution, WorkerId } from "../events/index.js";
+
+export interface WorkerContext {
+  worker_id: WorkerId;
+  task_id: TaskId;
+  attempt: number;
+  cwd: string;
+  trust: TrustResolution | null;
+}
+
+export interface WorkerInput {
+  worker_id: WorkerId;
+  task_id: TaskId;
+  attempt: number;
+  cwd: string;
+}
+
+const fail = { WORKER_FAILED: { target: "failed", actions: "releaseWorker" } } as const;
+
+export const workerMachine = setup({
+  types: {
+    context: {} as WorkerContext,
+    events: {} as PehEvent,
+    input: {} as WorkerInput,
+  },
+  actions: {
+    recordTrust: assign({
+      trust: ({ context, event }) => (event.type === "WORKER_TRUST_RESOLVED" ? event.data.resolution : context.trust),
+    }),
+    /** Named effects, supplied by the runtime. */
+    checkTrust: () => {},
+    sendPrompt: () => {},
+    awaitExit: () => {},
+    releaseWorker: () => {},
+  },
+}).createMachine({
+  id: "worker",
+  initial: "spawning",
+  context: ({ input }) => ({ ...input, trust: null }),
+  states: {
+    spawning: {
+      on: { WORKER_TRUST_REQUIRED: { target: "trust_required", actions: "checkTrust" }, ...fail },
+    },
+    trust_required: {
+      on: { WORKER_TRUST_RESOLVED: { target: "trust_resolved", actions: "recordTrust" }, ...fail },
+    },
+    trust_resolved: {
+      on: { WORKER_READY: { target: "ready_for_prompt", actions: "sendPrompt" }, ...fail },
+    },
+    ready_for_prompt: {
+      on: { WORKER_RUNNING: { target: "running", actions: "awaitExit" }, ...fail },
+    },
+    running: {
+      on: { WORKER_FINISHED: { target: "finished", actions: "releaseWorker" }, ...fail },
+    },
+    finished: { type: "final" },
+    failed: { type: "final" },
+  },
+});
+
+export type WorkerMachine = typeof workerMachine;
