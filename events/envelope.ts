@@ -82,3 +82,12 @@ export type EventOfType<T extends EventType> = Extract<PehEvent, { type: T }>;
 
 export const EVENT_TYPES = PehEventSchema.options.map((option) => option.shape.type.value) as EventType[];
 
+
+/** Freezes an event and everything in it: a stored event is history and cannot change. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

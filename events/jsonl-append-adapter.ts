@@ -3,7 +3,7 @@
 // JSONFile rewrites the whole file on every write (O(log) per append) and never fsyncs.
 import { open, readFile, stat, truncate } from "node:fs/promises";
 import type { Adapter } from "lowdb";
-import { PehEventSchema, type PehEvent } from "./envelope.js";
+import { PehEventSchema, deepFreeze, type PehEvent } from "./envelope.js";
 import { PehError } from "./errors.js";
 
 export interface RunLog {
@@ -100,7 +100,7 @@ export class JsonLinesAppendAdapter implements Adapter<RunLog> {
     const parsed = PehEventSchema.safeParse(json);
     if (!parsed.success) throw this.corrupt(seq, `is not a valid event (${parsed.error.issues[0]?.message})`);
     if (parsed.data.seq !== seq) throw this.corrupt(seq, `has seq ${parsed.data.seq}`);
-    return parsed.data;
+    return deepFreeze(parsed.data);
   }
 
   private corrupt(seq: number, what: string): PehError {

@@ -4,7 +4,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Low } from "lowdb";
-import type { PehEvent } from "./envelope.js";
+import { deepFreeze, type PehEvent } from "./envelope.js";
 import { FileLock } from "./file-lock.js";
 import { followLog } from "./follow.js";
 import { RunIdSchema, type RunId } from "./ids.js";
@@ -15,8 +15,14 @@ interface OpenRun {
   db: Low<RunLog>;
   adapter: JsonLinesAppendAdapter;
   lock: FileLock;
-  /** Serializes this process's appends to the run before they contend for the file lock. */
+  /** Serializes this process's reads and appends of the run (appends then contend for the file lock). */
   queue: Promise<unknown>;
+}
+
+function serialize<T>(run: OpenRun, work: () => Promise<T>): Promise<T> {
+  const task = run.queue.then(work);
+  run.queue = task.catch(() => undefined);
+  return task;
 }
 
 export class LowdbEventStore implements EventStore {
@@ -30,12 +36,12 @@ export class LowdbEventStore implements EventStore {
 
   async append(runId: RunId, events: readonly PehEvent[], expectedVersion: number): Promise<AppendResult> {
     const run = await this.open(runId, true);
-    const task = run.queue.then(async () => {
+    return serialize(run, async () => {
       await run.lock.acquire();
       try {
         await run.adapter.catchUp(run.db.data);
         checkAppend(runId, run.db.data.events.length, events, expectedVersion);
-        run.db.data.events.push(...events.map((event) => structuredClone(event)));
+        run.db.data.events.push(...events.map((event) => deepFreeze(structuredClone(event))));
         try {
           await run.db.write();
         } catch (error) {
@@ -47,21 +53,24 @@ export class LowdbEventStore implements EventStore {
         await run.lock.release();
       }
     });
-    run.queue = task.catch(() => undefined);
-    return task;
   }
 
+  /** Events are frozen: readers share them, and nobody can rewrite history in memory either. */
   async read(runId: RunId, range: ReadRange = {}): Promise<PehEvent[]> {
     const run = await this.open(runId, false);
-    await run.adapter.catchUp(run.db.data);
-    const events = run.db.data.events;
-    return events.slice((range.from ?? 1) - 1, range.to ?? events.length);
+    return serialize(run, async () => {
+      await run.adapter.catchUp(run.db.data);
+      const events = run.db.data.events;
+      return events.slice((range.from ?? 1) - 1, range.to ?? events.length);
+    });
   }
 
   async version(runId: RunId): Promise<number> {
     const run = await this.open(runId, false);
-    await run.adapter.catchUp(run.db.data);
-    return run.db.data.events.length;
+    return serialize(run, async () => {
+      await run.adapter.catchUp(run.db.data);
+      return run.db.data.events.length;
+    });
   }
 
   async listRuns(): Promise<RunSummary[]> {

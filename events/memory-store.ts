@@ -1,6 +1,6 @@
 // In-memory EventStore for tests and embedding: the same contract as the durable store, no disk.
 import { EventEmitter } from "node:events";
-import type { PehEvent } from "./envelope.js";
+import { deepFreeze, type PehEvent } from "./envelope.js";
 import type { RunId } from "./ids.js";
 import { checkAppend, type AppendResult, type EventStore, type FollowOptions, type ReadRange, type RunSummary } from "./store.js";
 import { followLog } from "./follow.js";
@@ -12,8 +12,9 @@ export class InMemoryEventStore implements EventStore {
   async append(runId: RunId, events: readonly PehEvent[], expectedVersion: number): Promise<AppendResult> {
     const log = this.logs.get(runId) ?? [];
     checkAppend(runId, log.length, events, expectedVersion);
-    // structuredClone: a caller mutating its event afterwards must not rewrite history.
-    log.push(...events.map((event) => structuredClone(event)));
+    // Cloned, then frozen: a caller mutating its event afterwards must not rewrite history, and
+    // readers share the stored events without copying them.
+    log.push(...events.map((event) => deepFreeze(structuredClone(event))));
     this.logs.set(runId, log);
     this.appended.emit(runId);
     return { nextExpectedVersion: log.length };
@@ -21,7 +22,7 @@ export class InMemoryEventStore implements EventStore {
 
   async read(runId: RunId, range: ReadRange = {}): Promise<PehEvent[]> {
     const log = this.logs.get(runId) ?? [];
-    return log.slice((range.from ?? 1) - 1, range.to ?? log.length).map((event) => structuredClone(event));
+    return log.slice((range.from ?? 1) - 1, range.to ?? log.length);
   }
 
   async version(runId: RunId): Promise<number> {

@@ -21,7 +21,7 @@ type Envelope = "id" | "run_id" | "seq" | "at" | "actor" | "entity" | "from" | "
 /** An event as a command proposes it: type and data; the decider fills in the envelope. */
 export type Candidate = PehEventInput extends infer E ? (E extends PehEventInput ? Omit<E, Envelope> : never) : never;
 
-export interface Decision {
+export interface DecideResult {
   events: PehEvent[];
   /** The run after the events: the live state once they are appended. */
   state: RunState;
@@ -48,7 +48,7 @@ export function cloneRun(state: RunState): RunState {
  * const { events, state: next } = decide(state, { type: "ApprovePlan", actor: "ana", at, version: 1 });
  * await store.append(runId, events, state.seq);
  */
-export function decide(state: RunState, input: CommandInput): Decision {
+export function decide(state: RunState, input: CommandInput): DecideResult {
   const parsed = CommandSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import type { PehEvent } from "../../events/index.js";
 import { isPehError, type ErrorCode } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
-import { decide, type Decision } from "../../machines/decider.js";
+import { decide, type DecideResult } from "../../machines/decider.js";
 import { entityState, initialRunState, type RunState } from "../../machines/run.js";
 
 export function given(...history: CommandInput[][]) {
@@ -19,7 +19,7 @@ export function given(...history: CommandInput[][]) {
     state,
     log,
     when(command: CommandInput) {
-      let decision: Decision | undefined;
+      let decision: DecideResult | undefined;
       let error: unknown;
       try {
         decision = decide(state, command);

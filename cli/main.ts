@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The `peh` entry: run the program, map errors to exit codes. The only file that exits.
+import { CommanderError } from "commander";
+import { isPehError } from "../events/index.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
+import { processIo, renderError } from "./output.js";
+import { buildProgram } from "./program.js";
+
+async function main(argv: string[]): Promise<number> {
+  const io = processIo();
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.done;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; anything else commander refused is usage.
+      return error.exitCode === 0 ? EXIT.done : EXIT.usage;
+    }
+    if (isPehError(error)) {
+      renderError(io, error, argv.includes("--json"));
+      return exitCodeFor(error.code);
+    }
+    io.err(`peh hit an unexpected error. Please report it with the stack below.\n${(error as Error)?.stack ?? String(error)}`);
+    return EXIT.failed;
+  }
+}
+
+process.exitCode = await main(process.argv);

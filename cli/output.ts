@@ -1,0 +1,39 @@
+// Rendering helpers shared by the commands: JSON or text, colors only on a TTY without NO_COLOR.
+import pc from "picocolors";
+import { PehError } from "../events/index.js";
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Colors only for a terminal, and never when NO_COLOR is set. */
+  color: boolean;
+}
+
+export function processIo(): Io {
+  const color = Boolean(process.stdout.isTTY) && !("NO_COLOR" in process.env) && process.env.TERM !== "dumb";
+  return {
+    out: (text) => process.stdout.write(text.endsWith("\n") ? text : text + "\n"),
+    err: (text) => process.stderr.write(text.endsWith("\n") ? text : text + "\n"),
+    color,
+  };
+}
+
+export function paint(io: Io) {
+  const wrap = (fn: (text: string) => string) => (text: string) => (io.color ? fn(text) : text);
+  return { bold: wrap(pc.bold), dim: wrap(pc.dim), red: wrap(pc.red), green: wrap(pc.green), yellow: wrap(pc.yellow), cyan: wrap(pc.cyan) };
+}
+
+export function printJson(io: Io, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2));
+}
+
+/** An error as the user sees it: what went wrong, then how to fix it. */
+export function renderError(io: Io, error: PehError, json: boolean): void {
+  if (json) {
+    printJson(io, { error: error.toJSON() });
+    return;
+  }
+  const p = paint(io);
+  io.err(`${p.red("error")} ${error.message}`);
+  if (error.hint) io.err(`${p.dim("hint")}  ${error.hint}`);
+}

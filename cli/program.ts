@@ -1,0 +1,31 @@
+// The `peh` command line: every command of DESIGN §7, parsed by commander. Commands are thin:
+// options → one runtime or projection call → render. Nothing here calls process.exit.
+import { Command } from "commander";
+import { graphCommand } from "./commands/graph.js";
+import { plannedCommands } from "./commands/planned.js";
+import type { Io } from "./output.js";
+
+export const VERSION = "0.1.0";
+
+export function buildProgram(io: Io): Command {
+  const program = new Command("peh")
+    .description(
+      "peh, the planning-execution harness: turn a goal into a reviewed plan of tasks, gate it behind " +
+        "an explicit human approval, run it with state-machine workers, and record every change in an " +
+        "event log from which everything else is rebuilt.",
+    )
+    .version(VERSION)
+    .option("--store <dir>", "the event store directory (default: $PEH_STORE or ./.peh)")
+    .showHelpAfterError("(run `peh --help` for the commands, `peh <command> --help` for one)")
+    .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) })
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 done, 1 the run failed or was aborted, 2 bad input or usage,\n" +
+        "            3 waiting for a human (the message says what to type), 4 conflict with another writer.",
+    )
+    .exitOverride();
+  graphCommand(program, io);
+  plannedCommands(program, new Set(["graph"]));
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}

@@ -1,0 +1,3 @@
+// Pure folds of the event log: run state, progress, time travel.
+export * from "./run-view.js";
+export * from "./state-at.js";

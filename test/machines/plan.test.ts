@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { initialTransition, transition } from "xstate";
+import type { PehEvent } from "../../events/index.js";
+import { planMachine } from "../../machines/plan.js";
+import { stateName } from "../../machines/state-name.js";
+import { diamond } from "../support/fixtures.js";
+import { ev } from "../support/events.js";
+
+const plan = (version: number) => ({ ...diamond, version });
+const created = ev("PLAN_CREATED", { plan: plan(1), workspace: "/w/app" });
+const risky = [{ task_id: "deploy", phrase: "deploy to production" }];
+const requested = (version = 1) => ev("GATE_APPROVAL_REQUESTED", { version, risky_tasks: risky });
+const approved = (version = 1, confirmations = risky) => ev("GATE_APPROVED", { version, confirmations });
+const walk = (...events: PehEvent[]) => events.reduce((s, e) => transition(planMachine, s, e)[0], initialTransition(planMachine)[0]);
+const awaiting = () => walk(created, requested());
+
+describe("plan machine › when created", () => {
+  it("derives the risky tasks and their phrases from the plan itself", () => {
+    expect(walk(created).context.risky).toEqual(risky);
+  });
+
+  it("accepts an approval request only if it lists every risky task with its phrase", () => {
+    expect(walk(created).can(ev("GATE_APPROVAL_REQUESTED", { version: 1, risky_tasks: [] }))).toBe(false);
+    expect(walk(created).can(requested())).toBe(true);
+  });
+});
+
+describe("plan machine › when awaiting approval", () => {
+  it("approves the current version with every risky phrase", () => {
+    const next = walk(created, requested(), approved());
+    expect(next.value).toBe("approved");
+    expect(next.context.approved_version).toBe(1);
+  });
+
+  it("refuses an approval without the risky phrase, or with a wrong one", () => {
+    expect(awaiting().can(approved(1, []))).toBe(false);
+    expect(awaiting().can(approved(1, [{ task_id: "deploy", phrase: "yes" }]))).toBe(false);
+  });
+
+  it("refuses an approval of another version", () => {
+    expect(awaiting().can(approved(2))).toBe(false);
+  });
+
+  it("goes back to drafted with a new version on a modification", () => {
+    const next = walk(created, requested(), ev("GATE_MODIFIED", { plan: plan(2), change: "skip lint" }));
+    expect(next.value).toBe("drafted");
+    expect(next.context.version).toBe(2);
+    expect(next.can(approved(2))).toBe(false);
+  });
+
+  it("asks for clarification and comes back when answered", () => {
+    const asked = walk(created, requested(), ev("GATE_CLARIFICATION_REQUESTED", { version: 1, question: "which region?" }));
+    expect(asked.value).toBe("clarification_requested");
+    expect(asked.can(approved())).toBe(false);
+    expect(transition(planMachine, asked, requested())[0].value).toBe("awaiting_approval");
+  });
+
+  it("is final once rejected", () => {
+    const rejected = walk(created, requested(), ev("GATE_REJECTED", { version: 1, reason: "too risky" }));
+    expect(rejected.status).toBe("done");
+    expect(rejected.can(approved())).toBe(false);
+  });
+});
+
+describe("plan machine › after approval", () => {
+  it("revokes the approval when the plan is modified", () => {
+    const next = walk(created, requested(), approved(), ev("GATE_MODIFIED", { plan: plan(2), change: "add smoke test" }));
+    expect(next.context.approved_version).toBeNull();
+    expect(next.value).toBe("drafted");
+  });
+
+  it("judges no task event before execution", () => {
+    expect(walk(created, requested(), approved()).can(ev("TASK_READY", { task_id: "build" }))).toBe(false);
+  });
+
+  it("executes once the last bootstrap phase completed", () => {
+    const booting = walk(created, requested(), approved(), ev("BOOTSTRAP_PHASE_STARTED", { phase: "cli_entry" }));
+    expect(booting.value).toBe("bootstrapping");
+    expect(booting.can(ev("TASK_READY", { task_id: "build" }))).toBe(false);
+    const executing = transition(planMachine, booting, ev("BOOTSTRAP_PHASE_COMPLETED", { phase: "main_runtime" }))[0];
+    expect(executing.value).toBe("executing");
+    expect(executing.can(ev("TASK_READY", { task_id: "build" }))).toBe(true);
+  });
+});
+
+describe("plan machine › when executing", () => {
+  const executing = () =>
+    walk(created, requested(), approved(), ev("BOOTSTRAP_PHASE_STARTED", { phase: "cli_entry" }), ev("BOOTSTRAP_PHASE_COMPLETED", { phase: "main_runtime" }));
+  const escalation = (task_id: string) =>
+    ev("RECOVERY_ESCALATION", { task_id, class: "logic_error", reason: "failed twice", choices: ["retry", "skip", "abort"] });
+
+  it("waits for a decision on an escalation and starts nothing meanwhile", () => {
+    const waiting = transition(planMachine, executing(), escalation("test"))[0];
+    expect(waiting.value).toBe("awaiting_decision");
+    expect(waiting.can(ev("TASK_STARTED", { task_id: "lint", attempt: 1, worker_id: "lint#1" }))).toBe(false);
+  });
+
+  it("resumes after the last awaited decision, not before", () => {
+    const two = walk(
+      created, requested(), approved(),
+      ev("BOOTSTRAP_PHASE_STARTED", { phase: "cli_entry" }), ev("BOOTSTRAP_PHASE_COMPLETED", { phase: "main_runtime" }),
+      escalation("test"), escalation("lint"),
+    );
+    const one = transition(planMachine, two, ev("DECISION_RECORDED", { task_id: "test", decision: "retry" }))[0];
+    expect(one.value).toBe("awaiting_decision");
+    const none = transition(planMachine, one, ev("DECISION_RECORDED", { task_id: "lint", decision: "skip" }))[0];
+    expect(none.value).toBe("executing");
+  });
+
+  it("refuses a decision nobody asked for", () => {
+    const waiting = transition(planMachine, executing(), escalation("test"))[0];
+    expect(waiting.can(ev("DECISION_RECORDED", { task_id: "lint", decision: "retry" }))).toBe(false);
+  });
+
+  it("aborts on an abort decision, then completes as aborted", () => {
+    const aborting = walk(
+      created, requested(), approved(),
+      ev("BOOTSTRAP_PHASE_STARTED", { phase: "cli_entry" }), ev("BOOTSTRAP_PHASE_COMPLETED", { phase: "main_runtime" }),
+      escalation("test"), ev("DECISION_RECORDED", { task_id: "test", decision: "abort" }),
+    );
+    expect(aborting.value).toBe("aborting");
+    const done = transition(
+      planMachine,
+      aborting,
+      ev("EXECUTION_COMPLETE", { outcome: "aborted", counts: { succeeded: 1, failed: 1, skipped: 1, upstream_failed: 1 } }),
+    )[0];
+    expect(stateName(done.value)).toBe("aborted");
+  });
+
+  it("completes only when the counts cover every task", () => {
+    const short = ev("EXECUTION_COMPLETE", { outcome: "completed", counts: { succeeded: 3, failed: 0, skipped: 0, upstream_failed: 0 } });
+    expect(executing().can(short)).toBe(false);
+    const all = ev("EXECUTION_COMPLETE", { outcome: "completed", counts: { succeeded: 4, failed: 0, skipped: 0, upstream_failed: 0 } });
+    expect(transition(planMachine, executing(), all)[0].value).toBe("completed");
+  });
+});

@@ -1,0 +1,114 @@
+import { spawn } from "node:child_process";
+import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { LowdbEventStore } from "../../events/adapters.js";
+import { RunIdSchema, isPehError } from "../../events/index.js";
+import { storeEvents } from "../support/store-events.js";
+import { tempDir } from "../support/temp-dir.js";
+import { describeEventStore } from "./conformance.js";
+
+describeEventStore("lowdb", async () => {
+  const dir = await tempDir();
+  return { store: new LowdbEventStore(dir.path), reopen: () => new LowdbEventStore(dir.path), cleanup: dir.remove };
+});
+
+const run = RunIdSchema.parse("r-durable");
+const logFile = (dir: string) => join(dir, "runs", run, "events.jsonl");
+
+describe("lowdb event store › on disk", () => {
+  it("keeps one JSON line per event in the run's own file", async () => {
+    const dir = await tempDir();
+    try {
+      await new LowdbEventStore(dir.path).append(run, storeEvents(run, 1, 3), 0);
+      const lines = (await readFile(logFile(dir.path), "utf8")).trimEnd().split("\n");
+      expect(lines.map((line) => JSON.parse(line).seq)).toEqual([1, 2, 3]);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("drops a torn last line on open, and cuts it before the next append", async () => {
+    const dir = await tempDir();
+    try {
+      await new LowdbEventStore(dir.path).append(run, storeEvents(run, 1, 3), 0);
+      const torn = JSON.stringify(storeEvents(run, 4, 1)[0]).slice(0, 40);
+      await appendFile(logFile(dir.path), torn);
+      const reopened = new LowdbEventStore(dir.path);
+      expect(await reopened.version(run)).toBe(3);
+      await reopened.append(run, storeEvents(run, 4, 1), 3);
+      const text = await readFile(logFile(dir.path), "utf8");
+      expect(text.includes(torn + "\n")).toBe(false);
+      expect((await new LowdbEventStore(dir.path).read(run)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("reports a damaged line in the middle as corruption, naming the file and seq", async () => {
+    const dir = await tempDir();
+    try {
+      await new LowdbEventStore(dir.path).append(run, storeEvents(run, 1, 3), 0);
+      const lines = (await readFile(logFile(dir.path), "utf8")).split("\n");
+      lines[1] = "{not json";
+      await writeFile(logFile(dir.path), lines.join("\n"));
+      const error = await new LowdbEventStore(dir.path).read(run).catch((caught: unknown) => caught);
+      expect(isPehError(error, "STORE_CORRUPT")).toBe(true);
+      expect((error as Error).message).toMatch(/events\.jsonl.*seq 2/);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
+const worker = fileURLToPath(new URL("../support/append-worker.mjs", import.meta.url));
+
+/** Starts one appending process per tag, releases them together, and collects their results. */
+async function race(dir: string, mode: "once" | "loop", count: number, tags: string[]) {
+  const children = tags.map((tag) => {
+    const child = spawn(process.execPath, [worker, dir, run, mode, String(count), tag], { stdio: ["pipe", "pipe", "inherit"] });
+    const lines = createInterface({ input: child.stdout });
+    const next = () => new Promise<string>((resolve) => lines.once("line", resolve));
+    return { child, next, ready: next() };
+  });
+  await Promise.all(children.map((c) => c.ready));
+  const results = children.map((c) => c.next());
+  for (const c of children) c.child.stdin.end("go\n");
+  return (await Promise.all(results)).map((line) => JSON.parse(line) as { ok: number; conflicts: number; errors: string[] });
+}
+
+describe("lowdb event store › two processes", () => {
+  it("lets exactly one of two processes appending at version 0 win; the other gets a conflict", async () => {
+    const dir = await tempDir();
+    try {
+      const results = await race(dir.path, "once", 1, ["a", "b"]);
+      expect(results.map((r) => r.errors)).toEqual([[], []]);
+      expect(results.reduce((sum, r) => sum + r.ok, 0)).toBe(1);
+      expect(results.reduce((sum, r) => sum + r.conflicts, 0)).toBe(1);
+      expect(await new LowdbEventStore(dir.path).version(run)).toBe(1);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("loses no event when two processes append 150 each, retrying on conflict", async () => {
+    const dir = await tempDir();
+    try {
+      const results = await race(dir.path, "loop", 150, ["a", "b"]);
+      expect(results.map((r) => [r.ok, r.errors])).toEqual([
+        [150, []],
+        [150, []],
+      ]);
+      const events = await new LowdbEventStore(dir.path).read(run);
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      for (const tag of ["a", "b"]) {
+        const mine = events.filter((e) => e.actor.startsWith(`${tag}-`)).map((e) => e.actor);
+        expect(mine).toEqual(Array.from({ length: 150 }, (_, n) => `${tag}-${n}`));
+      }
+    } finally {
+      await dir.remove();
+    }
+  });
+});
