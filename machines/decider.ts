@@ -4,6 +4,7 @@
 import {
   PehError,
   PehEventSchema,
+  isPehError,
   workerIdFor,
   type Entity,
   type PehEvent,
@@ -63,7 +64,7 @@ export function decide(state: RunState, input: CommandInput): DecideResult {
   const stamp = (candidate: Candidate, at: RunState): PehEvent => {
     // Parsed like any event at a boundary (defaults filled, nothing unknown kept); the entity is
     // a placeholder until the parsed type and data say which machine it belongs to.
-    const event = PehEventSchema.parse({
+    const parsed = PehEventSchema.safeParse({
       ...candidate,
       id: `${runId}.${at.seq + 1}`,
       run_id: runId,
@@ -72,6 +73,17 @@ export function decide(state: RunState, input: CommandInput): DecideResult {
       actor: command.actor,
       entity: "plan",
     });
+    if (!parsed.success) {
+      // The command asks for something the run's state cannot describe yet, e.g. recording the
+      // exit of a task that never started (attempt 0).
+      const issue = parsed.error.issues[0];
+      throw new PehError(
+        "ILLEGAL_TRANSITION",
+        `${command.type} refused: ${candidate.type} is not possible now (${issue?.path.join(".")}: ${issue?.message})`,
+        hintFor(at),
+      );
+    }
+    const event = parsed.data;
     const entity = entityOf(event);
     return { ...event, entity, from: entityState(at, entity) } as PehEvent;
   };
@@ -80,13 +92,20 @@ export function decide(state: RunState, input: CommandInput): DecideResult {
   const context: Draft = {
     state: draft,
     command,
-    legal: (candidate) => whyIllegal(draft, stamp(candidate, draft)) === undefined,
+    legal: (candidate) => {
+      try {
+        return whyIllegal(draft, stamp(candidate, draft)) === undefined;
+      } catch (error) {
+        if (isPehError(error, "ILLEGAL_TRANSITION")) return false;
+        throw error;
+      }
+    },
   };
   for (const candidate of candidates(context)) {
     const event = stamp(candidate, draft);
     const why = whyIllegal(draft, event);
     if (why !== undefined) {
-      throw new PehError("ILLEGAL_TRANSITION", `${command.type} refused: ${why}`, hintFor(draft, event), { event });
+      throw new PehError("ILLEGAL_TRANSITION", `${command.type} refused: ${why}`, hintFor(draft), { event });
     }
     effects.push(...evolve(draft, event));
     const to = entityState(draft, event.entity);
@@ -95,9 +114,9 @@ export function decide(state: RunState, input: CommandInput): DecideResult {
   return { events, state: draft, effects };
 }
 
-function hintFor(state: RunState, event: PehEvent): string | undefined {
+function hintFor(state: RunState): string | undefined {
   const plan = stateName(state.plan.value);
-  if (plan === "awaiting_approval" && event.type !== "GATE_APPROVED") return "the plan waits for approval: `peh approve --as NAME`";
+  if (plan === "awaiting_approval") return "the plan waits for approval: `peh approve --as NAME`";
   if (plan === "rejected") return "the plan was rejected: create a new one with `peh plan`";
   return undefined;
 }

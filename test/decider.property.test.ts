@@ -1,0 +1,207 @@
+// Random command sequences against the decider (fast-check model-based commands). Whatever the
+// sequence, refused commands append nothing and the log only ever holds legal transitions:
+// replaying it equals the live state at every step, and the run invariants hold.
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect } from "vitest";
+import { isPehError, type PehEvent, type TaskId, type WorkerId } from "../events/index.js";
+import type { CommandInput } from "../machines/commands.js";
+import { decide } from "../machines/decider.js";
+import { initialRunState, type RunState } from "../machines/run.js";
+import { stateName } from "../machines/state-name.js";
+import { AT, BOOTSTRAP, approve, create, diamond, planFile } from "./support/fixtures.js";
+import { expectLogInvariants } from "./support/invariants.js";
+
+interface Model {
+  log: PehEvent[];
+}
+interface Real {
+  state: RunState;
+}
+
+const TASKS = ["build", "test", "lint", "deploy", "ghost"];
+const PHASES = ["cli_entry", "system_prompt_fastpath", "mcp_fastpath", "daemon_worker_fastpath", "main_runtime"] as const;
+const task = fc.constantFrom(...TASKS);
+const attempt = fc.integer({ min: 1, max: 3 });
+
+/** One command, decided against the real state; the model keeps the log it produced. */
+class Decided implements fc.Command<Model, Real> {
+  constructor(readonly command: CommandInput) {}
+  check(): boolean {
+    return true;
+  }
+  run(model: Model, real: Real): void {
+    apply(model, real, this.command);
+  }
+  toString(): string {
+    return JSON.stringify(this.command);
+  }
+}
+
+/**
+ * A driver, as the runtime would be: it proposes the natural next command for one task from the
+ * task's current state, with a random outcome. The decider still judges every proposal; without
+ * it, random runs rarely get past a worker's trust gate.
+ */
+class Advance implements fc.Command<Model, Real> {
+  constructor(
+    readonly taskId: string,
+    readonly choice: number,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  run(model: Model, real: Real): void {
+    const command = nextCommandFor(real.state, this.taskId, this.choice);
+    if (command) apply(model, real, command);
+  }
+  toString(): string {
+    return `advance(${this.taskId}, ${this.choice})`;
+  }
+}
+
+function nextCommandFor(state: RunState, task_id: string, choice: number): CommandInput | undefined {
+  const snapshot = state.tasks.get(task_id as TaskId);
+  if (!snapshot) return undefined;
+  const pick = <T,>(options: readonly T[]): T => options[choice % options.length]!;
+  switch (stateName(snapshot.value)) {
+    case "pending":
+      return { type: "ScheduleReadyTasks", at: AT };
+    case "ready":
+    case "retry_scheduled":
+    case "interrupted":
+      return { type: "StartAttempt", at: AT, task_id, cwd: "/w/app" };
+    case "running": {
+      const worker_id = `${task_id}#${snapshot.context.attempt}`;
+      const worker = state.workers.get(worker_id as WorkerId);
+      const workerState = worker ? stateName(worker.value) : "";
+      if (workerState === "trust_required") {
+        return { type: "ResolveTrust", at: AT, worker_id, resolution: { source: "manual", by: "ana" } };
+      }
+      if (workerState === "ready_for_prompt") return { type: "MarkWorkerRunning", at: AT, worker_id };
+      return { type: "RecordExit", at: AT, task_id, exit_code: pick([0, 0, 1]) };
+    }
+    case "verifying":
+      return {
+        type: "RecordVerification",
+        at: AT,
+        task_id,
+        evidence: [{ command: "true", exit_code: pick([0, 0, 1]), duration_ms: 1 }],
+      };
+    case "classifying":
+      return { type: "ClassifyFailure", at: AT, task_id, class: pick(["transient", "logic_error"] as const), rule: "r", evidence: "e" };
+    case "classified":
+      return pick<CommandInput>([
+        { type: "ScheduleRetry", at: AT, task_id, delay_ms: 0, due_at: AT },
+        { type: "Escalate", at: AT, task_id, class: "logic_error", reason: "out of retries" },
+        { type: "RequirePermission", at: AT, task_id, detail: "403" },
+      ]);
+    case "awaiting_decision":
+      return { type: "RecordDecision", at: AT, actor: "ana", task_id, decision: pick(["retry", "skip", "abort"] as const) };
+    default:
+      return { type: "Finish", at: AT };
+  }
+}
+
+function apply(model: Model, real: Real, command: CommandInput): void {
+  try {
+    const decision = decide(real.state, command);
+    model.log.push(...decision.events);
+    real.state = decision.state;
+    for (const event of decision.events) seen.add(event.type);
+  } catch (error) {
+    // A refusal is a typed error and leaves everything as it was.
+    if (!isPehError(error)) throw error;
+  }
+  expectLogInvariants(model.log, real.state);
+}
+
+/** Which event types the random runs reached: asserted below so the property cannot go shallow. */
+const seen = new Set<string>();
+
+const variant = planFile({
+  ...diamond,
+  tasks: diamond.tasks.map((t) => (t.id === "lint" ? { ...t, depends_on: [] } : t)),
+});
+
+const commands: fc.Arbitrary<CommandInput>[] = [
+  fc.constantFrom(...["deploy to production", "yes"].map((phrase) => approve(1, [phrase]))),
+  fc.integer({ min: 1, max: 3 }).map((version) => approve(version)),
+  fc.constant<CommandInput>({ type: "ModifyPlan", at: AT, actor: "ana", plan: variant, change: "lint runs first" }),
+  fc.constant<CommandInput>({ type: "RequestClarification", at: AT, actor: "ana", question: "which region?" }),
+  fc.constant<CommandInput>({ type: "AnswerClarification", at: AT, actor: "bo", answer: "eu-west" }),
+  fc.constant<CommandInput>({ type: "RejectPlan", at: AT, actor: "ana", reason: "not now" }),
+  fc.constantFrom(...PHASES).map((phase): CommandInput => ({ type: "StartBootstrapPhase", at: AT, phase })),
+  fc.constantFrom(...PHASES).map((phase): CommandInput => ({ type: "CompleteBootstrapPhase", at: AT, phase })),
+  fc.constantFrom(...PHASES).map(
+    (phase): CommandInput => ({ type: "FailBootstrapPhase", at: AT, phase, error: { code: "X", message: "boom" } }),
+  ),
+  fc.constant<CommandInput>({ type: "ScheduleReadyTasks", at: AT }),
+  task.map((task_id): CommandInput => ({ type: "StartAttempt", at: AT, task_id, cwd: "/w/app" })),
+  fc.tuple(task, attempt).map(
+    ([t, n]): CommandInput => ({ type: "ResolveTrust", at: AT, worker_id: `${t}#${n}`, resolution: { source: "allowlist", root: "/w" } }),
+  ),
+  fc.tuple(task, attempt).map(([t, n]): CommandInput => ({ type: "MarkWorkerRunning", at: AT, worker_id: `${t}#${n}`, pid: 7 })),
+  fc.tuple(task, fc.constantFrom(0, 0, 1, 2)).map(([task_id, exit_code]): CommandInput => ({ type: "RecordExit", at: AT, task_id, exit_code })),
+  fc.tuple(task, fc.boolean()).map(
+    ([task_id, pass]): CommandInput => ({
+      type: "RecordVerification",
+      at: AT,
+      task_id,
+      evidence: [{ command: "test -f dist/index.js", exit_code: pass ? 0 : 1, duration_ms: 2 }],
+    }),
+  ),
+  fc.tuple(task, fc.constantFrom("transient", "permission", "logic_error", "unknown" as const)).map(
+    ([task_id, klass]): CommandInput => ({ type: "ClassifyFailure", at: AT, task_id, class: klass, rule: "r", evidence: "e" }),
+  ),
+  task.map((task_id): CommandInput => ({ type: "ScheduleRetry", at: AT, task_id, delay_ms: 5000, due_at: AT })),
+  task.map((task_id): CommandInput => ({ type: "Escalate", at: AT, task_id, class: "logic_error", reason: "out of retries" })),
+  task.map((task_id): CommandInput => ({ type: "RequirePermission", at: AT, task_id, detail: "403" })),
+  fc.tuple(task, fc.constantFrom("retry", "skip", "abort" as const)).map(
+    ([task_id, decision]): CommandInput => ({ type: "RecordDecision", at: AT, actor: "ana", task_id, decision }),
+  ),
+  task.map((task_id): CommandInput => ({ type: "InterruptTask", at: AT, task_id, reason: "orchestrator died" })),
+  fc.constant<CommandInput>({ type: "Finish", at: AT }),
+];
+
+const advance = fc.tuple(task, fc.nat(5)).map(([t, choice]): fc.Command<Model, Real> => new Advance(t, choice));
+const decided: fc.Arbitrary<fc.Command<Model, Real>>[] = [...commands.map((arbitrary) => arbitrary.map((input) => new Decided(input))), ...Array(12).fill(advance)];
+
+/** Starts from a created plan, approved and bootstrapped half of the time, so runs go deep. */
+function setup(prefix: CommandInput[]) {
+  return () => {
+    const model: Model = { log: [] };
+    const real: Real = { state: initialRunState() };
+    for (const command of prefix) new Decided(command).run(model, real);
+    return { model, real };
+  };
+}
+
+describe("decider › random command sequences", () => {
+  test.prop([fc.boolean(), fc.commands(decided, { maxCommands: 80, size: "max" })], { numRuns: 150 })(
+    "never append an illegal event, and replay always equals the live state",
+    (started, cmds) => {
+      fc.modelRun(setup(started ? [create(), approve(), ...BOOTSTRAP] : [create()]), cmds);
+    },
+  );
+
+  // Runs after the property above (vitest runs a file's tests in order).
+  test("random runs reach deep into the lifecycles", () => {
+    for (const type of ["TASK_COMPLETED", "RECOVERY_ATTEMPTED", "DECISION_RECORDED", "EXECUTION_COMPLETE", "WORKER_FINISHED"]) {
+      expect(seen.has(type), `no random run reached ${type}`).toBe(true);
+    }
+  });
+
+  test.prop([fc.array(fc.constantFrom("yes", "y", "approve", "deploy", "Deploy to production", "deploy to production "))])(
+    "a plain yes, or anything but the exact phrase, never approves a risky plan",
+    (phrases) => {
+      const state = decide(initialRunState(), create()).state;
+      let approved = false;
+      try {
+        approved = decide(state, approve(1, phrases)).events.length > 0;
+      } catch (error) {
+        expect(isPehError(error, "CONFIRMATION_MISSING")).toBe(true);
+      }
+      expect(approved).toBe(false);
+    },
+  );
+});

@@ -1,0 +1,136 @@
+// The machine is the model: every shortest path xstate/graph finds through each lifecycle is
+// replayed — through the machine, and through the run aggregate the runtime uses (routing, plan
+// judging, decider stamps) — and must reach the state the path claims, each step legal.
+import { describe, expect, it } from "vitest";
+import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from "xstate";
+import { getShortestPaths, getSimplePaths, getStateNodes } from "xstate/graph";
+import { WorkerIdSchema, type PehEvent, type PehEventInput, type TaskId } from "../events/index.js";
+import { bootstrapMachine } from "../machines/bootstrap.js";
+import { decide } from "../machines/decider.js";
+import { planMachine } from "../machines/plan.js";
+import { entityState, evolve, initialRunState, whyIllegal, type RunState } from "../machines/run.js";
+import { stateName } from "../machines/state-name.js";
+import { taskMachine } from "../machines/task.js";
+import { workerMachine } from "../machines/worker.js";
+import { AT, BOOTSTRAP, RUN, approve, create, planFile, scheduleReady } from "./support/fixtures.js";
+import { OWN, bootstrapEvents, planEvents, taskEvents, workerEvents } from "./support/sample-events.js";
+
+const byValue = (snapshot: AnyMachineSnapshot) => stateName(snapshot.value);
+/** A path's steps without the machine's own start event. */
+const stepsOf = <S extends { event: { type: string } }>(steps: S[]) => steps.filter((step) => step.event.type !== "xstate.init");
+
+interface Model {
+  name: string;
+  machine: AnyStateMachine;
+  input?: unknown;
+  events: (snapshot: AnyMachineSnapshot) => PehEvent[];
+  /** Commands that bring a run to where this machine's path can start, and the entity to watch. */
+  prefix?: () => { state: RunState; entity: PehEvent["entity"] };
+}
+
+const single = planFile({
+  objective: "Build once",
+  tasks: [{ id: OWN, objective: "Compile to dist/", scope: "workspace", run: "true", acceptance_tests: ["true"] }],
+});
+
+function runAfter(commands: Parameters<typeof decide>[1][]): RunState {
+  return commands.reduce((state, command) => decide(state, command).state, initialRunState());
+}
+
+const models: Model[] = [
+  { name: "plan", machine: planMachine, events: planEvents },
+  {
+    name: "task",
+    machine: taskMachine,
+    input: { task: { id: OWN, depends_on: [], idempotent: true } },
+    events: taskEvents,
+    prefix: () => ({ state: runAfter([create(single), approve(1, []), ...BOOTSTRAP]), entity: `task:${OWN}` }),
+  },
+  {
+    name: "worker",
+    machine: workerMachine,
+    input: { worker_id: `${OWN}#1`, task_id: OWN, attempt: 1, cwd: "/w/app" },
+    events: workerEvents,
+    prefix: () => {
+      const state = runAfter([create(single), approve(1, []), ...BOOTSTRAP, scheduleReady]);
+      const started = decide(state, { type: "StartAttempt", at: AT, task_id: OWN, cwd: "/w/app" });
+      // The path begins right after WORKER_SPAWNING: drop the trust event the command adds.
+      const spawned = runAfterEvents(state, started.events.slice(0, 2));
+      return { state: spawned, entity: `worker:${OWN}#1` };
+    },
+  },
+  {
+    name: "bootstrap",
+    machine: bootstrapMachine,
+    events: bootstrapEvents,
+    prefix: () => ({ state: runAfter([create(single), approve(1, [])]), entity: "bootstrap" }),
+  },
+];
+
+function runAfterEvents(state: RunState, events: readonly PehEvent[]): RunState {
+  for (const event of events) {
+    expect(whyIllegal(state, event)).toBeUndefined();
+    evolve(state, event);
+  }
+  return state;
+}
+
+/** Gives a sample event the run's envelope: its next seq and this run. */
+function sequenced(event: PehEvent, state: RunState): PehEvent {
+  const input: PehEventInput = { ...event, run_id: RUN, seq: state.seq + 1, id: `${RUN}.${state.seq + 1}` };
+  return input as PehEvent;
+}
+
+describe.each(models)("$name machine › shortest paths", (model) => {
+  const paths = getShortestPaths(model.machine, {
+    input: model.input,
+    events: model.events as never,
+    serializeState: byValue as never,
+  });
+
+  it("reaches every state of the machine", () => {
+    const reached = new Set(paths.map((path) => byValue(path.state)));
+    const leaves = getStateNodes(model.machine)
+      .filter((node) => Object.keys(node.states).length === 0)
+      .map((node) => node.path.join("."));
+    expect([...reached].sort()).toEqual(leaves.sort());
+  });
+
+  it.each(paths.map((path) => [byValue(path.state), path] as const))("replays to %s through the machine, every step legal", (_, path) => {
+    let snapshot = initialTransition(model.machine, model.input)[0] as AnyMachineSnapshot;
+    for (const step of stepsOf(path.steps)) {
+      expect(snapshot.can(step.event), `${step.event.type} in ${byValue(snapshot)}`).toBe(true);
+      snapshot = transition(model.machine, snapshot, step.event)[0] as AnyMachineSnapshot;
+    }
+    expect(byValue(snapshot)).toBe(byValue(path.state));
+  });
+
+  if (model.prefix) {
+    const prefix = model.prefix;
+    it.each(paths.map((path) => [byValue(path.state), path] as const))("replays to %s through the run aggregate", (_, path) => {
+      const { state, entity } = prefix();
+      for (const step of stepsOf(path.steps)) {
+        const event = sequenced(step.event as PehEvent, state);
+        expect(whyIllegal(state, event), `${event.type} refused`).toBeUndefined();
+        evolve(state, event);
+      }
+      expect(entityState(state, entity)).toBe(byValue(path.state));
+    });
+  }
+});
+
+describe("worker machine › simple paths", () => {
+  it("never passes ready_for_prompt on a path without trust_resolved", () => {
+    const paths = getSimplePaths(workerMachine, {
+      input: { worker_id: WorkerIdSchema.parse(`${OWN}#1`), task_id: OWN as TaskId, attempt: 1, cwd: "/w/app" },
+      events: workerEvents() as never,
+      serializeState: byValue as never,
+    });
+    expect(paths.length).toBeGreaterThan(5);
+    for (const path of paths) {
+      const states = stepsOf(path.steps).map((step) => byValue(step.state));
+      const ready = states.indexOf("ready_for_prompt");
+      if (ready !== -1) expect(states.slice(0, ready)).toContain("trust_resolved");
+    }
+  });
+});

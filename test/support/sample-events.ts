@@ -1,0 +1,77 @@
+// Candidate events for path generation: for a machine snapshot, every event type it might take,
+// with data fitted to its context (the next attempt, the current version). The machine decides
+// which of them are legal; this only proposes.
+import type { AnyMachineSnapshot } from "xstate";
+import { BOOTSTRAP_PHASES, type PehEvent } from "../../events/index.js";
+import { diamond } from "./fixtures.js";
+import { ev } from "./events.js";
+
+export const OWN = "build";
+
+export function taskEvents(snapshot: AnyMachineSnapshot): PehEvent[] {
+  const attempt = Math.max(1, snapshot.context.attempt as number);
+  const next = (snapshot.context.attempt as number) + 1;
+  const task_id = OWN;
+  return [
+    ev("TASK_READY", { task_id }),
+    ev("TASK_STARTED", { task_id, attempt: next, worker_id: `${task_id}#${next}` }),
+    ev("TASK_VERIFYING", { task_id, attempt }),
+    ev("RECOVERY_SUCCEEDED", { task_id, attempt }),
+    ev("TASK_COMPLETED", { task_id, attempt }),
+    ev("TASK_FAILED", { task_id, attempt, stage: "run", error: { code: "EXIT", message: "exit 1" }, exit_code: 1 }),
+    ev("FAILURE_CLASSIFIED", { task_id, attempt, class: "logic_error", rule: "exit", evidence: "exit 1" }),
+    ev("RECOVERY_ATTEMPTED", { task_id, next_attempt: next, delay_ms: 0, due_at: "2026-01-15T14:23:45.000Z" }),
+    ev("RECOVERY_ESCALATION", { task_id, class: "logic_error", reason: "escalated", choices: ["retry", "skip", "abort"] }),
+    ev("PERMISSION_REQUIRED", { task_id, detail: "403 Forbidden" }),
+    ev("DECISION_RECORDED", { task_id, decision: "retry" }),
+    ev("DECISION_RECORDED", { task_id, decision: "skip" }),
+    ev("DECISION_RECORDED", { task_id, decision: "abort" }),
+    ev("TASK_SKIPPED", { task_id, reason: "upstream_failed" }),
+    ev("TASK_SKIPPED", { task_id, reason: "aborted" }),
+    ev("TASK_INTERRUPTED", { task_id, attempt, reason: "crash" }),
+  ];
+}
+
+const worker = { worker_id: `${OWN}#1`, task_id: OWN };
+
+export function workerEvents(): PehEvent[] {
+  return [
+    ev("WORKER_TRUST_REQUIRED", { ...worker, cwd: "/w/app" }),
+    ev("WORKER_TRUST_RESOLVED", { ...worker, resolution: { source: "manual", by: "ana" } }),
+    ev("WORKER_READY", worker),
+    ev("WORKER_RUNNING", { ...worker, pid: 99 }),
+    ev("WORKER_FINISHED", { ...worker, exit_code: 0 }),
+    ev("WORKER_FAILED", { ...worker, error: { code: "EXIT", message: "exit 1" }, exit_code: 1 }),
+  ];
+}
+
+export function bootstrapEvents(): PehEvent[] {
+  return BOOTSTRAP_PHASES.flatMap((phase) => [
+    ev("BOOTSTRAP_PHASE_STARTED", { phase }),
+    ev("BOOTSTRAP_PHASE_COMPLETED", { phase }),
+    ev("BOOTSTRAP_PHASE_FAILED", { phase, error: { code: "X", message: "failed" } }),
+  ]);
+}
+
+const risky = [{ task_id: "deploy", phrase: "deploy to production" }];
+const counts = { succeeded: 4, failed: 0, skipped: 0, upstream_failed: 0 };
+
+export function planEvents(snapshot: AnyMachineSnapshot): PehEvent[] {
+  const version = Math.max(1, snapshot.context.version as number);
+  return [
+    ev("PLAN_CREATED", { plan: { ...diamond, version: 1 }, workspace: "/w/app" }),
+    ev("GATE_APPROVAL_REQUESTED", { version, risky_tasks: risky }),
+    ev("GATE_APPROVED", { version, confirmations: risky }),
+    ev("GATE_MODIFIED", { plan: { ...diamond, version: version + 1 }, change: "edit" }),
+    ev("GATE_CLARIFICATION_REQUESTED", { version, question: "why?" }),
+    ev("GATE_REJECTED", { version, reason: "no" }),
+    ev("BOOTSTRAP_PHASE_STARTED", { phase: "cli_entry" }),
+    ev("BOOTSTRAP_PHASE_COMPLETED", { phase: "main_runtime" }),
+    ev("RECOVERY_ESCALATION", { task_id: "test", class: null, reason: "escalated", choices: ["retry", "skip", "abort"] }),
+    ev("DECISION_RECORDED", { task_id: "test", decision: "retry" }),
+    ev("DECISION_RECORDED", { task_id: "test", decision: "abort" }),
+    ev("EXECUTION_COMPLETE", { outcome: "completed", counts }),
+    ev("EXECUTION_COMPLETE", { outcome: "failed", counts }),
+    ev("EXECUTION_COMPLETE", { outcome: "aborted", counts }),
+  ];
+}
