@@ -2,6 +2,7 @@
 // completed, and a failed phase may be started again (on resume) but never skipped.
 import { setup } from "xstate";
 import { BOOTSTRAP_PHASES, type BootstrapPhase, type PehEvent } from "../events/index.js";
+import type { MemoSpec } from "./lite.js";
 
 /** The states of one phase: not started → running → (failed → running again) → next phase. */
 function phaseStates(phase: BootstrapPhase, next: string) {
@@ -44,4 +45,10 @@ export const bootstrapMachine = setup({
 });
 
 export type BootstrapMachine = typeof bootstrapMachine;
+
+/** Only the `isPhase` guard reads the event: its phase. */
+export const bootstrapMemo: MemoSpec<unknown, PehEvent> = {
+  machine: bootstrapMachine,
+  key: (_context, event) => `${event.type}|${"phase" in event.data ? event.data.phase : ""}`,
+};
 export { BOOTSTRAP_PHASES };

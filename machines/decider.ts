@@ -38,7 +38,13 @@ interface Draft {
 
 /** A shallow copy that `evolve` can change without touching the caller's state. */
 export function cloneRun(state: RunState): RunState {
-  return { ...state, tasks: new Map(state.tasks), workers: new Map(state.workers), dependents: new Map(state.dependents) };
+  return {
+    ...state,
+    token: {},
+    tasks: new Map(state.tasks),
+    workers: new Map(state.workers),
+    dependents: new Map(state.dependents),
+  };
 }
 
 /**

@@ -8,3 +8,4 @@ export * from "./run.js";
 export * from "./commands.js";
 export * from "./decider.js";
 export * from "./diagram.js";
+export * from "./step.js";

@@ -3,6 +3,7 @@
 // The plan machine also judges task events: nothing is made ready or started unless it executes.
 import { and, assign, setup } from "xstate";
 import { confirmationPhrase, type Plan, type PehEvent, type RiskyTask, type TaskId } from "../events/index.js";
+import type { MemoSpec } from "./lite.js";
 
 export interface PlanContext {
   version: number;
@@ -201,3 +202,21 @@ export const planMachine = setup({
 });
 
 export type PlanMachine = typeof planMachine;
+
+/** Events the plan only vouches for: no assign reads them, and only their phase is guarded. */
+const VOUCHED = new Set<PehEvent["type"]>([
+  "TASK_READY",
+  "TASK_STARTED",
+  "WORKER_SPAWNING",
+  "TASK_SKIPPED",
+  "BOOTSTRAP_PHASE_STARTED",
+  "BOOTSTRAP_PHASE_FAILED",
+  "BOOTSTRAP_PHASE_COMPLETED",
+]);
+
+/** Plan transitions are memoized only for the events it vouches for; the rest are rare. */
+export const planMemo: MemoSpec<PlanContext, PehEvent> = {
+  machine: planMachine,
+  key: (_context, event) =>
+    VOUCHED.has(event.type) ? `${event.type}|${"phase" in event.data ? event.data.phase : ""}` : undefined,
+};

@@ -1,7 +1,6 @@
 // Pure. A run is a plan machine, a bootstrap machine, one task machine per task and one worker
 // machine per attempt. This module routes each event to the machines it concerns, asks them
-// whether it is legal (`can`), and folds it in with the pure `transition()`.
-import { initialTransition, transition, type SnapshotFrom } from "xstate";
+// whether it is legal (`can`), and folds it in with the machines' pure transition functions.
 import {
   PehError,
   type Entity,
@@ -11,19 +10,23 @@ import {
   type TaskId,
   type WorkerId,
 } from "../events/index.js";
-import { bootstrapMachine } from "./bootstrap.js";
-import { planMachine } from "./plan.js";
+import { bootstrapMachine, bootstrapMemo } from "./bootstrap.js";
+import { materialize, startLite, stepLite, type Lite, type MemoSpec } from "./lite.js";
+import { planMachine, planMemo, type PlanContext } from "./plan.js";
 import { stateName } from "./state-name.js";
-import { taskMachine } from "./task.js";
-import { workerMachine } from "./worker.js";
+import { taskMachine, taskMemo, type TaskContext } from "./task.js";
+import { workerMachine, workerMemo, type WorkerContext } from "./worker.js";
 
-export type PlanSnapshot = SnapshotFrom<typeof planMachine>;
-export type TaskSnapshot = SnapshotFrom<typeof taskMachine>;
-export type WorkerSnapshot = SnapshotFrom<typeof workerMachine>;
-export type BootstrapSnapshot = SnapshotFrom<typeof bootstrapMachine>;
-type AnySnapshot = PlanSnapshot | TaskSnapshot | WorkerSnapshot | BootstrapSnapshot;
+/** A machine's state in a run: value, context and status (see lite.ts for why not a snapshot). */
+export type PlanSnapshot = Lite<PlanContext>;
+export type TaskSnapshot = Lite<TaskContext>;
+export type WorkerSnapshot = Lite<WorkerContext>;
+export type BootstrapSnapshot = Lite<unknown>;
+type AnySnapshot = Lite<unknown>;
 
 export interface RunState {
+  /** Owns the cells this state may change in place; a clone gets a new one (copy-on-write). */
+  token: object;
   run_id: RunId | null;
   /** The seq of the last event folded in: the version an append must expect. */
   seq: number;
@@ -41,30 +44,39 @@ export interface RunState {
 }
 
 export function initialRunState(): RunState {
+  const token = {};
   return {
+    token,
     run_id: null,
     seq: 0,
     at: null,
     workspace: null,
     plan_spec: null,
-    plan: initialTransition(planMachine)[0],
-    bootstrap: initialTransition(bootstrapMachine)[0],
+    plan: startLite<PlanContext>(planMachine, token),
+    bootstrap: startLite(bootstrapMachine, token),
     tasks: new Map(),
     workers: new Map(),
     dependents: new Map(),
   };
 }
 
+/** Which machine of the run: the plan, the bootstrap, a task or a worker (by id). */
+interface Address {
+  kind: "plan" | "bootstrap" | "task" | "worker";
+  id: string;
+}
+const PLAN: Address = { kind: "plan", id: "" };
+const BOOTSTRAP: Address = { kind: "bootstrap", id: "" };
+
 /** Where an event must be accepted (`judge`) or is only passed on (`observer`). */
 interface Delivery {
-  entity: Entity;
-  snapshot: AnySnapshot | undefined;
+  address: Address;
   role: "judge" | "observer";
 }
 
-/** The entity an event belongs to, from its type and data: the envelope must agree. */
-export function entityOf(event: PehEvent): Entity {
-  switch (event.type) {
+/** Which kind of machine an event type belongs to. Exhaustive: a new type must be placed here. */
+function kindOf(type: PehEvent["type"]): Kind {
+  switch (type) {
     case "PLAN_CREATED":
     case "GATE_APPROVAL_REQUESTED":
     case "GATE_APPROVED":
@@ -85,7 +97,7 @@ export function entityOf(event: PehEvent): Entity {
     case "WORKER_RUNNING":
     case "WORKER_FINISHED":
     case "WORKER_FAILED":
-      return `worker:${event.data.worker_id}`;
+      return "worker";
     case "TASK_READY":
     case "TASK_STARTED":
     case "TASK_VERIFYING":
@@ -99,12 +111,24 @@ export function entityOf(event: PehEvent): Entity {
     case "DECISION_RECORDED":
     case "TASK_SKIPPED":
     case "TASK_INTERRUPTED":
-      return `task:${event.data.task_id}`;
+      return "task";
     default: {
-      const unhandled: never = event;
-      throw new Error(`unrouted event ${JSON.stringify(unhandled)}`);
+      const unhandled: never = type;
+      throw new Error(`unrouted event type ${String(unhandled)}`);
     }
   }
+}
+
+/** The machine an event belongs to: its kind, and the task or worker id from its data. */
+function idOf(kind: Kind, event: PehEvent): string {
+  const data = event.data as { task_id?: string; worker_id?: string };
+  return kind === "worker" ? data.worker_id! : kind === "task" ? data.task_id! : "";
+}
+
+/** The entity an event belongs to, from its type and data: the envelope must agree. */
+export function entityOf(event: PehEvent): Entity {
+  const kind = kindOf(event.type);
+  return nameOf(kind, idOf(kind, event));
 }
 
 /** Task events that the plan must vouch for: it only lets work start while it executes. */
@@ -124,39 +148,99 @@ const PLAN_JUDGES = new Set<PehEvent["type"]>([
 /** Events by which a task may settle for its dependents; the task machine's guard decides. */
 const SETTLING = new Set<PehEvent["type"]>(["TASK_COMPLETED", "DECISION_RECORDED", "TASK_SKIPPED"]);
 
+type Kind = Address["kind"];
+type Visit<T> = (context: T, kind: Kind, id: string, role: Delivery["role"]) => void;
+
+/**
+ * Calls `visit` for every machine the event concerns: its own (judge), the plan where it must
+ * vouch (judge), the task of a spawning worker (judge), the dependents of a settling task
+ * (observers). The one place that routes events. Top-level visitors and plain (kind, id)
+ * arguments, no closures or address objects: the fold calls this for every event of long logs.
+ */
+function route<T>(state: RunState, event: PehEvent, visit: Visit<T>, context: T): void {
+  const kind = kindOf(event.type);
+  const id = idOf(kind, event);
+  visit(context, kind, id, "judge");
+  if (kind !== "plan" && PLAN_JUDGES.has(event.type)) visit(context, "plan", "", "judge");
+  if (event.type === "WORKER_SPAWNING") visit(context, "task", event.data.task_id, "judge");
+  if (kind === "task" && SETTLING.has(event.type)) {
+    for (const dependent of state.dependents.get(id as TaskId) ?? []) visit(context, "task", dependent, "observer");
+  }
+}
+
+function collect(list: Delivery[], kind: Kind, id: string, role: Delivery["role"]): void {
+  list.push({ address: kind === "plan" ? PLAN : kind === "bootstrap" ? BOOTSTRAP : { kind, id }, role });
+}
+
 function deliveries(state: RunState, event: PehEvent): Delivery[] {
-  const entity = entityOf(event);
-  const list: Delivery[] = [{ entity, snapshot: snapshotOf(state, entity), role: "judge" }];
-  if (entity !== "plan" && PLAN_JUDGES.has(event.type)) list.push({ entity: "plan", snapshot: state.plan, role: "judge" });
-  if (event.type === "WORKER_SPAWNING") {
-    const task: Entity = `task:${event.data.task_id}`;
-    list.push({ entity: task, snapshot: snapshotOf(state, task), role: "judge" });
-  }
-  if (SETTLING.has(event.type) && "task_id" in event.data) {
-    for (const dependent of state.dependents.get(event.data.task_id as TaskId) ?? []) {
-      const task: Entity = `task:${dependent}`;
-      list.push({ entity: task, snapshot: snapshotOf(state, task), role: "observer" });
-    }
-  }
+  const list: Delivery[] = [];
+  route(state, event, collect, list);
   return list;
 }
 
-function snapshotOf(state: RunState, entity: Entity): AnySnapshot | undefined {
-  if (entity === "plan") return state.plan;
-  if (entity === "bootstrap") return state.bootstrap;
-  if (entity.startsWith("task:")) return state.tasks.get(entity.slice(5) as TaskId);
-  return state.workers.get(entity.slice(7) as WorkerId);
+function get(state: RunState, address: Address): AnySnapshot | undefined {
+  return cellAt(state, address.kind, address.id);
 }
 
-function logicOf(entity: Entity) {
-  if (entity === "plan") return planMachine;
-  if (entity === "bootstrap") return bootstrapMachine;
-  return entity.startsWith("task:") ? taskMachine : workerMachine;
+function cellAt(state: RunState, kind: Kind, id: string): AnySnapshot | undefined {
+  switch (kind) {
+    case "plan":
+      return state.plan;
+    case "bootstrap":
+      return state.bootstrap;
+    case "task":
+      return state.tasks.get(id as TaskId);
+    case "worker":
+      return state.workers.get(id as WorkerId);
+  }
+}
+
+function put(state: RunState, kind: Kind, id: string, snapshot: AnySnapshot): void {
+  switch (kind) {
+    case "plan":
+      state.plan = snapshot as PlanSnapshot;
+      return;
+    case "bootstrap":
+      state.bootstrap = snapshot as BootstrapSnapshot;
+      return;
+    case "task":
+      state.tasks.set(id as TaskId, snapshot as TaskSnapshot);
+      return;
+    case "worker":
+      state.workers.set(id as WorkerId, snapshot as WorkerSnapshot);
+  }
+}
+
+const MEMOS = {
+  plan: planMemo as MemoSpec<unknown, PehEvent>,
+  bootstrap: bootstrapMemo,
+  task: taskMemo as MemoSpec<unknown, PehEvent>,
+  worker: workerMemo as MemoSpec<unknown, PehEvent>,
+};
+
+function entityName(address: Address): Entity {
+  return nameOf(address.kind, address.id);
+}
+
+function nameOf(kind: Kind, id: string): Entity {
+  return kind === "plan" || kind === "bootstrap" ? kind : `${kind}:${id}`;
+}
+
+function addressOfEntity(entity: Entity): Address {
+  if (entity === "plan") return PLAN;
+  if (entity === "bootstrap") return BOOTSTRAP;
+  const colon = entity.indexOf(":");
+  return { kind: entity.slice(0, colon) as Address["kind"], id: entity.slice(colon + 1) };
+}
+
+/** Asks the machine itself whether it accepts `event` in this state. */
+function accepts(address: Address, snapshot: AnySnapshot, event: PehEvent): boolean {
+  return materialize(MEMOS[address.kind].machine, snapshot).can(event);
 }
 
 /** The current state name of an entity's machine, or undefined if it does not exist yet. */
 export function entityState(state: RunState, entity: Entity): string | undefined {
-  const snapshot = snapshotOf(state, entity);
+  const snapshot = get(state, addressOfEntity(entity));
   return snapshot ? stateName(snapshot.value) : undefined;
 }
 
@@ -164,7 +248,7 @@ export function entityState(state: RunState, entity: Entity): string | undefined
 function createdBy(state: RunState, event: PehEvent): WorkerSnapshot | undefined {
   if (event.type === "WORKER_SPAWNING" && !state.workers.has(event.data.worker_id)) {
     const { worker_id, task_id, attempt, cwd } = event.data;
-    return initialTransition(workerMachine, { worker_id, task_id, attempt, cwd })[0];
+    return startLite<WorkerContext>(workerMachine, state.token, { worker_id, task_id, attempt, cwd });
   }
   return undefined;
 }
@@ -181,11 +265,14 @@ export function whyIllegal(state: RunState, event: PehEvent): string | undefined
   }
   for (const delivery of deliveries(state, event)) {
     if (delivery.role !== "judge") continue;
-    const snapshot = delivery.snapshot ?? createdBy(state, event);
-    if (!snapshot) return `${delivery.entity} does not exist`;
-    if (delivery.snapshot === undefined && delivery.entity === entity) continue; // created by this event
-    if (!(snapshot as { can(event: PehEvent): boolean }).can(event)) {
-      return `${event.type} is not allowed for ${delivery.entity} in state ${stateName(snapshot.value)}`;
+    const name = entityName(delivery.address);
+    const snapshot = get(state, delivery.address);
+    if (snapshot === undefined) {
+      if (name === entity && createdBy(state, event)) continue; // created by this event
+      return `${name} does not exist`;
+    }
+    if (!accepts(delivery.address, snapshot, event)) {
+      return `${event.type} is not allowed for ${name} in state ${stateName(snapshot.value)}`;
     }
   }
   return undefined;
@@ -199,6 +286,8 @@ export function assertLegal(state: RunState, event: PehEvent): void {
   }
 }
 
+const NO_EFFECTS: Effect[] = Object.freeze([]) as unknown as Effect[];
+
 export interface Effect {
   entity: Entity;
   action: string;
@@ -211,22 +300,10 @@ export interface Effect {
  * Returns the named effects the transitions ask for (the runtime executes them; replay ignores).
  */
 export function evolve(state: RunState, event: PehEvent): Effect[] {
-  const effects: Effect[] = [];
   const created = createdBy(state, event);
   if (created && event.type === "WORKER_SPAWNING") state.workers.set(event.data.worker_id, created);
-  for (const delivery of deliveries(state, event)) {
-    const snapshot = delivery.snapshot ?? snapshotOf(state, delivery.entity);
-    if (!snapshot) continue;
-    if (delivery.role === "observer" && !(snapshot as { can(event: PehEvent): boolean }).can(event)) continue;
-    const [next, actions] = transition(logicOf(delivery.entity) as never, snapshot as never, event as never) as [
-      AnySnapshot,
-      { type: string; params?: unknown }[],
-    ];
-    put(state, delivery.entity, next);
-    for (const action of actions) {
-      if (!action.type.startsWith("xstate.")) effects.push({ entity: delivery.entity, action: action.type, params: action.params });
-    }
-  }
+  const folding: Folding = { state, event, effects: NO_EFFECTS };
+  route(state, event, deliver, folding);
   if (event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED") {
     adoptPlan(state, event.data.plan, event.type !== "PLAN_CHANGED");
   }
@@ -236,14 +313,30 @@ export function evolve(state: RunState, event: PehEvent): Effect[] {
   }
   state.seq = event.seq;
   state.at = event.at;
-  return effects;
+  return folding.effects;
 }
 
-function put(state: RunState, entity: Entity, snapshot: AnySnapshot): void {
-  if (entity === "plan") state.plan = snapshot as PlanSnapshot;
-  else if (entity === "bootstrap") state.bootstrap = snapshot as BootstrapSnapshot;
-  else if (entity.startsWith("task:")) state.tasks.set(entity.slice(5) as TaskId, snapshot as TaskSnapshot);
-  else state.workers.set(entity.slice(7) as WorkerId, snapshot as WorkerSnapshot);
+interface Folding {
+  state: RunState;
+  event: PehEvent;
+  effects: Effect[];
+}
+
+/** Steps one machine of the run by the event being folded. */
+function deliver(folding: Folding, kind: Kind, id: string): void {
+  const { state, event } = folding;
+  const cell = cellAt(state, kind, id);
+  if (!cell) return;
+  // Copy-on-write: change in place only a cell this state owns.
+  const into = cell.owner === state.token ? cell : { ...cell, owner: state.token };
+  // An observer that does not accept the event stays as it is: the step changes nothing.
+  const actions = stepLite(MEMOS[kind], cell, into, event);
+  if (into !== cell) put(state, kind, id, into);
+  for (const action of actions) {
+    if (action.type.startsWith("xstate.")) continue;
+    if (folding.effects === NO_EFFECTS) folding.effects = [];
+    folding.effects.push({ entity: nameOf(kind, id), action: action.type, params: action.params });
+  }
 }
 
 /**
@@ -255,7 +348,7 @@ function adoptPlan(state: RunState, plan: Plan, fresh: boolean): void {
   if (fresh) state.tasks.clear();
   state.dependents.clear();
   for (const task of plan.tasks) {
-    if (!state.tasks.has(task.id)) state.tasks.set(task.id, initialTransition(taskMachine, { task })[0]);
+    if (!state.tasks.has(task.id)) state.tasks.set(task.id, startLite<TaskContext>(taskMachine, state.token, { task }));
     for (const dependency of task.depends_on) {
       const list = state.dependents.get(dependency) ?? [];
       list.push(task.id);

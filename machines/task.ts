@@ -4,13 +4,17 @@
 // decision or the plan) and counts them; it becomes ready only when all have settled.
 import { and, assign, not, setup } from "xstate";
 import type { FailureClass, PehEvent, PlanTask, TaskId } from "../events/index.js";
+import type { MemoSpec } from "./lite.js";
 
 export interface TaskContext {
   task_id: TaskId;
   idempotent: boolean;
   depends_on: readonly TaskId[];
-  /** Dependencies that succeeded or were skipped on purpose: their dependents may proceed. */
-  settled: readonly TaskId[];
+  /**
+   * How many dependencies succeeded or were skipped on purpose (their dependents may proceed).
+   * A count suffices: a settled task is in a final state and settles only once.
+   */
+  settled: number;
   /** The attempt now or last under way; 0 before the first start. */
   attempt: number;
   failure_class: FailureClass | null;
@@ -45,7 +49,7 @@ export const taskMachine = setup({
       if (event.type === "TASK_SKIPPED") return event.data.reason === "plan_changed";
       return false;
     },
-    allDependenciesSettled: ({ context }) => context.depends_on.every((id) => context.settled.includes(id)),
+    allDependenciesSettled: ({ context }) => context.settled === context.depends_on.length,
     isNextAttempt: ({ context, event }) =>
       (event.type === "TASK_STARTED" || event.type === "RECOVERY_ATTEMPTED") &&
       (event.type === "TASK_STARTED" ? event.data.attempt : event.data.next_attempt) === context.attempt + 1,
@@ -59,9 +63,7 @@ export const taskMachine = setup({
     decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
   },
   actions: {
-    recordSettledDependency: assign({
-      settled: ({ context, event }) => [...context.settled, taskIdOf(event) as TaskId],
-    }),
+    recordSettledDependency: assign({ settled: ({ context }) => context.settled + 1 }),
     recordAttempt: assign({
       attempt: ({ context, event }) => (event.type === "TASK_STARTED" ? event.data.attempt : context.attempt),
       failure_class: null,
@@ -84,8 +86,9 @@ export const taskMachine = setup({
   context: ({ input }) => ({
     task_id: input.task.id,
     idempotent: input.task.idempotent,
-    depends_on: input.task.depends_on,
-    settled: [],
+    // Deduplicated: the count of settled dependencies must be able to reach it.
+    depends_on: [...new Set(input.task.depends_on)],
+    settled: 0,
     attempt: 0,
     failure_class: null,
   }),
@@ -172,3 +175,19 @@ export const taskMachine = setup({
 
 export type TaskMachine = typeof taskMachine;
 export type TaskState = keyof typeof taskMachine.config.states & string;
+
+/**
+ * Everything the task machine's guards and assigns read from (context, event), with identity
+ * replaced by relations (own event? from a dependency?), so that tasks share memoized steps.
+ * Keep it in step with the guards above: the memo property test fails otherwise.
+ */
+export const taskMemo: MemoSpec<TaskContext, PehEvent> = {
+  machine: taskMachine,
+  key(context, event) {
+    const own = event.entity === `task:${context.task_id}`;
+    const from = taskIdOf(event);
+    const relation = own ? "own" : from !== undefined && context.depends_on.includes(from) ? "dep" : "other";
+    const data = event.data as Record<string, unknown>;
+    return `${event.type}|${relation}|${context.attempt}|${data.attempt ?? ""}|${data.next_attempt ?? ""}|${context.idempotent}|${context.settled}/${context.depends_on.length}|${data.decision ?? ""}|${data.reason ?? ""}|${data.class ?? ""}`;
+  },
+};

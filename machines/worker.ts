@@ -2,6 +2,7 @@
 // every worker passes trust_required and leaves it only by a WORKER_TRUST_RESOLVED that says how.
 import { assign, setup } from "xstate";
 import type { PehEvent, TaskId, TrustResolution, WorkerId } from "../events/index.js";
+import type { MemoSpec } from "./lite.js";
 
 export interface WorkerContext {
   worker_id: WorkerId;
@@ -62,3 +63,10 @@ export const workerMachine = setup({
 });
 
 export type WorkerMachine = typeof workerMachine;
+
+/** The worker machine has no guards; only `recordTrust` reads the event (its resolution). */
+export const workerMemo: MemoSpec<WorkerContext, PehEvent> = {
+  machine: workerMachine,
+  key: (_context, event) =>
+    event.type === "WORKER_TRUST_RESOLVED" ? `${event.type}|${JSON.stringify(event.data.resolution)}` : event.type,
+};
