@@ -46,7 +46,7 @@ type Snapshot = { value: StateValue; context: unknown; status: Lite["status"]; c
 const MAX_MEMO = 50_000;
 /** Every spec that holds a memo, so tests can clear them. */
 const specs = new Set<MemoSpec<never, never>>();
-const initials = new WeakMap<AnyStateMachine, Omit<Outcome, "changes">>();
+const initials = new Map<AnyStateMachine, Omit<Outcome, "changes">>();
 
 /** The real xstate snapshot of a cell: ask it `can(event)`. */
 export function materialize(machine: AnyStateMachine, lite: Lite): Snapshot {
@@ -65,8 +65,10 @@ export function startLite<C>(machine: AnyStateMachine, owner: object, input?: un
     initials.set(machine, (initial = { value: snapshot.value, status: snapshot.status, actions }));
     return { value: snapshot.value, context: snapshot.context as C, status: snapshot.status, owner };
   }
+  // As xstate does: a factory gets the input, a plain object is the context, none means `{}`.
   const factory = machine.config.context as unknown;
-  const context = typeof factory === "function" ? (factory as (args: { input: unknown }) => C)({ input }) : (factory as C);
+  const context =
+    typeof factory === "function" ? (factory as (args: { input: unknown }) => C)({ input }) : ((factory ?? {}) as C);
   return { value: initial.value, context, status: initial.status, owner };
 }
 
@@ -118,6 +120,7 @@ function changesBetween(before: unknown, after: unknown): Record<string, unknown
 /** For tests: forget every memoized transition. */
 export function clearMemos(): void {
   for (const spec of specs) delete spec.memo;
+  initials.clear();
 }
 
 /** For tests: how many memoized outcomes a spec holds. */
