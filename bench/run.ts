@@ -1,0 +1,29 @@
+// `npm run bench`: prints one JSON object of figures. `--quick` runs small sizes in well under a
+// minute (for CI to execute, not to judge timings). Each figure beside its baseline in one run.
+import { foldRun } from "../machines/run.js";
+import { appendEventsPerSecond, appendRatio } from "./append.js";
+import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
+
+const quick = process.argv.includes("--quick");
+
+/** Best of `rounds` folds of a synthetic log of about `events` events: events per second. */
+function replayEventsPerSecond(events: number, rounds: number): number {
+  const log = syntheticLog(Math.round(events / EVENTS_PER_TASK));
+  let best = 0;
+  for (let round = 0; round < rounds; round++) {
+    const start = performance.now();
+    foldRun(log);
+    best = Math.max(best, log.length / ((performance.now() - start) / 1000));
+  }
+  return best;
+}
+
+const figures = {
+  quick,
+  node: process.version,
+  append_events_per_s: Math.round(await appendEventsPerSecond(quick ? 2_000 : 20_000, 100)),
+  append_ratio_100k_vs_1k: Number((await appendRatio(quick ? 10_000 : 100_000, 1_000, quick ? 200 : 1_000, quick ? 1 : 3)).toFixed(2)),
+  replay_events_per_s: Math.round(replayEventsPerSecond(quick ? 100_000 : 1_000_000, quick ? 2 : 3)),
+};
+
+process.stdout.write(JSON.stringify(figures) + "\n");
