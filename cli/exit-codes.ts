@@ -8,6 +8,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 const BY_CODE: Record<ErrorCode, ExitCode> = {
   PLAN_INVALID: EXIT.usage,
   PLAN_NOT_FOUND: EXIT.usage,
+  PLANNER_FAILED: EXIT.usage,
   RUN_NOT_FOUND: EXIT.usage,
   NO_RUNS: EXIT.usage,
   USAGE: EXIT.usage,

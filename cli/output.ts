@@ -1,6 +1,6 @@
 // Rendering helpers shared by the commands: JSON or text, colors only on a TTY without NO_COLOR.
 import pc from "picocolors";
-import { PehError } from "../events/index.js";
+import { PehError, type Problem } from "../events/index.js";
 
 export interface Io {
   out(text: string): void;
@@ -35,5 +35,16 @@ export function renderError(io: Io, error: PehError, json: boolean): void {
   }
   const p = paint(io);
   io.err(`${p.red("error")} ${error.message}`);
+  for (const problem of problemsOf(error)) {
+    const where = [problem.task_id ? `task ${problem.task_id}` : undefined, problem.line ? `line ${problem.line}` : undefined].filter(Boolean).join(", ");
+    io.err(`  ${problem.severity === "error" ? p.red(problem.severity) : p.yellow(problem.severity)} ${problem.code}${where ? ` (${where})` : ""}: ${problem.message}`);
+    io.err(`        fix: ${problem.fix}`);
+  }
   if (error.hint) io.err(`${p.dim("hint")}  ${error.hint}`);
+}
+
+/** The plan problems an error carries (PLAN_INVALID), if any. */
+export function problemsOf(error: PehError): Problem[] {
+  const details = error.details as { problems?: Problem[] } | undefined;
+  return Array.isArray(details?.problems) ? details.problems : [];
 }

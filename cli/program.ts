@@ -1,8 +1,12 @@
 // The `peh` command line: every command of DESIGN §7, parsed by commander. Commands are thin:
 // options → one runtime or projection call → render. Nothing here calls process.exit.
 import { Command } from "commander";
+import { approveCommand, clarifyCommand, modifyCommand, refineCommand, rejectCommand } from "./commands/gate-actions.js";
 import { graphCommand } from "./commands/graph.js";
+import { planCommand } from "./commands/plan.js";
 import { plannedCommands } from "./commands/planned.js";
+import { runCommand } from "./commands/run.js";
+import { showCommand } from "./commands/show.js";
 import type { Io } from "./output.js";
 
 export const VERSION = "0.1.0";
@@ -24,8 +28,16 @@ export function buildProgram(io: Io): Command {
         "            3 waiting for a human (the message says what to type), 4 conflict with another writer.",
     )
     .exitOverride();
+  planCommand(program, io);
+  showCommand(program, io);
+  approveCommand(program, io);
+  modifyCommand(program, io);
+  refineCommand(program, io);
+  clarifyCommand(program, io);
+  rejectCommand(program, io);
+  runCommand(program, io);
   graphCommand(program, io);
-  plannedCommands(program, new Set(["graph"]));
+  plannedCommands(program, new Set(program.commands.map((command) => command.name())));
   for (const command of program.commands) command.exitOverride();
   return program;
 }

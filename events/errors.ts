@@ -5,6 +5,7 @@ import { z } from "zod";
 export const ErrorCodeSchema = z.enum([
   "PLAN_INVALID",
   "PLAN_NOT_FOUND",
+  "PLANNER_FAILED",
   "RUN_NOT_FOUND",
   "NO_RUNS",
   "USAGE",

@@ -52,10 +52,14 @@ export type TaskPacket = z.infer<typeof TaskPacketSchema>;
 /** A task of a peh plan: a TaskPacket plus identity, dependencies, the work and its policies. */
 export const PlanTaskSchema = TaskPacketSchema.extend({
   id: TaskIdSchema,
+  /** Optional in a plan file when `run` is the check; validation wants one of the two. */
+  acceptance_tests: z.array(z.string().min(1)).default([]),
   depends_on: z.array(TaskIdSchema).default([]),
   run: z.string().min(1).optional(),
   agent: z.string().min(1).optional(),
   risky: z.boolean().optional(),
+  /** Why peh considers the task risky when the plan did not say so (filled in by risk inference). */
+  risk_reason: z.string().optional(),
   confirm: z.string().min(1).optional(),
   timeout: DurationSchema.optional(),
   recovery: RecoverySchema.optional(),
@@ -85,3 +89,30 @@ export type Plan = z.infer<typeof PlanSchema>;
 export function confirmationPhrase(task: Pick<PlanTask, "id" | "confirm">): string {
   return task.confirm ?? task.id;
 }
+
+export const ProblemCodeSchema = z.enum([
+  "SYNTAX",
+  "SCHEMA",
+  "DUPLICATE_ID",
+  "UNKNOWN_DEPENDENCY",
+  "CYCLE",
+  "NO_CHECK",
+  "SCOPE_PATH_MISSING",
+  "SCOPE_ESCAPE",
+  "VAGUE_OBJECTIVE",
+  "TASK_COUNT",
+]);
+export type ProblemCode = z.infer<typeof ProblemCodeSchema>;
+
+/** One thing wrong with a plan: where, what, and how to fix it. Validation returns all of them. */
+export const ProblemSchema = z.object({
+  severity: z.enum(["error", "warning"]),
+  code: ProblemCodeSchema,
+  task_id: z.string().optional(),
+  /** Where in the plan file: `tasks[2].depends_on[0]`, and the line when known. */
+  path: z.string().optional(),
+  line: z.number().int().positive().optional(),
+  message: z.string(),
+  fix: z.string(),
+});
+export type Problem = z.infer<typeof ProblemSchema>;

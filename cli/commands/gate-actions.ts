@@ -1,0 +1,186 @@
+// The gate actions: approve, modify, refine, clarify, reject. Each records one event with the
+// human who acted, or is refused (exit 2) with what was wrong and what to do instead.
+import type { Command } from "commander";
+import { PehError, confirmationPhrase, type RunId } from "../../events/index.js";
+import { riskyTasksOf } from "../../machines/plan.js";
+import type { RunState } from "../../machines/run.js";
+import { stateName } from "../../machines/state-name.js";
+import { RunHandle } from "../../runtime/command-handler.js";
+import {
+  answerRun,
+  approveRun,
+  clarifyRun,
+  modifyRun,
+  nextStep,
+  refineRun,
+  rejectRun,
+  resolveRunId,
+  type Modification,
+} from "../../runtime/gate.js";
+import { actorOf, ask, collect, interactive, storeOf } from "../context.js";
+import { paint, printJson, type Io } from "../output.js";
+import { renderPlan } from "../render/plan-view.js";
+
+function report(io: Io, json: boolean | undefined, runId: RunId, state: RunState, done: string): void {
+  const next = nextStep(runId, state);
+  if (json) {
+    printJson(io, {
+      run_id: runId,
+      state: stateName(state.plan.value),
+      version: state.plan_spec?.version ?? null,
+      approved_version: state.plan.context.approved_version,
+      next: next ?? null,
+    });
+    return;
+  }
+  const p = paint(io);
+  io.out([`${p.green("✓")} ${done}`, ...(next ? [`${p.bold("Next:")} ${next}`] : [])].join("\n"));
+}
+
+const runArgument = "run id (default: the most recent)";
+
+export function approveCommand(program: Command, io: Io): void {
+  program
+    .command("approve")
+    .summary("approve the current plan version (risky tasks need their phrases)")
+    .description(
+      "Approve the current version of a run's plan. Every risky task needs its confirmation phrase, typed " +
+        "exactly (--confirm, once per risky task); a generic yes never approves a risky task. On a terminal " +
+        "without --confirm, peh shows the plan and asks for each phrase.",
+    )
+    .argument("[run]", runArgument)
+    .option("--as <name>", "who approves (recorded in the log)")
+    .option("--confirm <phrase>", "the phrase of a risky task (repeat for each)", collect, [])
+    .option("--version <n>", "the plan version you reviewed (refused if the plan changed since)")
+    .option("--json", "machine output")
+    .addHelpText("after", '\nExample:\n  peh approve --as ana --confirm "deploy 2.4.1 to production"')
+    .action(async (runArg: string | undefined, options: { as?: string; confirm: string[]; version?: string; json?: boolean }, command: Command) => {
+      const store = storeOf(command);
+      const runId = await resolveRunId(store, runArg);
+      const actor = await actorOf(options.as, "approves");
+      const confirmations = [...options.confirm];
+      const state = (await RunHandle.open(store, runId)).state;
+      if (confirmations.length === 0 && interactive() && state.plan_spec && stateName(state.plan.value) === "awaiting_approval") {
+        io.out(renderPlan(io, state.plan_spec).join("\n"));
+        for (const risky of riskyTasksOf(state.plan_spec)) {
+          const typed = await ask(`Task ${risky.task_id} is risky. Type "${risky.phrase}" to approve it`);
+          if (typed !== undefined) confirmations.push(typed);
+        }
+      }
+      const version = options.version === undefined ? undefined : Number(options.version);
+      const after = await approveRun(store, runId, { actor, confirmations, ...(version === undefined ? {} : { version }) });
+      const risky = after.plan_spec ? riskyTasksOf(after.plan_spec).map((r) => r.task_id) : [];
+      report(io, options.json, runId, after, `approved version ${after.plan.context.approved_version} of ${runId} as ${actor}${risky.length ? ` (confirmed ${risky.join(", ")})` : ""}`);
+    });
+}
+
+export function modifyCommand(program: Command, io: Io): void {
+  program
+    .command("modify")
+    .summary("make a new plan version (needs approval again)")
+    .description(
+      "Make a new version of the plan: replace it from a file, skip (remove) a task, or move a task before or " +
+        "after another (which makes it depend on, or be depended on by, that task). The new version is " +
+        "validated like a new plan and needs its own approval.",
+    )
+    .argument("[run]", runArgument)
+    .option("--from <file>", "replace the plan with this file")
+    .option("--skip <id>", "remove a task; its dependents inherit its dependencies")
+    .option("--move <id>", "move a task; with --after ID or --before ID")
+    .option("--after <id>", "with --move: run after this task")
+    .option("--before <id>", "with --move: run before this task")
+    .option("--as <name>", "who modifies (recorded in the log)")
+    .option("--strict", "treat plan warnings as errors")
+    .option("--json", "machine output")
+    .action(async (runArg: string | undefined, options: { from?: string; skip?: string; move?: string; after?: string; before?: string; as?: string; strict?: boolean; json?: boolean }, command: Command) => {
+      const modification = modificationOf(options);
+      const store = storeOf(command);
+      const runId = await resolveRunId(store, runArg);
+      const actor = await actorOf(options.as, "modifies the plan");
+      const after = await modifyRun(store, runId, { actor, modification, strict: options.strict });
+      report(io, options.json, runId, after, `made version ${after.plan_spec?.version} of ${runId}'s plan; it needs approval`);
+    });
+}
+
+export function modificationOf(options: { from?: string; skip?: string; move?: string; after?: string; before?: string }): Modification {
+  const chosen = [options.from, options.skip, options.move].filter((value) => value !== undefined).length;
+  if (chosen !== 1) {
+    throw new PehError("USAGE", "say exactly one change: --from FILE, --skip ID, or --move ID (--after ID | --before ID)", "peh modify --skip lint --as ana");
+  }
+  if (options.from !== undefined) return { kind: "file", from: options.from };
+  if (options.skip !== undefined) return { kind: "skip", id: options.skip };
+  if ((options.after === undefined) === (options.before === undefined)) {
+    throw new PehError("USAGE", "--move needs exactly one of --after ID or --before ID", `peh modify --move ${options.move} --after build --as ana`);
+  }
+  return options.after !== undefined
+    ? { kind: "move", id: options.move!, where: "after", other: options.after }
+    : { kind: "move", id: options.move!, where: "before", other: options.before! };
+}
+
+export function refineCommand(program: Command, io: Io): void {
+  program
+    .command("refine")
+    .summary("ask the planner for a new version from feedback")
+    .description(
+      'Ask the run\'s planner for a new plan version. The built-in planner understands "skip ID", ' +
+        '"move ID before|after ID" and "add OBJECTIVE [after ID]", separated by ";", and says what it could ' +
+        "not apply; an external planner gets the feedback as is.",
+    )
+    .argument("[run]", runArgument)
+    .requiredOption("--feedback <text>", "what to change")
+    .option("--as <name>", "who asks (recorded in the log)")
+    .option("--planner-timeout <seconds>", "how long an external planner may take", "60")
+    .option("--json", "machine output")
+    .action(async (runArg: string | undefined, options: { feedback: string; as?: string; plannerTimeout: string; json?: boolean }, command: Command) => {
+      const store = storeOf(command);
+      const runId = await resolveRunId(store, runArg);
+      const actor = await actorOf(options.as, "refines the plan");
+      const after = await refineRun(store, runId, { actor, feedback: options.feedback, plannerTimeoutMs: Number(options.plannerTimeout) * 1000 });
+      report(io, options.json, runId, after, `made version ${after.plan_spec?.version} of ${runId}'s plan from the feedback; it needs approval`);
+    });
+}
+
+export function clarifyCommand(program: Command, io: Io): void {
+  program
+    .command("clarify")
+    .summary("ask a question about the plan, or answer one")
+    .description("Ask a question before approving (--question): the plan waits for an answer (--answer) or a modification.")
+    .argument("[run]", runArgument)
+    .option("--question <text>", "the question")
+    .option("--answer <text>", "the answer to the open question; the plan awaits approval again")
+    .option("--as <name>", "who asks or answers (recorded in the log)")
+    .option("--json", "machine output")
+    .action(async (runArg: string | undefined, options: { question?: string; answer?: string; as?: string; json?: boolean }, command: Command) => {
+      if ((options.question === undefined) === (options.answer === undefined)) {
+        throw new PehError("USAGE", "give exactly one of --question TEXT or --answer TEXT", 'peh clarify --question "which region?" --as ana');
+      }
+      const store = storeOf(command);
+      const runId = await resolveRunId(store, runArg);
+      const actor = await actorOf(options.as, options.question !== undefined ? "asks" : "answers");
+      const after =
+        options.question !== undefined
+          ? await clarifyRun(store, runId, { actor, question: options.question })
+          : await answerRun(store, runId, { actor, answer: options.answer! });
+      report(io, options.json, runId, after, options.question !== undefined ? `asked on ${runId}: ${options.question}` : `answered on ${runId}; the plan awaits approval`);
+    });
+}
+
+export function rejectCommand(program: Command, io: Io): void {
+  program
+    .command("reject")
+    .summary("reject the plan")
+    .description("Reject the plan: the run ends without running anything.")
+    .argument("[run]", runArgument)
+    .requiredOption("--reason <text>", "why")
+    .option("--as <name>", "who rejects (recorded in the log)")
+    .option("--json", "machine output")
+    .action(async (runArg: string | undefined, options: { reason: string; as?: string; json?: boolean }, command: Command) => {
+      const store = storeOf(command);
+      const runId = await resolveRunId(store, runArg);
+      const actor = await actorOf(options.as, "rejects the plan");
+      const after = await rejectRun(store, runId, { actor, reason: options.reason });
+      report(io, options.json, runId, after, `rejected ${runId}'s plan as ${actor}: ${options.reason}`);
+    });
+}
+
+export { confirmationPhrase };

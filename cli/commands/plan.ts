@@ -1,0 +1,72 @@
+// `peh plan ["<objective>"] [--from plan.yaml] [--planner builtin|"cmd:<command>"] [--strict]`
+import { Option, type Command } from "commander";
+import { isPehError } from "../../events/index.js";
+import { createRun, nextStep } from "../../runtime/gate.js";
+import { RunHandle } from "../../runtime/command-handler.js";
+import { storeOf } from "../context.js";
+import { paint, printJson, problemsOf, type Io } from "../output.js";
+import { renderPlan, renderProblems } from "../render/plan-view.js";
+
+interface PlanOptions {
+  from?: string;
+  planner?: string;
+  plannerTimeout: string;
+  strict?: boolean;
+  json?: boolean;
+}
+
+export function planCommand(program: Command, io: Io): void {
+  program
+    .command("plan")
+    .summary("create a run: plan, validate and show it for approval")
+    .description(
+      "Create a run from a plan file (YAML or JSON) or from an objective handed to a planner. The plan is " +
+        "validated (every problem at once), risky tasks are marked, and the run waits for `peh approve`. " +
+        "Nothing is recorded for an invalid plan.",
+    )
+    .argument("[objective...]", "what to achieve, for the planner (quote it)")
+    .option("--from <file>", "a plan file, YAML or JSON")
+    .option("--planner <planner>", 'builtin, or "cmd:<command>" for an external planner speaking the planning contract', "builtin")
+    .addOption(new Option("--planner-timeout <seconds>", "how long an external planner may take").default("60"))
+    .option("--strict", "treat warnings (vague objectives, fewer than 3 or more than 7 tasks) as errors")
+    .option("--json", "print {run_id, plan, problems}")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  peh plan --from examples/release.yaml\n  peh plan "add dark mode to the dashboard"\n  peh plan "audit the IAM roles" --planner "cmd:python3 examples/planner.py"',
+    )
+    .action(async (words: string[], options: PlanOptions, command: Command) => {
+      const store = storeOf(command);
+      try {
+        const created = await createRun(store, {
+          workspace: process.cwd(),
+          from: options.from,
+          objective: words.length > 0 ? words.join(" ") : undefined,
+          planner: options.planner,
+          plannerTimeoutMs: Number(options.plannerTimeout) * 1000,
+          strict: options.strict,
+        });
+        if (options.json) {
+          printJson(io, { run_id: created.run_id, plan: created.plan, problems: created.problems });
+          return;
+        }
+        const run = await RunHandle.open(store, created.run_id);
+        const p = paint(io);
+        io.out(
+          [
+            `${p.bold("Run")} ${created.run_id} · plan version ${created.plan.version} · awaiting approval`,
+            ...renderPlan(io, created.plan),
+            ...renderProblems(io, created.problems),
+            "",
+            `${p.bold("Next:")} ${nextStep(created.run_id, run.state)}`,
+          ].join("\n"),
+        );
+      } catch (error) {
+        if (options.json && isPehError(error, "PLAN_INVALID")) {
+          printJson(io, { run_id: null, plan: null, problems: problemsOf(error) });
+          process.exitCode = 2;
+          return;
+        }
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,52 @@
+// `peh show [RUN]`: the plan, its version, its gate state and the history of gate decisions.
+import type { Command } from "commander";
+import { stateName } from "../../machines/state-name.js";
+import { gateHistory } from "../../projections/gate-history.js";
+import { RunHandle } from "../../runtime/command-handler.js";
+import { nextStep, resolveRunId } from "../../runtime/gate.js";
+import { storeOf } from "../context.js";
+import { paint, printJson, type Io } from "../output.js";
+import { renderHistory, renderPlan } from "../render/plan-view.js";
+
+export function showCommand(program: Command, io: Io): void {
+  program
+    .command("show")
+    .summary("the plan of a run and its gate state")
+    .description("Show a run's current plan version, its gate state, the history of gate decisions and what to type next. RUN defaults to the most recent run.")
+    .argument("[run]", "run id (default: the most recent)")
+    .option("--json", "machine output")
+    .action(async (runArg: string | undefined, options: { json?: boolean }, command: Command) => {
+      const store = storeOf(command);
+      const runId = await resolveRunId(store, runArg);
+      const events = await store.read(runId);
+      const run = await RunHandle.open(store, runId);
+      const state = run.state;
+      const gate = stateName(state.plan.value);
+      const history = gateHistory(events);
+      const next = nextStep(runId, state);
+      const tasks = new Map([...state.tasks].map(([id, cell]) => [id as string, stateName(cell.value)]));
+      if (options.json) {
+        printJson(io, {
+          run_id: runId,
+          state: gate,
+          version: state.plan_spec?.version ?? null,
+          approved_version: state.plan.context.approved_version,
+          plan: state.plan_spec,
+          tasks: Object.fromEntries(tasks),
+          history,
+          next: next ?? null,
+        });
+        return;
+      }
+      const p = paint(io);
+      const approved = state.plan.context.approved_version;
+      io.out(
+        [
+          `${p.bold("Run")} ${runId} · plan version ${state.plan_spec?.version ?? "?"} · ${gate.replaceAll("_", " ")}${approved ? ` (approved: version ${approved})` : ""}`,
+          ...(state.plan_spec ? renderPlan(io, state.plan_spec, { states: tasks }) : []),
+          ...renderHistory(io, history),
+          ...(next ? ["", `${p.bold("Next:")} ${next}`] : []),
+        ].join("\n"),
+      );
+    });
+}

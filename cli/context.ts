@@ -1,0 +1,42 @@
+// What every command needs from the command line: the store, the run, who is acting, and
+// whether a human is at a terminal to be asked (never otherwise: prompts hang without a TTY).
+import type { Command } from "commander";
+import { isCancel, text } from "@clack/prompts";
+import { PehError, type EventStore } from "../events/index.js";
+import { openStore, storeDir } from "../runtime/store.js";
+
+export interface GlobalOptions {
+  store?: string;
+}
+
+export function storeOf(command: Command): EventStore & { dir: string } {
+  const options = command.optsWithGlobals() as GlobalOptions;
+  return openStore({ store: options.store });
+}
+
+export function storePath(command: Command): string {
+  return storeDir({ store: (command.optsWithGlobals() as GlobalOptions).store });
+}
+
+export function interactive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY);
+}
+
+/** Asks on a terminal; returns undefined when there is none (the caller then needs a flag). */
+export async function ask(message: string, placeholder?: string): Promise<string | undefined> {
+  if (!interactive()) return undefined;
+  const answer = await text({ message, ...(placeholder ? { placeholder } : {}) });
+  if (isCancel(answer)) throw new PehError("USAGE", "cancelled; nothing was recorded");
+  return answer;
+}
+
+/** The human acting: --as, else $PEH_ACTOR, else asked on a terminal, else a usage error. */
+export async function actorOf(as: string | undefined, action: string): Promise<string> {
+  const actor = as ?? process.env.PEH_ACTOR ?? (await ask(`Who ${action}? (your name, recorded in the log)`));
+  if (!actor || actor.trim() === "" || actor.trim() === "system") {
+    throw new PehError("USAGE", `${action} needs the name of the human who decides`, `pass --as NAME (or set PEH_ACTOR)`);
+  }
+  return actor.trim();
+}
+
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];

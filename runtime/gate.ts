@@ -1,0 +1,239 @@
+// The planning and approval gate as services: each turns a human's request into one command for
+// the run (via RunHandle) and returns what the CLI shows. Invalid plans are refused before
+// anything is recorded.
+import { randomBytes } from "node:crypto";
+import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
+import {
+  PehError,
+  RunIdSchema,
+  confirmationPhrase,
+  type EventStore,
+  type Plan,
+  type PlanFile,
+  type Problem,
+  type RunId,
+} from "../events/index.js";
+import type { CommandInput } from "../machines/commands.js";
+import { riskyTasksOf } from "../machines/plan.js";
+import type { RunState } from "../machines/run.js";
+import { stateName } from "../machines/state-name.js";
+import { RunHandle } from "./command-handler.js";
+import { moveTask, skipTask } from "./planning/edit.js";
+import { detectContext } from "./planning/detect.js";
+import { loadPlanFile } from "./planning/plan-file.js";
+import { plannerFor } from "./planning/planner.js";
+import { resolveRisk } from "./planning/risk.js";
+import { validatePlan } from "./planning/validate.js";
+
+const now = () => new Date().toISOString();
+
+export function newRunId(at = new Date()): RunId {
+  const stamp = at.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return RunIdSchema.parse(`r-${stamp}-${randomBytes(2).toString("hex")}`);
+}
+
+/** The run a command is about: the one named, else the most recent. */
+export async function resolveRunId(store: EventStore, run?: string): Promise<RunId> {
+  if (run !== undefined) {
+    const parsed = RunIdSchema.safeParse(run);
+    if (!parsed.success || (await store.version(parsed.data)) === 0) {
+      throw new PehError("RUN_NOT_FOUND", `there is no run "${run}" in this store`, "list the runs with `peh runs`, or pass --store DIR");
+    }
+    return parsed.data;
+  }
+  const runs = await store.listRuns();
+  const latest = runs.at(-1);
+  if (!latest) throw new PehError("NO_RUNS", "this store has no runs yet", 'create one: peh plan --from plan.yaml, or peh plan "<objective>"');
+  return latest.run_id;
+}
+
+const realpath = (path: string): string | undefined => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+};
+
+export interface PlanInput {
+  workspace: string;
+  /** A plan file (YAML or JSON). */
+  from?: string;
+  /** An objective for the planner, when there is no file. */
+  objective?: string;
+  /** `builtin` (default) or `cmd:<command>`. */
+  planner?: string;
+  plannerTimeoutMs?: number;
+  strict?: boolean;
+}
+
+export interface PreparedPlan {
+  plan: PlanFile;
+  planner: string;
+  /** Warnings that did not block the plan (errors throw). */
+  problems: Problem[];
+}
+
+/** Throws PLAN_INVALID carrying every problem, or returns the plan with risk resolved. */
+function checked(plan: PlanFile, input: PlanInput, locate?: (path: (string | number)[]) => number | undefined): { plan: PlanFile; problems: Problem[] } {
+  const resolved = resolveRisk(plan);
+  const problems = validatePlan(resolved, { workspace: input.workspace, strict: input.strict, realpath, ...(locate ? { locate } : {}) });
+  throwIfErrors(problems);
+  return { plan: resolved, problems };
+}
+
+function throwIfErrors(problems: Problem[]): void {
+  const errors = problems.filter((problem) => problem.severity === "error");
+  if (errors.length === 0) return;
+  throw new PehError(
+    "PLAN_INVALID",
+    `the plan has ${errors.length} error${errors.length === 1 ? "" : "s"}; nothing was recorded`,
+    "fix each problem listed and run the command again",
+    { problems },
+  );
+}
+
+export async function preparePlan(input: PlanInput): Promise<PreparedPlan> {
+  if (input.from !== undefined) {
+    const loaded = await loadPlanFile(resolve(input.workspace, input.from));
+    throwIfErrors(loaded.problems);
+    return { ...checked(loaded.plan!, input, loaded.locate), planner: "file" };
+  }
+  if (input.objective === undefined || input.objective.trim() === "") {
+    throw new PehError("USAGE", "nothing to plan: give an objective or a plan file", 'peh plan "add dark mode to the dashboard", or peh plan --from plan.yaml');
+  }
+  const planner = plannerFor(input.planner, { timeoutMs: input.plannerTimeoutMs, cwd: input.workspace });
+  const plan = await planner.decompose(input.objective, detectContext(input.workspace));
+  return { ...checked(plan, input), planner: planner.name };
+}
+
+export interface CreatedRun {
+  run_id: RunId;
+  plan: Plan;
+  problems: Problem[];
+}
+
+/** Plans, validates and records a new run awaiting approval. */
+export async function createRun(store: EventStore, input: PlanInput & { actor?: string }): Promise<CreatedRun> {
+  const prepared = await preparePlan(input);
+  const runId = newRunId();
+  const run = await RunHandle.open(store, runId);
+  await run.handle({
+    type: "CreatePlan",
+    at: now(),
+    actor: input.actor ?? "system",
+    run_id: runId,
+    plan: prepared.plan,
+    workspace: resolve(input.workspace),
+    planner: prepared.planner,
+  });
+  return { run_id: runId, plan: run.state.plan_spec!, problems: prepared.problems };
+}
+
+async function handle(store: EventStore, runId: RunId, command: CommandInput): Promise<RunState> {
+  const run = await RunHandle.open(store, runId);
+  await run.handle(command);
+  return run.state;
+}
+
+export async function approveRun(store: EventStore, runId: RunId, input: { actor: string; confirmations: string[]; version?: number }): Promise<RunState> {
+  const run = await RunHandle.open(store, runId);
+  const version = input.version ?? run.state.plan_spec?.version ?? 0;
+  await run.handle({ type: "ApprovePlan", at: now(), actor: input.actor, version, confirmations: input.confirmations });
+  return run.state;
+}
+
+export type Modification =
+  | { kind: "file"; from: string }
+  | { kind: "skip"; id: string }
+  | { kind: "move"; id: string; where: "before" | "after"; other: string };
+
+/** A new plan version from a file or an edit; validated like a new plan; needs a new approval. */
+export async function modifyRun(store: EventStore, runId: RunId, input: { actor: string; modification: Modification; strict?: boolean }): Promise<RunState> {
+  const run = await RunHandle.open(store, runId);
+  const current = currentPlan(run.state);
+  const workspace = run.state.workspace ?? process.cwd();
+  const m = input.modification;
+  let edited: { plan: PlanFile; change: string };
+  let locate: ((path: (string | number)[]) => number | undefined) | undefined;
+  if (m.kind === "file") {
+    const loaded = await loadPlanFile(resolve(workspace, m.from));
+    throwIfErrors(loaded.problems);
+    edited = { plan: loaded.plan!, change: `replaced from ${m.from}` };
+    locate = loaded.locate;
+  } else {
+    edited = m.kind === "skip" ? skipTask(current, m.id) : moveTask(current, m.id, m.where, m.other);
+  }
+  const { plan } = checked(edited.plan, { workspace, strict: input.strict }, locate);
+  await run.handle({ type: "ModifyPlan", at: now(), actor: input.actor, plan, change: edited.change });
+  return run.state;
+}
+
+/** Asks the run's planner for a new version from feedback. */
+export async function refineRun(store: EventStore, runId: RunId, input: { actor: string; feedback: string; plannerTimeoutMs?: number }): Promise<RunState> {
+  const run = await RunHandle.open(store, runId);
+  const workspace = run.state.workspace ?? process.cwd();
+  const planner = plannerFor(plannerOf(await store.read(runId, { to: 1 })), { timeoutMs: input.plannerTimeoutMs, cwd: workspace });
+  const refined = await planner.refine(currentPlan(run.state), input.feedback);
+  const { plan } = checked(refined.plan, { workspace });
+  await run.handle({ type: "ModifyPlan", at: now(), actor: input.actor, plan, change: refined.change });
+  return run.state;
+}
+
+export const clarifyRun = (store: EventStore, runId: RunId, input: { actor: string; question: string }) =>
+  handle(store, runId, { type: "RequestClarification", at: now(), actor: input.actor, question: input.question });
+
+export const answerRun = (store: EventStore, runId: RunId, input: { actor: string; answer: string }) =>
+  handle(store, runId, { type: "AnswerClarification", at: now(), actor: input.actor, answer: input.answer });
+
+export const rejectRun = (store: EventStore, runId: RunId, input: { actor: string; reason: string }) =>
+  handle(store, runId, { type: "RejectPlan", at: now(), actor: input.actor, reason: input.reason });
+
+function currentPlan(state: RunState): PlanFile {
+  if (!state.plan_spec) throw new PehError("RUN_NOT_FOUND", "the run has no plan");
+  const { version: _version, ...plan } = state.plan_spec;
+  return plan;
+}
+
+function plannerOf(first: readonly { type: string; data: unknown }[]): string | undefined {
+  const created = first[0];
+  return created?.type === "PLAN_CREATED" ? (created.data as { planner?: string }).planner : undefined;
+}
+
+/** The exact command that moves a waiting run on, for messages and `peh show`. */
+export function nextStep(runId: RunId, state: RunState): string | undefined {
+  const plan = state.plan_spec;
+  switch (stateName(state.plan.value)) {
+    case "awaiting_approval": {
+      const phrases = plan ? riskyTasksOf(plan).map((r) => ` --confirm "${r.phrase}"`).join("") : "";
+      return `peh approve ${runId} --as NAME${phrases}`;
+    }
+    case "clarification_requested":
+      return `peh clarify ${runId} --answer "…" --as NAME   (or peh modify / peh reject)`;
+    case "approved":
+      return `peh run ${runId}`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * `peh run` starts only an approved plan: otherwise it waits for a human (exit 3) and says
+ * what to type. Nothing is recorded.
+ */
+export function requireApproved(runId: RunId, state: RunState): void {
+  const name = stateName(state.plan.value);
+  if (name !== "awaiting_approval" && name !== "clarification_requested" && name !== "drafted" && name !== "rejected") return;
+  const version = state.plan_spec?.version ?? 0;
+  if (name === "rejected") {
+    throw new PehError("USAGE", `run ${runId} was rejected; it will not run`, 'plan again: peh plan --from plan.yaml, or peh plan "<objective>"');
+  }
+  throw new PehError(
+    "WAITING_FOR_HUMAN",
+    `version ${version} of run ${runId}'s plan is not approved (${name.replaceAll("_", " ")}); nothing was started`,
+    nextStep(runId, state),
+  );
+}
+
+export { confirmationPhrase };

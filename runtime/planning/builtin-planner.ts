@@ -1,0 +1,135 @@
+// Pure. The built-in planner: turns an objective into 3 to 7 concrete packets with dependencies
+// and at least one acceptance test each, deterministically (same objective and context, same
+// plan), from a template chosen by what the objective asks for. It knows nothing of the code
+// base beyond the test command the runtime detected; its packets are `agent` tasks whose checks
+// are shell commands. `refine` applies feedback it can parse: skip, move, add.
+import { PehError, PlanFileSchema, type PlanFile, type PlanTaskInput } from "../../events/index.js";
+import { addTask, moveTask, skipTask, slugify } from "./edit.js";
+
+export interface PlanningContext {
+  /** The project's test command, if the runtime found one (`npm test`, `make test` …). */
+  test_command?: string;
+}
+
+/** A check that fails on purpose, so the plan view shows that a human must supply a real one. */
+const NO_TEST_COMMAND = `sh -c 'echo "peh found no test command in this workspace: replace this check" >&2; exit 1'`;
+
+interface Step {
+  id: string;
+  objective: string;
+  /** File the step must leave behind (its check), relative to docs/peh/<slug>/. */
+  note?: string;
+  tests?: boolean;
+  risky?: boolean;
+  after: string[];
+}
+
+function template(objective: string): Step[] {
+  const o = objective;
+  if (/\b(release|deploy|ship|publish|roll ?out)\b/i.test(o)) {
+    return [
+      { id: "build", objective: `Build the artifacts for: ${o}`, tests: false, note: "build.md", after: [] },
+      { id: "test", objective: "Run the full test suite against the build", tests: true, after: ["build"] },
+      { id: "deploy-staging", objective: "Deploy the build to staging", note: "staging.md", after: ["test"] },
+      { id: "smoke-staging", objective: "Smoke-test staging and record the results", note: "smoke.md", after: ["deploy-staging"] },
+      { id: "deploy-production", objective: `Deploy to production: ${o}`, note: "production.md", risky: true, after: ["smoke-staging"] },
+    ];
+  }
+  if (/\b(migrat\w*|schema|database)\b/i.test(o)) {
+    return [
+      { id: "backup", objective: "Back up the data the migration touches and record where", note: "backup.md", after: [] },
+      { id: "write-migration", objective: `Write the migration for: ${o}`, tests: true, after: [] },
+      { id: "dry-run", objective: "Run the migration against a copy and record the result", note: "dry-run.md", after: ["backup", "write-migration"] },
+      { id: "migrate", objective: "Run the database migration on the real data", note: "migrate.md", risky: true, after: ["dry-run"] },
+      { id: "verify", objective: "Verify the migrated data and the application against it", tests: true, after: ["migrate"] },
+    ];
+  }
+  if (/\b(fix|bug|crash\w*|broken|regression|error)\b/i.test(o)) {
+    return [
+      { id: "reproduce", objective: `Write a failing test that reproduces: ${o}`, note: "reproduce.md", after: [] },
+      { id: "fix", objective: `Make the reproducing test pass: ${o}`, tests: true, after: ["reproduce"] },
+      { id: "verify", objective: "Run the full test suite to check nothing else broke", tests: true, after: ["fix"] },
+      { id: "document", objective: "Describe the cause and the fix in the change notes", note: "changes.md", after: ["fix"] },
+    ];
+  }
+  if (/\b(audit|review|inspect|assess|scan)\b/i.test(o)) {
+    return [
+      { id: "inventory", objective: `List everything in scope of: ${o}`, note: "inventory.md", after: [] },
+      { id: "check", objective: "Check each item of the inventory and record the findings", note: "findings.md", after: ["inventory"] },
+      { id: "report", objective: "Write the report: findings, severity, recommended actions", note: "report.md", after: ["check"] },
+    ];
+  }
+  return [
+    { id: "design", objective: `Write down the approach for: ${o}`, note: "design.md", after: [] },
+    { id: "tests", objective: `Add tests that specify: ${o}`, tests: true, after: ["design"] },
+    { id: "implement", objective: `Implement: ${o}`, tests: true, after: ["tests"] },
+    { id: "verify", objective: "Run the full test suite and review the change as a whole", tests: true, after: ["implement"] },
+    { id: "document", objective: `Document the change for its users: ${o}`, note: "docs.md", after: ["implement"] },
+  ];
+}
+
+export function decompose(objective: string, context: PlanningContext = {}): PlanFile {
+  const text = objective.trim();
+  if (text.length === 0) throw new PehError("USAGE", "the objective is empty", 'say what to achieve, e.g. peh plan "add dark mode to the dashboard"');
+  const slug = slugify(text) || "plan";
+  const test = context.test_command ?? NO_TEST_COMMAND;
+  const tasks: PlanTaskInput[] = template(text).map((step) => ({
+    id: step.id,
+    objective: step.objective,
+    scope: "workspace",
+    agent: `${step.objective}\n\nOverall objective: ${text}`,
+    depends_on: step.after,
+    acceptance_tests: [
+      ...(step.note ? [`test -s docs/peh/${slug}/${step.note}`] : []),
+      ...(step.tests ? [test] : []),
+    ],
+    ...(step.risky ? { risky: true } : {}),
+    idempotent: !step.risky,
+  }));
+  return PlanFileSchema.parse({ objective: text, tasks });
+}
+
+export interface Refined {
+  plan: PlanFile;
+  /** What was applied, one line each. */
+  applied: string[];
+  /** Parts of the feedback that could not be applied, with why. */
+  ignored: string[];
+}
+
+const HOW = 'feedback the built-in planner understands: "skip ID", "move ID before|after ID", "add OBJECTIVE [after ID]", separated by ";"';
+
+/** Applies feedback clause by clause; throws if none of it could be applied. */
+export function refine(plan: PlanFile, feedback: string): Refined {
+  const applied: string[] = [];
+  const ignored: string[] = [];
+  let current = plan;
+  for (const clause of feedback.split(/[;\n]+/).map((c) => c.trim()).filter(Boolean)) {
+    try {
+      const edit = applyClause(current, clause);
+      if (!edit) {
+        ignored.push(`"${clause}": not understood`);
+        continue;
+      }
+      current = edit.plan;
+      applied.push(edit.change);
+    } catch (error) {
+      if (!(error instanceof PehError)) throw error;
+      ignored.push(`"${clause}": ${error.message}`);
+    }
+  }
+  if (applied.length === 0) {
+    throw new PehError("USAGE", `cannot apply the feedback: ${ignored.join("; ")}`, HOW);
+  }
+  return { plan: current, applied, ignored };
+}
+
+function applyClause(plan: PlanFile, clause: string) {
+  let match = /^(?:skip|remove|drop)\s+(\S+)$/i.exec(clause);
+  if (match) return skipTask(plan, match[1]!);
+  match = /^move\s+(\S+)\s+(before|after)\s+(\S+)$/i.exec(clause);
+  if (match) return moveTask(plan, match[1]!, match[2]!.toLowerCase() as "before" | "after", match[3]!);
+  match = /^add\s+(.+?)(?:\s+after\s+(\S+))?$/i.exec(clause);
+  if (match) return addTask(plan, match[1]!, match[2]);
+  return undefined;
+}

@@ -1,0 +1,83 @@
+// Reads a plan file (YAML or JSON: JSON is YAML) and reports syntax errors and schema violations
+// as problems that point at the line and field, so a user can fix the file from the message.
+import { readFile } from "node:fs/promises";
+import { LineCounter, isNode, parseDocument } from "yaml";
+import { PehError, PlanFileSchema, type PlanFile, type Problem } from "../../events/index.js";
+
+export interface LoadedPlanFile {
+  plan: PlanFile | undefined;
+  problems: Problem[];
+  /** The line of a field, for later validation problems. */
+  locate(path: (string | number)[]): number | undefined;
+}
+
+export async function readPlanFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new PehError(
+      "PLAN_NOT_FOUND",
+      code === "ENOENT" ? `plan file ${path} does not exist` : `cannot read plan file ${path} (${code})`,
+      "check the path given to --from",
+    );
+  }
+}
+
+const render = (path: PropertyKey[]) =>
+  path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join("");
+
+export function parsePlanSource(source: string): LoadedPlanFile {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(source, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const locate = (path: (string | number)[]): number | undefined => {
+    // The field itself, else the closest parent that exists (a missing field points at its owner).
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  const syntax = document.errors.map(
+    (error): Problem => ({
+      severity: "error",
+      code: "SYNTAX",
+      ...(error.linePos ? { line: error.linePos[0].line } : {}),
+      message: `the plan file is not valid YAML or JSON: ${error.message.split("\n")[0]}`,
+      fix: "fix the syntax at that line (indentation, a missing quote, colon or bracket)",
+    }),
+  );
+  if (syntax.length > 0) return { plan: undefined, problems: syntax, locate };
+  const parsed = PlanFileSchema.safeParse(document.toJS());
+  if (parsed.success) return { plan: parsed.data, problems: [], locate };
+  const problems = parsed.error.issues.map((issue): Problem => {
+    const path = issue.path as (string | number)[];
+    const line = locate(path);
+    const taskIndex = path[0] === "tasks" && typeof path[1] === "number" ? path[1] : undefined;
+    const taskId = taskIndex === undefined ? undefined : (document.getIn(["tasks", taskIndex, "id"]) as unknown);
+    return {
+      severity: "error",
+      code: "SCHEMA",
+      ...(typeof taskId === "string" ? { task_id: taskId } : {}),
+      path: render(path) || "(top level)",
+      ...(line === undefined ? {} : { line }),
+      message: `${render(path) || "the plan"}: ${issue.message}`,
+      fix: schemaFix(issue.path, issue.code),
+    };
+  });
+  return { plan: undefined, problems, locate };
+}
+
+function schemaFix(path: PropertyKey[], code: string): string {
+  const field = String(path.at(-1) ?? "");
+  if (field === "scope") return "scope is one of: workspace, module, single_file, custom";
+  if (field === "timeout" || path.includes("delays")) return "write durations like 250ms, 5s, 10m or 1h";
+  if (field === "id" || path.at(-2) === "depends_on") return "ids start with a letter or digit and hold letters, digits, '.', '_' or '-'";
+  if (code === "invalid_type") return `give ${field || "it"} the type the plan format expects (see examples/release.yaml)`;
+  if (code === "unrecognized_keys") return "remove the unknown field, or check its spelling";
+  return "see examples/release.yaml for the plan format";
+}
+
+export async function loadPlanFile(path: string): Promise<LoadedPlanFile> {
+  return parsePlanSource(await readPlanFile(path));
+}

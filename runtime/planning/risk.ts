@@ -1,0 +1,48 @@
+// Pure. Which tasks are risky: marked by the plan, or inferred from destructive patterns in their
+// command or objective. A risky task needs its confirmation phrase typed at approval.
+import type { PlanFile, PlanTask } from "../../events/index.js";
+
+interface Pattern {
+  name: string;
+  test: RegExp;
+}
+
+/** Destructive or irreversible actions (DESIGN §3). Matched against `run`, `agent` and objective. */
+export const RISK_PATTERNS: readonly Pattern[] = [
+  { name: "recursive delete (rm -rf)", test: /\brm\s+(-[a-zA-Z]*[rR][a-zA-Z]*[fF]|-[a-zA-Z]*[fF][a-zA-Z]*[rR]|--recursive\s+--force|--force\s+--recursive)\b/ },
+  { name: "SQL DROP/TRUNCATE/DELETE FROM", test: /\b(drop\s+(table|database|schema|index)|truncate\s+(table\s+)?\w|delete\s+from)\b/i },
+  { name: "force push (git push --force)", test: /\bgit\s+push\b[^\n;&|]*\s(--force\b|--force-with-lease\b|-f\b)/ },
+  { name: "terraform destroy/apply", test: /\bterraform\s+(destroy|apply)\b/ },
+  { name: "kubectl delete", test: /\bkubectl\s+delete\b/ },
+  { name: "helm uninstall", test: /\bhelm\s+(uninstall|delete)\b/ },
+  { name: "deploy, promote or release to production", test: /\b(deploy|promote|release|rollout|ship)\w*\b[^\n;]*\bprod(uction)?\b/i },
+  { name: "database migration", test: /\b(db:migrate|migrate\s+(deploy|up|apply)|prisma\s+migrate|alembic\s+upgrade|flyway\s+migrate|knex\s+migrate|rails\s+db:migrate|manage\.py\s+migrate|database\s+migration|run\s+(the\s+)?migrations?)\b/i },
+  { name: "disk-level write (dd, mkfs)", test: /\b(dd\s+[^\n]*of=\/dev\/|mkfs(\.\w+)?\s)/ },
+];
+
+/** Why a task looks risky, or undefined. Only inference: an explicit `risky` flag is the plan's say. */
+export function inferRisk(task: Pick<PlanTask, "run" | "agent" | "objective">): string | undefined {
+  for (const text of [task.run, task.agent, task.objective]) {
+    if (text === undefined) continue;
+    const hit = RISK_PATTERNS.find((pattern) => pattern.test.test(text));
+    if (hit) return `matches ${hit.name}`;
+  }
+  return undefined;
+}
+
+/**
+ * The plan as it will be recorded: every risky task marked `risky: true` (explicit or inferred,
+ * with the reason). `risky: false` in the plan file does not override an inferred risk: a plan
+ * cannot talk its way past the gate.
+ */
+export function resolveRisk(plan: PlanFile): PlanFile {
+  return {
+    ...plan,
+    tasks: plan.tasks.map((task) => {
+      const inferred = inferRisk(task);
+      if (task.risky === true) return { ...task, risky: true };
+      if (inferred === undefined) return { ...task, risky: false };
+      return { ...task, risky: true, risk_reason: inferred };
+    }),
+  };
+}

@@ -1,0 +1,147 @@
+// Pure (the file system enters as an injected `realpath`). Validates a plan and returns every
+// problem at once, each with the task, where it is and how to fix it. Errors block the plan;
+// warnings do not, unless `strict`.
+import { isAbsolute, normalize, relative, resolve, sep } from "node:path";
+import type { PlanFile, Problem, ProblemCode } from "../../events/index.js";
+import { findCycles } from "./cycles.js";
+
+export interface ValidateOptions {
+  /** The workspace the plan runs in (absolute). */
+  workspace: string;
+  /** Warnings become errors. */
+  strict?: boolean;
+  /** Resolves symlinks of an existing path (fs.realpathSync); undefined if the path does not exist. */
+  realpath?: (path: string) => string | undefined;
+  /** The line of a field in the plan file, when it came from one. */
+  locate?: (path: (string | number)[]) => number | undefined;
+}
+
+const VAGUE = /\b(optimi[sz]e|improve|fix|clean[ -]?up|refactor|enhance|tidy|polish|make (it )?better|update)\b/i;
+/** Something concrete: a path, a file, a name in code, a number, a quoted or backticked thing. */
+const CONCRETE = /[/\\.`'"]|\d|[a-z][A-Z]|\w_\w|#\w/;
+
+export function isVague(objective: string): boolean {
+  if (!VAGUE.test(objective)) return false;
+  const words = objective.trim().split(/\s+/);
+  return words.length <= 3 || !CONCRETE.test(objective);
+}
+
+export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[] {
+  const problems: Problem[] = [];
+  const warning = options.strict ? "error" : "warning";
+  const add = (severity: Problem["severity"], code: ProblemCode, path: (string | number)[], message: string, fix: string, task_id?: string) => {
+    const line = options.locate?.(path);
+    problems.push({
+      severity,
+      code,
+      ...(task_id === undefined ? {} : { task_id }),
+      path: path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? part : `.${part}`)).join(""),
+      ...(line === undefined ? {} : { line }),
+      message,
+      fix,
+    });
+  };
+
+  const count = plan.tasks.length;
+  if (count < 3 || count > 7) {
+    add(warning, "TASK_COUNT", ["tasks"], `the plan has ${count} task${count === 1 ? "" : "s"}; a reviewable plan has 3 to 7`,
+      count < 3 ? "split the work into at least 3 concrete, testable steps" : "group related steps so that 3 to 7 remain, or split the plan");
+  }
+  if (isVague(plan.objective)) {
+    add(warning, "VAGUE_OBJECTIVE", ["objective"], `the objective "${plan.objective}" does not name what changes`,
+      "name the concrete object: a file, a module, an endpoint, a measurable target");
+  }
+
+  const ids = new Set<string>();
+  const edges = new Map<string, string[]>();
+  plan.tasks.forEach((task, i) => {
+    if (ids.has(task.id)) {
+      add("error", "DUPLICATE_ID", ["tasks", i, "id"], `task id "${task.id}" is used more than once`, `rename one of them, e.g. "${task.id}-${i + 1}"`, task.id);
+    }
+    ids.add(task.id);
+    edges.set(task.id, [...(edges.get(task.id) ?? []), ...task.depends_on]);
+  });
+
+  plan.tasks.forEach((task, i) => {
+    task.depends_on.forEach((dependency, j) => {
+      if (ids.has(dependency)) return;
+      const guess = closest(dependency, ids);
+      add("error", "UNKNOWN_DEPENDENCY", ["tasks", i, "depends_on", j], `task "${task.id}" depends on "${dependency}", which is not a task of this plan`,
+        guess ? `did you mean "${guess}"?` : `add a task with id "${dependency}" or remove the dependency`, task.id);
+    });
+    if (task.acceptance_tests.length === 0 && task.run === undefined) {
+      add("error", "NO_CHECK", ["tasks", i], `task "${task.id}" has no pass/fail check: no acceptance_tests and no run`,
+        'add acceptance_tests (shell commands that exit 0 on success), e.g. ["test -f dist/index.js"]', task.id);
+    }
+    if (isVague(task.objective)) {
+      add(warning, "VAGUE_OBJECTIVE", ["tasks", i, "objective"], `task "${task.id}": the objective "${task.objective}" does not name what changes`,
+        "name the concrete object: a file, a function, a command, a measurable target", task.id);
+    }
+    checkScope(task, i, options, add);
+  });
+
+  for (const cycle of findCycles([...ids], edges)) {
+    const [first] = cycle;
+    const index = plan.tasks.findIndex((task) => task.id === first);
+    add("error", "CYCLE", ["tasks", index, "depends_on"], `dependency cycle: ${cycle.join(" → ")} (each depends on the next)`,
+      `remove one of these dependencies, e.g. "${cycle[1]}" from the depends_on of "${cycle[0]}"`, first);
+  }
+  return problems;
+}
+
+type Add = (severity: Problem["severity"], code: ProblemCode, path: (string | number)[], message: string, fix: string, task_id?: string) => void;
+
+function checkScope(task: PlanFile["tasks"][number], i: number, options: ValidateOptions, add: Add): void {
+  const path = task.scope_path ?? undefined;
+  if (task.scope !== "workspace" && (path === undefined || path.trim() === "")) {
+    add("error", "SCOPE_PATH_MISSING", ["tasks", i, "scope_path"], `task "${task.id}" has scope "${task.scope}" but no scope_path`,
+      'set scope_path to a path relative to the workspace, e.g. "src/dashboard", or use scope: workspace', task.id);
+    return;
+  }
+  if (path === undefined) return;
+  const where = ["tasks", i, "scope_path"];
+  if (isAbsolute(path)) {
+    add("error", "SCOPE_ESCAPE", where, `task "${task.id}": scope_path "${path}" is absolute`, "make it relative to the workspace", task.id);
+    return;
+  }
+  const normalized = normalize(path);
+  if (normalized === ".." || normalized.startsWith(`..${sep}`)) {
+    add("error", "SCOPE_ESCAPE", where, `task "${task.id}": scope_path "${path}" leaves the workspace`, "use a path inside the workspace, without ..", task.id);
+    return;
+  }
+  if (!options.realpath) return;
+  const realWorkspace = options.realpath(options.workspace) ?? options.workspace;
+  const real = options.realpath(resolve(options.workspace, normalized));
+  if (real !== undefined && !isInside(realWorkspace, real)) {
+    add("error", "SCOPE_ESCAPE", where, `task "${task.id}": scope_path "${path}" resolves through a symlink to ${real}, outside the workspace`,
+      "point scope_path at a real directory inside the workspace", task.id);
+  }
+}
+
+/** Component by component: `/w/app` contains `/w/app/src` but not `/w/app-evil`. */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
+}
+
+/** The known id closest to `wanted` (edit distance ≤ 2), for a "did you mean". */
+function closest(wanted: string, ids: ReadonlySet<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const id of ids) {
+    if (Math.abs(id.length - wanted.length) >= bestDistance) continue;
+    const distance = editDistance(wanted, id);
+    if (distance < bestDistance) [best, bestDistance] = [id, distance];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
