@@ -3,7 +3,7 @@
 // warnings do not, unless `strict`.
 import { isAbsolute, normalize, relative, resolve, sep } from "node:path";
 import type { PlanFile, Problem, ProblemCode } from "../../events/index.js";
-import { findCycles } from "./cycles.js";
+import { findCyclesIndexed } from "./cycles.js";
 
 export interface ValidateOptions {
   /** The workspace the plan runs in (absolute). */
@@ -20,10 +20,18 @@ const VAGUE = /\b(optimi[sz]e|improve|fix|clean[ -]?up|refactor|enhance|tidy|pol
 /** Something concrete: a path, a file, a name in code, a number, a quoted or backticked thing. */
 const CONCRETE = /[/\\.`'"]|\d|[a-z][A-Z]|\w_\w|#\w/;
 
+const FILLER = new Set(["the", "a", "an", "it", "this", "that", "things", "stuff", "code", "everything", "all", "some", "our", "of", "to", "and", "up"]);
+
+/**
+ * A vague objective has a vague verb (optimize, improve, fix, clean up …) and no concrete object:
+ * nothing like a path, name or number, and at most two meaningful words after the verb.
+ */
 export function isVague(objective: string): boolean {
-  if (!VAGUE.test(objective)) return false;
-  const words = objective.trim().split(/\s+/);
-  return words.length <= 3 || !CONCRETE.test(objective);
+  const verb = VAGUE.exec(objective);
+  if (!verb) return false;
+  if (CONCRETE.test(objective)) return false;
+  const rest = objective.slice(verb.index + verb[0].length).toLowerCase().split(/\W+/).filter((word) => word && !FILLER.has(word));
+  return rest.length <= 2;
 }
 
 export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[] {
@@ -52,20 +60,25 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
       "name the concrete object: a file, a module, an endpoint, a measurable target");
   }
 
-  const ids = new Set<string>();
-  const edges = new Map<string, string[]>();
+  // One table from id to the task's first position: duplicates, dependencies and cycles use it.
+  const position = new Map<string, number>();
   plan.tasks.forEach((task, i) => {
-    if (ids.has(task.id)) {
-      add("error", "DUPLICATE_ID", ["tasks", i, "id"], `task id "${task.id}" is used more than once`, `rename one of them, e.g. "${task.id}-${i + 1}"`, task.id);
-    }
-    ids.add(task.id);
-    edges.set(task.id, [...(edges.get(task.id) ?? []), ...task.depends_on]);
+    const first = position.get(task.id);
+    if (first === undefined) position.set(task.id, i);
+    else add("error", "DUPLICATE_ID", ["tasks", i, "id"], `task id "${task.id}" is used more than once`, `rename one of them, e.g. "${task.id}-${i + 1}"`, task.id);
   });
 
+  // Edges on first positions; a duplicate's dependencies count for the id it repeats.
+  const adjacency: number[][] = plan.tasks.map(() => []);
   plan.tasks.forEach((task, i) => {
+    const from = position.get(task.id)!;
     task.depends_on.forEach((dependency, j) => {
-      if (ids.has(dependency)) return;
-      const guess = closest(dependency, ids);
+      const to = position.get(dependency);
+      if (to !== undefined) {
+        adjacency[from]!.push(to);
+        return;
+      }
+      const guess = closest(dependency, position.keys());
       add("error", "UNKNOWN_DEPENDENCY", ["tasks", i, "depends_on", j], `task "${task.id}" depends on "${dependency}", which is not a task of this plan`,
         guess ? `did you mean "${guess}"?` : `add a task with id "${dependency}" or remove the dependency`, task.id);
     });
@@ -80,11 +93,10 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
     checkScope(task, i, options, add);
   });
 
-  for (const cycle of findCycles([...ids], edges)) {
-    const [first] = cycle;
-    const index = plan.tasks.findIndex((task) => task.id === first);
-    add("error", "CYCLE", ["tasks", index, "depends_on"], `dependency cycle: ${cycle.join(" → ")} (each depends on the next)`,
-      `remove one of these dependencies, e.g. "${cycle[1]}" from the depends_on of "${cycle[0]}"`, first);
+  for (const cycle of findCyclesIndexed(adjacency)) {
+    const ids = cycle.map((i) => plan.tasks[i]!.id);
+    add("error", "CYCLE", ["tasks", cycle[0]!, "depends_on"], `dependency cycle: ${ids.join(" → ")} (each depends on the next)`,
+      `remove one of these dependencies, e.g. "${ids[1]}" from the depends_on of "${ids[0]}"`, ids[0]);
   }
   return problems;
 }
@@ -125,7 +137,7 @@ export function isInside(root: string, path: string): boolean {
 }
 
 /** The known id closest to `wanted` (edit distance ≤ 2), for a "did you mean". */
-function closest(wanted: string, ids: ReadonlySet<string>): string | undefined {
+function closest(wanted: string, ids: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const id of ids) {

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { isPehError } from "../../events/index.js";
+import { decompose, refine } from "../../runtime/planning/builtin-planner.js";
+import { resolveRisk } from "../../runtime/planning/risk.js";
+import { validatePlan } from "../../runtime/planning/validate.js";
+
+const objectives = [
+  "add dark mode to the dashboard",
+  "release saas-backend 2.4.1",
+  "migrate the users table to the new schema",
+  "fix the crash when uploading an empty file",
+  "audit the IAM roles of the billing account",
+];
+
+describe("built-in planner › decompose", () => {
+  it.each(objectives)("plans %j in 3 to 7 valid tasks, each with a check", (objective) => {
+    const plan = decompose(objective, { test_command: "npm test" });
+    expect(plan.tasks.length).toBeGreaterThanOrEqual(3);
+    expect(plan.tasks.length).toBeLessThanOrEqual(7);
+    for (const task of plan.tasks) expect(task.acceptance_tests.length).toBeGreaterThan(0);
+    expect(validatePlan(resolveRisk(plan), { workspace: "/w", strict: true })).toEqual([]);
+  });
+
+  it("is deterministic", () => {
+    for (const objective of objectives) expect(decompose(objective)).toEqual(decompose(objective));
+  });
+
+  it("marks production deploys and migrations risky", () => {
+    expect(decompose("release saas-backend 2.4.1").tasks.filter((t) => t.risky).map((t) => t.id)).toEqual(["deploy-production"]);
+    expect(decompose("migrate the users table").tasks.filter((t) => t.risky).map((t) => t.id)).toEqual(["migrate"]);
+  });
+
+  it("uses the detected test command, and a check that fails on purpose without one", () => {
+    expect(decompose("add dark mode", { test_command: "make test" }).tasks.flatMap((t) => t.acceptance_tests)).toContain("make test");
+    expect(decompose("add dark mode").tasks.flatMap((t) => t.acceptance_tests).join(" ")).toContain("exit 1");
+  });
+
+  it("refuses an empty objective", () => {
+    expect(() => decompose("  ")).toThrow(/objective is empty/);
+  });
+});
+
+describe("built-in planner › refine", () => {
+  const plan = decompose("add dark mode to the dashboard", { test_command: "npm test" });
+
+  it("skips a task and rewires its dependents", () => {
+    const refined = refine(plan, "skip tests");
+    expect(refined.plan.tasks.map((t) => t.id)).not.toContain("tests");
+    expect(refined.plan.tasks.find((t) => t.id === "implement")?.depends_on).toEqual(["design"]);
+    expect(refined.applied).toEqual(["skip tests"]);
+  });
+
+  it("moves a task after another by making it depend on it", () => {
+    const refined = refine(plan, "move document after verify");
+    const ids: string[] = refined.plan.tasks.map((t) => t.id);
+    expect(refined.plan.tasks.find((t) => t.id === "document")?.depends_on).toContain("verify" as never);
+    expect(ids.indexOf("document")).toBe(ids.indexOf("verify") + 1);
+  });
+
+  it("adds a task after the one named", () => {
+    const refined = refine(plan, "add write release notes after verify");
+    expect(refined.plan.tasks.at(-1)).toMatchObject({ id: "write-release-notes", depends_on: ["verify"] });
+  });
+
+  it("applies what it can and says what it cannot", () => {
+    const refined = refine(plan, "skip document; make it pop");
+    expect(refined.applied).toEqual(["skip document"]);
+    expect(refined.ignored[0]).toContain("not understood");
+  });
+
+  it("refuses feedback it cannot apply at all, saying what it understands", () => {
+    let error: unknown;
+    try {
+      refine(plan, "make it pop; skip nonexistent");
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isPehError(error, "USAGE")).toBe(true);
+    expect((error as Error).message).toContain('no task "nonexistent"');
+    expect((error as { hint?: string }).hint).toContain("move ID before|after ID");
+  });
+});

@@ -1,0 +1,150 @@
+import { mkdir, symlink } from "node:fs/promises";
+import { realpathSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { PlanFileInput } from "../../events/index.js";
+import { parsePlanSource } from "../../runtime/planning/plan-file.js";
+import { isInside, isVague, validatePlan } from "../../runtime/planning/validate.js";
+import { planFile } from "../support/fixtures.js";
+import { tempDir } from "../support/temp-dir.js";
+
+const task = (id: string, extra: Partial<PlanFileInput["tasks"][number]> = {}) => ({
+  id,
+  objective: `Build ${id}.js`,
+  scope: "workspace" as const,
+  acceptance_tests: [`test -f ${id}.js`],
+  ...extra,
+});
+const plan = (...tasks: PlanFileInput["tasks"]) => planFile({ objective: "Ship app.js to the CDN", tasks });
+const codes = (problems: { code: string }[]) => problems.map((p) => p.code).sort();
+const W = { workspace: "/w/app" };
+
+describe("plan validation › a good plan", () => {
+  it("has no problems", () => {
+    expect(validatePlan(plan(task("a"), task("b", { depends_on: ["a"] }), task("c", { depends_on: ["b"] })), W)).toEqual([]);
+  });
+});
+
+describe("plan validation › errors", () => {
+  it("reports a duplicate id at the second occurrence", () => {
+    const problems = validatePlan(plan(task("a"), task("b"), task("a")), W);
+    expect(problems).toContainEqual(expect.objectContaining({ code: "DUPLICATE_ID", task_id: "a", path: "tasks[2].id", severity: "error" }));
+  });
+
+  it("reports an unknown dependency with a did-you-mean", () => {
+    const problems = validatePlan(plan(task("build"), task("test", { depends_on: ["biuld"] }), task("c")), W);
+    const problem = problems.find((p) => p.code === "UNKNOWN_DEPENDENCY");
+    expect(problem).toMatchObject({ task_id: "test", path: "tasks[1].depends_on[0]" });
+    expect(problem?.fix).toContain('"build"');
+  });
+
+  it("prints a cycle as its path", () => {
+    const problems = validatePlan(plan(task("a", { depends_on: ["c"] }), task("b", { depends_on: ["a"] }), task("c", { depends_on: ["b"] })), W);
+    expect(problems.find((p) => p.code === "CYCLE")?.message).toContain("a → c → b → a");
+  });
+
+  it("reports a task that depends on itself", () => {
+    const problems = validatePlan(plan(task("a", { depends_on: ["a"] }), task("b"), task("c")), W);
+    expect(problems.find((p) => p.code === "CYCLE")?.message).toContain("a → a");
+  });
+
+  it("wants a pass/fail check: acceptance tests or a run command", () => {
+    const problems = validatePlan(plan(task("a", { acceptance_tests: [] }), task("b", { acceptance_tests: [], run: "make" }), task("c")), W);
+    expect(problems.filter((p) => p.code === "NO_CHECK").map((p) => p.task_id)).toEqual(["a"]);
+  });
+
+  it("refuses scope paths that leave the workspace: .., absolute, missing", () => {
+    const problems = validatePlan(
+      plan(
+        task("up", { scope: "module", scope_path: "../other" }),
+        task("abs", { scope: "module", scope_path: "/etc" }),
+        task("none", { scope: "single_file" }),
+        task("ok", { scope: "module", scope_path: "src/../lib" }),
+      ),
+      W,
+    );
+    expect(problems.filter((p) => p.severity === "error").map((p) => [p.code, p.task_id])).toEqual([
+      ["SCOPE_ESCAPE", "up"],
+      ["SCOPE_ESCAPE", "abs"],
+      ["SCOPE_PATH_MISSING", "none"],
+    ]);
+  });
+
+  it("refuses a scope path that escapes through a symlink", async () => {
+    const dir = await tempDir();
+    try {
+      const workspace = join(dir.path, "app");
+      await mkdir(join(workspace, "src"), { recursive: true });
+      await mkdir(join(dir.path, "app-evil"));
+      await symlink(join(dir.path, "app-evil"), join(workspace, "evil"));
+      const realpath = (path: string) => {
+        try {
+          return realpathSync(path);
+        } catch {
+          return undefined;
+        }
+      };
+      const problems = validatePlan(plan(task("in", { scope: "module", scope_path: "src" }), task("out", { scope: "module", scope_path: "evil" }), task("c")), { workspace, realpath });
+      expect(problems.map((p) => [p.code, p.task_id])).toEqual([["SCOPE_ESCAPE", "out"]]);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("compares roots component by component", () => {
+    expect(isInside("/w/app", "/w/app/src")).toBe(true);
+    expect(isInside("/w/app", "/w/app")).toBe(true);
+    expect(isInside("/w/app", "/w/app-evil")).toBe(false);
+    expect(isInside("/w/app", "/w")).toBe(false);
+  });
+
+  it("reports every problem at once", () => {
+    const problems = validatePlan(
+      plan(task("a", { depends_on: ["x"] }), task("a"), task("b", { acceptance_tests: [], scope: "module", scope_path: "../up" })),
+      W,
+    );
+    expect(codes(problems)).toEqual(["DUPLICATE_ID", "NO_CHECK", "SCOPE_ESCAPE", "UNKNOWN_DEPENDENCY"]);
+    for (const problem of problems) expect(problem.fix.length).toBeGreaterThan(10);
+  });
+});
+
+describe("plan validation › warnings, errors with --strict", () => {
+  it("warns about fewer than 3 or more than 7 tasks", () => {
+    expect(validatePlan(plan(task("a"), task("b")), W)).toEqual([expect.objectContaining({ code: "TASK_COUNT", severity: "warning" })]);
+    const eight = plan(...Array.from({ length: 8 }, (_, i) => task(`t${i}`)));
+    expect(validatePlan(eight, { ...W, strict: true })).toEqual([expect.objectContaining({ code: "TASK_COUNT", severity: "error" })]);
+  });
+
+  it.each([
+    ["optimize", true],
+    ["improve performance", true],
+    ["clean up the code", true],
+    ["optimize the database queries", true],
+    ["fix the crash when uploading an empty file", false],
+    ["fix the login bug in src/auth/login.ts", false],
+    ["improve p95 latency of /search below 200ms", false],
+    ["Compile TypeScript to dist/", false],
+  ])("calls %j vague: %s", (objective, vague) => {
+    expect(isVague(objective)).toBe(vague);
+  });
+});
+
+describe("plan file › locations", () => {
+  it("points schema violations at the field's line", () => {
+    const loaded = parsePlanSource("objective: Ship it\ntasks:\n  - id: a\n    objective: Build a.js\n    scope: galaxy\n");
+    expect(loaded.plan).toBeUndefined();
+    expect(loaded.problems).toEqual([expect.objectContaining({ code: "SCHEMA", line: 5, path: "tasks[0].scope", task_id: "a" })]);
+  });
+
+  it("points syntax errors at their line, for YAML and for JSON", () => {
+    expect(parsePlanSource("objective: x\ntasks:\n  - id: a\n   scope: [\n").problems[0]).toMatchObject({ code: "SYNTAX", line: 4 });
+    expect(parsePlanSource('{\n  "objective": "x",\n  "tasks": [,]\n}').problems[0]).toMatchObject({ code: "SYNTAX", line: 3 });
+  });
+
+  it("gives validation problems the line of the task they concern", () => {
+    const source = "objective: Ship app.js\ntasks:\n  - id: a\n    objective: Build a.js\n    scope: workspace\n    depends_on: [nope]\n    run: make\n";
+    const loaded = parsePlanSource(source);
+    const problems = validatePlan(loaded.plan!, { ...W, locate: loaded.locate });
+    expect(problems.find((p) => p.code === "UNKNOWN_DEPENDENCY")?.line).toBe(6);
+  });
+});
