@@ -71,17 +71,18 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
   // Edges on first positions; a duplicate's dependencies count for the id it repeats.
   const adjacency: number[][] = plan.tasks.map(() => []);
   plan.tasks.forEach((task, i) => {
-    const from = position.get(task.id)!;
-    task.depends_on.forEach((dependency, j) => {
+    const edges = adjacency[position.get(task.id)!]!;
+    for (let j = 0; j < task.depends_on.length; j++) {
+      const dependency = task.depends_on[j]!;
       const to = position.get(dependency);
       if (to !== undefined) {
-        adjacency[from]!.push(to);
-        return;
+        edges.push(to);
+        continue;
       }
       const guess = closest(dependency, position.keys());
       add("error", "UNKNOWN_DEPENDENCY", ["tasks", i, "depends_on", j], `task "${task.id}" depends on "${dependency}", which is not a task of this plan`,
         guess ? `did you mean "${guess}"?` : `add a task with id "${dependency}" or remove the dependency`, task.id);
-    });
+    }
     if (task.acceptance_tests.length === 0 && task.run === undefined) {
       add("error", "NO_CHECK", ["tasks", i], `task "${task.id}" has no pass/fail check: no acceptance_tests and no run`,
         'add acceptance_tests (shell commands that exit 0 on success), e.g. ["test -f dist/index.js"]', task.id);
@@ -116,7 +117,8 @@ function checkScope(task: PlanFile["tasks"][number], i: number, options: Validat
     add("error", "SCOPE_ESCAPE", where, `task "${task.id}": scope_path "${path}" is absolute`, "make it relative to the workspace", task.id);
     return;
   }
-  const normalized = normalize(path);
+  // Only a path with ".." in it can climb out lexically; skip normalizing the rest (big plans).
+  const normalized = path.includes("..") ? normalize(path) : path;
   if (normalized === ".." || normalized.startsWith(`..${sep}`)) {
     add("error", "SCOPE_ESCAPE", where, `task "${task.id}": scope_path "${path}" leaves the workspace`, "use a path inside the workspace, without ..", task.id);
     return;
