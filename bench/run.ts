@@ -3,7 +3,7 @@
 import { foldRun } from "../machines/run.js";
 import { appendEventsPerSecond, appendRatio } from "./append.js";
 import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
-import { validateMs } from "./validate.js";
+import { dagPlan, validateMs } from "./validate.js";
 
 const quick = process.argv.includes("--quick");
 
@@ -19,19 +19,27 @@ function replayEventsPerSecond(events: number, rounds: number): number {
   return best;
 }
 
+// Validation runs first: the replay benchmark leaves a large heap behind that would tax it.
+const validated = validation();
+
 const figures = {
   quick,
   node: process.version,
   append_events_per_s: Math.round(await appendEventsPerSecond(quick ? 2_000 : 20_000, 100)),
   append_ratio_100k_vs_1k: Number((await appendRatio(quick ? 10_000 : 100_000, 1_000, quick ? 200 : 1_000, quick ? 1 : 3)).toFixed(2)),
   replay_events_per_s: Math.round(replayEventsPerSecond(quick ? 100_000 : 1_000_000, quick ? 2 : 3)),
-  ...validation(),
+  ...validated,
 };
 
-/** Validation of a 10k-task DAG, and of a 100k-task one beside it (best of rounds each). */
+/** Validation of a 10k-task DAG, and of a 100k-task one beside it, in alternating rounds (best of each). */
 function validation() {
-  const small = validateMs(10_000, quick ? 3 : 7);
-  const large = validateMs(quick ? 10_000 : 100_000, quick ? 1 : 3);
+  const plans = { small: dagPlan(10_000), large: quick ? undefined : dagPlan(100_000) };
+  let small = Infinity;
+  let large = Infinity;
+  for (let round = 0; round < (quick ? 3 : 7); round++) {
+    small = Math.min(small, validateMs(plans.small));
+    if (plans.large) large = Math.min(large, validateMs(plans.large));
+  }
   return {
     validate_ms_10k: Number(small.toFixed(1)),
     validate_ratio_100k_vs_10k: quick ? null : Number((large / small).toFixed(2)),

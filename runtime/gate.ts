@@ -140,7 +140,15 @@ async function handle(store: EventStore, runId: RunId, command: CommandInput): P
 export async function approveRun(store: EventStore, runId: RunId, input: { actor: string; confirmations: string[]; version?: number }): Promise<RunState> {
   const run = await RunHandle.open(store, runId);
   const version = input.version ?? run.state.plan_spec?.version ?? 0;
-  await run.handle({ type: "ApprovePlan", at: now(), actor: input.actor, version, confirmations: input.confirmations });
+  try {
+    await run.handle({ type: "ApprovePlan", at: now(), actor: input.actor, version, confirmations: input.confirmations });
+  } catch (error) {
+    // The decider knows the phrases, not the run's id: name the run in the command to retype.
+    if (error instanceof PehError && error.code === "CONFIRMATION_MISSING") {
+      throw new PehError(error.code, error.message, nextStep(runId, run.state)?.replace("NAME", input.actor), error.details);
+    }
+    throw error;
+  }
   return run.state;
 }
 
