@@ -63,10 +63,9 @@ export async function callPlanner(options: ExternalPlannerOptions, method: strin
         resolve(response.data.result);
       });
       child.on("error", (error) => reject(fail(`could not start (${error.message})`)));
-      child.on("exit", (code, signal) => {
-        // Give a last line written just before exit the chance to arrive first.
-        setImmediate(() => reject(fail(`exited (${signal ?? `code ${code}`}) without answering`)));
-      });
+      // `close`, not `exit`: it comes after stdout is drained, so an answer written just before
+      // the planner exited has been read by then.
+      child.on("close", (code, signal) => reject(fail(`exited (${signal ?? `code ${code}`}) without answering`)));
       child.stdin.on("error", () => undefined); // a planner that closes stdin early is caught by exit
       child.stdin.end(JSON.stringify(request) + "\n");
     });
