@@ -1,7 +1,7 @@
 // Pure. The bootstrap phases in their fixed order; each starts only after the one before it
 // completed, and a failed phase may be started again (on resume) but never skipped.
 import { setup } from "xstate";
-import { BOOTSTRAP_PHASES, type BootstrapPhase, type PehEvent } from "../events/index.js";
+import type { BootstrapPhase, PehEvent } from "../events/index.js";
 import type { MemoSpec } from "./lite.js";
 
 /** The states of one phase: not started → running → (failed → running again) → next phase. */
@@ -51,4 +51,3 @@ export const bootstrapMemo: MemoSpec<unknown, PehEvent> = {
   machine: bootstrapMachine,
   key: (_context, event) => `${event.type}|${"phase" in event.data ? event.data.phase : ""}`,
 };
-export { BOOTSTRAP_PHASES };

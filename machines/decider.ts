@@ -6,7 +6,6 @@ import {
   PehEventSchema,
   isPehError,
   workerIdFor,
-  type Entity,
   type PehEvent,
   type PehEventInput,
   type Plan,
@@ -394,4 +393,3 @@ export function orderByDependencies(plan: Pick<Plan, "tasks">): Plan["tasks"] {
   return order;
 }
 
-export type { Entity };

@@ -26,6 +26,13 @@ const planOf = (event: PehEvent): Plan | undefined =>
 
 const acknowledge = { actions: "acknowledge" } as const;
 
+/** A fresh version, or an answered question, goes (back) to the human for approval. */
+const requestApproval = {
+  guard: and(["isCurrentVersion", "listsEveryRiskyTask"]),
+  target: "awaiting_approval",
+  actions: "requestApproval",
+} as const;
+
 export const planMachine = setup({
   types: {
     context: {} as PlanContext,
@@ -99,11 +106,7 @@ export const planMachine = setup({
     },
     drafted: {
       on: {
-        GATE_APPROVAL_REQUESTED: {
-          guard: and(["isCurrentVersion", "listsEveryRiskyTask"]),
-          target: "awaiting_approval",
-          actions: "requestApproval",
-        },
+        GATE_APPROVAL_REQUESTED: requestApproval,
       },
     },
     awaiting_approval: {
@@ -120,11 +123,7 @@ export const planMachine = setup({
     },
     clarification_requested: {
       on: {
-        GATE_APPROVAL_REQUESTED: {
-          guard: and(["isCurrentVersion", "listsEveryRiskyTask"]),
-          target: "awaiting_approval",
-          actions: "requestApproval",
-        },
+        GATE_APPROVAL_REQUESTED: requestApproval,
         GATE_MODIFIED: { guard: "isNextVersion", target: "drafted", actions: "adoptVersion" },
         GATE_REJECTED: { guard: "isCurrentVersion", target: "rejected" },
       },

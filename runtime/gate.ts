@@ -7,7 +7,6 @@ import { resolve } from "node:path";
 import {
   PehError,
   RunIdSchema,
-  confirmationPhrase,
   type EventStore,
   type Plan,
   type PlanFile,
@@ -244,4 +243,3 @@ export function requireApproved(runId: RunId, state: RunState): void {
   );
 }
 
-export { confirmationPhrase };

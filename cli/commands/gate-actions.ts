@@ -1,7 +1,7 @@
 // The gate actions: approve, modify, refine, clarify, reject. Each records one event with the
 // human who acted, or is refused (exit 2) with what was wrong and what to do instead.
 import type { Command } from "commander";
-import { PehError, confirmationPhrase, type RunId } from "../../events/index.js";
+import { PehError, type RunId } from "../../events/index.js";
 import { riskyTasksOf } from "../../machines/plan.js";
 import type { RunState } from "../../machines/run.js";
 import { stateName } from "../../machines/state-name.js";
@@ -183,4 +183,3 @@ export function rejectCommand(program: Command, io: Io): void {
     });
 }
 
-export { confirmationPhrase };
