@@ -2,14 +2,15 @@
 // whether a human is at a terminal to be asked (never otherwise: prompts hang without a TTY).
 import type { Command } from "commander";
 import { isCancel, text } from "@clack/prompts";
-import { PehError, type EventStore } from "../events/index.js";
+import type { LowdbEventStore } from "../events/adapters.js";
+import { PehError } from "../events/index.js";
 import { openStore, storeDir } from "../runtime/store.js";
 
 export interface GlobalOptions {
   store?: string;
 }
 
-export function storeOf(command: Command): EventStore & { dir: string } {
+export function storeOf(command: Command): LowdbEventStore {
   const options = command.optsWithGlobals() as GlobalOptions;
   return openStore({ store: options.store });
 }

@@ -1,6 +1,7 @@
 // The `peh` command line: every command of DESIGN §7, parsed by commander. Commands are thin:
 // options → one runtime or projection call → render. Nothing here calls process.exit.
 import { Command } from "commander";
+import { decideCommand, trustCommand } from "./commands/decide.js";
 import { approveCommand, clarifyCommand, modifyCommand, refineCommand, rejectCommand } from "./commands/gate-actions.js";
 import { graphCommand } from "./commands/graph.js";
 import { planCommand } from "./commands/plan.js";
@@ -36,6 +37,8 @@ export function buildProgram(io: Io): Command {
   clarifyCommand(program, io);
   rejectCommand(program, io);
   runCommand(program, io);
+  decideCommand(program, io);
+  trustCommand(program, io);
   graphCommand(program, io);
   plannedCommands(program, new Set(program.commands.map((command) => command.name())));
   for (const command of program.commands) command.exitOverride();

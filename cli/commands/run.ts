@@ -1,20 +1,27 @@
 // `peh run [RUN]` and `peh run --from plan.yaml [--approve-as NAME --confirm "<phrase>"]…`:
 // only an approved plan runs. Off a terminal only the flags approve; never a silent yes.
+import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { PehError, type RunId } from "../../events/index.js";
 import { riskyTasksOf } from "../../machines/plan.js";
-import { RunHandle } from "../../runtime/command-handler.js";
-import { approveRun, createRun, requireApproved, resolveRunId } from "../../runtime/gate.js";
+import { runView } from "../../projections/run-view.js";
+import { approveRun, createRun, resolveRunId } from "../../runtime/gate.js";
+import { Orchestrator } from "../../runtime/orchestrator.js";
+import { readUserConfig } from "../../runtime/trust.js";
 import { ask, collect, interactive, storeOf } from "../context.js";
 import { paint, type Io } from "../output.js";
 import { renderPlan, renderProblems } from "../render/plan-view.js";
+import { renderProgress, renderSummary } from "../render/progress.js";
 
 interface RunOptions {
   from?: string;
   approveAs?: string;
   confirm: string[];
-  planner?: string;
   strict?: boolean;
+  concurrency?: string;
+  wait?: boolean;
+  trustRoot: string[];
+  agentCommand?: string;
   json?: boolean;
 }
 
@@ -23,44 +30,81 @@ export function runCommand(program: Command, io: Io): void {
     .command("run")
     .summary("execute or resume a run (only an approved plan runs)")
     .description(
-      "Execute an approved run. With --from, plan the file, gate it (a prompt on a terminal; otherwise " +
-        "--approve-as NAME and a --confirm per risky task; otherwise exit 3 with the command to type) and run it. " +
-        "A run whose current plan version is not approved exits 3 and starts nothing.",
+      "Execute an approved run: the bootstrap phases, then every task through its worker, dependencies first and " +
+        "independent tasks in parallel. A run that was stopped or crashed resumes from its log; tasks that " +
+        "succeeded never run again. With --from, plan the file and gate it first (a prompt on a terminal; " +
+        "otherwise --approve-as NAME and a --confirm per risky task; otherwise exit 3). A run whose current plan " +
+        "version is not approved exits 3 and starts nothing.",
     )
     .argument("[run]", "run id (default: the most recent)")
     .option("--from <file>", "plan this file first")
     .option("--approve-as <name>", "with --from: approve as this human")
     .option("--confirm <phrase>", "with --from: the phrase of a risky task (repeat for each)", collect, [])
     .option("--strict", "with --from: treat plan warnings as errors")
+    .option("--concurrency <n>", "tasks at once (default: CPU count)")
+    .option("--wait", "wait for decisions and trust given from another terminal instead of exiting 3")
+    .option("--trust-root <dir>", "trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config file)", collect, [])
+    .option("--agent-command <command>", "the agent CLI that agent tasks' prompts are written to (stdin)")
     .option("--json", "machine output")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  peh run --from examples/release.yaml --approve-as ana --confirm "deploy 2.4.1 to production" --trust-root .\n  peh run --wait          # resume the latest run, waiting for decisions from other terminals',
+    )
     .action(async (runArg: string | undefined, options: RunOptions, command: Command) => {
       const store = storeOf(command);
-      let runId: RunId;
-      if (options.from !== undefined) {
-        if (runArg !== undefined) throw new PehError("USAGE", "give a run id or --from, not both");
-        const created = await createRun(store, { workspace: process.cwd(), from: options.from, strict: options.strict });
-        runId = created.run_id;
-        const p = paint(io);
-        io.out([`${p.bold("Run")} ${runId} · plan version 1`, ...renderPlan(io, created.plan), ...renderProblems(io, created.problems)].join("\n"));
-        let actor = options.approveAs;
-        const confirmations = [...options.confirm];
-        if (actor === undefined && interactive()) {
-          actor = await ask("Approve this plan? Type your name to approve (Ctrl-C to stop)");
-          for (const risky of riskyTasksOf(created.plan)) {
-            const typed = await ask(`Task ${risky.task_id} is risky. Type "${risky.phrase}" to approve it`);
-            if (typed !== undefined) confirmations.push(typed);
-          }
-        }
-        if (actor !== undefined) await approveRun(store, runId, { actor, confirmations });
-      } else {
-        runId = await resolveRunId(store, runArg);
+      const runId = options.from !== undefined ? await planAndGate(io, command, runArg, options) : await resolveRunId(store, runArg);
+      const concurrency = options.concurrency === undefined ? availableParallelism() : Number(options.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1) throw new PehError("USAGE", `--concurrency must be a whole number ≥ 1, not "${options.concurrency}"`);
+      const config = await readUserConfig();
+      const drain = new AbortController();
+      let stoppedBy: NodeJS.Signals | undefined;
+      const onSignal = (signal: NodeJS.Signals) => {
+        stoppedBy = signal;
+        drain.abort();
+      };
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      const started = performance.now();
+      try {
+        const agentCommand = options.agentCommand ?? process.env.PEH_AGENT_COMMAND ?? config.agent.command;
+        const outcome = await new Orchestrator({
+          store,
+          runId,
+          concurrency,
+          wait: options.wait === true,
+          trustRoots: options.trustRoot,
+          ...(agentCommand ? { agentCommand } : {}),
+          signal: drain.signal,
+          progress: (line) => (options.json ? undefined : io.out(renderProgress(io, line))),
+        }).execute();
+        const view = runView(await store.read(runId));
+        if (options.json) io.out(JSON.stringify({ run_id: runId, outcome, progress: view.progress }, null, 2));
+        else io.out(renderSummary(io, view, (performance.now() - started) / 1000));
+        if (outcome.kind === "waiting") throw new PehError("WAITING_FOR_HUMAN", `run ${runId} is waiting: ${outcome.reason}`, outcome.next);
+        if (outcome.kind === "drained") process.exitCode = stoppedBy === "SIGINT" ? 130 : 143;
+        else if (outcome.kind !== "completed") process.exitCode = 1;
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
       }
-      const run = await RunHandle.open(store, runId);
-      requireApproved(runId, run.state);
-      throw new PehError(
-        "NOT_IMPLEMENTED",
-        `run ${runId} is approved, but execution is not built yet (issue 4)`,
-        "npm run demo shows an approved plan executed on the embedded store",
-      );
     });
+}
+
+async function planAndGate(io: Io, command: Command, runArg: string | undefined, options: RunOptions): Promise<RunId> {
+  if (runArg !== undefined) throw new PehError("USAGE", "give a run id or --from, not both");
+  const store = storeOf(command);
+  const created = await createRun(store, { workspace: process.cwd(), from: options.from, strict: options.strict });
+  const p = paint(io);
+  io.out([`${p.bold("Run")} ${created.run_id} · plan version 1`, ...renderPlan(io, created.plan), ...renderProblems(io, created.problems), ""].join("\n"));
+  let actor = options.approveAs;
+  const confirmations = [...options.confirm];
+  if (actor === undefined && interactive()) {
+    actor = await ask("Approve this plan? Type your name to approve (Ctrl-C to stop)");
+    for (const risky of riskyTasksOf(created.plan)) {
+      const typed = await ask(`Task ${risky.task_id} is risky. Type "${risky.phrase}" to approve it`);
+      if (typed !== undefined) confirmations.push(typed);
+    }
+  }
+  if (actor !== undefined) await approveRun(store, created.run_id, { actor, confirmations });
+  return created.run_id;
 }

@@ -1,0 +1,18 @@
+// Progress lines while a run executes, and its summary.
+import type { ProgressLine } from "../../runtime/orchestrator.js";
+import type { RunView } from "../../projections/run-view.js";
+import { paint, type Io } from "../output.js";
+
+export function renderProgress(io: Io, line: ProgressLine): string {
+  const p = paint(io);
+  if (line.kind === "note") return p.dim(`  ${line.text}`);
+  const label = `[Task ${line.index}/${line.total}${line.retry ? " RETRY" : ""}]`;
+  const mark = line.ok ? p.green("✓") : p.red("✗");
+  return `${label} ${mark} ${line.task}: ${line.ok ? `${line.seconds.toFixed(1)}s` : line.detail ?? "failed"}`;
+}
+
+export function renderSummary(io: Io, view: RunView, seconds: number): string {
+  const p = paint(io);
+  const { succeeded, failed, skipped, upstream_failed, total } = view.progress;
+  return `${p.bold(view.plan.state.replaceAll("_", " "))}: ${succeeded}/${total} succeeded, ${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed · ${seconds.toFixed(1)}s`;
+}

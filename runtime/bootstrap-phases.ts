@@ -1,0 +1,68 @@
+// The work of each bootstrap phase (DESIGN §4), in order. Each returns artifacts and
+// diagnostics for BOOTSTRAP_PHASE_COMPLETED, or throws to fail the phase.
+import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { BootstrapPhase } from "../events/index.js";
+import { PehError } from "../events/index.js";
+
+export interface BootstrapContext {
+  workspace: string;
+  storeDir: string;
+  configPath: string;
+  concurrency: number;
+  trustRoots: string[];
+}
+
+export interface PhaseResult {
+  artifacts: Record<string, unknown>;
+  diagnostics: string[];
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+async function onPath(command: string): Promise<boolean> {
+  if (command.includes("/")) return exists(command);
+  for (const dir of (process.env.PATH ?? "").split(":")) if (await exists(join(dir, command))) return true;
+  return false;
+}
+
+export async function runPhase(phase: BootstrapPhase, context: BootstrapContext): Promise<PhaseResult> {
+  switch (phase) {
+    case "cli_entry": {
+      if (!(await exists(context.workspace))) {
+        throw new PehError("USAGE", `the workspace ${context.workspace} does not exist`, "run peh from the workspace the plan was made in");
+      }
+      return {
+        artifacts: { workspace: context.workspace, store: context.storeDir, config: context.configPath, trust_roots: context.trustRoots },
+        diagnostics: context.trustRoots.length === 0 ? ["no trusted roots: every worker will wait for `peh trust`"] : [],
+      };
+    }
+    case "system_prompt_fastpath": {
+      const found: string[] = [];
+      for (const name of ["AGENTS.md", "CLAUDE.md", ".peh/instructions.md"]) {
+        if (await exists(join(context.workspace, name))) found.push(name);
+      }
+      return { artifacts: { instruction_files: found }, diagnostics: [] };
+    }
+    case "mcp_fastpath": {
+      const file = join(context.workspace, ".mcp.json");
+      if (!(await exists(file))) return { artifacts: { servers: [] }, diagnostics: [] };
+      let servers: Record<string, { command?: string }>;
+      try {
+        servers = (JSON.parse(await readFile(file, "utf8")) as { mcpServers?: Record<string, { command?: string }> }).mcpServers ?? {};
+      } catch (error) {
+        throw new PehError("USAGE", `.mcp.json is not valid JSON: ${(error as Error).message}`, "fix .mcp.json or remove it");
+      }
+      const diagnostics: string[] = [];
+      for (const [name, server] of Object.entries(servers)) {
+        if (!server.command) diagnostics.push(`MCP server ${name} declares no command`);
+        else if (!(await onPath(server.command))) diagnostics.push(`MCP server ${name}: command "${server.command}" not found`);
+      }
+      return { artifacts: { servers: Object.keys(servers) }, diagnostics };
+    }
+    case "daemon_worker_fastpath":
+      return { artifacts: { concurrency: context.concurrency }, diagnostics: [] };
+    case "main_runtime":
+      return { artifacts: { pid: process.pid }, diagnostics: [] };
+  }
+}

@@ -1,0 +1,371 @@
+// Executes an approved run: bootstrap, then every task through its worker, dependencies first,
+// independent tasks in parallel up to `concurrency`. Every state change is decided by the
+// machines and appended durably before its effect starts (the event that a worker runs is in
+// the log before its process is spawned). Stops scheduling on the first unrecovered failure
+// and waits for a human. Resumes a crashed run from its log.
+import { join, resolve } from "node:path";
+import {
+  BOOTSTRAP_PHASES,
+  PehError,
+  isPehError,
+  toErrorInfo,
+  workerIdFor,
+  type PlanTask,
+  type RunId,
+  type TaskId,
+  type WorkerId,
+} from "../events/index.js";
+import type { LowdbEventStore } from "../events/adapters.js";
+import type { CommandInput } from "../machines/commands.js";
+import { stateName } from "../machines/state-name.js";
+import { classify } from "./classify.js";
+import { runPhase, type BootstrapContext } from "./bootstrap-phases.js";
+import { RunHandle } from "./command-handler.js";
+import { requireApproved } from "./gate.js";
+import { acquireLease } from "./lease.js";
+import { runCommand } from "./process-runner.js";
+import { redactorFor, type Redactor } from "./redact.js";
+import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
+
+export interface ExecuteOptions {
+  store: LowdbEventStore;
+  runId: RunId;
+  concurrency: number;
+  /** Wait for decisions and trust from other terminals instead of exiting. */
+  wait: boolean;
+  trustRoots: string[];
+  agentCommand?: string;
+  /** Aborted on SIGINT/SIGTERM: drain. */
+  signal?: AbortSignal;
+  progress: (line: ProgressLine) => void;
+}
+
+export type ProgressLine =
+  | { kind: "task"; index: number; total: number; task: string; ok: boolean; seconds: number; detail?: string; retry: boolean }
+  | { kind: "note"; text: string };
+
+export interface Waiting {
+  kind: "waiting";
+  reason: string;
+  next: string;
+}
+
+export type Outcome = { kind: "completed" | "failed" | "aborted" } | Waiting | { kind: "drained" };
+
+const now = () => new Date().toISOString();
+const ACTIVE_WORKER = new Set(["spawning", "trust_resolved", "running"]);
+
+export class Orchestrator {
+  private run!: RunHandle;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly active = new Map<TaskId, Promise<void>>();
+  private policy!: TrustPolicy;
+  private readonly redact: Redactor = redactorFor();
+  private readonly drain = new AbortController();
+
+  constructor(private readonly options: ExecuteOptions) {
+    options.signal?.addEventListener("abort", () => this.drain.abort(), { once: true });
+  }
+
+  async execute(): Promise<Outcome> {
+    const { store, runId } = this.options;
+    this.run = await RunHandle.open(store, runId);
+    if (this.run.state.run_id === null) throw new PehError("RUN_NOT_FOUND", `there is no run "${runId}"`);
+    requireApproved(runId, this.run.state);
+    const finished = this.finalOutcome();
+    if (finished) return finished;
+    const lease = await acquireLease(store.runDir(runId), runId);
+    if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
+    try {
+      this.policy = await trustPolicy(this.options.trustRoots);
+      await this.recoverInterrupted();
+      await this.bootstrap();
+      return await this.loop();
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /** Decides and appends, one command at a time; re-reads the log if another writer came first. */
+  private command(command: CommandInput): Promise<void> {
+    const next = this.queue.then(async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.run.handle(command);
+          return;
+        } catch (error) {
+          if (!isPehError(error, "APPEND_CONFLICT") || attempt >= 3) throw error;
+          this.run = await RunHandle.open(this.options.store, this.options.runId);
+        }
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private get state() {
+    return this.run.state;
+  }
+
+  private planState(): string {
+    return stateName(this.state.plan.value);
+  }
+
+  private taskState(id: TaskId): string {
+    const cell = this.state.tasks.get(id);
+    return cell ? stateName(cell.value) : "unknown";
+  }
+
+  private workerState(id: TaskId): string | undefined {
+    const attempt = this.state.tasks.get(id)?.context.attempt ?? 0;
+    const cell = this.state.workers.get(workerIdFor(id, attempt));
+    return cell ? stateName(cell.value) : undefined;
+  }
+
+  private tasks(): PlanTask[] {
+    return this.state.plan_spec?.tasks ?? [];
+  }
+
+  private finalOutcome(): Outcome | undefined {
+    const plan = this.planState();
+    return plan === "completed" || plan === "failed" || plan === "aborted" ? { kind: plan } : undefined;
+  }
+
+  private note(text: string): void {
+    this.options.progress({ kind: "note", text });
+  }
+
+  /** A task caught mid-attempt by a crash is interrupted; the machine decides what may follow. */
+  private async recoverInterrupted(): Promise<void> {
+    for (const task of this.tasks()) {
+      const state = this.taskState(task.id);
+      const worker = this.workerState(task.id);
+      const caught = state === "verifying" || (state === "running" && worker !== undefined && ACTIVE_WORKER.has(worker));
+      if (!caught) continue;
+      await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "the orchestrator stopped while it ran" });
+      this.note(`${task.id} was interrupted by a crash; ${task.idempotent ? "it runs again" : "it is not idempotent: a human decides"}`);
+      if (!task.idempotent) {
+        await this.command({ type: "Escalate", at: now(), task_id: task.id, class: null, reason: "interrupted and not idempotent" });
+      }
+    }
+  }
+
+  private async bootstrap(): Promise<void> {
+    const context: BootstrapContext = {
+      workspace: this.state.workspace ?? process.cwd(),
+      storeDir: this.options.store.dir,
+      configPath: configPath(),
+      concurrency: this.options.concurrency,
+      trustRoots: this.policy.roots,
+    };
+    for (const phase of BOOTSTRAP_PHASES) {
+      // A phase already done in this run is not redone: the machine says where bootstrap is.
+      const at = stateName(this.state.bootstrap.value);
+      if (at === "ready" || BOOTSTRAP_PHASES.indexOf(phase) < BOOTSTRAP_PHASES.indexOf(at.split(".")[0] as never)) continue;
+      if (at === `${phase}.running`) {
+        // A crash in the middle of the phase: record it as failed, then do it again.
+        await this.command({ type: "FailBootstrapPhase", at: now(), phase, error: { code: "INTERRUPTED", message: "the orchestrator stopped during the phase" } });
+      }
+      await this.command({ type: "StartBootstrapPhase", at: now(), phase });
+      try {
+        const result = await runPhase(phase, context);
+        await this.command({ type: "CompleteBootstrapPhase", at: now(), phase, ...result });
+        for (const diagnostic of result.diagnostics) this.note(`${phase}: ${diagnostic}`);
+      } catch (error) {
+        if (!(error instanceof PehError)) throw error;
+        await this.command({ type: "FailBootstrapPhase", at: now(), phase, error: toErrorInfo(error) });
+        throw error;
+      }
+    }
+  }
+
+  private async loop(): Promise<Outcome> {
+    while (true) {
+      const finished = this.finalOutcome();
+      if (finished) return finished;
+      if (this.drain.signal.aborted) return this.drained();
+      if (this.planState() === "executing") {
+        await this.command({ type: "ScheduleReadyTasks", at: now() });
+        this.startWhatMay();
+      }
+      if (this.active.size > 0) {
+        await Promise.race(this.active.values());
+        continue;
+      }
+      await this.command({ type: "Finish", at: now() });
+      if (this.finalOutcome()) continue;
+      const waiting = this.waitingFor();
+      if (!waiting) continue;
+      if (!this.options.wait) return waiting;
+      this.note(`waiting: ${waiting.reason} — ${waiting.next}`);
+      await this.nextForeignEvent();
+    }
+  }
+
+  /** Starts every task that may run now, up to the concurrency; a task the plan holds stays. */
+  private startWhatMay(): void {
+    for (const task of this.tasks()) {
+      if (this.active.size >= this.options.concurrency) return;
+      if (this.active.has(task.id) || this.planState() !== "executing") continue;
+      const state = this.taskState(task.id);
+      const worker = this.workerState(task.id);
+      let work: (() => Promise<void>) | undefined;
+      if (state === "ready" || state === "retry_scheduled" || (state === "interrupted" && task.idempotent)) work = () => this.attempt(task);
+      else if (state === "running" && worker === "trust_required" && this.trustedRoot(task)) work = () => this.trustAndRun(task);
+      else if (state === "running" && worker === "ready_for_prompt") work = () => this.work(task);
+      if (!work) continue;
+      const running = work()
+        .catch((error: unknown) => {
+          if (!isPehError(error, "ILLEGAL_TRANSITION")) throw error;
+          // The plan moved on meanwhile (a decision from another terminal): leave the task.
+        })
+        .finally(() => this.active.delete(task.id));
+      this.active.set(task.id, running);
+    }
+  }
+
+  private cwdOf(task: PlanTask): string {
+    return resolve(this.state.workspace ?? process.cwd(), task.scope_path ?? ".");
+  }
+
+  private trustedRoot(task: PlanTask): string | undefined {
+    return trustedRootFor(this.policy, this.cwdOf(task));
+  }
+
+  private async attempt(task: PlanTask): Promise<void> {
+    await this.command({ type: "StartAttempt", at: now(), task_id: task.id, cwd: this.cwdOf(task) });
+    if (this.trustedRoot(task)) await this.trustAndRun(task);
+  }
+
+  private async trustAndRun(task: PlanTask): Promise<void> {
+    const worker_id = workerIdFor(task.id, this.state.tasks.get(task.id)!.context.attempt);
+    await this.command({ type: "ResolveTrust", at: now(), worker_id, resolution: { source: "allowlist", root: this.trustedRoot(task)! } });
+    await this.work(task);
+  }
+
+  /** The worker is ready for its prompt: run the command (or agent), then the acceptance tests. */
+  private async work(task: PlanTask): Promise<void> {
+    const attempt = this.state.tasks.get(task.id)!.context.attempt;
+    const worker_id: WorkerId = workerIdFor(task.id, attempt);
+    const index = this.tasks().findIndex((t) => t.id === task.id) + 1;
+    const logFile = join(this.options.store.runDir(this.options.runId), "attempts", `${task.id}#${attempt}.log`);
+    const command = task.run ?? this.options.agentCommand;
+    const common = { cwd: this.cwdOf(task), logFile, redact: this.redact, signal: this.drain.signal };
+    await this.command({ type: "MarkWorkerRunning", at: now(), worker_id });
+    const result = command
+      ? await runCommand({ ...common, command, timeoutMs: durationMs(task.timeout), ...(task.run ? {} : { stdin: promptOf(task) }) })
+      : undefined;
+    if (result?.aborted) {
+      await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "drained: peh run was stopped" });
+      return;
+    }
+    const error = result === undefined ? { code: "NO_AGENT", message: "an agent task needs an agent command: set agent.command in the config or --agent-command" } : result.spawn_error;
+    await this.command({
+      type: "RecordExit",
+      at: now(),
+      task_id: task.id,
+      exit_code: result?.exit_code ?? null,
+      signal: result?.signal ?? null,
+      timed_out: result?.timed_out ?? false,
+      duration_ms: result?.duration_ms ?? 0,
+      ...(error ? { error } : {}),
+    });
+    let failure: { stage: "run" | "verify"; output: string } | undefined =
+      result === undefined || this.taskState(task.id) !== "verifying" ? { stage: "run", output: result?.tail ?? error?.message ?? "" } : undefined;
+    if (!failure) {
+      const evidence = [];
+      for (const check of task.acceptance_tests) {
+        const outcome = await runCommand({ ...common, command: check, timeoutMs: durationMs(task.timeout) });
+        if (outcome.aborted) {
+          await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "drained: peh run was stopped" });
+          return;
+        }
+        evidence.push({ command: check, exit_code: outcome.exit_code, duration_ms: outcome.duration_ms });
+        if (outcome.exit_code !== 0) {
+          failure = { stage: "verify", output: outcome.tail };
+          break;
+        }
+      }
+      await this.command({ type: "RecordVerification", at: now(), task_id: task.id, evidence, duration_ms: result?.duration_ms ?? 0 });
+    }
+    const seconds = (result?.duration_ms ?? 0) / 1000;
+    if (!failure) {
+      this.options.progress({ kind: "task", index, total: this.tasks().length, task: task.id, ok: true, seconds, retry: attempt > 1 });
+      return;
+    }
+    const found = classify(
+      { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, timed_out: result?.timed_out ?? false, stage: failure.stage, output: failure.output },
+      [...(this.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
+    );
+    await this.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
+    const what = failure.stage === "verify" ? "acceptance test failed" : result?.timed_out ? "timed out" : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
+    this.options.progress({ kind: "task", index, total: this.tasks().length, task: task.id, ok: false, seconds, detail: `${what} (${found.class})`, retry: attempt > 1 });
+    // Recovery recipes (retries, backoff) are the recovery issue's; until then every failure
+    // waits for a human, and nothing new is scheduled meanwhile.
+    if (found.class === "permission") await this.command({ type: "RequirePermission", at: now(), task_id: task.id, detail: found.evidence || found.rule });
+    else await this.command({ type: "Escalate", at: now(), task_id: task.id, class: found.class, reason: `${found.rule}: ${found.evidence}`.slice(0, 500) });
+  }
+
+  /** What the run waits for, with the command that unblocks it; undefined if nothing. */
+  private waitingFor(): Waiting | undefined {
+    const run = this.options.runId;
+    for (const task of this.tasks()) {
+      if (this.taskState(task.id) === "awaiting_decision") {
+        return { kind: "waiting", reason: `task ${task.id} failed and waits for a decision`, next: `peh decide ${run} --task ${task.id} retry|skip|abort --as NAME` };
+      }
+    }
+    for (const task of this.tasks()) {
+      if (this.taskState(task.id) === "running" && this.workerState(task.id) === "trust_required") {
+        return {
+          kind: "waiting",
+          reason: `task ${task.id} runs in ${this.cwdOf(task)}, which is in no trusted root`,
+          next: `peh trust ${run} --task ${task.id} --as NAME   (or peh trust ${run} --root DIR --as NAME)`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** Waits until another process appends to the run, then re-reads it. */
+  private async nextForeignEvent(): Promise<void> {
+    const from = this.state.seq + 1;
+    const stop = new AbortController();
+    const onDrain = () => stop.abort();
+    this.drain.signal.addEventListener("abort", onDrain, { once: true });
+    try {
+      for await (const _event of this.options.store.follow(this.options.runId, { from, signal: stop.signal })) break;
+    } finally {
+      this.drain.signal.removeEventListener("abort", onDrain);
+    }
+    this.run = await RunHandle.open(this.options.store, this.options.runId);
+    this.policy = await trustPolicy(this.options.trustRoots);
+  }
+
+  private async drained(): Promise<Outcome> {
+    await Promise.allSettled(this.active.values());
+    this.note("drained: running tasks were stopped and recorded as interrupted; `peh run` resumes");
+    return { kind: "drained" };
+  }
+}
+
+/** `250ms`, `5s`, `10m`, `1h` → milliseconds. */
+export function durationMs(duration: string | undefined): number | undefined {
+  if (duration === undefined) return undefined;
+  const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
+  if (!match) return undefined;
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
+  return Number(match[1]) * unit;
+}
+
+/** What an agent task's command reads on stdin: objective, scope and the checks it must pass. */
+export function promptOf(task: PlanTask): string {
+  return [
+    task.agent ?? task.objective,
+    "",
+    `Objective: ${task.objective}`,
+    `Scope: ${task.scope}${task.scope_path ? ` (${task.scope_path})` : ""}`,
+    "Acceptance tests (all must exit 0):",
+    ...task.acceptance_tests.map((test) => `- ${test}`),
+    "",
+  ].join("\n");
+}
