@@ -3,6 +3,7 @@
 // machines and appended durably before its effect starts (the event that a worker runs is in
 // the log before its process is spawned). Stops scheduling on the first unrecovered failure
 // and waits for a human. Resumes a crashed run from its log.
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
   BOOTSTRAP_PHASES,
@@ -135,13 +136,23 @@ export class Orchestrator {
     this.options.progress({ kind: "note", text });
   }
 
-  /** A task caught mid-attempt by a crash is interrupted; the machine decides what may follow. */
+  /** Where an attempt's process group id is kept while it runs: a crash must not orphan it. */
+  private pidFile(task: TaskId, attempt: number): string {
+    return join(this.options.store.runDir(this.options.runId), "attempts", `${task}#${attempt}.pid`);
+  }
+
+  /**
+   * A task caught mid-attempt by a crash is interrupted; the machine decides what may follow.
+   * Its process group, orphaned by the dead orchestrator, is killed first so that it cannot
+   * finish its side effect while the task runs again.
+   */
   private async recoverInterrupted(): Promise<void> {
     for (const task of this.tasks()) {
       const state = this.taskState(task.id);
       const worker = this.workerState(task.id);
       const caught = state === "verifying" || (state === "running" && worker !== undefined && ACTIVE_WORKER.has(worker));
       if (!caught) continue;
+      await killOrphan(this.pidFile(task.id, this.state.tasks.get(task.id)!.context.attempt));
       await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "the orchestrator stopped while it ran" });
       this.note(`${task.id} was interrupted by a crash; ${task.idempotent ? "it runs again" : "it is not idempotent: a human decides"}`);
       if (!task.idempotent) {
@@ -250,7 +261,14 @@ export class Orchestrator {
     const index = this.tasks().findIndex((t) => t.id === task.id) + 1;
     const logFile = join(this.options.store.runDir(this.options.runId), "attempts", `${task.id}#${attempt}.log`);
     const command = task.run ?? this.options.agentCommand;
-    const common = { cwd: this.cwdOf(task), logFile, redact: this.redact, signal: this.drain.signal };
+    const pidFile = this.pidFile(task.id, attempt);
+    const common = {
+      cwd: this.cwdOf(task),
+      logFile,
+      redact: this.redact,
+      signal: this.drain.signal,
+      onSpawn: (pid: number) => writeFileSync(pidFile, `${pid}\n`),
+    };
     await this.command({ type: "MarkWorkerRunning", at: now(), worker_id });
     const result = command
       ? await runCommand({ ...common, command, timeoutMs: durationMs(task.timeout), ...(task.run ? {} : { stdin: promptOf(task) }) })
@@ -346,6 +364,33 @@ export class Orchestrator {
     this.note("drained: running tasks were stopped and recorded as interrupted; `peh run` resumes");
     return { kind: "drained" };
   }
+}
+
+/** Kills the process group recorded in `pidFile` (if it still lives) and waits until it is gone. */
+async function killOrphan(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(pidFile, "utf8"), 10);
+  } catch {
+    return;
+  }
+  const alive = () => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (Number.isInteger(pid) && pid > 0) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    for (let waited = 0; alive() && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  }
+  rmSync(pidFile, { force: true });
 }
 
 /** `250ms`, `5s`, `10m`, `1h` → milliseconds. */
