@@ -1,32 +1,18 @@
-// `npm run demo`: the core end to end on the embedded store, in a temporary workspace. It plans
-// examples/release.yaml, shows the gate refusing a plain "yes" for the risky deploy, approves
-// with the phrase, bootstraps, runs every task's command and acceptance tests for real (one at a
-// time, in dependency order: the parallel scheduler, trust roots and recovery arrive with the
-// execution issue), then rebuilds the run's state from the log alone.
-import { execSync } from "node:child_process";
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+// `npm run demo`: a real plan on the embedded store, end to end, in a temporary workspace:
+// plan examples/release.yaml, show the gate refusing a plain "yes" for the risky deploy,
+// approve with the phrase, execute it with the orchestrator (bootstrap, workers, trust, the
+// DAG in parallel, real processes), then print the execution log and rebuild the state from it.
+import { copyFile, mkdtemp } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
-import { BOOTSTRAP_PHASES, PlanFileSchema, RunIdSchema, isPehError, workerIdFor, type PehEvent } from "../events/index.js";
-import { orderByDependencies } from "../machines/decider.js";
-import { entityState } from "../machines/run.js";
+import { isPehError, type PehEvent } from "../events/index.js";
 import { runView } from "../projections/run-view.js";
-import { RunHandle } from "./command-handler.js";
+import { approveRun, createRun } from "./gate.js";
+import { Orchestrator } from "./orchestrator.js";
 import { openStore } from "./store.js";
 
 const say = (text = "") => process.stdout.write(text + "\n");
-const now = () => new Date().toISOString();
-
-function exitCodeOf(command: string, cwd: string): number {
-  try {
-    execSync(command, { cwd, stdio: "ignore", shell: "/bin/sh" });
-    return 0;
-  } catch (error) {
-    return (error as { status?: number }).status ?? 1;
-  }
-}
 
 function logLine(event: PehEvent): string {
   const time = event.at.replace("T", " ").slice(0, 19);
@@ -37,69 +23,52 @@ function logLine(event: PehEvent): string {
 
 async function main(): Promise<void> {
   const workspace = await mkdtemp(join(tmpdir(), "peh-demo-"));
+  await copyFile(fileURLToPath(new URL("../../examples/release.yaml", import.meta.url)), join(workspace, "release.yaml"));
   const store = openStore({ cwd: workspace });
-  const planPath = fileURLToPath(new URL("../../examples/release.yaml", import.meta.url));
-  const plan = PlanFileSchema.parse(parse(await readFile(planPath, "utf8")));
-  const runId = RunIdSchema.parse(`r-demo-${Date.now().toString(36)}`);
-  const run = await RunHandle.open(store, runId);
-
   say(`peh demo — workspace ${workspace}, store ${store.dir}`);
-  say(`\n1. Plan: ${plan.objective} (from examples/release.yaml)`);
-  await run.handle({ type: "CreatePlan", at: now(), run_id: runId, plan, workspace });
-  plan.tasks.forEach((task, index) => {
-    const deps = task.depends_on.map((id) => `Task ${plan.tasks.findIndex((t) => t.id === id) + 1}`).join(", ");
+
+  say("\n1. Plan examples/release.yaml (what `peh plan --from release.yaml` does)");
+  const created = await createRun(store, { workspace, from: "release.yaml" });
+  const runId = created.run_id;
+  created.plan.tasks.forEach((task, index) => {
+    const number = (id: string) => created.plan.tasks.findIndex((t) => t.id === id) + 1;
+    const deps = task.depends_on.map((id) => `Task ${number(id)}`).join(", ");
     const risky = task.risky ? `  ⚠ RISKY — confirm with "${task.confirm ?? task.id}"` : "";
-    say(`   Task ${index + 1}/${plan.tasks.length}: ${task.id}${deps ? ` (depends on ${deps})` : ""}${risky}`);
+    say(`   Task ${index + 1}/${created.plan.tasks.length}: ${task.id}${deps ? ` (depends on ${deps})` : ""}${risky}`);
   });
 
-  say('\n2. Gate: approving with a plain "yes" is refused');
+  say('\n2. Gate: `peh approve --as demo --confirm yes` is refused; the phrase passes');
   try {
-    await run.handle({ type: "ApprovePlan", at: now(), actor: "demo", version: 1, confirmations: ["yes"] });
+    await approveRun(store, runId, { actor: "demo", confirmations: ["yes"] });
   } catch (error) {
     if (!isPehError(error)) throw error;
     say(`   refused (${error.code}): ${error.message}`);
   }
-  await run.handle({ type: "ApprovePlan", at: now(), actor: "demo", version: 1, confirmations: ["deploy 2.4.1 to production"] });
-  say('   approved by demo with the phrase "deploy 2.4.1 to production"');
+  await approveRun(store, runId, { actor: "demo", confirmations: ["deploy 2.4.1 to production"] });
+  say('   approved by demo with "deploy 2.4.1 to production"');
 
-  say("\n3. Bootstrap and execution");
-  for (const phase of BOOTSTRAP_PHASES) {
-    await run.handle({ type: "StartBootstrapPhase", at: now(), phase });
-    await run.handle({ type: "CompleteBootstrapPhase", at: now(), phase });
-  }
-  await run.handle({ type: "ScheduleReadyTasks", at: now() });
-  for (const [index, task] of orderByDependencies(plan).entries()) {
-    const started = performance.now();
-    await run.handle({ type: "StartAttempt", at: now(), task_id: task.id, cwd: workspace });
-    const worker_id = workerIdFor(task.id, 1);
-    await run.handle({ type: "ResolveTrust", at: now(), worker_id, resolution: { source: "allowlist", root: workspace } });
-    await run.handle({ type: "MarkWorkerRunning", at: now(), worker_id });
-    const exit_code = exitCodeOf(task.run ?? "true", workspace);
-    await run.handle({ type: "RecordExit", at: now(), task_id: task.id, exit_code });
-    const evidence = task.acceptance_tests.map((command) => {
-      const begun = performance.now();
-      return { command, exit_code: exitCodeOf(command, workspace), duration_ms: Math.round(performance.now() - begun) };
-    });
-    if (exit_code === 0) await run.handle({ type: "RecordVerification", at: now(), task_id: task.id, evidence });
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    const succeeded = entityState(run.state, `task:${task.id}`) === "succeeded";
-    say(`   [Task ${index + 1}/${plan.tasks.length}] ${succeeded ? "✓" : "✗"} ${task.id}: ${seconds}s`);
-    if (!succeeded) {
-      // Recovery recipes and decisions arrive with the recovery issue; the demo stops here.
-      process.exitCode = 1;
-      return;
-    }
-    await run.handle({ type: "ScheduleReadyTasks", at: now() });
-  }
-  await run.handle({ type: "Finish", at: now() });
+  say(`\n3. Execute (what \`peh run --trust-root ${workspace}\` does)`);
+  const started = performance.now();
+  const outcome = await new Orchestrator({
+    store,
+    runId,
+    concurrency: availableParallelism(),
+    wait: false,
+    trustRoots: [workspace],
+    progress: (line) =>
+      say(line.kind === "note" ? `   ${line.text}` : `   [Task ${line.index}/${line.total}] ${line.ok ? "✓" : "✗"} ${line.task}: ${line.ok ? `${line.seconds.toFixed(1)}s` : line.detail}`),
+  }).execute();
 
   const log = await store.read(runId);
-  say(`\n4. The execution log (${log.length} events, ${join(store.runDir(runId), "events.jsonl")})`);
+  say(`\n4. The execution log (${log.length} events in ${join(store.runDir(runId), "events.jsonl")})`);
   for (const event of log) say(`   ${logLine(event)}`);
 
   const view = runView(log);
-  say(`\n5. Rebuilt from the log alone: plan ${view.plan.state}, ${view.progress.succeeded}/${view.progress.total} tasks succeeded`);
-  say(`   Diagrams of the lifecycles: npx peh graph plan|task|worker|bootstrap`);
+  const { succeeded, total } = view.progress;
+  say(`\n5. Rebuilt from the log alone: plan ${view.plan.state}, ${succeeded}/${total} tasks succeeded in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+  say(`   Per-attempt output: ${join(store.runDir(runId), "attempts")}`);
+  say(`   Look again: cd ${workspace} && npx --prefix ${process.cwd()} peh show`);
+  if (outcome.kind !== "completed") process.exitCode = 1;
 }
 
 await main();

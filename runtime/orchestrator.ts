@@ -24,7 +24,7 @@ import { runPhase, type BootstrapContext } from "./bootstrap-phases.js";
 import { RunHandle } from "./command-handler.js";
 import { requireApproved } from "./gate.js";
 import { acquireLease } from "./lease.js";
-import { runCommand } from "./process-runner.js";
+import { runCommand, type RunResult } from "./process-runner.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
 
@@ -54,6 +54,11 @@ export interface Waiting {
 export type Outcome = { kind: "completed" | "failed" | "aborted" } | Waiting | { kind: "drained" };
 
 const now = () => new Date().toISOString();
+/**
+ * Crash tests only: `PEH_CRASH_AFTER_SEQ=N` makes this process SIGKILL itself right after the
+ * append that brings the log to seq N or beyond, so a test can crash a run at every boundary.
+ */
+const CRASH_AFTER = Number(process.env.PEH_CRASH_AFTER_SEQ ?? "0");
 const ACTIVE_WORKER = new Set(["spawning", "trust_resolved", "running"]);
 
 export class Orchestrator {
@@ -92,7 +97,9 @@ export class Orchestrator {
     const next = this.queue.then(async () => {
       for (let attempt = 0; ; attempt++) {
         try {
+          const before = this.run.state.seq;
           await this.run.handle(command);
+          if (CRASH_AFTER > before && this.run.state.seq >= CRASH_AFTER) process.kill(process.pid, "SIGKILL");
           return;
         } catch (error) {
           if (!isPehError(error, "APPEND_CONFLICT") || attempt >= 3) throw error;
@@ -150,7 +157,8 @@ export class Orchestrator {
     for (const task of this.tasks()) {
       const state = this.taskState(task.id);
       const worker = this.workerState(task.id);
-      const caught = state === "verifying" || (state === "running" && worker !== undefined && ACTIVE_WORKER.has(worker));
+      // A task caught `verifying` had its command finish and recorded: only its checks re-run.
+      const caught = state === "running" && worker !== undefined && ACTIVE_WORKER.has(worker);
       if (!caught) continue;
       await killOrphan(this.pidFile(task.id, this.state.tasks.get(task.id)!.context.attempt));
       await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "the orchestrator stopped while it ran" });
@@ -203,10 +211,16 @@ export class Orchestrator {
         await Promise.race(this.active.values());
         continue;
       }
+      const before = this.state.seq;
       await this.command({ type: "Finish", at: now() });
       if (this.finalOutcome()) continue;
       const waiting = this.waitingFor();
-      if (!waiting) continue;
+      if (!waiting) {
+        if (this.state.seq !== before) continue;
+        // Nothing runs, nothing can start, nobody is asked: never spin, say where it stuck.
+        const states = this.tasks().map((t) => `${t.id}: ${this.taskState(t.id)}`).join(", ");
+        throw new PehError("RUN_FAILED", `run ${this.options.runId} cannot go on (plan ${this.planState()}; ${states})`, "this is a bug in peh: please report it with the run's events.jsonl");
+      }
       if (!this.options.wait) return waiting;
       this.note(`waiting: ${waiting.reason} — ${waiting.next}`);
       await this.nextForeignEvent();
@@ -224,6 +238,8 @@ export class Orchestrator {
       if (state === "ready" || state === "retry_scheduled" || (state === "interrupted" && task.idempotent)) work = () => this.attempt(task);
       else if (state === "running" && worker === "trust_required" && this.trustedRoot(task)) work = () => this.trustAndRun(task);
       else if (state === "running" && worker === "ready_for_prompt") work = () => this.work(task);
+      else if (state === "verifying") work = () => this.verify(task, undefined);
+      else if (state === "classifying" || state === "classified") work = () => this.resumeFailure(task);
       if (!work) continue;
       const running = work()
         .catch((error: unknown) => {
@@ -258,7 +274,6 @@ export class Orchestrator {
   private async work(task: PlanTask): Promise<void> {
     const attempt = this.state.tasks.get(task.id)!.context.attempt;
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
-    const index = this.tasks().findIndex((t) => t.id === task.id) + 1;
     const logFile = join(this.options.store.runDir(this.options.runId), "attempts", `${task.id}#${attempt}.log`);
     const command = task.run ?? this.options.agentCommand;
     const pidFile = this.pidFile(task.id, attempt);
@@ -288,38 +303,71 @@ export class Orchestrator {
       duration_ms: result?.duration_ms ?? 0,
       ...(error ? { error } : {}),
     });
-    let failure: { stage: "run" | "verify"; output: string } | undefined =
-      result === undefined || this.taskState(task.id) !== "verifying" ? { stage: "run", output: result?.tail ?? error?.message ?? "" } : undefined;
-    if (!failure) {
-      const evidence = [];
-      for (const check of task.acceptance_tests) {
-        const outcome = await runCommand({ ...common, command: check, timeoutMs: durationMs(task.timeout) });
-        if (outcome.aborted) {
-          await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "drained: peh run was stopped" });
-          return;
-        }
-        evidence.push({ command: check, exit_code: outcome.exit_code, duration_ms: outcome.duration_ms });
-        if (outcome.exit_code !== 0) {
-          failure = { stage: "verify", output: outcome.tail };
-          break;
-        }
-      }
-      await this.command({ type: "RecordVerification", at: now(), task_id: task.id, evidence, duration_ms: result?.duration_ms ?? 0 });
-    }
-    const seconds = (result?.duration_ms ?? 0) / 1000;
-    if (!failure) {
-      this.options.progress({ kind: "task", index, total: this.tasks().length, task: task.id, ok: true, seconds, retry: attempt > 1 });
+    if (result === undefined || this.taskState(task.id) !== "verifying") {
+      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? error?.message ?? "" });
       return;
     }
+    await this.verify(task, result);
+  }
+
+  /** Runs the acceptance tests of the current attempt (again, after a crash) and records them. */
+  private async verify(task: PlanTask, result: RunResult | undefined): Promise<void> {
+    const attempt = this.state.tasks.get(task.id)!.context.attempt;
+    const common = {
+      cwd: this.cwdOf(task),
+      logFile: join(this.options.store.runDir(this.options.runId), "attempts", `${task.id}#${attempt}.log`),
+      redact: this.redact,
+      signal: this.drain.signal,
+    };
+    const evidence = [];
+    let failure: { stage: "verify"; output: string } | undefined;
+    for (const check of task.acceptance_tests) {
+      const outcome = await runCommand({ ...common, command: check, timeoutMs: durationMs(task.timeout) });
+      if (outcome.aborted) {
+        await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "drained: peh run was stopped" });
+        return;
+      }
+      evidence.push({ command: check, exit_code: outcome.exit_code, duration_ms: outcome.duration_ms });
+      if (outcome.exit_code !== 0) {
+        failure = { stage: "verify", output: outcome.tail };
+        break;
+      }
+    }
+    await this.command({ type: "RecordVerification", at: now(), task_id: task.id, evidence, duration_ms: result?.duration_ms ?? 0 });
+    if (failure) {
+      await this.failed(task, attempt, result, failure);
+      return;
+    }
+    const index = this.tasks().findIndex((t) => t.id === task.id) + 1;
+    this.options.progress({ kind: "task", index, total: this.tasks().length, task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1 });
+  }
+
+  /** A crash came between a recorded failure and its escalation: finish the job from the log. */
+  private async resumeFailure(task: PlanTask): Promise<void> {
+    const attempt = this.state.tasks.get(task.id)!.context.attempt;
+    if (this.taskState(task.id) === "classifying") {
+      const failed = (await this.options.store.read(this.options.runId)).findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
+      const data = failed?.type === "TASK_FAILED" ? failed.data : undefined;
+      const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: data.error.message };
+      await this.failed(task, attempt, result, { stage: data?.stage ?? "run", output: data?.error.message ?? "" });
+      return;
+    }
+    const found = this.state.tasks.get(task.id)!.context.failure_class;
+    await this.command({ type: "Escalate", at: now(), task_id: task.id, class: found, reason: "the failure was classified before a crash; a human decides" });
+  }
+
+  /** Classifies a failed attempt and asks a human (recovery recipes are the recovery issue's). */
+  private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: { stage: "run" | "verify"; output: string }): Promise<void> {
     const found = classify(
       { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, timed_out: result?.timed_out ?? false, stage: failure.stage, output: failure.output },
       [...(this.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
     );
     await this.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
     const what = failure.stage === "verify" ? "acceptance test failed" : result?.timed_out ? "timed out" : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
-    this.options.progress({ kind: "task", index, total: this.tasks().length, task: task.id, ok: false, seconds, detail: `${what} (${found.class})`, retry: attempt > 1 });
-    // Recovery recipes (retries, backoff) are the recovery issue's; until then every failure
-    // waits for a human, and nothing new is scheduled meanwhile.
+    const index = this.tasks().findIndex((t) => t.id === task.id) + 1;
+    this.options.progress({ kind: "task", index, total: this.tasks().length, task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1 });
+    // Until the recovery issue adds recipes (retries, backoff), every failure waits for a human;
+    // nothing new is scheduled meanwhile.
     if (found.class === "permission") await this.command({ type: "RequirePermission", at: now(), task_id: task.id, detail: found.evidence || found.rule });
     else await this.command({ type: "Escalate", at: now(), task_id: task.id, class: found.class, reason: `${found.rule}: ${found.evidence}`.slice(0, 500) });
   }

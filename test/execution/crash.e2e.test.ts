@@ -1,0 +1,78 @@
+// Crash at every event boundary: SIGKILL `peh run` right after each append of an uninterrupted
+// run's log, resume, and compare with the uninterrupted run: same final states, each task's side
+// effect exactly once, the log gapless and parseable. (PEH_CRASH_AFTER_SEQ is the kill switch.)
+import { cp, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PehEventSchema } from "../../events/index.js";
+import { runView } from "../../projections/run-view.js";
+import { workspace, type Workspace } from "../support/workspace.js";
+
+const plan = [
+  "objective: Count every step in count.txt",
+  "tasks:",
+  "  - { id: a, objective: Append a to count.txt, scope: workspace, run: 'echo a >> count.txt', acceptance_tests: ['grep -q a count.txt'] }",
+  "  - { id: b, objective: Append b to count.txt, scope: workspace, depends_on: [a], run: 'echo b >> count.txt' }",
+  "  - { id: c, objective: Append c to count.txt, scope: workspace, depends_on: [a], run: 'echo c >> count.txt' }",
+  "  - { id: d, objective: Append d to count.txt, scope: workspace, depends_on: [b, c], run: 'echo d >> count.txt' }",
+].join("\n");
+
+async function outcome(ws: Workspace) {
+  const [runId] = await readdir(join(ws.path, ".peh", "runs"));
+  const text = await ws.read(`.peh/runs/${runId}/events.jsonl`);
+  const log = text.trimEnd().split("\n").map((line) => PehEventSchema.parse(JSON.parse(line)));
+  const view = runView(log);
+  return {
+    state: view.plan.state,
+    tasks: Object.fromEntries(view.tasks.map((t) => [t.id, t.state])),
+    counts: (await ws.read("count.txt")).trim().split("\n").sort(),
+    log,
+  };
+}
+
+describe("crash at every event boundary", () => {
+  it("resumes to the same end, each side effect once, whichever event the crash followed", { timeout: 300_000 }, async () => {
+    // One workspace (runs are bound to their workspace's path): planned and approved once, its
+    // store saved, then put back before every crash.
+    const ws = await workspace();
+    const saved = `${ws.path}-store`;
+    const reset = async () => {
+      await rm(join(ws.path, ".peh"), { recursive: true, force: true });
+      await rm(join(ws.path, "count.txt"), { force: true });
+      await cp(saved, join(ws.path, ".peh"), { recursive: true });
+    };
+    const crashedAfter = new Set<string>();
+    try {
+      await ws.write("plan.yaml", plan);
+      expect(ws.peh("plan", "--from", "plan.yaml").code).toBe(0);
+      expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+      await cp(join(ws.path, ".peh"), saved, { recursive: true });
+      expect(ws.peh("run", "--trust-root", ".", "--concurrency", "1").code).toBe(0);
+      const expected = await outcome(ws);
+      expect(expected.counts).toEqual(["a", "b", "c", "d"]);
+      // Events 1-3 are the plan and its approval; the run appends the rest.
+      for (let seq = 4; seq < expected.log.length; seq++) {
+        await reset();
+        ws.env.PEH_CRASH_AFTER_SEQ = String(seq);
+        const crashed = ws.peh("run", "--trust-root", ".", "--concurrency", "1");
+        expect(crashed.code, `run was not killed after seq ${seq}`).toBeNull();
+        delete ws.env.PEH_CRASH_AFTER_SEQ;
+        const resumed = ws.peh("run", "--trust-root", ".", "--concurrency", "1");
+        expect(resumed.code, `resume after a crash at seq ${seq}: ${resumed.stderr}`).toBe(0);
+        const after = await outcome(ws);
+        expect({ state: after.state, tasks: after.tasks, counts: after.counts }, `crash after seq ${seq}`).toEqual({
+          state: expected.state,
+          tasks: expected.tasks,
+          counts: expected.counts,
+        });
+        expect(after.log.map((e) => e.seq)).toEqual(after.log.map((_, i) => i + 1));
+        crashedAfter.add(expected.log[seq - 1]!.type);
+      }
+      // At least once right after every distinct event type the run appends.
+      expect([...crashedAfter].sort()).toEqual([...new Set(expected.log.slice(3, -1).map((e) => e.type))].sort());
+    } finally {
+      await rm(saved, { recursive: true, force: true });
+      await ws.remove();
+    }
+  });
+});

@@ -1,0 +1,158 @@
+// peh run end to end: real processes, real store, the built binary.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { workspace, type Workspace } from "../support/workspace.js";
+
+let ws: Workspace;
+beforeEach(async () => {
+  ws = await workspace();
+});
+afterEach(async () => ws.remove());
+
+const state = () => JSON.parse(ws.peh("show", "--json").stdout) as { state: string; tasks: Record<string, string> };
+const events = async () => (await ws.read(`.peh/runs/${JSON.parse(ws.peh("show", "--json").stdout).run_id}/events.jsonl`)).trim().split("\n").map((line) => JSON.parse(line) as { type: string; seq: number; actor: string; data: Record<string, unknown> });
+
+/** Two tasks that each wait (bounded) for the other to have started: only parallel runs pass. */
+const rendezvous = (me: string, other: string) =>
+  `touch ${me}.started; i=0; while [ ! -f ${other}.started ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; [ -f ${other}.started ] && echo ${me} >> order.txt`;
+
+describe("peh run › scheduling", () => {
+  it("runs dependencies first and independent tasks in parallel", async () => {
+    await ws.write(
+      "plan.yaml",
+      [
+        "objective: Build the diamond of app.js",
+        "tasks:",
+        "  - { id: a, objective: Start order.txt, scope: workspace, run: 'echo a >> order.txt' }",
+        `  - { id: b, objective: Add b to order.txt, scope: workspace, depends_on: [a], run: "${rendezvous("b", "c")}" }`,
+        `  - { id: c, objective: Add c to order.txt, scope: workspace, depends_on: [a], run: "${rendezvous("c", "b")}" }`,
+        "  - { id: d, objective: End order.txt, scope: workspace, depends_on: [b, c], run: 'echo d >> order.txt' }",
+      ].join("\n"),
+    );
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "2");
+    expect(result.code, result.stderr).toBe(0);
+    const order = (await ws.read("order.txt")).trim().split("\n");
+    expect(order[0]).toBe("a");
+    expect(order.at(-1)).toBe("d");
+    expect(order.slice(1, 3).sort()).toEqual(["b", "c"]);
+    expect(result.stdout).toMatch(/\[Task 4\/4\] ✓ d: \d+\.\ds/);
+    expect(result.stdout).toContain("completed: 4/4 succeeded");
+  });
+
+  it("records the evidence of every acceptance test in TASK_COMPLETED", async () => {
+    await ws.write("plan.yaml", "objective: Build x.js\ntasks:\n  - { id: x, objective: Build x.js, scope: workspace, run: 'echo x > x.js', acceptance_tests: ['test -f x.js', 'grep -q x x.js'] }\n");
+    expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(0);
+    const completed = (await events()).find((e) => e.type === "TASK_COMPLETED");
+    expect((completed?.data.evidence as { command: string; exit_code: number }[]).map((e) => [e.command, e.exit_code])).toEqual([
+      ["test -f x.js", 0],
+      ["grep -q x x.js", 0],
+    ]);
+  });
+});
+
+describe("peh run › stop on error", () => {
+  const plan = [
+    "objective: Fail app.js early",
+    "tasks:",
+    "  - { id: a, objective: Fail on app.js, scope: workspace, run: \"echo 'AssertionError: expected 1 to be 2' >&2; exit 1\" }",
+    "  - { id: b, objective: Write b.txt, scope: workspace, run: 'echo b > b.txt' }",
+    "  - { id: c, objective: Write c.txt after a, scope: workspace, depends_on: [a], run: 'echo c > c.txt' }",
+  ].join("\n");
+
+  it("starts nothing new after a failure and waits for a decision (exit 3 naming peh decide)", async () => {
+    await ws.write("plan.yaml", plan);
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "1");
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain("[Task 1/3] ✗ a: exit 1 (logic_error)");
+    expect(result.stderr).toMatch(/peh decide r-\S+ --task a retry\|skip\|abort --as NAME/);
+    expect(state().tasks).toMatchObject({ a: "awaiting_decision", b: "ready", c: "pending" });
+    expect(await ws.read("b.txt")).toBe("");
+    const classified = (await events()).find((e) => e.type === "FAILURE_CLASSIFIED");
+    expect(classified?.data).toMatchObject({ class: "logic_error", evidence: "AssertionError: expected 1 to be 2" });
+  });
+
+  it("abort ends the run: its other tasks skipped, dependents upstream_failed", async () => {
+    await ws.write("plan.yaml", plan);
+    ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "1");
+    expect(ws.peh("decide", "--task", "a", "abort", "--as", "bo").code).toBe(0);
+    const run = ws.peh("run", "--trust-root", ".");
+    expect(run.code).toBe(1);
+    expect(state()).toMatchObject({ state: "aborted", tasks: { a: "failed", b: "skipped", c: "upstream_failed" } });
+    const decision = (await events()).find((e) => e.type === "DECISION_RECORDED");
+    expect(decision).toMatchObject({ actor: "bo", data: { decision: "abort" } });
+  });
+
+  it("takes a decision from another process while peh run --wait waits", async () => {
+    await ws.write("plan.yaml", plan);
+    ws.peh("plan", "--from", "plan.yaml");
+    ws.peh("approve", "--as", "ana");
+    const run = ws.start(["run", "--wait", "--trust-root", ".", "--concurrency", "1"]);
+    await run.line(/waiting: task a failed/);
+    expect(ws.peh("decide", "--task", "a", "skip", "--as", "bo").code).toBe(0);
+    expect(await run.exit).toBe(0);
+    expect(state()).toMatchObject({ state: "completed", tasks: { a: "skipped", b: "succeeded", c: "succeeded" } });
+  });
+});
+
+describe("peh run › trust", () => {
+  const plan = "objective: Build t.js\ntasks:\n  - { id: t, objective: Build t.js, scope: workspace, run: 'echo t > t.js' }\n";
+
+  it("waits (exit 3) for a worker outside every trusted root, until peh trust --task", async () => {
+    await ws.write("plan.yaml", plan);
+    const waiting = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana");
+    expect(waiting.code).toBe(3);
+    expect(waiting.stderr).toMatch(/peh trust r-\S+ --task t --as NAME/);
+    expect(await ws.read("t.js")).toBe("");
+    expect(ws.peh("trust", "--task", "t", "--as", "ana").code).toBe(0);
+    expect(ws.peh("run").code).toBe(0);
+    const resolved = (await events()).find((e) => e.type === "WORKER_TRUST_RESOLVED");
+    expect(resolved?.data.resolution).toEqual({ source: "manual", by: "ana" });
+  });
+
+  it("trusts a root for this run and the next ones (user config), never from the plan", async () => {
+    await ws.write("plan.yaml", plan);
+    ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana");
+    expect(ws.peh("trust", "--root", ".", "--as", "ana").code).toBe(0);
+    expect(ws.peh("run").code).toBe(0);
+    const resolved = (await events()).find((e) => e.type === "WORKER_TRUST_RESOLVED");
+    expect(resolved?.data.resolution).toMatchObject({ source: "allowlist" });
+    // The next run in the same workspace is trusted by the config alone.
+    await ws.write("plan2.yaml", plan.replace("t.js", "u.js").replaceAll("id: t", "id: u"));
+    expect(ws.peh("run", "--from", "plan2.yaml", "--approve-as", "ana").code).toBe(0);
+  });
+});
+
+describe("peh run › interruption", () => {
+  const plan = [
+    "objective: Count the steps in count.txt",
+    "tasks:",
+    "  - { id: first, objective: Append first to count.txt, scope: workspace, run: 'echo first >> count.txt' }",
+    "  - { id: slow, objective: Append slow to count.txt, scope: workspace, depends_on: [first], run: 'sleep 2; echo slow >> count.txt' }",
+    "  - { id: last, objective: Append last to count.txt, scope: workspace, depends_on: [slow], run: 'echo last >> count.txt' }",
+  ].join("\n");
+
+  it("drains on SIGTERM: stops the running group, records it interrupted, and a later run resumes", async () => {
+    await ws.write("plan.yaml", plan);
+    ws.peh("plan", "--from", "plan.yaml");
+    ws.peh("approve", "--as", "ana");
+    const run = ws.start(["run", "--trust-root", "."]);
+    await run.line(/\[Task 1\/3\] ✓ first/);
+    run.kill("SIGTERM");
+    expect(await run.exit).toBe(143);
+    expect(state().tasks).toMatchObject({ first: "succeeded", slow: "interrupted", last: "pending" });
+    expect((await events()).some((e) => e.type === "TASK_INTERRUPTED")).toBe(true);
+    expect(ws.peh("run", "--trust-root", ".").code).toBe(0);
+    expect((await ws.read("count.txt")).trim().split("\n")).toEqual(["first", "slow", "last"]);
+  });
+
+  it("refuses a second peh run on a live run (exit 4, naming the holder's pid)", async () => {
+    await ws.write("plan.yaml", plan);
+    ws.peh("plan", "--from", "plan.yaml");
+    ws.peh("approve", "--as", "ana");
+    const run = ws.start(["run", "--trust-root", "."]);
+    await run.line(/\[Task 1\/3\] ✓ first/);
+    const second = ws.peh("run", "--trust-root", ".");
+    expect(second.code).toBe(4);
+    expect(second.stderr).toMatch(/another peh \(pid \d+\)/);
+    expect(await run.exit).toBe(0);
+  });
+});
