@@ -9,7 +9,9 @@ import { tempDir } from "../support/temp-dir.js";
 const release = fileURLToPath(new URL("../../examples/release.yaml", import.meta.url));
 const PHRASE = "deploy 2.4.1 to production";
 let workspace: { path: string; remove(): Promise<void> };
-const peh = (...args: string[]) => run(args, { cwd: workspace.path, env: { PEH_ACTOR: "" } });
+// Its own user config (XDG_CONFIG_HOME): tests never read or write the real user's trust roots.
+const peh = (...args: string[]) =>
+  run(args, { cwd: workspace.path, env: { PEH_ACTOR: "", PEH_TRUST_ROOTS: "", XDG_CONFIG_HOME: join(workspace.path, ".config") } });
 const runs = async () => readdir(join(workspace.path, ".peh", "runs")).catch(() => [] as string[]);
 
 beforeEach(async () => {
@@ -128,12 +130,12 @@ describe("peh approve, run, modify, show", () => {
     expect(show.stdout).toContain("answer: eu-west-1");
   });
 
-  it("plans, gates and approves in one go with peh run --from and the flags", () => {
-    const result = peh("run", "--from", "release.yaml", "--approve-as", "ana", "--confirm", PHRASE);
+  it("plans, gates, approves and runs in one go with peh run --from and the flags", () => {
+    const result = peh("run", "--from", "release.yaml", "--approve-as", "ana", "--confirm", PHRASE, "--trust-root", ".");
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("Task 4/4: deploy-prod");
-    // Approved, and then execution itself is the next issue's.
-    expect(result.stderr).toContain("is approved, but execution is not built yet");
-    expect(JSON.parse(peh("show", "--json").stdout)).toMatchObject({ state: "approved", approved_version: 1 });
+    expect(result.stdout).toContain("[Task 4/4] ✓ deploy-prod");
+    expect(JSON.parse(peh("show", "--json").stdout)).toMatchObject({ state: "completed", approved_version: 1 });
   });
 
   it("waits (exit 3) when run --from has no approval flags and no terminal", () => {

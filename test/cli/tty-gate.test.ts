@@ -16,7 +16,10 @@ function onTerminal(cwd: string, args: string[], answers: [RegExp, string][]): P
   return new Promise((resolve) => {
     // `script` gives the pty no size; prompts need one to render their text on one line.
     const command = `stty cols 120 rows 50; ${[process.execPath, bin, ...args].map((part) => `'${part}'`).join(" ")}`;
-    const child = spawn("script", ["-qec", command, "/dev/null"], { cwd, env: { ...process.env, TERM: "xterm" } });
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      cwd,
+      env: { ...process.env, TERM: "xterm", PEH_TRUST_ROOTS: "", XDG_CONFIG_HOME: join(cwd, ".config") },
+    });
     let output = "";
     let next = 0;
     child.stdout.on("data", (chunk: Buffer) => {
@@ -36,13 +39,14 @@ describe("interactive gate", () => {
     const dir = await tempDir();
     try {
       await copyFile(release, join(dir.path, "release.yaml"));
-      const result = await onTerminal(dir.path, ["run", "--from", "release.yaml"], [
+      const result = await onTerminal(dir.path, ["run", "--from", "release.yaml", "--trust-root", "."], [
         [/Type your name to approve/, "ana"],
         [/Type "deploy 2\.4\.1 to production" to approve it/, "deploy 2.4.1 to production"],
       ]);
       expect(result.output).toContain("⚠ RISKY");
+      expect(result.code).toBe(0);
       const show = JSON.parse(peh(["show", "--json"], { cwd: dir.path }).stdout) as { state: string; approved_version: number; history: { action: string; actor: string }[] };
-      expect(show).toMatchObject({ state: "approved", approved_version: 1 });
+      expect(show).toMatchObject({ state: "completed", approved_version: 1 });
       expect(show.history.find((h) => h.action === "approved")?.actor).toBe("ana");
     } finally {
       await dir.remove();
