@@ -4,6 +4,7 @@ import { foldRun } from "../machines/run.js";
 import { appendEventsPerSecond, appendRatio } from "./append.js";
 import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
 import { dagPlan, validateMs } from "./validate.js";
+import { schedulerRatio } from "./scheduler.js";
 
 const quick = process.argv.includes("--quick");
 
@@ -29,6 +30,7 @@ const figures = {
   append_ratio_100k_vs_1k: Number((await appendRatio(quick ? 10_000 : 100_000, 1_000, quick ? 200 : 1_000, quick ? 1 : 3)).toFixed(2)),
   replay_events_per_s: Math.round(replayEventsPerSecond(quick ? 100_000 : 1_000_000, quick ? 2 : 3)),
   ...validated,
+  scheduler_ratio_vs_xargs: Number((await schedulerRatio(quick ? 50 : 1_000)).ratio.toFixed(2)),
 };
 
 /** Validation of a 10k-task DAG, and of a 100k-task one beside it, in alternating rounds (best of each). */
