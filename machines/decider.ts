@@ -13,7 +13,9 @@ import {
   type TaskId,
 } from "../events/index.js";
 import { CommandSchema, type Command, type CommandInput } from "./commands.js";
+import { mayHandle } from "./lite.js";
 import { riskyTasksOf } from "./plan.js";
+import { taskMachine } from "./task.js";
 import { entityOf, entityState, evolve, whyIllegal, type Effect, type RunState, type TaskSnapshot } from "./run.js";
 import { stateName } from "./state-name.js";
 
@@ -205,7 +207,9 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
       };
       return;
     case "ScheduleReadyTasks":
-      for (const id of state.tasks.keys()) {
+      for (const [id, cell] of state.tasks) {
+        // Only cells whose state has a TASK_READY transition at all are asked the full question.
+        if (!mayHandle(taskMachine, cell.value, "TASK_READY")) continue;
         const candidate: Candidate = { type: "TASK_READY", data: { task_id: id } };
         if (legal(candidate)) yield candidate;
       }

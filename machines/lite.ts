@@ -127,3 +127,24 @@ export function clearMemos(): void {
 export function memoSize(spec: MemoSpec<never, never>): number {
   return spec.memo?.size ?? 0;
 }
+
+const handled = new WeakMap<AnyStateMachine, Map<string, boolean>>();
+
+/**
+ * Whether the machine's definition has any transition for `eventType` in the state `value`
+ * (its own or an ancestor's): a cheap structural question, asked of the machine, to skip cells
+ * that cannot take an event before asking `can()` of those that might.
+ */
+export function mayHandle(machine: AnyStateMachine, value: StateValue, eventType: string): boolean {
+  let byKey = handled.get(machine);
+  if (!byKey) handled.set(machine, (byKey = new Map()));
+  const key = `${valueKey(value)}|${eventType}`;
+  let answer = byKey.get(key);
+  if (answer === undefined) {
+    // The active state nodes (leaf and ancestors) and the transitions each declares itself.
+    const nodes = machine.resolveState({ value, context: {} as never })._nodes as { ownEvents: string[] }[];
+    answer = nodes.some((node) => node.ownEvents.includes(eventType));
+    byKey.set(key, answer);
+  }
+  return answer;
+}
