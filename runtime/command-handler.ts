@@ -1,6 +1,6 @@
 // The one effectful loop of the core: read the run → fold → decide → append with the expected
 // version. Effects belong to the caller (the orchestrator), after the append returned.
-import type { EventStore, RunId } from "../events/index.js";
+import { PehError, type EventStore, type PehEvent, type RunId } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
 import { decide, type DecideResult } from "../machines/decider.js";
 import { foldRun, type RunState } from "../machines/run.js";
@@ -31,5 +31,30 @@ export class RunHandle {
     if (decision.events.length > 0) await this.store.append(this.runId, decision.events, this.current.seq);
     this.current = decision.state;
     return decision;
+  }
+
+  /**
+   * Group commit: decides the commands in order, each against the state the ones before it left,
+   * and appends all their events in one durable append. A refused command is skipped (its error
+   * is returned in its place); the others are appended. Throws APPEND_CONFLICT for the whole
+   * batch if another writer came first.
+   */
+  async handleMany(commands: readonly CommandInput[]): Promise<(PehError | undefined)[]> {
+    let state = this.current;
+    const events: PehEvent[] = [];
+    const refusals = commands.map((command) => {
+      try {
+        const decision = decide(state, command);
+        events.push(...decision.events);
+        state = decision.state;
+        return undefined;
+      } catch (error) {
+        if (error instanceof PehError) return error;
+        throw error;
+      }
+    });
+    if (events.length > 0) await this.store.append(this.runId, events, this.current.seq);
+    this.current = state;
+    return refusals;
   }
 }
