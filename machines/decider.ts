@@ -15,6 +15,7 @@ import {
 import { CommandSchema, type Command, type CommandInput } from "./commands.js";
 import { mayHandle } from "./lite.js";
 import { riskyTasksOf } from "./plan.js";
+import { wrapUp } from "./wrap-up.js";
 import { taskMachine } from "./task.js";
 import { entityOf, entityState, evolve, whyIllegal, type Effect, type RunState, type TaskSnapshot } from "./run.js";
 import { stateName } from "./state-name.js";
@@ -342,58 +343,3 @@ function exitError(exit_code: number | null, signal: string | null, timed_out: b
   if (signal !== null) return { code: "SIGNAL", message: `killed by ${signal}` };
   return { code: "EXIT", message: `exit ${exit_code}` };
 }
-
-/**
- * Ends the run when nothing is left to do. If the plan is aborting, every task that has not run
- * is skipped first: those downstream of a failure as `upstream_failed`, the rest as `aborted`.
- * Yields nothing while a task is still under way.
- */
-function* wrapUp(state: RunState, legal: Draft["legal"]): Generator<Candidate, void, unknown> {
-  const plan = state.plan_spec;
-  if (plan && stateName(state.plan.value) === "aborting") {
-    const failed = new Set<TaskId>();
-    for (const spec of plan.tasks) {
-      const name = stateName(task(state, spec.id).value);
-      if (name === "failed" || name === "awaiting_decision") failed.add(spec.id);
-    }
-    for (const spec of orderByDependencies(plan)) {
-      const upstream = spec.depends_on.some((dep) => failed.has(dep));
-      const reason = upstream ? "upstream_failed" : "aborted";
-      const candidate: Candidate = { type: "TASK_SKIPPED", data: { task_id: spec.id, reason } };
-      if (legal(candidate)) {
-        if (upstream) failed.add(spec.id);
-        yield candidate;
-      }
-    }
-  }
-  const snapshots = [...state.tasks.values()];
-  if (snapshots.some((snapshot) => snapshot.status !== "done")) return;
-  const count = (name: string) => snapshots.filter((snapshot) => stateName(snapshot.value) === name).length;
-  const counts = {
-    succeeded: count("succeeded"),
-    failed: count("failed"),
-    skipped: count("skipped"),
-    upstream_failed: count("upstream_failed"),
-  };
-  const phase = stateName(state.plan.value);
-  const outcome = phase === "aborting" ? "aborted" : counts.failed + counts.upstream_failed > 0 ? "failed" : "completed";
-  yield { type: "EXECUTION_COMPLETE", data: { outcome, counts } };
-}
-
-/** Tasks with every dependency before its dependents (plan order among equals). */
-export function orderByDependencies(plan: Pick<Plan, "tasks">): Plan["tasks"] {
-  const byId = new Map(plan.tasks.map((t) => [t.id, t]));
-  const placed = new Set<TaskId>();
-  const order: Plan["tasks"] = [];
-  const visit = (id: TaskId, trail: Set<TaskId>) => {
-    const spec = byId.get(id);
-    if (!spec || placed.has(id) || trail.has(id)) return;
-    trail.add(id);
-    for (const dep of spec.depends_on) visit(dep, trail);
-    placed.add(id);
-    order.push(spec);
-  };
-  for (const spec of plan.tasks) visit(spec.id, new Set());
-  return order;
-}
-

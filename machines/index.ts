@@ -9,3 +9,4 @@ export * from "./commands.js";
 export * from "./decider.js";
 export * from "./diagram.js";
 export * from "./step.js";
+export * from "./wrap-up.js";

@@ -3,7 +3,6 @@
 // machines and appended durably before its effect starts (the event that a worker runs is in
 // the log before its process is spawned). Stops scheduling on the first unrecovered failure
 // and waits for a human. Resumes a crashed run from its log.
-import { readFileSync, rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
@@ -24,6 +23,7 @@ import { classify } from "./classify.js";
 import { runPhase, type BootstrapContext } from "./bootstrap-phases.js";
 import { RunHandle } from "./command-handler.js";
 import { requireApproved } from "./gate.js";
+import { durationMs, killOrphan, promptOf } from "./attempt-support.js";
 import { acquireLease } from "./lease.js";
 import { runCommand, type RunResult } from "./process-runner.js";
 import { redactorFor, type Redactor } from "./redact.js";
@@ -445,53 +445,4 @@ export class Orchestrator {
     this.note("drained: running tasks were stopped and recorded as interrupted; `peh run` resumes");
     return { kind: "drained" };
   }
-}
-
-/** Kills the process group recorded in `pidFile` (if it still lives) and waits until it is gone. */
-async function killOrphan(pidFile: string): Promise<void> {
-  let pid: number;
-  try {
-    pid = Number.parseInt(readFileSync(pidFile, "utf8"), 10);
-  } catch {
-    return;
-  }
-  const alive = () => {
-    try {
-      process.kill(-pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (Number.isInteger(pid) && pid > 0) {
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-    for (let waited = 0; alive() && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
-  }
-  rmSync(pidFile, { force: true });
-}
-
-/** `250ms`, `5s`, `10m`, `1h` → milliseconds. */
-export function durationMs(duration: string | undefined): number | undefined {
-  if (duration === undefined) return undefined;
-  const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
-  if (!match) return undefined;
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
-  return Number(match[1]) * unit;
-}
-
-/** What an agent task's command reads on stdin: objective, scope and the checks it must pass. */
-export function promptOf(task: PlanTask): string {
-  return [
-    task.agent ?? task.objective,
-    "",
-    `Objective: ${task.objective}`,
-    `Scope: ${task.scope}${task.scope_path ? ` (${task.scope_path})` : ""}`,
-    "Acceptance tests (all must exit 0):",
-    ...task.acceptance_tests.map((test) => `- ${test}`),
-    "",
-  ].join("\n");
 }
