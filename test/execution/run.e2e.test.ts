@@ -49,6 +49,29 @@ describe("peh run › scheduling", () => {
   });
 });
 
+describe("peh run › agent tasks", () => {
+  it("writes the prompt (objective, scope, acceptance tests) to the agent command's stdin once ready", async () => {
+    await ws.write(
+      "plan.yaml",
+      "objective: Write notes.md\ntasks:\n  - { id: notes, objective: Write notes.md, scope: workspace, agent: 'Summarize the release in notes.md', acceptance_tests: ['test -s notes.md'] }\n",
+    );
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--agent-command", "cat > prompt.txt; echo done > notes.md");
+    expect(result.code, result.stderr).toBe(0);
+    const prompt = await ws.read("prompt.txt");
+    expect(prompt).toContain("Summarize the release in notes.md");
+    expect(prompt).toContain("Objective: Write notes.md");
+    expect(prompt).toContain("- test -s notes.md");
+  });
+
+  it("fails an agent task clearly when no agent command is configured", async () => {
+    await ws.write("plan.yaml", "objective: Write notes.md\ntasks:\n  - { id: notes, objective: Write notes.md, scope: workspace, agent: 'Write it', acceptance_tests: ['test -s notes.md'] }\n");
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
+    expect(result.code).toBe(3);
+    const failed = (await events()).find((e) => e.type === "TASK_FAILED");
+    expect((failed?.data.error as { code: string }).code).toBe("NO_AGENT");
+  });
+});
+
 describe("peh run › stop on error", () => {
   const plan = [
     "objective: Fail app.js early",
