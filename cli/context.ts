@@ -3,7 +3,8 @@
 import type { Command } from "commander";
 import { isCancel, text } from "@clack/prompts";
 import type { LowdbEventStore } from "../events/adapters.js";
-import { PehError } from "../events/index.js";
+import { PehError, type Plan } from "../events/index.js";
+import { riskyTasksOf } from "../machines/plan.js";
 import { openStore, storeDir } from "../runtime/store.js";
 
 export interface GlobalOptions {
@@ -38,6 +39,19 @@ export async function actorOf(as: string | undefined, action: string): Promise<s
     throw new PehError("USAGE", `${action} needs the name of the human who decides`, `pass --as NAME (or set PEH_ACTOR)`);
   }
   return actor.trim();
+}
+
+/**
+ * Asks on a terminal for the phrase of each risky task of `plan`, and returns what was typed (the
+ * machine judges it; nothing here compares). Off a terminal, nothing is asked: only flags approve.
+ */
+export async function askPhrases(plan: Pick<Plan, "tasks">): Promise<string[]> {
+  const typed: string[] = [];
+  for (const risky of riskyTasksOf(plan)) {
+    const answer = await ask(`Task ${risky.task_id} is risky. Type "${risky.phrase}" to approve it`);
+    if (answer !== undefined) typed.push(answer);
+  }
+  return typed;
 }
 
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];

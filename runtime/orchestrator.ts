@@ -163,9 +163,26 @@ export class Orchestrator {
     this.options.progress({ kind: "note", text });
   }
 
-  /** Where an attempt's process group id is kept while it runs: a crash must not orphan it. */
-  private pidFile(task: TaskId, attempt: number): string {
-    return join(this.options.store.runDir(this.options.runId), "attempts", `${task}#${attempt}.pid`);
+  /**
+   * An attempt's files: its output (`.log`), and its process group id (`.pid`) kept while it
+   * runs, so that a crash does not orphan it.
+   */
+  private attemptFile(task: TaskId, attempt: number, extension: "log" | "pid"): string {
+    return join(this.options.store.runDir(this.options.runId), "attempts", `${task}#${attempt}.${extension}`);
+  }
+
+  /** What every process of an attempt shares: where it runs, where its output goes, the drain. */
+  private processOptions(task: PlanTask, attempt: number) {
+    return { cwd: this.cwdOf(task), logFile: this.attemptFile(task.id, attempt, "log"), redact: this.redact, signal: this.drain.signal };
+  }
+
+  private interruptedByDrain(task: PlanTask): Promise<void> {
+    return this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "drained: peh run was stopped" });
+  }
+
+  /** `[Task i/n]`: the task's place in the plan. */
+  private numbered(task: PlanTask): { index: number; total: number } {
+    return { index: this.tasks().findIndex((t) => t.id === task.id) + 1, total: this.tasks().length };
   }
 
   /**
@@ -180,7 +197,7 @@ export class Orchestrator {
       // A task caught `verifying` had its command finish and recorded: only its checks re-run.
       const caught = state === "running" && worker !== undefined && ACTIVE_WORKER.has(worker);
       if (!caught) continue;
-      await killOrphan(this.pidFile(task.id, this.state.tasks.get(task.id)!.context.attempt));
+      await killOrphan(this.attemptFile(task.id, this.state.tasks.get(task.id)!.context.attempt, "pid"));
       await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "the orchestrator stopped while it ran" });
       this.note(`${task.id} was interrupted by a crash; ${task.idempotent ? "it runs again" : "it is not idempotent: a human decides"}`);
       if (!task.idempotent) {
@@ -306,23 +323,21 @@ export class Orchestrator {
   private async work(task: PlanTask, running = false): Promise<void> {
     const attempt = this.state.tasks.get(task.id)!.context.attempt;
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
-    const logFile = join(this.options.store.runDir(this.options.runId), "attempts", `${task.id}#${attempt}.log`);
     const command = task.run ?? this.options.agentCommand;
-    const pidFile = this.pidFile(task.id, attempt);
-    const common = {
-      cwd: this.cwdOf(task),
-      logFile,
-      redact: this.redact,
-      signal: this.drain.signal,
-      // Asynchronous: a synchronous write here cost ~0.6 ms of the main thread per process.
-      onSpawn: (pid: number) => void writeFile(pidFile, `${pid}\n`).catch(() => undefined),
-    };
+    const pidFile = this.attemptFile(task.id, attempt, "pid");
     if (!running) await this.command({ type: "MarkWorkerRunning", at: now(), worker_id });
     const result = command
-      ? await runCommand({ ...common, command, timeoutMs: durationMs(task.timeout), ...(task.run ? {} : { stdin: promptOf(task) }) })
+      ? await runCommand({
+          ...this.processOptions(task, attempt),
+          command,
+          timeoutMs: durationMs(task.timeout),
+          ...(task.run ? {} : { stdin: promptOf(task) }),
+          // Asynchronous: a synchronous write here cost ~0.6 ms of the main thread per process.
+          onSpawn: (pid: number) => void writeFile(pidFile, `${pid}\n`).catch(() => undefined),
+        })
       : undefined;
     if (result?.aborted) {
-      await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "drained: peh run was stopped" });
+      await this.interruptedByDrain(task);
       return;
     }
     const error = result === undefined ? { code: "NO_AGENT", message: "an agent task needs an agent command: set agent.command in the config or --agent-command" } : result.spawn_error;
@@ -346,18 +361,13 @@ export class Orchestrator {
   /** Runs the acceptance tests of the current attempt (again, after a crash) and records them. */
   private async verify(task: PlanTask, result: RunResult | undefined): Promise<void> {
     const attempt = this.state.tasks.get(task.id)!.context.attempt;
-    const common = {
-      cwd: this.cwdOf(task),
-      logFile: join(this.options.store.runDir(this.options.runId), "attempts", `${task.id}#${attempt}.log`),
-      redact: this.redact,
-      signal: this.drain.signal,
-    };
+    const common = this.processOptions(task, attempt);
     const evidence = [];
     let failure: { stage: "verify"; output: string } | undefined;
     for (const check of task.acceptance_tests) {
       const outcome = await runCommand({ ...common, command: check, timeoutMs: durationMs(task.timeout) });
       if (outcome.aborted) {
-        await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "drained: peh run was stopped" });
+        await this.interruptedByDrain(task);
         return;
       }
       evidence.push({ command: check, exit_code: outcome.exit_code, duration_ms: outcome.duration_ms });
@@ -371,8 +381,7 @@ export class Orchestrator {
       await this.failed(task, attempt, result, failure);
       return;
     }
-    const index = this.tasks().findIndex((t) => t.id === task.id) + 1;
-    this.options.progress({ kind: "task", index, total: this.tasks().length, task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1 });
+    this.options.progress({ kind: "task", ...this.numbered(task), task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1 });
   }
 
   /** A crash came between a recorded failure and its escalation: finish the job from the log. */
@@ -397,8 +406,7 @@ export class Orchestrator {
     );
     await this.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
     const what = failure.stage === "verify" ? "acceptance test failed" : result?.timed_out ? "timed out" : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
-    const index = this.tasks().findIndex((t) => t.id === task.id) + 1;
-    this.options.progress({ kind: "task", index, total: this.tasks().length, task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1 });
+    this.options.progress({ kind: "task", ...this.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1 });
     // Until the recovery issue adds recipes (retries, backoff), every failure waits for a human;
     // nothing new is scheduled meanwhile.
     if (found.class === "permission") await this.command({ type: "RequirePermission", at: now(), task_id: task.id, detail: found.evidence || found.rule });

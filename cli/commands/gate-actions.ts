@@ -17,7 +17,7 @@ import {
   resolveRunId,
   type Modification,
 } from "../../runtime/gate.js";
-import { actorOf, ask, collect, interactive, storeOf } from "../context.js";
+import { actorOf, askPhrases, collect, interactive, storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
 import { renderPlan } from "../render/plan-view.js";
 
@@ -62,10 +62,7 @@ export function approveCommand(program: Command, io: Io): void {
       const state = (await RunHandle.open(store, runId)).state;
       if (confirmations.length === 0 && interactive() && state.plan_spec && stateName(state.plan.value) === "awaiting_approval") {
         io.out(renderPlan(io, state.plan_spec).join("\n"));
-        for (const risky of riskyTasksOf(state.plan_spec)) {
-          const typed = await ask(`Task ${risky.task_id} is risky. Type "${risky.phrase}" to approve it`);
-          if (typed !== undefined) confirmations.push(typed);
-        }
+        confirmations.push(...(await askPhrases(state.plan_spec)));
       }
       const version = options.version === undefined ? undefined : Number(options.version);
       const after = await approveRun(store, runId, { actor, confirmations, ...(version === undefined ? {} : { version }) });

@@ -3,12 +3,11 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { PehError, type RunId } from "../../events/index.js";
-import { riskyTasksOf } from "../../machines/plan.js";
 import { runView } from "../../projections/run-view.js";
 import { approveRun, createRun, resolveRunId } from "../../runtime/gate.js";
 import { Orchestrator } from "../../runtime/orchestrator.js";
 import { readUserConfig } from "../../runtime/trust.js";
-import { ask, collect, interactive, storeOf } from "../context.js";
+import { ask, askPhrases, collect, interactive, storeOf } from "../context.js";
 import { paint, type Io } from "../output.js";
 import { renderPlan, renderProblems } from "../render/plan-view.js";
 import { renderProgress, renderSummary } from "../render/progress.js";
@@ -100,10 +99,7 @@ async function planAndGate(io: Io, command: Command, runArg: string | undefined,
   const confirmations = [...options.confirm];
   if (actor === undefined && interactive()) {
     actor = await ask("Approve this plan? Type your name to approve (Ctrl-C to stop)");
-    for (const risky of riskyTasksOf(created.plan)) {
-      const typed = await ask(`Task ${risky.task_id} is risky. Type "${risky.phrase}" to approve it`);
-      if (typed !== undefined) confirmations.push(typed);
-    }
+    confirmations.push(...(await askPhrases(created.plan)));
   }
   if (actor !== undefined) await approveRun(store, created.run_id, { actor, confirmations });
   return created.run_id;
