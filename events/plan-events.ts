@@ -44,10 +44,20 @@ export const GateRejectedSchema = eventSchema(
 );
 export type GateRejected = z.infer<typeof GateRejectedSchema>;
 
-/** A change while executing: needs an explicit confirmation, never touches a task that ran. */
+/**
+ * A change while executing: needs an explicit confirmation, never touches a task that ran.
+ * `settled`: the tasks whose dependents may proceed when the change is made, so that a task the
+ * change adds or re-wires counts the dependencies it no longer has to wait for.
+ * `confirmations`: the phrases of risky tasks the change adds (the gate's rule, mid-run).
+ */
 export const PlanChangedSchema = eventSchema(
   "PLAN_CHANGED",
-  z.object({ plan: PlanSchema, change: z.string().min(1) }),
+  z.object({
+    plan: PlanSchema,
+    change: z.string().min(1),
+    settled: z.array(TaskIdSchema).default([]),
+    confirmations: z.array(RiskyTaskSchema).default([]),
+  }),
 );
 export type PlanChanged = z.infer<typeof PlanChangedSchema>;
 

@@ -35,7 +35,12 @@ export const ModifyPlanSchema = command("ModifyPlan", { plan: PlanFileSchema, ch
 export const RequestClarificationSchema = command("RequestClarification", { question: z.string().min(1) });
 export const AnswerClarificationSchema = command("AnswerClarification", { answer: z.string().min(1) });
 export const RejectPlanSchema = command("RejectPlan", { reason: z.string().min(1) });
-export const ChangePlanSchema = command("ChangePlan", { plan: PlanFileSchema, change: z.string().min(1) });
+export const ChangePlanSchema = command("ChangePlan", {
+  plan: PlanFileSchema,
+  change: z.string().min(1),
+  /** The phrases typed for risky tasks the change adds or alters. */
+  confirmations: z.array(z.string()).default([]),
+});
 
 export const StartBootstrapPhaseSchema = command("StartBootstrapPhase", { phase: BootstrapPhaseSchema });
 export const CompleteBootstrapPhaseSchema = command("CompleteBootstrapPhase", {

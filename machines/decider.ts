@@ -13,10 +13,10 @@ import {
   type TaskId,
 } from "../events/index.js";
 import { CommandSchema, type Command, type CommandInput } from "./commands.js";
-import { mayHandle } from "./lite.js";
+import { hasTag, mayHandle } from "./lite.js";
 import { riskyTasksOf } from "./plan.js";
 import { wrapUp } from "./wrap-up.js";
-import { taskMachine } from "./task.js";
+import { SETTLES_DEPENDENTS, taskMachine } from "./task.js";
 import { entityOf, entityState, evolve, whyIllegal, type Effect, type RunState, type TaskSnapshot } from "./run.js";
 import { stateName } from "./state-name.js";
 
@@ -189,9 +189,30 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
     case "RejectPlan":
       yield { type: "GATE_REJECTED", data: { version: currentVersion(state), reason: command.reason } };
       return;
-    case "ChangePlan":
-      yield { type: "PLAN_CHANGED", data: { plan: nextVersion(state, command.plan), change: command.change } };
+    case "ChangePlan": {
+      const plan = nextVersion(state, command.plan);
+      const kept = new Set(plan.tasks.map((t) => t.id));
+      // Dropped tasks are skipped first, each judged by its machine (one that ran refuses).
+      for (const [task_id, cell] of state.tasks) {
+        if (kept.has(task_id) || stateName(cell.value) === "skipped") continue;
+        yield { type: "TASK_SKIPPED", data: { task_id, reason: "plan_changed" } };
+      }
+      const settled = [...state.tasks].filter(([, cell]) => hasTag(taskMachine, cell, SETTLES_DEPENDENTS)).map(([id]) => id);
+      const given = new Set(command.confirmations);
+      const known = state.plan.context.risky;
+      const added = riskyTasksOf(plan).filter((r) => !known.some((k) => k.task_id === r.task_id && k.phrase === r.phrase));
+      const missing = added.filter((r) => !given.has(r.phrase));
+      if (missing.length > 0) {
+        throw new PehError(
+          "CONFIRMATION_MISSING",
+          `the change adds risky tasks; each needs its phrase: ${missing.map((r) => `${r.task_id} ("${r.phrase}")`).join(", ")}`,
+          `add ${missing.map((r) => `--confirm "${r.phrase}"`).join(" ")}`,
+        );
+      }
+      const confirmations = added.filter((risky) => given.has(risky.phrase));
+      yield { type: "PLAN_CHANGED", data: { plan, change: command.change, settled, confirmations } };
       return;
+    }
     case "StartBootstrapPhase":
       yield { type: "BOOTSTRAP_PHASE_STARTED", data: { phase: command.phase } };
       return;

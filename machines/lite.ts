@@ -41,7 +41,7 @@ interface Outcome {
   actions: CollectedAction[];
 }
 
-type Snapshot = { value: StateValue; context: unknown; status: Lite["status"]; can(event: unknown): boolean };
+type Snapshot = { value: StateValue; context: unknown; status: Lite["status"]; can(event: unknown): boolean; hasTag(tag: string): boolean };
 
 const MAX_MEMO = 50_000;
 /** Every spec that holds a memo, so tests can clear them. */
@@ -51,6 +51,11 @@ const initials = new Map<AnyStateMachine, Omit<Outcome, "changes">>();
 /** The real xstate snapshot of a cell: ask it `can(event)`. */
 export function materialize(machine: AnyStateMachine, lite: Lite): Snapshot {
   return machine.resolveState({ value: lite.value, context: lite.context as never }) as unknown as Snapshot;
+}
+
+/** Whether the machine tags the cell's state with `tag` (asked of the machine, not restated). */
+export function hasTag(machine: AnyStateMachine, lite: Lite, tag: string): boolean {
+  return materialize(machine, lite).hasTag(tag);
 }
 
 /**

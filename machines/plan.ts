@@ -57,6 +57,15 @@ export const planMachine = setup({
     isAwaited: ({ context, event }) => event.type === "DECISION_RECORDED" && context.awaiting.includes(event.data.task_id),
     isLastAwaited: ({ context, event }) =>
       event.type === "DECISION_RECORDED" && context.awaiting.length === 1 && context.awaiting[0] === event.data.task_id,
+    /** A change mid-run that adds or alters risky tasks carries the phrase of each (the gate's rule). */
+    newRiskyConfirmed: ({ context, event }) => {
+      if (event.type !== "PLAN_CHANGED") return false;
+      const known = (risky: RiskyTask) => context.risky.some((old) => old.task_id === risky.task_id && old.phrase === risky.phrase);
+      return riskyTasksOf(event.data.plan)
+        .filter((risky) => !known(risky))
+        .every((risky) => event.data.confirmations.some((given) => given.task_id === risky.task_id && given.phrase === risky.phrase));
+    },
+    isPlanChangeSkip: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "plan_changed",
     decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
     countsCoverEveryTask: ({ context, event }) => {
       if (event.type !== "EXECUTION_COMPLETE") return false;
@@ -76,6 +85,8 @@ export const planMachine = setup({
       return { ...context, version: plan.version, risky: riskyTasksOf(plan), task_count: plan.tasks.length };
     }),
     recordApproval: assign({ approved_version: ({ context }) => context.version }),
+    /** A confirmed change mid-run carries the approval to the version it makes. */
+    carryApproval: assign({ approved_version: ({ context }) => context.version }),
     revokeApproval: assign({ approved_version: null }),
     awaitDecision: assign({
       awaiting: ({ context, event }) =>
@@ -154,7 +165,7 @@ export const planMachine = setup({
         TASK_SKIPPED: acknowledge,
         RECOVERY_ESCALATION: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
         PERMISSION_REQUIRED: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
-        PLAN_CHANGED: { guard: "isNextVersion", actions: "adoptVersion" },
+        PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "carryApproval"] },
         EXECUTION_COMPLETE: [
           {
             guard: and(["countsCoverEveryTask", "nothingFailed", "outcomeCompleted"]),
@@ -174,7 +185,9 @@ export const planMachine = setup({
         // A sibling that was already running may finish, fail and escalate too; nothing new starts.
         RECOVERY_ESCALATION: { actions: "awaitDecision" },
         PERMISSION_REQUIRED: { actions: "awaitDecision" },
-        PLAN_CHANGED: { guard: "isNextVersion", actions: "adoptVersion" },
+        PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "carryApproval"] },
+        // A change while a human decides may drop tasks that have not run (the task machine judges).
+        TASK_SKIPPED: { guard: "isPlanChangeSkip", actions: "acknowledge" },
         DECISION_RECORDED: [
           { guard: and(["isAwaited", "decidedAbort"]), target: "aborting", actions: "resolveDecision" },
           { guard: "isLastAwaited", target: "executing", actions: ["resolveDecision", "scheduleReadyTasks"] },
@@ -217,5 +230,7 @@ const VOUCHED = new Set<PehEvent["type"]>([
 export const planMemo: MemoSpec<PlanContext, PehEvent> = {
   machine: planMachine,
   key: (_context, event) =>
-    VOUCHED.has(event.type) ? `${event.type}|${"phase" in event.data ? event.data.phase : ""}` : undefined,
+    VOUCHED.has(event.type)
+      ? `${event.type}|${"phase" in event.data ? event.data.phase : ""}|${"reason" in event.data ? event.data.reason : ""}`
+      : undefined,
 };

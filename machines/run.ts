@@ -163,9 +163,32 @@ function route<T>(state: RunState, event: PehEvent, visit: Visit<T>, context: T)
   visit(context, kind, id, "judge");
   if (kind !== "plan" && PLAN_JUDGES.has(event.type)) visit(context, "plan", "", "judge");
   if (event.type === "WORKER_SPAWNING") visit(context, "task", event.data.task_id, "judge");
+  if (event.type === "PLAN_CHANGED") {
+    for (const id of touchedBy(state, event.data.plan)) visit(context, "task", id, "judge");
+  }
   if (kind === "task" && SETTLING.has(event.type)) {
     for (const dependent of state.dependents.get(id as TaskId) ?? []) visit(context, "task", dependent, "observer");
   }
+}
+
+/**
+ * The tasks a change mid-run touches, each of which must accept it: those it alters, and those
+ * it drops that were not skipped for it first. Tasks it leaves as they were are not asked.
+ */
+function touchedBy(state: RunState, plan: Plan): TaskId[] {
+  const next = new Map(plan.tasks.map((task) => [task.id, task]));
+  const touched: TaskId[] = [];
+  for (const before of state.plan_spec?.tasks ?? []) {
+    const after = next.get(before.id);
+    if (after === undefined ? stateName(state.tasks.get(before.id)!.value) !== "skipped" : !sameTask(before, after)) {
+      touched.push(before.id);
+    }
+  }
+  return touched;
+}
+
+function sameTask(a: Plan["tasks"][number], b: Plan["tasks"][number]): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function collect(list: Delivery[], kind: Kind, id: string, role: Delivery["role"]): void {
@@ -305,7 +328,7 @@ export function evolve(state: RunState, event: PehEvent): Effect[] {
   const folding: Folding = { state, event, effects: NO_EFFECTS };
   route(state, event, deliver, folding);
   if (event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED") {
-    adoptPlan(state, event.data.plan, event.type !== "PLAN_CHANGED");
+    adoptPlan(state, event.data.plan, event.type === "PLAN_CHANGED" ? event.data.settled : undefined);
   }
   if (event.type === "PLAN_CREATED") {
     state.run_id = event.run_id;
@@ -340,15 +363,21 @@ function deliver(folding: Folding, kind: Kind, id: string): void {
 }
 
 /**
- * A new plan version. Before execution (`fresh`) every task machine starts anew; during execution
- * (PLAN_CHANGED) tasks that exist keep their machines, so a change never touches a task that ran.
+ * A new plan version. Before execution every task machine starts anew. During execution
+ * (PLAN_CHANGED, with the tasks `settled` by then) tasks that stay keep their machines, which
+ * the change has already stepped; tasks it dropped (skipped first) leave the run; tasks it adds
+ * start counting the dependencies that have settled.
  */
-function adoptPlan(state: RunState, plan: Plan, fresh: boolean): void {
+function adoptPlan(state: RunState, plan: Plan, settled: readonly TaskId[] | undefined): void {
   state.plan_spec = plan;
-  if (fresh) state.tasks.clear();
+  if (settled === undefined) state.tasks.clear();
+  else {
+    const kept = new Set(plan.tasks.map((task) => task.id));
+    for (const id of [...state.tasks.keys()]) if (!kept.has(id)) state.tasks.delete(id);
+  }
   state.dependents.clear();
   for (const task of plan.tasks) {
-    if (!state.tasks.has(task.id)) state.tasks.set(task.id, startLite<TaskContext>(taskMachine, state.token, { task }));
+    if (!state.tasks.has(task.id)) state.tasks.set(task.id, startLite<TaskContext>(taskMachine, state.token, { task, settled }));
     for (const dependency of task.depends_on) {
       const list = state.dependents.get(dependency) ?? [];
       list.push(task.id);

@@ -22,16 +22,36 @@ export interface TaskContext {
 
 export interface TaskInput {
   task: Pick<PlanTask, "id" | "idempotent" | "depends_on">;
+  /** Tasks already settled for their dependents (a task added by a change mid-run). */
+  settled?: readonly TaskId[];
+}
+
+/** The tag of the states whose dependents may proceed: succeeded, and skipped on purpose. */
+export const SETTLES_DEPENDENTS = "settles_dependents";
+
+/** A task's dependencies (deduplicated) and how many of them have settled already. */
+function specOf(task: TaskInput["task"], settled: readonly TaskId[] = []) {
+  const depends_on = [...new Set(task.depends_on)];
+  return { idempotent: task.idempotent, depends_on, settled: depends_on.filter((id) => settled.includes(id)).length };
 }
 
 const taskIdOf = (event: PehEvent): TaskId | undefined =>
   "task_id" in event.data ? (event.data.task_id as TaskId) : undefined;
 
-/** A task that has not started, or is between attempts, can be skipped (abort, plan change). */
+/** A task that has not started can be skipped: by an abort, or dropped by a change mid-run. */
 const skipOwn = [
   { guard: and(["isOwn", "isUpstreamFailure"]), target: "upstream_failed" },
   { guard: "isOwn", target: "skipped" },
 ] as const;
+
+/** A task that ran can be skipped by an abort, never dropped by a plan change. */
+const skipOwnThatRan = [
+  { guard: and(["isOwn", "isUpstreamFailure"]), target: "upstream_failed" },
+  { guard: and(["isOwn", not("isPlanChangeSkip")]), target: "skipped" },
+] as const;
+
+/** Re-specified by a change mid-run (its dependencies, idempotence), while it has not started. */
+const respecify = { guard: "isStillPlanned", actions: "adoptSpec" } as const;
 
 export const taskMachine = setup({
   types: {
@@ -58,11 +78,18 @@ export const taskMachine = setup({
     isIdempotent: ({ context }) => context.idempotent,
     isRetryAttempt: ({ context }) => context.attempt > 1,
     isUpstreamFailure: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "upstream_failed",
+    isPlanChangeSkip: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "plan_changed",
+    isStillPlanned: ({ context, event }) =>
+      event.type === "PLAN_CHANGED" && event.data.plan.tasks.some((task) => task.id === context.task_id),
     decidedRetry: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "retry",
     decidedSkip: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "skip",
     decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
   },
   actions: {
+    adoptSpec: assign(({ context, event }) => {
+      const task = event.type === "PLAN_CHANGED" ? event.data.plan.tasks.find((t) => t.id === context.task_id) : undefined;
+      return task && event.type === "PLAN_CHANGED" ? { ...context, ...specOf(task, event.data.settled) } : context;
+    }),
     recordSettledDependency: assign({ settled: ({ context }) => context.settled + 1 }),
     recordAttempt: assign({
       attempt: ({ context, event }) => (event.type === "TASK_STARTED" ? event.data.attempt : context.attempt),
@@ -85,10 +112,8 @@ export const taskMachine = setup({
   initial: "pending",
   context: ({ input }) => ({
     task_id: input.task.id,
-    idempotent: input.task.idempotent,
     // Deduplicated: the count of settled dependencies must be able to reach it.
-    depends_on: [...new Set(input.task.depends_on)],
-    settled: 0,
+    ...specOf(input.task, input.settled),
     attempt: 0,
     failure_class: null,
   }),
@@ -102,12 +127,15 @@ export const taskMachine = setup({
       on: {
         TASK_READY: { guard: "allDependenciesSettled", target: "ready" },
         TASK_SKIPPED: skipOwn,
+        PLAN_CHANGED: respecify,
       },
     },
     ready: {
       on: {
         TASK_STARTED: { guard: "isNextAttempt", target: "running", actions: ["recordAttempt", "startWorker"] },
         TASK_SKIPPED: skipOwn,
+        // Back to pending: the next scheduling turn makes it ready again if its dependencies allow.
+        PLAN_CHANGED: { ...respecify, target: "pending" },
       },
     },
     running: {
@@ -136,13 +164,13 @@ export const taskMachine = setup({
         RECOVERY_ATTEMPTED: { guard: "isNextAttempt", target: "retry_scheduled", actions: "scheduleRetry" },
         RECOVERY_ESCALATION: { target: "awaiting_decision", actions: "askHuman" },
         PERMISSION_REQUIRED: { target: "awaiting_decision", actions: "askHuman" },
-        TASK_SKIPPED: skipOwn,
+        TASK_SKIPPED: skipOwnThatRan,
       },
     },
     retry_scheduled: {
       on: {
         TASK_STARTED: { guard: "isNextAttempt", target: "running", actions: ["recordAttempt", "startWorker"] },
-        TASK_SKIPPED: skipOwn,
+        TASK_SKIPPED: skipOwnThatRan,
       },
     },
     awaiting_decision: {
@@ -152,7 +180,7 @@ export const taskMachine = setup({
           { guard: and(["isOwn", "decidedSkip"]), target: "skipped" },
           { guard: and(["isOwn", "decidedAbort"]), target: "failed" },
         ],
-        TASK_SKIPPED: skipOwn,
+        TASK_SKIPPED: skipOwnThatRan,
       },
     },
     interrupted: {
@@ -163,11 +191,11 @@ export const taskMachine = setup({
           actions: ["recordAttempt", "startWorker"],
         },
         RECOVERY_ESCALATION: { guard: not("isIdempotent"), target: "awaiting_decision", actions: "askHuman" },
-        TASK_SKIPPED: skipOwn,
+        TASK_SKIPPED: skipOwnThatRan,
       },
     },
-    succeeded: { type: "final" },
-    skipped: { type: "final" },
+    succeeded: { type: "final", tags: [SETTLES_DEPENDENTS] },
+    skipped: { type: "final", tags: [SETTLES_DEPENDENTS] },
     upstream_failed: { type: "final" },
     failed: { type: "final" },
   },
@@ -184,6 +212,7 @@ export type TaskState = keyof typeof taskMachine.config.states & string;
 export const taskMemo: MemoSpec<TaskContext, PehEvent> = {
   machine: taskMachine,
   key(context, event) {
+    if (event.type === "PLAN_CHANGED") return undefined; // rare, and read whole
     const own = event.entity === `task:${context.task_id}`;
     const from = taskIdOf(event);
     const relation = own ? "own" : from !== undefined && context.depends_on.includes(from) ? "dep" : "other";

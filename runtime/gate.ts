@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import {
   PehError,
   RunIdSchema,
+  isPehError,
   type EventStore,
   type Plan,
   type PlanFile,
@@ -14,7 +15,8 @@ import {
   type RunId,
 } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
-import { riskyTasksOf } from "../machines/plan.js";
+import { mayHandle } from "../machines/lite.js";
+import { planMachine, riskyTasksOf } from "../machines/plan.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
 import { RunHandle } from "./command-handler.js";
@@ -156,8 +158,17 @@ export type Modification =
   | { kind: "skip"; id: string }
   | { kind: "move"; id: string; where: "before" | "after"; other: string };
 
-/** A new plan version from a file or an edit; validated like a new plan; needs a new approval. */
-export async function modifyRun(store: EventStore, runId: RunId, input: { actor: string; modification: Modification; strict?: boolean }): Promise<RunState> {
+/**
+ * A new plan version from a file or an edit, validated like a new plan. Before execution it
+ * needs a new approval (GATE_MODIFIED). While the run executes it is a change mid-run
+ * (PLAN_CHANGED): only with `confirmChange`, with the phrase of every risky task it adds, and
+ * refused by the task machines if it would change or drop a task that already started.
+ */
+export async function modifyRun(
+  store: EventStore,
+  runId: RunId,
+  input: { actor: string; modification: Modification; strict?: boolean; confirmChange?: boolean; confirmations?: string[] },
+): Promise<RunState> {
   const run = await RunHandle.open(store, runId);
   const current = currentPlan(run.state);
   const workspace = run.state.workspace ?? process.cwd();
@@ -173,7 +184,27 @@ export async function modifyRun(store: EventStore, runId: RunId, input: { actor:
     edited = m.kind === "skip" ? skipTask(current, m.id) : moveTask(current, m.id, m.where, m.other);
   }
   const { plan } = checked(edited.plan, { workspace, strict: input.strict }, locate);
-  await run.handle({ type: "ModifyPlan", at: now(), actor: input.actor, plan, change: edited.change });
+  if (!mayHandle(planMachine, run.state.plan.value, "PLAN_CHANGED")) {
+    await run.handle({ type: "ModifyPlan", at: now(), actor: input.actor, plan, change: edited.change });
+    return run.state;
+  }
+  if (!input.confirmChange) {
+    throw new PehError(
+      "USAGE",
+      `run ${runId} is ${stateName(run.state.plan.value).replaceAll("_", " ")}: a change mid-run is applied without a new approval, so it needs --confirm-change; nothing was recorded`,
+      "add --confirm-change (a change never alters a task that already started; risky tasks it adds need --confirm PHRASE)",
+    );
+  }
+  try {
+    await run.handle({ type: "ChangePlan", at: now(), actor: input.actor, plan, change: edited.change, confirmations: input.confirmations ?? [] });
+  } catch (error) {
+    if (!isPehError(error, "ILLEGAL_TRANSITION")) throw error;
+    throw new PehError(
+      "ILLEGAL_TRANSITION",
+      `${error.message}; nothing was recorded`,
+      "a change mid-run may only alter, add or drop tasks that have not started (peh show lists each task's state)",
+    );
+  }
   return run.state;
 }
 

@@ -150,7 +150,18 @@ const variant = planFile({
   tasks: diamond.tasks.map((t) => (t.id === "lint" ? { ...t, depends_on: [] } : t)),
 });
 
+/** Changes mid-run: drop lint, add ghost after build, re-wire lint. Each is judged by the machines. */
+const changes = [
+  planFile({
+    ...diamond,
+    tasks: diamond.tasks.filter((t) => t.id !== "lint").map((t) => (t.id === "deploy" ? { ...t, depends_on: ["test"] } : t)),
+  }),
+  planFile({ ...diamond, tasks: [...diamond.tasks, { ...diamond.tasks[1]!, id: "ghost", depends_on: ["build"] }] }),
+  variant,
+];
+
 const commands: fc.Arbitrary<CommandInput>[] = [
+  fc.constantFrom(...changes).map((plan): CommandInput => ({ type: "ChangePlan", at: AT, actor: "ana", plan, change: "mid-run" })),
   fc.constantFrom(...["deploy to production", "yes"].map((phrase) => approve(1, [phrase]))),
   fc.integer({ min: 1, max: 3 }).map((version) => approve(version)),
   fc.constant<CommandInput>({ type: "ModifyPlan", at: AT, actor: "ana", plan: variant, change: "lint runs first" }),
@@ -223,11 +234,11 @@ describe("decider › random command sequences", () => {
 
   // A new seed every run explores; a fixed one guarantees the depth the check below asserts.
   test.prop([...sequences], { numRuns: 100 })("never append an illegal event, and replay always equals the live state", property);
-  test.prop([...sequences], { numRuns: 100, seed: 20261123 })("… and so with a fixed seed, deep into every lifecycle", property);
+  test.prop([...sequences], { numRuns: 100, seed: 20261124 })("… and so with a fixed seed, deep into every lifecycle", property);
 
   // Runs after the properties above (vitest runs a file's tests in order).
   test("random runs reach deep into the lifecycles", () => {
-    const deep = ["TASK_COMPLETED", "RECOVERY_ATTEMPTED", "DECISION_RECORDED", "WORKER_FINISHED"];
+    const deep = ["TASK_COMPLETED", "RECOVERY_ATTEMPTED", "DECISION_RECORDED", "WORKER_FINISHED", "PLAN_CHANGED"];
     // Completing the diamond needs deploy, which waits for two dependencies.
     for (const type of [...deep, "EXECUTION_COMPLETE:completed", "EXECUTION_COMPLETE:aborted"]) {
       expect(seen.has(type), `no random run reached ${type}`).toBe(true);

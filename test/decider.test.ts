@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { entityState } from "../machines/run.js";
-import { AT, BOOTSTRAP, approve, create, finish, runTask, scheduleReady, tid } from "./support/fixtures.js";
+import type { PlanFile } from "../events/index.js";
+import type { CommandInput } from "../machines/commands.js";
+import { AT, BOOTSTRAP, approve, create, diamond, finish, planFile, runTask, scheduleReady, tid } from "./support/fixtures.js";
 import { given } from "./support/decider-spec.js";
 
 describe("decider › creating a plan", () => {
@@ -75,5 +77,68 @@ describe("decider › executing", () => {
       .thenTypes("EXECUTION_COMPLETE");
     expect(entityState(decision.state, "plan")).toBe("completed");
     expect(decision.state.tasks.get(tid("deploy"))?.value).toBe("succeeded");
+  });
+});
+
+describe("decider › a change mid-run (PLAN_CHANGED)", () => {
+  const afterBuild = [[create(), approve()], BOOTSTRAP, [scheduleReady], runTask("build")];
+  const change = (edit: (plan: PlanFile) => PlanFile, confirmations: string[] = []): CommandInput => ({
+    type: "ChangePlan",
+    at: AT,
+    actor: "ana",
+    plan: edit(diamond),
+    change: "edited mid-run",
+    confirmations,
+  });
+  const withTasks = (plan: PlanFile, tasks: PlanFile["tasks"]) => planFile({ ...plan, tasks });
+
+  it("adds a task whose dependency already succeeded: it becomes ready without waiting", () => {
+    const notify = { ...diamond.tasks[1]!, id: tid("notify"), depends_on: [tid("build")] };
+    const decision = given(...afterBuild).when(change((plan) => withTasks(plan, [...plan.tasks, notify]))).thenTypes("PLAN_CHANGED");
+    const ready = given(...afterBuild, [change((plan) => withTasks(plan, [...plan.tasks, notify]))]).when(scheduleReady).thenTypes("TASK_READY", "TASK_READY", "TASK_READY");
+    expect(ready.events.map((e) => e.entity)).toEqual(["task:test", "task:lint", "task:notify"]);
+    expect(decision.events[0]?.type === "PLAN_CHANGED" && decision.events[0].data.settled).toEqual(["build"]);
+  });
+
+  it("drops a task that has not run: skipped (plan_changed) first, and the run still completes", () => {
+    const dropLint = change((plan) =>
+      withTasks(plan, plan.tasks.filter((t) => t.id !== "lint").map((t) => (t.id === "deploy" ? { ...t, depends_on: [tid("test")] } : t))),
+    );
+    given(...afterBuild, [scheduleReady]).when(dropLint).thenTypes("TASK_SKIPPED", "PLAN_CHANGED");
+    const done = given(...afterBuild, [scheduleReady, dropLint, scheduleReady], runTask("test"), [scheduleReady], runTask("deploy"))
+      .when(finish)
+      .thenTypes("EXECUTION_COMPLETE");
+    expect(entityState(done.state, "plan")).toBe("completed");
+    expect(done.state.tasks.has(tid("lint"))).toBe(false);
+  });
+
+  it("re-wires a ready task back to pending until its new dependency settles", () => {
+    const gate = { ...diamond.tasks[1]!, id: tid("gate"), depends_on: [tid("build")] };
+    const lintAfterGate = change((plan) =>
+      withTasks(plan, [...plan.tasks.map((t) => (t.id === "lint" ? { ...t, depends_on: [tid("gate")] } : t)), gate]),
+    );
+    const decision = given(...afterBuild, [scheduleReady, lintAfterGate]).when(scheduleReady).thenTypes("TASK_READY");
+    expect(decision.events[0]?.entity).toBe("task:gate");
+    expect(entityState(decision.state, "task:lint")).toBe("pending");
+  });
+
+  it("never changes or drops a task that already ran", () => {
+    given(...afterBuild)
+      .when(change((plan) => withTasks(plan, plan.tasks.map((t) => (t.id === "build" ? { ...t, run: "make" } : t)))))
+      .thenThrows("ILLEGAL_TRANSITION", /task:build in state succeeded/);
+    given(...afterBuild)
+      .when(change((plan) => withTasks(plan, plan.tasks.filter((t) => t.id !== "build").map((t) => ({ ...t, depends_on: t.depends_on.filter((d) => d !== "build") })))))
+      .thenThrows("ILLEGAL_TRANSITION", /build/);
+  });
+
+  it("needs the phrase of a risky task the change adds", () => {
+    const wipe = { ...diamond.tasks[1]!, id: tid("wipe"), risky: true, confirm: "wipe staging" };
+    const add = (phrases: string[]) => change((plan) => withTasks(plan, [...plan.tasks, wipe]), phrases);
+    given(...afterBuild).when(add([])).thenThrows("CONFIRMATION_MISSING", /wipe staging/);
+    given(...afterBuild).when(add(["wipe staging"])).thenTypes("PLAN_CHANGED");
+  });
+
+  it("is not a way around the gate: before execution a change is refused", () => {
+    given([create()]).when(change((plan) => plan)).thenThrows("ILLEGAL_TRANSITION");
   });
 });

@@ -2,7 +2,8 @@
 // human who acted, or is refused (exit 2) with what was wrong and what to do instead.
 import type { Command } from "commander";
 import { PehError, type RunId } from "../../events/index.js";
-import { riskyTasksOf } from "../../machines/plan.js";
+import { mayHandle } from "../../machines/lite.js";
+import { planMachine, riskyTasksOf } from "../../machines/plan.js";
 import type { RunState } from "../../machines/run.js";
 import { stateName } from "../../machines/state-name.js";
 import { RunHandle } from "../../runtime/command-handler.js";
@@ -78,7 +79,10 @@ export function modifyCommand(program: Command, io: Io): void {
     .description(
       "Make a new version of the plan: replace it from a file, skip (remove) a task, or move a task before or " +
         "after another (which makes it depend on, or be depended on by, that task). The new version is " +
-        "validated like a new plan and needs its own approval.",
+        "validated like a new plan and needs its own approval.\n\n" +
+        "While the run executes (or waits for a decision), a change is applied at once and logged as " +
+        "PLAN_CHANGED: it needs --confirm-change, the phrase of every risky task it adds (--confirm), and it " +
+        "may only alter, add or drop tasks that have not started. A running `peh run` picks it up.",
     )
     .argument("[run]", runArgument)
     .option("--from <file>", "replace the plan with this file")
@@ -88,15 +92,27 @@ export function modifyCommand(program: Command, io: Io): void {
     .option("--before <id>", "with --move: run before this task")
     .option("--as <name>", "who modifies (recorded in the log)")
     .option("--strict", "treat plan warnings as errors")
+    .option("--confirm-change", "apply the change to a run that is executing (logged as PLAN_CHANGED)")
+    .option("--confirm <phrase>", "with --confirm-change: the phrase of a risky task the change adds (repeat)", collect, [])
     .option("--json", "machine output")
-    .action(async (runArg: string | undefined, options: { from?: string; skip?: string; move?: string; after?: string; before?: string; as?: string; strict?: boolean; json?: boolean }, command: Command) => {
-      const modification = modificationOf(options);
-      const store = storeOf(command);
-      const runId = await resolveRunId(store, runArg);
-      const actor = await actorOf(options.as, "modifies the plan");
-      const after = await modifyRun(store, runId, { actor, modification, strict: options.strict });
-      report(io, options.json, runId, after, `made version ${after.plan_spec?.version} of ${runId}'s plan; it needs approval`);
-    });
+    .addHelpText("after", "\nExamples:\n  peh modify --skip lint --as ana\n  peh modify --from plan.yaml --confirm-change --as ana   (while the run executes)")
+    .action(
+      async (
+        runArg: string | undefined,
+        options: { from?: string; skip?: string; move?: string; after?: string; before?: string; as?: string; strict?: boolean; confirmChange?: boolean; confirm: string[]; json?: boolean },
+        command: Command,
+      ) => {
+        const modification = modificationOf(options);
+        const store = storeOf(command);
+        const runId = await resolveRunId(store, runArg);
+        const actor = await actorOf(options.as, "modifies the plan");
+        const after = await modifyRun(store, runId, { actor, modification, strict: options.strict, confirmChange: options.confirmChange, confirmations: options.confirm });
+        const done = mayHandle(planMachine, after.plan.value, "PLAN_CHANGED")
+          ? `changed ${runId}'s plan to version ${after.plan_spec?.version} while it runs (PLAN_CHANGED)`
+          : `made version ${after.plan_spec?.version} of ${runId}'s plan; it needs approval`;
+        report(io, options.json, runId, after, done);
+      },
+    );
 }
 
 export function modificationOf(options: { from?: string; skip?: string; move?: string; after?: string; before?: string }): Modification {

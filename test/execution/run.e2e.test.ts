@@ -179,3 +179,42 @@ describe("peh run › interruption", () => {
     expect(await run.exit).toBe(0);
   });
 });
+
+describe("peh run › a change mid-run", () => {
+  const plan = [
+    "objective: Ship app.js in two steps",
+    "tasks:",
+    "  - { id: a, objective: Fail on app.js with bad input, scope: workspace, run: \"echo 'usage: app.js FILE' >&2; exit 2\" }",
+    "  - { id: b, objective: Write b.txt after a, scope: workspace, depends_on: [a], run: 'echo b > b.txt' }",
+  ].join("\n");
+  const changed = `${plan}\n  - { id: n, objective: Write n.txt after b, scope: workspace, depends_on: [b], run: 'echo n > n.txt' }\n`;
+
+  it("needs --confirm-change, never touches a task that ran, and a waiting peh run picks the change up", async () => {
+    await ws.write("plan.yaml", plan);
+    await ws.write("changed.yaml", changed);
+    await ws.write("touches-a.yaml", changed.replace("exit 2", "exit 0"));
+    ws.peh("plan", "--from", "plan.yaml");
+    ws.peh("approve", "--as", "ana");
+    const run = ws.start(["run", "--wait", "--trust-root", "."]);
+    await run.line(/waiting: task a failed/);
+    const before = (await events()).length;
+
+    const unconfirmed = ws.peh("modify", "--from", "changed.yaml", "--as", "bo");
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain("--confirm-change");
+    const touching = ws.peh("modify", "--from", "touches-a.yaml", "--confirm-change", "--as", "bo");
+    expect(touching.code).toBe(2);
+    expect(touching.stderr).toMatch(/task:a/);
+    expect((await events()).length).toBe(before);
+
+    const change = ws.peh("modify", "--from", "changed.yaml", "--confirm-change", "--as", "bo");
+    expect(change.code, change.stderr).toBe(0);
+    expect(change.stdout).toContain("PLAN_CHANGED");
+    expect(ws.peh("decide", "--task", "a", "skip", "--as", "bo").code).toBe(0);
+    expect(await run.exit).toBe(0);
+    expect(state()).toMatchObject({ state: "completed", tasks: { a: "skipped", b: "succeeded", n: "succeeded" } });
+    expect(await ws.read("n.txt")).toBe("n\n");
+    const planChanged = (await events()).find((e) => e.type === "PLAN_CHANGED");
+    expect(planChanged).toMatchObject({ actor: "bo", data: { plan: { version: 2 } } });
+  });
+});

@@ -41,6 +41,11 @@ export function expectLogInvariants(log: readonly PehEvent[], live: RunState): v
       case "PLAN_CREATED":
       case "GATE_MODIFIED":
       case "PLAN_CHANGED":
+        // A confirmed change mid-run carries the approval of the version it changes.
+        if (event.type === "PLAN_CHANGED") {
+          expect(approved, `PLAN_CHANGED at seq ${event.seq} of an unapproved version`).toBe(version);
+          approved = event.data.plan.version;
+        }
         version = event.data.plan.version;
         deps = new Map(event.data.plan.tasks.map((t) => [t.id, t.depends_on]));
         if (event.type === "GATE_MODIFIED") approved = null;
