@@ -7,6 +7,8 @@ export interface Io {
   err(text: string): void;
   /** Colors only for a terminal, and never when NO_COLOR is set. */
   color: boolean;
+  /** On an interactive terminal: writes text as is (no newline), for a live view redrawn in place. */
+  live?: (text: string) => void;
 }
 
 export function processIo(): Io {
@@ -15,6 +17,7 @@ export function processIo(): Io {
     out: (text) => process.stdout.write(text.endsWith("\n") ? text : text + "\n"),
     err: (text) => process.stderr.write(text.endsWith("\n") ? text : text + "\n"),
     color,
+    ...(process.stdout.isTTY && process.env.TERM !== "dumb" ? { live: (text: string) => void process.stdout.write(text) } : {}),
   };
 }
 

@@ -55,8 +55,10 @@ async function main(): Promise<void> {
     concurrency: availableParallelism(),
     wait: false,
     trustRoots: [workspace],
-    progress: (line) =>
-      say(line.kind === "note" ? `   ${line.text}` : `   [Task ${line.index}/${line.total}] ${line.ok ? "✓" : "✗"} ${line.task}: ${line.ok ? `${line.seconds.toFixed(1)}s` : line.detail}`),
+    progress: (line) => {
+      if (line.kind === "note") say(`   ${line.text}`);
+      else if (line.kind === "task") say(`   [Task ${line.index}/${line.total}] ${line.ok ? "✓" : "✗"} ${line.task}: ${line.ok ? `${line.seconds.toFixed(1)}s` : line.detail}`);
+    },
   }).execute();
 
   const log = await store.read(runId);

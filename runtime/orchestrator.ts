@@ -44,6 +44,7 @@ export interface ExecuteOptions {
 
 export type ProgressLine =
   | { kind: "task"; index: number; total: number; task: string; ok: boolean; seconds: number; detail?: string; retry: boolean }
+  | { kind: "started"; index: number; total: number; task: string; attempt: number }
   | { kind: "note"; text: string };
 
 export interface Waiting {
@@ -310,6 +311,7 @@ export class Orchestrator {
       decided.push(this.command({ type: "MarkWorkerRunning", at: now(), worker_id }));
     }
     await Promise.all(decided);
+    this.options.progress({ kind: "started", ...this.numbered(task), task: task.id, attempt });
     if (root) await this.work(task, true);
   }
 

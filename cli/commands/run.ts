@@ -10,7 +10,8 @@ import { readUserConfig } from "../../runtime/trust.js";
 import { ask, askPhrases, collect, interactive, storeOf } from "../context.js";
 import { paint, type Io } from "../output.js";
 import { renderPlan, renderProblems } from "../render/plan-view.js";
-import { renderProgress, renderSummary } from "../render/progress.js";
+import { LiveView } from "../render/live.js";
+import { renderSummary } from "../render/progress.js";
 
 interface RunOptions {
   from?: string;
@@ -64,6 +65,7 @@ export function runCommand(program: Command, io: Io): void {
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       const started = performance.now();
+      const live = new LiveView(io);
       try {
         const agentCommand = options.agentCommand ?? process.env.PEH_AGENT_COMMAND ?? config.agent.command;
         const outcome = await new Orchestrator({
@@ -74,8 +76,9 @@ export function runCommand(program: Command, io: Io): void {
           trustRoots: options.trustRoot,
           ...(agentCommand ? { agentCommand } : {}),
           signal: drain.signal,
-          progress: (line) => (options.json ? undefined : io.out(renderProgress(io, line))),
+          progress: (line) => (options.json ? undefined : live.show(line)),
         }).execute();
+        live.stop();
         const view = runView(await store.read(runId));
         if (options.json) io.out(JSON.stringify({ run_id: runId, outcome, progress: view.progress }, null, 2));
         else io.out(renderSummary(io, view, (performance.now() - started) / 1000));
@@ -83,6 +86,7 @@ export function runCommand(program: Command, io: Io): void {
         if (outcome.kind === "drained") process.exitCode = stoppedBy === "SIGINT" ? 130 : 143;
         else if (outcome.kind !== "completed") process.exitCode = 1;
       } finally {
+        live.stop();
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
       }

@@ -3,7 +3,8 @@ import type { ProgressLine } from "../../runtime/orchestrator.js";
 import type { RunView } from "../../projections/run-view.js";
 import { paint, type Io } from "../output.js";
 
-export function renderProgress(io: Io, line: ProgressLine): string {
+/** A permanent progress line; a task's start has none (the live view shows it while it runs). */
+export function renderProgress(io: Io, line: Exclude<ProgressLine, { kind: "started" }>): string {
   const p = paint(io);
   if (line.kind === "note") return p.dim(`  ${line.text}`);
   const label = `[Task ${line.index}/${line.total}${line.retry ? " RETRY" : ""}]`;
