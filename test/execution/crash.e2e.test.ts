@@ -76,3 +76,43 @@ describe("crash at every event boundary", () => {
     }
   });
 });
+
+describe("crash while a non-idempotent task runs", () => {
+  it("never re-runs it on its own: the resumed run escalates, and a human's retry runs it once", { timeout: 60_000 }, async () => {
+    const ws = await workspace();
+    try {
+      await ws.write(
+        "plan.yaml",
+        [
+          "objective: Pay once into ledger.txt",
+          "tasks:",
+          "  - { id: pay, objective: Append paid to ledger.txt, scope: workspace, idempotent: false, run: 'echo paid >> ledger.txt' }",
+        ].join("\n"),
+      );
+      expect(ws.peh("plan", "--from", "plan.yaml").code).toBe(0);
+      expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+      // The append that records the worker running comes right before the process is spawned:
+      // seq 3 is the approval, then 10 bootstrap events, TASK_READY, and the attempt's batch.
+      const [runId] = await readdir(join(ws.path, ".peh", "runs"));
+      ws.env.PEH_CRASH_AFTER_SEQ = "15";
+      expect(ws.peh("run", "--trust-root", ".").code).toBeNull();
+      delete ws.env.PEH_CRASH_AFTER_SEQ;
+      const crashed = (await ws.read(`.peh/runs/${runId}/events.jsonl`)).trimEnd().split("\n").map((l) => JSON.parse(l) as { type: string });
+      expect(crashed.at(-1)?.type, "the crash must come right after the worker is recorded running").toBe("WORKER_RUNNING");
+
+      const resumed = ws.peh("run", "--trust-root", ".");
+      expect(resumed.code).toBe(3);
+      expect(resumed.stdout).toContain("it is not idempotent: a human decides");
+      expect(resumed.stderr).toMatch(/peh decide r-\S+ --task pay retry\|skip\|abort/);
+      expect(await ws.read("ledger.txt")).toBe(""); // not paid by the resumed run on its own
+      expect(ws.peh("decide", "--task", "pay", "retry", "--as", "ana").code).toBe(0);
+      expect(ws.peh("run", "--trust-root", ".").code).toBe(0);
+      expect((await ws.read("ledger.txt")).trim().split("\n")).toEqual(["paid"]);
+      const log = (await ws.read(`.peh/runs/${runId}/events.jsonl`)).trimEnd().split("\n").map((l) => JSON.parse(l) as { type: string; data: { reason?: string } });
+      expect(log.filter((e) => e.type === "TASK_INTERRUPTED")).toHaveLength(1);
+      expect(log.find((e) => e.type === "RECOVERY_ESCALATION")?.data.reason).toBe("interrupted and not idempotent");
+    } finally {
+      await ws.remove();
+    }
+  });
+});
