@@ -85,6 +85,18 @@ export const ScheduleRetrySchema = command("ScheduleRetry", {
   delay_ms: z.number().int().min(0),
   due_at: z.iso.datetime(),
 });
+/**
+ * After a classified failure: follow the recovery policy of its class (retry with a wait, or
+ * escalate, skip, abort). `jitter` in [0, 1) is drawn by the caller, so that deciding stays pure.
+ */
+export const RecoverSchema = command("Recover", {
+  task_id: TaskIdSchema,
+  /** The rule and the line that classified the failure, for the escalation's reason. */
+  evidence: z.string().default(""),
+  /** A server's Retry-After from the output: the next wait, instead of the policy's delay. */
+  retry_after_ms: z.number().int().min(0).optional(),
+  jitter: z.number().min(0).max(1).default(0.5),
+});
 export const EscalateSchema = command("Escalate", {
   task_id: TaskIdSchema,
   class: FailureClassSchema.nullable(),
@@ -115,6 +127,7 @@ export const CommandSchema = z.discriminatedUnion("type", [
   RecordVerificationSchema,
   ClassifyFailureSchema,
   ScheduleRetrySchema,
+  RecoverSchema,
   EscalateSchema,
   RequirePermissionSchema,
   RecordDecisionSchema,

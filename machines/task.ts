@@ -3,8 +3,9 @@
 // Dependencies: a task also receives its dependencies' settling events (completed, skipped by a
 // decision or the plan) and counts them; it becomes ready only when all have settled.
 import { and, assign, not, setup } from "xstate";
-import type { FailureClass, PehEvent, PlanTask, TaskId } from "../events/index.js";
+import type { FailureClass, PehEvent, PlanTask, Recovery, TaskId } from "../events/index.js";
 import type { MemoSpec } from "./lite.js";
+import { retryBudget } from "./recovery.js";
 
 export interface TaskContext {
   task_id: TaskId;
@@ -18,10 +19,18 @@ export interface TaskContext {
   /** The attempt now or last under way; 0 before the first start. */
   attempt: number;
   failure_class: FailureClass | null;
+  /** Automatic retries used since the start or the last human `retry` (which resets them). */
+  retries: number;
+  /** How many automatic retries each failure class allows (the recovery policy's budget). */
+  budget: Readonly<Record<FailureClass, number>>;
+  /** When the scheduled retry is due (ISO time), so that a resumed run waits only what remains. */
+  due_at: string | null;
 }
 
 export interface TaskInput {
-  task: Pick<PlanTask, "id" | "idempotent" | "depends_on">;
+  task: Pick<PlanTask, "id" | "idempotent" | "depends_on" | "recovery">;
+  /** The plan-wide recovery policies, under the task's own. */
+  recovery?: Recovery | undefined;
   /** Tasks already settled for their dependents (a task added by a change mid-run). */
   settled?: readonly TaskId[];
 }
@@ -30,9 +39,14 @@ export interface TaskInput {
 export const SETTLES_DEPENDENTS = "settles_dependents";
 
 /** A task's dependencies (deduplicated) and how many of them have settled already. */
-function specOf(task: TaskInput["task"], settled: readonly TaskId[] = []) {
+function specOf(task: TaskInput["task"], recovery: Recovery | undefined, settled: readonly TaskId[] = []) {
   const depends_on = [...new Set(task.depends_on)];
-  return { idempotent: task.idempotent, depends_on, settled: depends_on.filter((id) => settled.includes(id)).length };
+  return {
+    idempotent: task.idempotent,
+    depends_on,
+    settled: depends_on.filter((id) => settled.includes(id)).length,
+    budget: retryBudget(task, { recovery }),
+  };
 }
 
 const taskIdOf = (event: PehEvent): TaskId | undefined =>
@@ -77,6 +91,7 @@ export const taskMachine = setup({
       "attempt" in event.data && event.data.attempt === context.attempt,
     isIdempotent: ({ context }) => context.idempotent,
     isRetryAttempt: ({ context }) => context.attempt > 1,
+    withinBudget: ({ context }) => context.failure_class !== null && context.retries < context.budget[context.failure_class],
     isUpstreamFailure: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "upstream_failed",
     isPlanChangeSkip: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "plan_changed",
     isStillPlanned: ({ context, event }) =>
@@ -88,13 +103,20 @@ export const taskMachine = setup({
   actions: {
     adoptSpec: assign(({ context, event }) => {
       const task = event.type === "PLAN_CHANGED" ? event.data.plan.tasks.find((t) => t.id === context.task_id) : undefined;
-      return task && event.type === "PLAN_CHANGED" ? { ...context, ...specOf(task, event.data.settled) } : context;
+      return task && event.type === "PLAN_CHANGED" ? { ...context, ...specOf(task, event.data.plan.recovery, event.data.settled) } : context;
     }),
     recordSettledDependency: assign({ settled: ({ context }) => context.settled + 1 }),
     recordAttempt: assign({
       attempt: ({ context, event }) => (event.type === "TASK_STARTED" ? event.data.attempt : context.attempt),
       failure_class: null,
+      due_at: null,
     }),
+    countRetry: assign({
+      retries: ({ context }) => context.retries + 1,
+      due_at: ({ context, event }) => (event.type === "RECOVERY_ATTEMPTED" ? event.data.due_at : context.due_at),
+    }),
+    /** A human's retry: a fresh attempt now, with the automatic budget reset. */
+    resetBudget: assign({ retries: 0, due_at: null }),
     recordFailureClass: assign({
       failure_class: ({ context, event }) => (event.type === "FAILURE_CLASSIFIED" ? event.data.class : context.failure_class),
     }),
@@ -113,9 +135,11 @@ export const taskMachine = setup({
   context: ({ input }) => ({
     task_id: input.task.id,
     // Deduplicated: the count of settled dependencies must be able to reach it.
-    ...specOf(input.task, input.settled),
+    ...specOf(input.task, input.recovery, input.settled),
     attempt: 0,
     failure_class: null,
+    retries: 0,
+    due_at: null,
   }),
   on: {
     TASK_COMPLETED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
@@ -161,7 +185,7 @@ export const taskMachine = setup({
     },
     classified: {
       on: {
-        RECOVERY_ATTEMPTED: { guard: "isNextAttempt", target: "retry_scheduled", actions: "scheduleRetry" },
+        RECOVERY_ATTEMPTED: { guard: and(["isNextAttempt", "withinBudget"]), target: "retry_scheduled", actions: ["countRetry", "scheduleRetry"] },
         RECOVERY_ESCALATION: { target: "awaiting_decision", actions: "askHuman" },
         PERMISSION_REQUIRED: { target: "awaiting_decision", actions: "askHuman" },
         TASK_SKIPPED: skipOwnThatRan,
@@ -176,7 +200,7 @@ export const taskMachine = setup({
     awaiting_decision: {
       on: {
         DECISION_RECORDED: [
-          { guard: and(["isOwn", "decidedRetry"]), target: "retry_scheduled" },
+          { guard: and(["isOwn", "decidedRetry"]), target: "retry_scheduled", actions: "resetBudget" },
           { guard: and(["isOwn", "decidedSkip"]), target: "skipped" },
           { guard: and(["isOwn", "decidedAbort"]), target: "failed" },
         ],
@@ -217,6 +241,7 @@ export const taskMemo: MemoSpec<TaskContext, PehEvent> = {
     const from = taskIdOf(event);
     const relation = own ? "own" : from !== undefined && context.depends_on.includes(from) ? "dep" : "other";
     const data = event.data as Record<string, unknown>;
-    return `${event.type}|${relation}|${context.attempt}|${data.attempt ?? ""}|${data.next_attempt ?? ""}|${context.idempotent}|${context.settled}/${context.depends_on.length}|${data.decision ?? ""}|${data.reason ?? ""}|${data.class ?? ""}`;
+    const budget = context.failure_class === null ? "" : context.budget[context.failure_class];
+    return `${event.type}|${relation}|${context.attempt}|${data.attempt ?? ""}|${data.next_attempt ?? ""}|${context.idempotent}|${context.settled}/${context.depends_on.length}|${data.decision ?? ""}|${data.reason ?? ""}|${data.class ?? ""}|${context.failure_class}|${context.retries}/${budget}|${data.due_at ?? ""}`;
   },
 };

@@ -1,0 +1,71 @@
+// Pure. Recovery policies (DESIGN §6 "Recovery"): what happens after a failure of each class,
+// resolved field by field from the task's `recovery`, then the plan's, then the defaults below.
+// The task machine reads the retry budget from here (it refuses a retry beyond it); the decider
+// reads the action and the delays.
+import type { FailureClass, Plan, PlanTask, RecoveryAction, Recovery } from "../events/index.js";
+
+export interface ResolvedPolicy {
+  action: RecoveryAction;
+  max_retries: number;
+  /** Waits before retry 1, 2, …; the last one repeats. */
+  delays_ms: readonly number[];
+}
+
+/**
+ * The defaults: transient failures retry twice (5 s, then 30 s); a logic error retries once at
+ * once; everything else waits for a human (a permission failure as PERMISSION_REQUIRED).
+ */
+export const DEFAULT_RECOVERY: Readonly<Record<FailureClass, ResolvedPolicy>> = {
+  transient: { action: "retry", max_retries: 2, delays_ms: [5_000, 30_000] },
+  logic_error: { action: "retry", max_retries: 1, delays_ms: [0] },
+  permission: { action: "escalate", max_retries: 0, delays_ms: [] },
+  invalid_input: { action: "escalate", max_retries: 0, delays_ms: [] },
+  unrecoverable: { action: "escalate", max_retries: 0, delays_ms: [] },
+  unknown: { action: "escalate", max_retries: 0, delays_ms: [] },
+};
+
+export const FAILURE_CLASSES = Object.keys(DEFAULT_RECOVERY) as FailureClass[];
+
+/** `250ms`, `5s`, `10m`, `1h` → milliseconds (the schema has checked the shape). */
+export function durationToMs(duration: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
+  if (!match) throw new Error(`not a duration: ${duration}`);
+  return Number(match[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
+}
+
+/** The policy for one failure class of one task: task fields win over plan fields over defaults. */
+export function policyFor(klass: FailureClass, task: Pick<PlanTask, "recovery"> | undefined, plan: Recovery | undefined): ResolvedPolicy {
+  const base = DEFAULT_RECOVERY[klass];
+  const layers = [plan?.[klass], task?.recovery?.[klass]];
+  let policy: ResolvedPolicy = base;
+  for (const layer of layers) {
+    if (!layer) continue;
+    policy = {
+      action: layer.action ?? policy.action,
+      max_retries: layer.max_retries ?? (layer.action === "retry" && policy.max_retries === 0 ? 1 : policy.max_retries),
+      delays_ms: layer.delays ? layer.delays.map(durationToMs) : policy.delays_ms,
+    };
+  }
+  return policy;
+}
+
+/** How many automatic retries each class allows a task: its budget (0 unless the action retries). */
+export function retryBudget(task: Pick<PlanTask, "recovery"> | undefined, plan: Pick<Plan, "recovery"> | undefined): Record<FailureClass, number> {
+  const budget = {} as Record<FailureClass, number>;
+  for (const klass of FAILURE_CLASSES) {
+    const policy = policyFor(klass, task, plan?.recovery);
+    budget[klass] = policy.action === "retry" ? policy.max_retries : 0;
+  }
+  return budget;
+}
+
+/**
+ * The wait before retry number `retry` (1-based): the policy's delay, spread by ±20% jitter
+ * (`jitter` in [0, 1), drawn by the caller so that this stays pure), or the server's
+ * `Retry-After` when the output gave one.
+ */
+export function retryDelayMs(policy: ResolvedPolicy, retry: number, jitter: number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined) return Math.max(0, Math.round(retryAfterMs));
+  const base = policy.delays_ms[Math.min(retry - 1, policy.delays_ms.length - 1)] ?? 0;
+  return Math.max(0, Math.round(base * (0.8 + 0.4 * jitter)));
+}
