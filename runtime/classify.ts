@@ -36,8 +36,22 @@ export function classify(facts: FailureFacts, custom: readonly ClassifyRule[] = 
     const line = find(rule.match);
     if (line) return { class: rule.class, rule: rule.rule, evidence: line.trim().slice(0, 300) };
   }
+  if (facts.exit_code === 126) return { class: "permission", rule: "exit 126 (cannot execute)", evidence: lines.at(-1)?.trim() ?? "exit 126" };
+  if (facts.exit_code === 127) return { class: "unrecoverable", rule: "exit 127 (command not found)", evidence: lines.at(-1)?.trim() ?? "exit 127" };
   if (facts.exit_code === 2) return { class: "invalid_input", rule: "exit 2 (usage)", evidence: lines.at(-1)?.trim() ?? "exit 2" };
   if (facts.stage === "verify") return { class: "logic_error", rule: "acceptance test failed", evidence: lines.at(-1)?.trim() ?? "" };
   if (facts.exit_code !== null && facts.exit_code !== 0) return { class: "logic_error", rule: `exit ${facts.exit_code}`, evidence: lines.at(-1)?.trim() ?? "" };
   return { class: "unknown", rule: "no rule matched", evidence: lines.at(-1)?.trim() ?? (facts.signal ? `killed by ${facts.signal}` : "") };
+}
+
+/**
+ * A server's `Retry-After` in the output (seconds, or an HTTP date), as the wait in milliseconds;
+ * the last one wins. Undefined when the output has none.
+ */
+export function retryAfterMs(output: string, now: number = Date.now()): number | undefined {
+  const found = [...output.matchAll(/retry-after:?\s*([^\r\n]+)/gi)].at(-1)?.[1]?.trim();
+  if (found === undefined) return undefined;
+  if (/^\d+$/.test(found)) return Number(found) * 1_000;
+  const at = Date.parse(found);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

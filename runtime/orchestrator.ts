@@ -19,7 +19,7 @@ import {
 import type { LowdbEventStore } from "../events/adapters.js";
 import type { CommandInput } from "../machines/commands.js";
 import { stateName } from "../machines/state-name.js";
-import { classify } from "./classify.js";
+import { classify, retryAfterMs } from "./classify.js";
 import { runPhase, type BootstrapContext } from "./bootstrap-phases.js";
 import { RunHandle } from "./command-handler.js";
 import { requireApproved } from "./gate.js";
@@ -245,8 +245,13 @@ export class Orchestrator {
         await this.command({ type: "ScheduleReadyTasks", at: now() });
         this.startWhatMay();
       }
-      if (this.active.size > 0) {
-        await Promise.race(this.active.values());
+      const retryIn = this.untilNextRetry();
+      if (this.active.size > 0 || retryIn !== undefined) {
+        // A scheduled retry waits out its delay (what remains of it after a restart), while
+        // other tasks go on; it holds no concurrency slot meanwhile.
+        const pause = retryIn === undefined ? undefined : this.pause(retryIn);
+        await Promise.race([...this.active.values(), ...(pause ? [pause.done] : [])]);
+        pause?.cancel();
         continue;
       }
       const before = this.state.seq;
@@ -273,7 +278,9 @@ export class Orchestrator {
       const state = this.taskState(task.id);
       const worker = this.workerState(task.id);
       let work: (() => Promise<void>) | undefined;
-      if (state === "ready" || state === "retry_scheduled" || (state === "interrupted" && task.idempotent)) work = () => this.attempt(task);
+      const due = this.state.tasks.get(task.id)?.context.due_at ?? null;
+      const retryDue = state === "retry_scheduled" && (due === null || Date.parse(due) <= Date.now());
+      if (state === "ready" || retryDue || (state === "interrupted" && task.idempotent)) work = () => this.attempt(task);
       else if (state === "running" && worker === "trust_required" && this.trustedRoot(task)) work = () => this.trustAndRun(task);
       else if (state === "running" && worker === "ready_for_prompt") work = () => this.work(task);
       else if (state === "verifying") work = () => this.verify(task, undefined);
@@ -396,11 +403,10 @@ export class Orchestrator {
       await this.failed(task, attempt, result, { stage: data?.stage ?? "run", output: data?.error.message ?? "" });
       return;
     }
-    const found = this.state.tasks.get(task.id)!.context.failure_class;
-    await this.command({ type: "Escalate", at: now(), task_id: task.id, class: found, reason: "the failure was classified before a crash; a human decides" });
+    await this.recover(task, "classified before a crash", undefined);
   }
 
-  /** Classifies a failed attempt and asks a human (recovery recipes are the recovery issue's). */
+  /** Classifies a failed attempt, then follows the recovery policy of its class. */
   private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: { stage: "run" | "verify"; output: string }): Promise<void> {
     const found = classify(
       { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, timed_out: result?.timed_out ?? false, stage: failure.stage, output: failure.output },
@@ -409,10 +415,58 @@ export class Orchestrator {
     await this.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
     const what = failure.stage === "verify" ? "acceptance test failed" : result?.timed_out ? "timed out" : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
     this.options.progress({ kind: "task", ...this.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1 });
-    // Until the recovery issue adds recipes (retries, backoff), every failure waits for a human;
-    // nothing new is scheduled meanwhile.
-    if (found.class === "permission") await this.command({ type: "RequirePermission", at: now(), task_id: task.id, detail: found.evidence || found.rule });
-    else await this.command({ type: "Escalate", at: now(), task_id: task.id, class: found.class, reason: `${found.rule}: ${found.evidence}`.slice(0, 500) });
+    await this.recover(task, `${found.rule}: ${found.evidence}`, retryAfterMs(failure.output));
+  }
+
+  /**
+   * The recipe for the task's classified failure, as the decider and the task's budget decide:
+   * a retry after a wait (recorded with its due time), or a human's decision (nothing new is
+   * scheduled meanwhile), or the policy's own skip or abort.
+   */
+  private async recover(task: PlanTask, evidence: string, retry_after_ms: number | undefined): Promise<void> {
+    await this.command({
+      type: "Recover",
+      at: now(),
+      task_id: task.id,
+      evidence: evidence.slice(0, 400),
+      jitter: Math.random(),
+      ...(retry_after_ms === undefined ? {} : { retry_after_ms }),
+    });
+    const context = this.state.tasks.get(task.id)!.context;
+    if (this.taskState(task.id) === "retry_scheduled" && context.due_at) {
+      const wait = (Date.parse(context.due_at) - Date.now()) / 1000;
+      this.note(`${task.id}: ${context.failure_class} failure, automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"} in ${Math.max(wait, 0).toFixed(1)}s`);
+    }
+  }
+
+  /** Milliseconds until the earliest scheduled retry that is not due yet; undefined if none. */
+  private untilNextRetry(): number | undefined {
+    let earliest: number | undefined;
+    for (const task of this.tasks()) {
+      if (this.taskState(task.id) !== "retry_scheduled") continue;
+      const due = this.state.tasks.get(task.id)!.context.due_at;
+      if (due === null) continue;
+      const wait = Date.parse(due) - Date.now();
+      if (wait > 0 && (earliest === undefined || wait < earliest)) earliest = wait;
+    }
+    return earliest;
+  }
+
+  /** A wait of `ms` that ends early on a drain, and that the caller cancels once it no longer waits. */
+  private pause(ms: number): { done: Promise<void>; cancel(): void } {
+    const signal = this.drain.signal;
+    let cancel = () => {};
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, ms);
+      function finish() {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", finish);
+        resolve();
+      }
+      cancel = finish;
+      signal.addEventListener("abort", finish, { once: true });
+    });
+    return { done, cancel };
   }
 
   /** What the run waits for, with the command that unblocks it; undefined if nothing. */

@@ -1,0 +1,142 @@
+// Recovery end to end: fixture commands that fail in each class (and fail N times, then pass)
+// drive real runs; the exact event sequences and attempt counts are asserted.
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { workspace, type Workspace } from "../support/workspace.js";
+
+let ws: Workspace;
+beforeEach(async () => {
+  ws = await workspace();
+});
+afterEach(async () => ws.remove());
+
+type Event = { type: string; seq: number; at: string; data: Record<string, unknown> };
+async function runDir(): Promise<string> {
+  const [runId] = await readdir(join(ws.path, ".peh", "runs"));
+  return `.peh/runs/${runId}`;
+}
+const events = async (): Promise<Event[]> => (await ws.read(`${await runDir()}/events.jsonl`)).trim().split("\n").map((line) => JSON.parse(line) as Event);
+/** The recovery-relevant events of the run, in order. */
+const recoveryTrail = async () =>
+  (await events())
+    .map((e) => e.type)
+    .filter((t) => ["TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ATTEMPTED", "RECOVERY_SUCCEEDED", "RECOVERY_ESCALATION", "PERMISSION_REQUIRED", "TASK_COMPLETED"].includes(t));
+
+/** A task that fails with `message` on its first `times` attempts, then passes; counts in tries.txt. */
+const flaky = (times: number, message: string) =>
+  `n=$(cat tries.txt 2>/dev/null || echo 0); n=$((n+1)); echo $n > tries.txt; if [ $n -le ${times} ]; then echo '${message}' >&2; exit 1; fi`;
+
+const planWith = (run: string, extra = "") =>
+  ["objective: Fetch data.json", extra, "tasks:", `  - { id: fetch, objective: Fetch data.json, scope: workspace, run: "${run}" }`].filter(Boolean).join("\n");
+
+const fast = "recovery: { transient: { delays: [10ms] }, logic_error: { delays: [10ms] } }";
+
+describe("recovery › end to end", () => {
+  it("transient: retries with the configured waits and succeeds on the third attempt", async () => {
+    await ws.write("plan.yaml", planWith(flaky(2, "ECONNRESET while fetching"), fast));
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
+    expect(result.code, result.stderr).toBe(0);
+    expect(await recoveryTrail()).toEqual([
+      "TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ATTEMPTED",
+      "TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ATTEMPTED",
+      "TASK_STARTED", "RECOVERY_SUCCEEDED", "TASK_COMPLETED",
+    ]);
+    expect((await ws.read("tries.txt")).trim()).toBe("3");
+    expect(result.stdout).toMatch(/\[Task 1\/1 RETRY\] ✓ fetch: \d+\.\ds/);
+    expect(result.stdout).toContain("fetch: transient failure, automatic retry 1 of 2");
+    const classified = (await events()).find((e) => e.type === "FAILURE_CLASSIFIED");
+    expect(classified?.data).toMatchObject({ class: "transient", rule: "network or rate limit", evidence: "ECONNRESET while fetching" });
+  });
+
+  it("transient, exhausted: two retries, then a human decides (exit 3)", async () => {
+    await ws.write("plan.yaml", planWith(flaky(9, "HTTP 503 Service Unavailable"), fast));
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
+    expect(result.code).toBe(3);
+    expect((await recoveryTrail()).filter((t) => t === "TASK_STARTED")).toHaveLength(3);
+    expect((await recoveryTrail()).at(-1)).toBe("RECOVERY_ESCALATION");
+    const escalation = (await events()).find((e) => e.type === "RECOVERY_ESCALATION");
+    expect(escalation?.data.reason).toMatch(/transient: 2 of 2 automatic retries used, none left/);
+    expect(result.stderr).toMatch(/peh decide r-\S+ --task fetch retry\|skip\|abort/);
+  });
+
+  it("logic_error: one retry, then escalate", async () => {
+    await ws.write("plan.yaml", planWith(flaky(9, "AssertionError: expected 1 to be 2"), fast));
+    expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(3);
+    expect(await recoveryTrail()).toEqual([
+      "TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ATTEMPTED",
+      "TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ESCALATION",
+    ]);
+  });
+
+  it("permission: PERMISSION_REQUIRED at once, no retry, and nothing asks for credentials", async () => {
+    await ws.write("plan.yaml", planWith(flaky(9, "open /etc/app.conf: permission denied")));
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
+    expect(result.code).toBe(3);
+    expect(await recoveryTrail()).toEqual(["TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "PERMISSION_REQUIRED"]);
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(/password|credential/i);
+  });
+
+  it("invalid input and missing resources escalate at once", async () => {
+    await ws.write("plan.yaml", planWith("echo 'usage: fetch URL' >&2; exit 2"));
+    expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(3);
+    expect(await recoveryTrail()).toEqual(["TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ESCALATION"]);
+    expect((await events()).find((e) => e.type === "FAILURE_CLASSIFIED")?.data.class).toBe("invalid_input");
+  });
+
+  it("a custom rule is checked before the built-in ones; a server's Retry-After sets the wait", async () => {
+    await ws.write("plan.yaml", planWith(flaky(1, "AssertionError: flaky upstream; Retry-After: 1"), 'classify: [{ match: "flaky upstream", class: transient }]'));
+    expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(0);
+    const log = await events();
+    expect(log.find((e) => e.type === "FAILURE_CLASSIFIED")?.data).toMatchObject({ class: "transient", rule: "plan rule /flaky upstream/" });
+    expect(log.find((e) => e.type === "RECOVERY_ATTEMPTED")?.data.delay_ms).toBe(1_000);
+  });
+
+  it("a policy may skip: the dependents proceed, and the decision is the policy's, recorded", async () => {
+    await ws.write(
+      "plan.yaml",
+      [
+        "objective: Fetch data.json, then report",
+        "recovery: { logic_error: { action: skip } }",
+        "tasks:",
+        "  - { id: fetch, objective: Fetch data.json, scope: workspace, run: 'echo failing >&2; exit 1' }",
+        "  - { id: report, objective: Write report.txt, scope: workspace, depends_on: [fetch], run: 'echo ok > report.txt' }",
+      ].join("\n"),
+    );
+    expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(0);
+    expect(await ws.read("report.txt")).toBe("ok\n");
+    const decision = (await events()).find((e) => e.type === "DECISION_RECORDED");
+    expect(decision?.data.decision).toBe("skip");
+  });
+
+  it("a retry's wait survives a restart: the resumed run waits for the recorded due time, not a new delay", async () => {
+    await ws.write("plan.yaml", planWith(flaky(1, "ECONNRESET"), "recovery: { transient: { delays: [2s] } }"));
+    ws.peh("plan", "--from", "plan.yaml");
+    ws.peh("approve", "--as", "ana");
+    const run = ws.start(["run", "--trust-root", "."]);
+    await run.line(/automatic retry 1 of 2 in/);
+    run.kill("SIGTERM");
+    expect(await run.exit).toBe(143);
+    expect(ws.peh("run", "--trust-root", ".").code).toBe(0);
+    const log = await events();
+    const scheduled = log.filter((e) => e.type === "RECOVERY_ATTEMPTED");
+    expect(scheduled).toHaveLength(1);
+    const second = log.find((e) => e.type === "TASK_STARTED" && e.data.attempt === 2)!;
+    expect(Date.parse(second.at)).toBeGreaterThanOrEqual(Date.parse(scheduled[0]!.data.due_at as string));
+  });
+
+  it("a task that prints a secret from the environment leaves no trace of it in the log, the attempt files or the terminal", async () => {
+    const secret = "s3cr3t-Value-9f8e7d6c5b4a";
+    await ws.write("plan.yaml", planWith("echo token=$API_TOKEN; echo HTTP 503 $API_TOKEN >&2; exit 1", "recovery: { transient: { max_retries: 1, delays: [10ms] } }"));
+    ws.env.API_TOKEN = secret;
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
+    delete ws.env.API_TOKEN;
+    expect(result.code).toBe(3);
+    const dir = await runDir();
+    const files = [`${dir}/events.jsonl`, ...(await readdir(join(ws.path, dir, "attempts"))).map((f) => `${dir}/attempts/${f}`)];
+    expect(files.length).toBeGreaterThan(2);
+    for (const file of files) expect(await ws.read(file), file).not.toContain(secret);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(secret);
+    expect(await ws.read(`${dir}/attempts/fetch#1.log`)).toContain("token=");
+  });
+});
