@@ -8,6 +8,7 @@ import { planCommand } from "./commands/plan.js";
 import { plannedCommands } from "./commands/planned.js";
 import { runCommand } from "./commands/run.js";
 import { showCommand } from "./commands/show.js";
+import { statusCommand } from "./commands/status.js";
 import type { Io } from "./output.js";
 
 export const VERSION = "0.1.0";
@@ -39,6 +40,7 @@ export function buildProgram(io: Io): Command {
   runCommand(program, io);
   decideCommand(program, io);
   trustCommand(program, io);
+  statusCommand(program, io);
   graphCommand(program, io);
   plannedCommands(program, new Set(program.commands.map((command) => command.name())));
   for (const command of program.commands) command.exitOverride();

@@ -19,6 +19,7 @@ import {
 import type { LowdbEventStore } from "../events/adapters.js";
 import type { CommandInput } from "../machines/commands.js";
 import { stateName } from "../machines/state-name.js";
+import { awaitedOf } from "../projections/status.js";
 import { classify, retryAfterMs } from "./classify.js";
 import { runPhase, type BootstrapContext } from "./bootstrap-phases.js";
 import { RunHandle } from "./command-handler.js";
@@ -441,6 +442,8 @@ export class Orchestrator {
 
   /** Milliseconds until the earliest scheduled retry that is not due yet; undefined if none. */
   private untilNextRetry(): number | undefined {
+    // While the plan waits for a decision nothing starts, retries included.
+    if (this.planState() !== "executing") return undefined;
     let earliest: number | undefined;
     for (const task of this.tasks()) {
       if (this.taskState(task.id) !== "retry_scheduled") continue;
@@ -469,24 +472,10 @@ export class Orchestrator {
     return { done, cancel };
   }
 
-  /** What the run waits for, with the command that unblocks it; undefined if nothing. */
+  /** What the run waits for from a human, with the command that unblocks it; undefined if nothing. */
   private waitingFor(): Waiting | undefined {
-    const run = this.options.runId;
-    for (const task of this.tasks()) {
-      if (this.taskState(task.id) === "awaiting_decision") {
-        return { kind: "waiting", reason: `task ${task.id} failed and waits for a decision`, next: `peh decide ${run} --task ${task.id} retry|skip|abort --as NAME` };
-      }
-    }
-    for (const task of this.tasks()) {
-      if (this.taskState(task.id) === "running" && this.workerState(task.id) === "trust_required") {
-        return {
-          kind: "waiting",
-          reason: `task ${task.id} runs in ${this.cwdOf(task)}, which is in no trusted root`,
-          next: `peh trust ${run} --task ${task.id} --as NAME   (or peh trust ${run} --root DIR --as NAME)`,
-        };
-      }
-    }
-    return undefined;
+    const first = awaitedOf(this.state)[0];
+    return first && { kind: "waiting", reason: first.reason, next: first.command };
   }
 
   /** Waits until another process appends to the run, then re-reads it. */

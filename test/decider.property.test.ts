@@ -98,6 +98,7 @@ function nextCommandFor(state: RunState, task_id: string, choice: number): Comma
         { type: "ScheduleRetry", at: AT, task_id, delay_ms: 0, due_at: AT },
         { type: "Escalate", at: AT, task_id, class: "logic_error", reason: "out of retries" },
         { type: "RequirePermission", at: AT, task_id, detail: "403" },
+        { type: "Recover", at: AT, task_id, evidence: "e", jitter: 0.5 },
       ]);
     case "awaiting_decision":
       return { type: "RecordDecision", at: AT, actor: "ana", task_id, decision: pick(["retry", "skip", "abort"] as const) };

@@ -140,3 +140,38 @@ describe("recovery › end to end", () => {
     expect(await ws.read(`${dir}/attempts/fetch#1.log`)).toContain("token=");
   });
 });
+
+describe("recovery › the ledger in peh status", () => {
+  it("shows attempts, retries used of allowed, exhausted, never tried, and the command awaited; a human's retry resets the budget", async () => {
+    await ws.write(
+      "plan.yaml",
+      [
+        "objective: Fetch data.json, then report",
+        fast,
+        "tasks:",
+        `  - { id: fetch, objective: Fetch data.json, scope: workspace, run: "${flaky(9, "ECONNRESET")}" }`,
+        "  - { id: report, objective: Write report.txt, scope: workspace, depends_on: [fetch], run: 'echo ok > report.txt' }",
+      ].join("\n"),
+    );
+    expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(3);
+    type Status = { ledger: { task_id: string; attempts: number; retries_used: number; retries_allowed: number | null; standing: string }[]; awaited: { kind: string; command: string }[] };
+    const status = JSON.parse(ws.peh("status", "--json").stdout) as Status;
+    expect(status.ledger).toEqual([
+      expect.objectContaining({ task_id: "fetch", attempts: 3, retries_used: 2, retries_allowed: 2, standing: "exhausted, awaiting decision" }),
+      expect.objectContaining({ task_id: "report", attempts: 0, retries_used: 0, retries_allowed: null, standing: "never tried" }),
+    ]);
+    expect(status.awaited).toEqual([expect.objectContaining({ kind: "decision", command: expect.stringMatching(/^peh decide r-\S+ --task fetch retry\|skip\|abort --as NAME$/) })]);
+    const text = ws.peh("status");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/! fetch\s+awaiting_decision attempt 3 · retries 2 of 2 \(transient\) · exhausted/);
+    expect(text.stdout).toMatch(/→ peh decide r-\S+ --task fetch/);
+
+    expect(ws.peh("decide", "--task", "fetch", "retry", "--as", "bo").code).toBe(0);
+    const reset = JSON.parse(ws.peh("status", "--json").stdout) as Status;
+    expect(reset.ledger[0]).toMatchObject({ retries_used: 0, standing: "retry scheduled" });
+    // The fresh budget is used again: three more attempts, then a human decides again.
+    expect(ws.peh("run", "--trust-root", ".").code).toBe(3);
+    expect((await recoveryTrail()).filter((t) => t === "TASK_STARTED")).toHaveLength(6);
+    expect((await ws.read("tries.txt")).trim()).toBe("6");
+  });
+});
