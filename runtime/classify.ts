@@ -41,7 +41,8 @@ export function classify(facts: FailureFacts, custom: readonly ClassifyRule[] = 
   if (facts.exit_code === 2) return { class: "invalid_input", rule: "exit 2 (usage)", evidence: lines.at(-1)?.trim() ?? "exit 2" };
   if (facts.stage === "verify") return { class: "logic_error", rule: "acceptance test failed", evidence: lines.at(-1)?.trim() ?? "" };
   if (facts.exit_code !== null && facts.exit_code !== 0) return { class: "logic_error", rule: `exit ${facts.exit_code}`, evidence: lines.at(-1)?.trim() ?? "" };
-  return { class: "unknown", rule: "no rule matched", evidence: lines.at(-1)?.trim() ?? (facts.signal ? `killed by ${facts.signal}` : "") };
+  if (facts.signal !== null) return { class: "unknown", rule: "killed by a signal", evidence: `killed by ${facts.signal}` };
+  return { class: "unknown", rule: "no rule matched", evidence: lines.at(-1)?.trim() ?? "" };
 }
 
 /**

@@ -84,6 +84,21 @@ describe("recovery › end to end", () => {
     expect((await events()).find((e) => e.type === "FAILURE_CLASSIFIED")?.data.class).toBe("invalid_input");
   });
 
+  it("unrecoverable (a missing file) and unknown (killed by a signal) escalate at once", async () => {
+    await ws.write("plan.yaml", planWith("cat missing.json"));
+    expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(3);
+    expect((await events()).find((e) => e.type === "FAILURE_CLASSIFIED")?.data).toMatchObject({ class: "unrecoverable", rule: "missing resource" });
+    expect((await recoveryTrail()).at(-1)).toBe("RECOVERY_ESCALATION");
+    expect(ws.peh("decide", "--task", "fetch", "abort", "--as", "ana").code).toBe(0);
+
+    await ws.write("plan2.yaml", planWith("kill -9 $$"));
+    expect(ws.peh("run", "--from", "plan2.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(3);
+    const runs = (await readdir(join(ws.path, ".peh", "runs"))).sort();
+    const log = (await ws.read(`.peh/runs/${runs.at(-1)}/events.jsonl`)).trim().split("\n").map((line) => JSON.parse(line) as Event);
+    expect(log.find((e) => e.type === "FAILURE_CLASSIFIED")?.data).toMatchObject({ class: "unknown", evidence: "killed by SIGKILL" });
+    expect(log.at(-1)?.type).toBe("RECOVERY_ESCALATION");
+  });
+
   it("a custom rule is checked before the built-in ones; a server's Retry-After sets the wait", async () => {
     await ws.write("plan.yaml", planWith(flaky(1, "AssertionError: flaky upstream; Retry-After: 1"), 'classify: [{ match: "flaky upstream", class: transient }]'));
     expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(0);
