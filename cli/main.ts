@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `peh` entry: run the program, map errors to exit codes. The only file that exits.
+// The `peh` entry: run the program, map errors to exit codes. The only file that exits (also when
+// the reader of its output goes away).
 import { CommanderError } from "commander";
 import { isPehError } from "../events/index.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
@@ -25,5 +26,11 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.failed;
   }
 }
+
+// A reader that went away (`peh log | head`) is not an error: stop quietly, as other Unix tools do.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(EXIT.done);
+  throw error;
+});
 
 process.exitCode = await main(process.argv);

@@ -9,6 +9,8 @@ import { plannedCommands } from "./commands/planned.js";
 import { runCommand } from "./commands/run.js";
 import { showCommand } from "./commands/show.js";
 import { statusCommand } from "./commands/status.js";
+import { logCommand } from "./commands/log.js";
+import { replayCommand, reportCommand } from "./commands/history.js";
 import type { Io } from "./output.js";
 
 export const VERSION = "0.1.0";
@@ -41,6 +43,9 @@ export function buildProgram(io: Io): Command {
   decideCommand(program, io);
   trustCommand(program, io);
   statusCommand(program, io);
+  logCommand(program, io);
+  replayCommand(program, io);
+  reportCommand(program, io);
   graphCommand(program, io);
   plannedCommands(program, new Set(program.commands.map((command) => command.name())));
   for (const command of program.commands) command.exitOverride();

@@ -2,11 +2,26 @@
 import { Option, type Command } from "commander";
 import { PehError } from "../../events/index.js";
 import { DIAGRAM_FORMATS, MACHINE_NAMES, renderDiagram, type DiagramFormat, type MachineName } from "../../machines/diagram.js";
+import { foldRun } from "../../machines/run.js";
+import { stateName } from "../../machines/state-name.js";
+import { resolveRunId } from "../../runtime/gate.js";
+import { storeOf } from "../context.js";
 import type { Io } from "../output.js";
+
+/** The states a run's machines of one kind are in now, from its log. */
+async function currentStates(command: Command, run: string, machine: MachineName): Promise<string[]> {
+  const store = storeOf(command);
+  const state = foldRun(await store.read(await resolveRunId(store, run === "latest" ? undefined : run)));
+  if (machine === "plan") return [stateName(state.plan.value)];
+  if (machine === "bootstrap") return [stateName(state.bootstrap.value)];
+  const cells = machine === "task" ? [...state.tasks.values()] : [...state.workers.values()];
+  return [...new Set(cells.map((cell) => stateName(cell.value)))];
+}
 
 export interface GraphOptions {
   format: DiagramFormat;
   json?: boolean;
+  run?: string;
 }
 
 export function graphCommand(program: Command, io: Io): void {
@@ -20,11 +35,16 @@ export function graphCommand(program: Command, io: Io): void {
     .argument("[machine]", `one of ${MACHINE_NAMES.join(", ")}`, "plan")
     .addOption(new Option("--format <format>", "diagram format").choices(DIAGRAM_FORMATS).default("mermaid"))
     .option("--json", "same as --format json")
-    .addHelpText("after", "\nExamples:\n  peh graph worker\n  peh graph bootstrap --format dot | dot -Tsvg > bootstrap.svg\n  peh graph task --json")
-    .action((machine: string, options: GraphOptions) => {
+    .option("--run <run>", "highlight the states this run's machines of that kind are in now (\"latest\": the most recent run)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  peh graph worker\n  peh graph bootstrap --format dot | dot -Tsvg > bootstrap.svg\n  peh graph task --json\n  peh graph task --run latest      # the states the latest run's tasks are in",
+    )
+    .action(async (machine: string, options: GraphOptions, command: Command) => {
       if (!MACHINE_NAMES.includes(machine as MachineName)) {
         throw new PehError("USAGE", `unknown machine "${machine}"`, `pick one of: ${MACHINE_NAMES.join(", ")}`);
       }
-      io.out(renderDiagram(machine as MachineName, options.json ? "json" : options.format));
+      const highlight = options.run === undefined ? undefined : await currentStates(command, options.run, machine as MachineName);
+      io.out(renderDiagram(machine as MachineName, options.json ? "json" : options.format, highlight ? { highlight } : {}));
     });
 }

@@ -6,22 +6,20 @@ import { copyFile, mkdtemp } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isPehError, type PehEvent } from "../events/index.js";
+import { isPehError } from "../events/index.js";
+import { logEntries } from "../projections/log-view.js";
 import { runView } from "../projections/run-view.js";
-import { approveRun, createRun } from "./gate.js";
-import { Orchestrator } from "./orchestrator.js";
-import { openStore } from "./store.js";
+import { approveRun, createRun } from "../runtime/gate.js";
+import { Orchestrator } from "../runtime/orchestrator.js";
+import { openStore } from "../runtime/store.js";
+import { processIo } from "./output.js";
+import { renderLogLine } from "./render/log.js";
+import { renderProgress } from "./render/progress.js";
 
 const say = (text = "") => process.stdout.write(text + "\n");
 
-function logLine(event: PehEvent): string {
-  const time = event.at.replace("T", " ").slice(0, 19);
-  const subject = event.entity === "plan" || event.entity === "bootstrap" ? event.entity : event.entity.split(":")[1];
-  const move = event.to && event.from !== event.to ? ` ${event.from ?? "∅"} → ${event.to}` : "";
-  return `${time} ${String(event.seq).padStart(3)} ${event.type.padEnd(28)} ${subject}${move}${event.actor === "system" ? "" : ` (by ${event.actor})`}`;
-}
-
 async function main(): Promise<void> {
+  const io = processIo();
   const workspace = await mkdtemp(join(tmpdir(), "peh-demo-"));
   await copyFile(fileURLToPath(new URL("../../examples/release.yaml", import.meta.url)), join(workspace, "release.yaml"));
   const store = openStore({ cwd: workspace });
@@ -56,14 +54,14 @@ async function main(): Promise<void> {
     wait: false,
     trustRoots: [workspace],
     progress: (line) => {
-      if (line.kind === "note") say(`   ${line.text}`);
-      else if (line.kind === "task") say(`   [Task ${line.index}/${line.total}] ${line.ok ? "✓" : "✗"} ${line.task}: ${line.ok ? `${line.seconds.toFixed(1)}s` : line.detail}`);
+      if (line.kind !== "started") say(`   ${renderProgress(io, line)}`);
     },
   }).execute();
 
   const log = await store.read(runId);
   say(`\n4. The execution log (${log.length} events in ${join(store.runDir(runId), "events.jsonl")})`);
-  for (const event of log) say(`   ${logLine(event)}`);
+  say("   (what `peh log` prints: time, event, the task and its place, what happened, the machine's move, the seq)");
+  for (const entry of logEntries(log)) say(`   ${renderLogLine(io, entry)}`);
 
   const view = runView(log);
   const { succeeded, total } = view.progress;

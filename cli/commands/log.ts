@@ -1,0 +1,45 @@
+// `peh log [RUN] [--json] [--follow]`: the execution log, one line per event, from the log alone.
+import type { Command } from "commander";
+import { logJson, logReader } from "../../projections/log-view.js";
+import { resolveRunId } from "../../runtime/gate.js";
+import { storeOf } from "../context.js";
+import type { Io } from "../output.js";
+import { renderLogLine } from "../render/log.js";
+
+/** Events after which a run has nothing more to log. */
+const ENDS = new Set(["EXECUTION_COMPLETE", "GATE_REJECTED"]);
+
+export function logCommand(program: Command, io: Io): void {
+  program
+    .command("log")
+    .summary("the execution log: one line per event")
+    .description(
+      "Print a run's execution log, one line per event in order: time, event, the task and its place in the plan, " +
+        "and the details that matter (approver and version, class and evidence, decision and actor, outcome and " +
+        "counts). --json prints JSON lines (timestamp, event, task_id, task_name, details, seq, actor). --follow " +
+        "keeps printing a live run's events until it ends (Ctrl-C stops following; the run goes on).",
+    )
+    .argument("[run]", "run id (default: the most recent)")
+    .option("--json", "JSON lines")
+    .option("--follow", "stream a live run until it ends")
+    .action(async (runArg: string | undefined, options: { json?: boolean; follow?: boolean }, command: Command) => {
+      const store = storeOf(command);
+      const runId = await resolveRunId(store, runArg);
+      const read = logReader();
+      const print = (entry: ReturnType<typeof read>) => io.out(options.json ? JSON.stringify(logJson(entry)) : renderLogLine(io, entry));
+      const events = await store.read(runId);
+      for (const event of events) print(read(event));
+      if (!options.follow || events.some((event) => ENDS.has(event.type))) return;
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGINT", onSignal);
+      try {
+        for await (const event of store.follow(runId, { from: (events.at(-1)?.seq ?? 0) + 1, signal: stop.signal })) {
+          print(read(event));
+          if (ENDS.has(event.type)) break;
+        }
+      } finally {
+        process.off("SIGINT", onSignal);
+      }
+    });
+}

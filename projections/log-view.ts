@@ -1,0 +1,157 @@
+// Pure. The execution log as people and tools read it: one entry per event, in order, with the
+// task's place in the plan at that moment and the details that matter for its type. The JSON
+// form is the public pattern's log entry (timestamp, event, task_id, task_name, details) plus
+// seq and actor.
+import type { PehEvent, Plan } from "../events/index.js";
+
+export interface LogEntry {
+  seq: number;
+  timestamp: string;
+  event: PehEvent["type"];
+  actor: string;
+  task_id: string | null;
+  /** The task's objective, as the plan stood when the event happened. */
+  task_name: string | null;
+  details: Record<string, unknown>;
+  /** `[Task 2/5]`: the task's place in the plan at that moment (text only). */
+  place: { index: number; total: number } | null;
+  /** One line of what happened, for the text form. */
+  summary: string;
+  /** The machine's move, `pending → ready`, when the event moved it. */
+  transition: string | null;
+}
+
+/** A stateful reader: feed it the events in order (a whole log, or a live stream). */
+export function logReader(): (event: PehEvent) => LogEntry {
+  let plan: Plan | undefined;
+  return (event) => {
+    if (event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED") plan = event.data.plan;
+    const data = event.data as Record<string, unknown>;
+    const task_id = typeof data.task_id === "string" ? data.task_id : null;
+    const index = task_id === null || !plan ? -1 : plan.tasks.findIndex((task) => task.id === task_id);
+    const { details, summary } = describe(event);
+    return {
+      seq: event.seq,
+      timestamp: event.at,
+      event: event.type,
+      actor: event.actor,
+      task_id,
+      task_name: index >= 0 ? plan!.tasks[index]!.objective : null,
+      details,
+      place: index >= 0 ? { index: index + 1, total: plan!.tasks.length } : null,
+      summary,
+      transition: event.to && event.from !== event.to ? `${event.from ?? "∅"} → ${event.to}` : null,
+    };
+  };
+}
+
+export function logEntries(events: Iterable<PehEvent>): LogEntry[] {
+  const read = logReader();
+  return [...events].map(read);
+}
+
+/** The public pattern's log entry, plus seq and actor: what `peh log --json` prints per line. */
+export function logJson(entry: LogEntry): Record<string, unknown> {
+  const { timestamp, event, task_id, task_name, details, seq, actor } = entry;
+  return { timestamp, event, task_id, task_name, details, seq, actor };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** The details that matter for each type, and a line saying them. */
+function describe(event: PehEvent): { details: Record<string, unknown>; summary: string } {
+  const by = event.actor === "system" ? "" : ` by ${event.actor}`;
+  switch (event.type) {
+    case "PLAN_CREATED": {
+      const { plan, planner, workspace } = event.data;
+      return { details: { version: plan.version, tasks: plan.tasks.length, planner, workspace }, summary: `version 1, ${plan.tasks.length} tasks (planner: ${planner})` };
+    }
+    case "GATE_APPROVAL_REQUESTED": {
+      const { version, risky_tasks, note } = event.data;
+      const risky = risky_tasks.map((r) => r.task_id).join(", ");
+      return { details: { version, risky_tasks, ...(note ? { note } : {}) }, summary: `version ${version}${risky ? `, risky: ${risky}` : ""}${note ? ` (answer: ${note})` : ""}` };
+    }
+    case "GATE_APPROVED": {
+      const { version, confirmations } = event.data;
+      const confirmed = confirmations.map((c) => c.task_id).join(", ");
+      return { details: { version, approver: event.actor, confirmations }, summary: `version ${version}${by}${confirmed ? ` (confirmed ${confirmed})` : ""}` };
+    }
+    case "GATE_MODIFIED":
+    case "PLAN_CHANGED":
+      return { details: { version: event.data.plan.version, change: event.data.change }, summary: `version ${event.data.plan.version}${by}: ${event.data.change}` };
+    case "GATE_CLARIFICATION_REQUESTED":
+      return { details: { version: event.data.version, question: event.data.question }, summary: `${by.trim()}: ${event.data.question}`.replace(/^: /, "") };
+    case "GATE_REJECTED":
+      return { details: { version: event.data.version, reason: event.data.reason }, summary: `version ${event.data.version}${by}: ${event.data.reason}` };
+    case "EXECUTION_COMPLETE": {
+      const { outcome, counts } = event.data;
+      return {
+        details: { outcome, counts },
+        summary: `${outcome}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.upstream_failed} upstream failed`,
+      };
+    }
+    case "BOOTSTRAP_PHASE_STARTED":
+      return { details: { phase: event.data.phase }, summary: event.data.phase };
+    case "BOOTSTRAP_PHASE_COMPLETED":
+      return { details: { phase: event.data.phase, diagnostics: event.data.diagnostics }, summary: `${event.data.phase}${event.data.diagnostics.length ? ` (${event.data.diagnostics.join("; ")})` : ""}` };
+    case "BOOTSTRAP_PHASE_FAILED":
+      return { details: { phase: event.data.phase, error: event.data.error }, summary: `${event.data.phase}: ${event.data.error.message}` };
+    case "WORKER_SPAWNING":
+      return { details: { worker_id: event.data.worker_id, attempt: event.data.attempt, cwd: event.data.cwd }, summary: `${event.data.worker_id} in ${event.data.cwd}` };
+    case "WORKER_TRUST_REQUIRED":
+      return { details: { worker_id: event.data.worker_id, cwd: event.data.cwd }, summary: `${event.data.worker_id}: ${event.data.cwd}` };
+    case "WORKER_TRUST_RESOLVED": {
+      const resolution = event.data.resolution;
+      const how = resolution.source === "manual" ? `trusted by ${resolution.by}` : `inside trusted root ${resolution.root}`;
+      return { details: { worker_id: event.data.worker_id, resolution }, summary: `${event.data.worker_id}: ${how}` };
+    }
+    case "WORKER_READY":
+      return { details: { worker_id: event.data.worker_id }, summary: event.data.worker_id };
+    case "WORKER_RUNNING":
+      return { details: { worker_id: event.data.worker_id, ...(event.data.pid ? { pid: event.data.pid } : {}) }, summary: event.data.worker_id };
+    case "WORKER_FINISHED":
+      return { details: { worker_id: event.data.worker_id, exit_code: event.data.exit_code }, summary: `${event.data.worker_id}: exit ${event.data.exit_code}` };
+    case "WORKER_FAILED":
+      return { details: { worker_id: event.data.worker_id, error: event.data.error, exit_code: event.data.exit_code, signal: event.data.signal }, summary: `${event.data.worker_id}: ${event.data.error.message}` };
+    case "TASK_READY":
+      return { details: {}, summary: "" };
+    case "TASK_STARTED":
+      return { details: { attempt: event.data.attempt, worker_id: event.data.worker_id }, summary: `attempt ${event.data.attempt}` };
+    case "TASK_VERIFYING":
+      return { details: { attempt: event.data.attempt }, summary: `attempt ${event.data.attempt}: acceptance tests` };
+    case "TASK_COMPLETED": {
+      const { attempt, duration_ms, evidence } = event.data;
+      return { details: { attempt, duration_ms, evidence }, summary: `attempt ${attempt}, ${seconds(duration_ms)}, ${evidence.length ? `${evidence.length} check${evidence.length === 1 ? "" : "s"} passed` : "no acceptance tests"}` };
+    }
+    case "TASK_FAILED": {
+      const { attempt, stage, error, exit_code, signal, timed_out, duration_ms } = event.data;
+      return { details: { attempt, stage, error, exit_code, signal, timed_out, duration_ms }, summary: `attempt ${attempt} (${stage}): ${error.message}` };
+    }
+    case "FAILURE_CLASSIFIED": {
+      const { attempt, rule, evidence } = event.data;
+      return { details: { attempt, class: event.data.class, rule, evidence }, summary: `${event.data.class} (${rule}): ${evidence}` };
+    }
+    case "RECOVERY_ATTEMPTED": {
+      const { next_attempt, delay_ms, due_at } = event.data;
+      return { details: { next_attempt, delay_ms, due_at }, summary: `attempt ${next_attempt} in ${seconds(delay_ms)}` };
+    }
+    case "RECOVERY_SUCCEEDED":
+      return { details: { attempt: event.data.attempt }, summary: `on attempt ${event.data.attempt}` };
+    case "RECOVERY_ESCALATION": {
+      const { reason, choices } = event.data;
+      return { details: { class: event.data.class, reason, choices }, summary: `${reason} — choices: ${choices.join(", ")}` };
+    }
+    case "PERMISSION_REQUIRED":
+      return { details: { detail: event.data.detail }, summary: event.data.detail };
+    case "DECISION_RECORDED":
+      return { details: { decision: event.data.decision, actor: event.actor }, summary: `${event.data.decision}${by}` };
+    case "TASK_SKIPPED":
+      return { details: { reason: event.data.reason }, summary: event.data.reason };
+    case "TASK_INTERRUPTED":
+      return { details: { attempt: event.data.attempt, reason: event.data.reason }, summary: `attempt ${event.data.attempt}: ${event.data.reason}` };
+    default: {
+      const unhandled: never = event;
+      return { details: {}, summary: String((unhandled as PehEvent).type) };
+    }
+  }
+}
