@@ -5,6 +5,7 @@ import { appendEventsPerSecond, appendRatio } from "./append.js";
 import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
 import { dagPlan, validateMs } from "./validate.js";
 import { schedulerRatio } from "./scheduler.js";
+import { statusFigures } from "./status.js";
 
 const quick = process.argv.includes("--quick");
 
@@ -31,6 +32,10 @@ const figures = {
   replay_events_per_s: Math.round(replayEventsPerSecond(quick ? 100_000 : 1_000_000, quick ? 2 : 3)),
   ...validated,
   scheduler_ratio_vs_xargs: Number((await schedulerRatio(quick ? 50 : 1_000)).ratio.toFixed(2)),
+  ...(await statusFigures(quick ? 10_000 : 100_000, quick ? 1 : 3).then((f) => ({
+    [quick ? "status_ms_10k" : "status_ms_100k"]: f.status_ms,
+    [quick ? "status_rss_mb_10k" : "status_rss_mb_100k"]: f.status_rss_mb,
+  }))),
 };
 
 /** Validation of a 10k-task DAG, and of a 100k-task one beside it, in alternating rounds (best of each). */

@@ -1,7 +1,7 @@
 // The embedded default EventStore: lowdb's Low over an append-only JSON-lines adapter, one log per
 // run under `<dir>/runs/<run id>/events.jsonl`, a cross-process lock per run, fsync per append.
 import { watch, type FSWatcher } from "node:fs";
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, open, readdir, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Low } from "lowdb";
 import { deepFreeze, type PehEvent } from "./envelope.js";
@@ -128,19 +128,48 @@ export class LowdbEventStore implements EventStore {
     return opening;
   }
 
+  /**
+   * A run's first and last events, read from the two ends of its log: listing runs (and finding
+   * the latest) costs two small reads per run, not a read of every log. The count is the last
+   * complete event's seq (logs are gapless from 1).
+   */
   private async summarize(runId: RunId): Promise<RunSummary | undefined> {
-    const text = await readFile(join(this.runDir(runId), "events.jsonl"), "utf8").catch(() => "");
-    const lines = text.split("\n").filter((line) => line.startsWith("{") && line.endsWith("}"));
-    const first = lines[0];
-    const last = lines.at(-1);
-    if (first === undefined || last === undefined) return undefined;
-    const at = (line: string): string => {
-      try {
-        return String((JSON.parse(line) as { at?: unknown }).at ?? "");
-      } catch {
-        return "";
-      }
-    };
-    return { run_id: runId, events: lines.length, created_at: at(first), updated_at: at(last) };
+    const handle = await open(join(this.runDir(runId), "events.jsonl"), "r").catch(() => undefined);
+    if (!handle) return undefined;
+    try {
+      const size = (await handle.stat()).size;
+      const first = await lineFrom(handle, size, "start");
+      const last = await lineFrom(handle, size, "end");
+      if (first === undefined || last === undefined) return undefined;
+      const fields = (line: string): { at: string; seq: number } => {
+        try {
+          const event = JSON.parse(line) as { at?: unknown; seq?: unknown };
+          return { at: String(event.at ?? ""), seq: Number(event.seq ?? 0) };
+        } catch {
+          return { at: "", seq: 0 };
+        }
+      };
+      const end = fields(last);
+      return { run_id: runId, events: end.seq, created_at: fields(first).at, updated_at: end.at };
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** The first, or the last complete, line of a file (a torn tail is skipped), read in chunks. */
+async function lineFrom(handle: FileHandle, size: number, from: "start" | "end"): Promise<string | undefined> {
+  const complete = (line: string) => line.startsWith("{") && line.endsWith("}");
+  for (let chunk = 64 * 1024; ; chunk *= 4) {
+    const length = Math.min(chunk, size);
+    const position = from === "start" ? 0 : size - length;
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, position);
+    const lines = buffer.toString("utf8").split("\n");
+    // A line is known whole only if the chunk holds both its ends (or reaches the file's).
+    const candidates = from === "start" ? lines.slice(0, length === size ? lines.length : -1) : lines.slice(length === size ? 0 : 1).reverse();
+    const found = candidates.find(complete);
+    if (found !== undefined) return found;
+    if (length === size) return undefined;
   }
 }
