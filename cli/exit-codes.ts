@@ -16,6 +16,7 @@ const BY_CODE: Record<ErrorCode, ExitCode> = {
   CONFIRMATION_MISSING: EXIT.usage,
   EVENT_INVALID: EXIT.usage,
   NOT_IMPLEMENTED: EXIT.usage,
+  INSPECTOR_UNREACHABLE: EXIT.failed,
   WAITING_FOR_HUMAN: EXIT.waiting,
   RUN_FAILED: EXIT.failed,
   STORE_CORRUPT: EXIT.failed,

@@ -33,4 +33,7 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-process.exitCode = await main(process.argv);
+// Exit once the command is done, even if a library left a timer behind (the inspector's
+// WebSocket adapter schedules reconnects that stop() does not cancel). Output to files, pipes and
+// terminals is written synchronously on Linux and macOS, so nothing printed is lost.
+process.exit(await main(process.argv));

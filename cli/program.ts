@@ -11,6 +11,7 @@ import { showCommand } from "./commands/show.js";
 import { statusCommand } from "./commands/status.js";
 import { logCommand } from "./commands/log.js";
 import { replayCommand, reportCommand } from "./commands/history.js";
+import { inspectCommand } from "./commands/inspect.js";
 import type { Io } from "./output.js";
 
 export const VERSION = "0.1.0";
@@ -46,6 +47,7 @@ export function buildProgram(io: Io): Command {
   logCommand(program, io);
   replayCommand(program, io);
   reportCommand(program, io);
+  inspectCommand(program, io);
   graphCommand(program, io);
   plannedCommands(program, new Set(program.commands.map((command) => command.name())));
   for (const command of program.commands) command.exitOverride();

@@ -18,6 +18,7 @@ export const ErrorCodeSchema = z.enum([
   "WAITING_FOR_HUMAN",
   "RUN_FAILED",
   "NOT_IMPLEMENTED",
+  "INSPECTOR_UNREACHABLE",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 

@@ -20,12 +20,6 @@ const PLANNED: Planned[] = [
   { name: "run", args: "[run]", summary: "execute or resume a run", issue: 4 },
   { name: "decide", args: "[run]", summary: "answer an escalation: retry, skip or abort", issue: 4 },
   { name: "trust", args: "[run]", summary: "resolve a worker's trust gate", issue: 4 },
-  { name: "status", args: "[run]", summary: "current state of a run, from its log", issue: 6 },
-  { name: "runs", summary: "every run in the store", issue: 6 },
-  { name: "log", args: "[run]", summary: "the execution log", issue: 6 },
-  { name: "replay", args: "[run]", summary: "the state of every machine at an event", issue: 6 },
-  { name: "report", args: "[run]", summary: "outcome report (markdown)", issue: 6 },
-  { name: "inspect", args: "[run]", summary: "send a run to the Stately inspector", issue: 6 },
   { name: "serve", args: "<service>", summary: "JSON-RPC services on stdin/stdout: planning, bootstrap, worker", issue: 7 },
 ];
 
