@@ -12,6 +12,7 @@ import { statusCommand } from "./commands/status.js";
 import { logCommand } from "./commands/log.js";
 import { replayCommand, reportCommand } from "./commands/history.js";
 import { inspectCommand } from "./commands/inspect.js";
+import { serveCommand } from "./commands/serve.js";
 import type { Io } from "./output.js";
 
 export const VERSION = "0.1.0";
@@ -48,6 +49,7 @@ export function buildProgram(io: Io): Command {
   replayCommand(program, io);
   reportCommand(program, io);
   inspectCommand(program, io);
+  serveCommand(program, io);
   graphCommand(program, io);
   plannedCommands(program, new Set(program.commands.map((command) => command.name())));
   for (const command of program.commands) command.exitOverride();

@@ -20,7 +20,6 @@ const PLANNED: Planned[] = [
   { name: "run", args: "[run]", summary: "execute or resume a run", issue: 4 },
   { name: "decide", args: "[run]", summary: "answer an escalation: retry, skip or abort", issue: 4 },
   { name: "trust", args: "[run]", summary: "resolve a worker's trust gate", issue: 4 },
-  { name: "serve", args: "<service>", summary: "JSON-RPC services on stdin/stdout: planning, bootstrap, worker", issue: 7 },
 ];
 
 export function plannedCommands(program: Command, skip: ReadonlySet<string>): void {

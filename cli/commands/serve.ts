@@ -1,0 +1,57 @@
+// `peh serve planning|bootstrap|worker`: a JSON-RPC service on stdin/stdout (DESIGN §8) until the
+// end of input. Only protocol lines go to stdout; nothing else is printed there.
+import { Argument, type Command } from "commander";
+import { bootstrapService } from "../../runtime/rpc/bootstrap-service.js";
+import { planningService } from "../../runtime/rpc/planning-service.js";
+import type { Service } from "../../runtime/rpc/protocol.js";
+import { serve } from "../../runtime/rpc/server.js";
+import { workerService } from "../../runtime/rpc/worker-service.js";
+import { storeOf, storePath } from "../context.js";
+import type { Io } from "../output.js";
+
+export const SERVICES = ["planning", "bootstrap", "worker"] as const;
+
+interface ServeOptions {
+  planner?: string;
+  plannerTimeout: string;
+  as?: string;
+  trustRoot: string[];
+}
+
+export function serveCommand(program: Command, _io: Io): void {
+  program
+    .command("serve")
+    .summary("JSON-RPC services on stdin/stdout: planning, bootstrap, worker")
+    .description(
+      "Serve one service over newline-delimited JSON on stdin/stdout until the end of input: one request per " +
+        "line, one response line each, in the public contract's plain form ({id, method, params} → {id, result} or " +
+        '{id, error: "…"}) or JSON-RPC 2.0 (with "jsonrpc": "2.0": error objects with codes -32700, -32600, ' +
+        "-32601, -32602, -32000 for a refusal; batches; notifications). A bad line gets an error and the next is read.\n\n" +
+        "  planning:  decompose {objective, context?} → TaskPackets; refine {packets, feedback} → TaskPackets\n" +
+        "  bootstrap: execute_phase {phase, context?} → {phase, success, diagnostics, artifacts}\n" +
+        "  worker:    spawn_worker {task_packet, confirm?} → {worker_id}; check_trust {worker_id} → {requires_approval};\n" +
+        "             mark_trusted {worker_id, approval_source?} → {success}; get_worker {worker_id} → state and events\n\n" +
+        "The worker service records its workers in a run of its own in the store (see peh runs, peh log).",
+    )
+    .addArgument(new Argument("<service>", "which service").choices(SERVICES))
+    .option("--planner <planner>", 'planning: "builtin" (default) or "cmd:<command>"')
+    .option("--planner-timeout <seconds>", "planning: how long an external planner may take", "60")
+    .option("--as <name>", "worker: who the service acts for in the log (default: $PEH_ACTOR or peh-serve)")
+    .option("--trust-root <dir>", "worker: trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config)", (value: string, previous: string[]) => [...previous, value], [])
+    .addHelpText(
+      "after",
+      `\nExamples:\n  echo '{"id":"1","method":"decompose","params":{"objective":"add dark mode"}}' | npx peh serve planning\n  echo '{"jsonrpc":"2.0","id":1,"method":"execute_phase","params":{"phase":"cli_entry"}}' | npx peh serve bootstrap`,
+    )
+    .action(async (name: (typeof SERVICES)[number], options: ServeOptions, command: Command) => {
+      const cwd = process.cwd();
+      const dir = storePath(command);
+      let service: Service;
+      if (name === "planning") service = planningService({ planner: options.planner, cwd, timeoutMs: Number(options.plannerTimeout) * 1000 });
+      else if (name === "bootstrap") service = bootstrapService({ cwd, storeDir: dir });
+      else {
+        const actor = options.as ?? (process.env.PEH_ACTOR || "peh-serve");
+        service = workerService({ store: storeOf(command), cwd, storeDir: dir, actor, trustRoots: options.trustRoot });
+      }
+      await serve(service, process.stdin, process.stdout);
+    });
+}
