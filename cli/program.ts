@@ -5,7 +5,6 @@ import { decideCommand, trustCommand } from "./commands/decide.js";
 import { approveCommand, clarifyCommand, modifyCommand, refineCommand, rejectCommand } from "./commands/gate-actions.js";
 import { graphCommand } from "./commands/graph.js";
 import { planCommand } from "./commands/plan.js";
-import { plannedCommands } from "./commands/planned.js";
 import { runCommand } from "./commands/run.js";
 import { showCommand } from "./commands/show.js";
 import { statusCommand } from "./commands/status.js";
@@ -51,7 +50,6 @@ export function buildProgram(io: Io): Command {
   inspectCommand(program, io);
   serveCommand(program, io);
   graphCommand(program, io);
-  plannedCommands(program, new Set(program.commands.map((command) => command.name())));
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -27,10 +27,14 @@ describe("peh binary", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: "USAGE", message: 'unknown machine "nope"' } });
   });
 
-  it("says which issue builds a command that is not built yet, and exits 2", () => {
-    const result = peh(["serve", "planning"]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/not built yet \(issue 7\)/);
+  it("lists every command of DESIGN §7 in --help", () => {
+    const help = peh(["--help"]).stdout;
+    for (const name of ["plan", "show", "approve", "modify", "refine", "clarify", "reject", "run", "decide", "trust", "status", "runs", "log", "replay", "report", "inspect", "graph", "serve"]) {
+      expect(help).toMatch(new RegExp(`^  ${name}\\b`, "m"));
+    }
+    const serve = peh(["serve", "nope"]);
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toContain("planning, bootstrap, worker");
   });
 
   it("exits 2 on an unknown option", () => {
