@@ -218,3 +218,23 @@ describe("peh run › a change mid-run", () => {
     expect(planChanged).toMatchObject({ actor: "bo", data: { plan: { version: 2 } } });
   });
 });
+
+describe("peh log --follow", () => {
+  it("streams a live run's events as they are appended, and stops when the run ends", async () => {
+    await ws.write(
+      "plan.yaml",
+      ["objective: Follow app.js", "tasks:", "  - { id: a, objective: Fail on app.js, scope: workspace, run: \"echo 'usage: app.js' >&2; exit 2\" }", "  - { id: b, objective: Write b.txt, scope: workspace, run: 'echo b > b.txt' }"].join("\n"),
+    );
+    ws.peh("plan", "--from", "plan.yaml");
+    ws.peh("approve", "--as", "ana");
+    const run = ws.start(["run", "--wait", "--trust-root", ".", "--concurrency", "1"]);
+    await run.line(/waiting: task a failed/);
+    const follow = ws.start(["log", "--follow"]);
+    await follow.line(/RECOVERY_ESCALATION \[Task 1\/2\] a/);
+    expect(ws.peh("decide", "--task", "a", "skip", "--as", "bo").code).toBe(0);
+    expect(await follow.line(/DECISION_RECORDED \[Task 1\/2\] a · skip by bo/)).toContain("(#");
+    expect(await follow.line(/EXECUTION_COMPLETE · completed/)).toContain("1 skipped");
+    expect(await follow.exit).toBe(0);
+    expect(await run.exit).toBe(0);
+  });
+});

@@ -1,0 +1,118 @@
+// The inspector bridge: a run's inspection stream (projections/inspection.ts) delivered through
+// @statelyai/inspect, either over its WebSocket inspector to a relay (its local one, or another),
+// or through the library's own inspector into a file of JSON lines (no network).
+import { createWriteStream } from "node:fs";
+import { createInspector, createWebSocketInspector, type StatelyInspectionEvent } from "@statelyai/inspect";
+import { PehError, type EventStore, type PehEvent, type RunId } from "../events/index.js";
+import { Inspection, type InspectionStep } from "../projections/inspection.js";
+
+type Inspector = ReturnType<typeof createInspector>;
+const ENDS = new Set(["EXECUTION_COMPLETE", "GATE_REJECTED"]);
+
+export interface StreamOptions {
+  store: EventStore;
+  runId: RunId;
+  url: string;
+  /** Log events per second while replaying (0: all at once). */
+  speed: number;
+  /** Keep streaming a live run's new events until it ends. */
+  follow: boolean;
+  signal: AbortSignal;
+}
+
+/** Sends a run to the relay at `url`; resolves with the last seq sent once it has left. */
+export async function streamToRelay(options: StreamOptions): Promise<number> {
+  const { store, runId, signal } = options;
+  const inspection = new Inspection(runId);
+  const inspector = createWebSocketInspector({ url: options.url, maxDeferredEvents: Number.MAX_SAFE_INTEGER });
+  try {
+    await connected(inspector, options.url, signal);
+    const events = await store.read(runId);
+    let last = events.at(-1);
+    for (const event of events) {
+      if (signal.aborted) break;
+      send(inspector, inspection.next(event));
+      if (options.speed > 0) await pause(1000 / options.speed, signal);
+    }
+    if (options.follow && last && !ENDS.has(last.type) && !signal.aborted) {
+      for await (const event of store.follow(runId, { from: last.seq + 1, signal })) {
+        send(inspector, inspection.next(event));
+        last = event;
+        if (ENDS.has(event.type)) break;
+      }
+    }
+    await drained(inspector);
+    return last?.seq ?? 0;
+  } finally {
+    inspector.stop();
+  }
+}
+
+/** The same stream, through the library's own inspector, into a file. */
+export async function recordInspection(file: string, runId: RunId, events: readonly PehEvent[]): Promise<number> {
+  const inspection = new Inspection(runId);
+  const out = createWriteStream(file);
+  let count = 0;
+  const inspector = createInspector({
+    send(event: StatelyInspectionEvent) {
+      out.write(`${JSON.stringify(event)}\n`);
+      count++;
+    },
+  });
+  for (const event of events) send(inspector, inspection.next(event));
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  return count;
+}
+
+/** The library's local relay: serves a page embedding the hosted inspector, and relays to it. */
+export async function startRelay(port: number, open: boolean): Promise<{ stop(): void }> {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PehError("USAGE", `--port wants a port number, not "${port}"`);
+  const { createInspectorServer } = await import("@statelyai/inspect/server");
+  return createInspectorServer({ port, autoOpen: open });
+}
+
+function send(inspector: Inspector, steps: InspectionStep[]): void {
+  for (const step of steps) {
+    if (step.kind === "actor") {
+      // A ref with the machine's config, not a bare id: without it no diagram is drawn.
+      const ref = { sessionId: step.sessionId, logic: { config: step.machine.config } } as never;
+      inspector.actor(ref, step.snapshot as never, step.parentId ? { parentId: step.parentId } : {});
+    } else if (step.kind === "event") {
+      inspector.event(step.sessionId, step.event);
+    } else {
+      inspector.snapshot(step.sessionId, step.snapshot as never, { event: step.event });
+    }
+  }
+}
+
+/** The WebSocket adapter's socket (not in its public types). */
+function socketOf(inspector: Inspector): { readyState: number; bufferedAmount: number } | undefined {
+  return (inspector.adapter as unknown as { ws?: { readyState: number; bufferedAmount: number } }).ws;
+}
+
+/** Waits until the inspector's socket is open (10 s at most), so that no event is held back. */
+async function connected(inspector: Inspector, url: string, signal: AbortSignal): Promise<void> {
+  const limit = Number(process.env.PEH_INSPECT_CONNECT_MS ?? 10_000);
+  for (let waited = 0; socketOf(inspector)?.readyState !== 1; waited += 25) {
+    if (signal.aborted) return;
+    if (waited >= limit) throw new PehError("INSPECTOR_UNREACHABLE", `no inspector relay answers at ${url}`, "start one (peh inspect without --url starts it), or check --url; --record FILE needs no network");
+    await pause(25, signal);
+  }
+}
+
+/** Waits until everything sent has left the socket. */
+async function drained(inspector: Inspector): Promise<void> {
+  for (let waited = 0; (socketOf(inspector)?.bufferedAmount ?? 0) > 0 && waited < 10_000; waited += 25) await pause(25);
+}
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
