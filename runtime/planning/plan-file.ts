@@ -48,7 +48,19 @@ export function parsePlanSource(source: string): LoadedPlanFile {
     }),
   );
   if (syntax.length > 0) return { plan: undefined, problems: syntax, locate };
-  const parsed = PlanFileSchema.safeParse(document.toJS());
+  let json: unknown;
+  try {
+    // Parsing succeeded, but building the value can still fail (an alias to an anchor not set yet).
+    json = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const message = (error as Error).message.split("\n")[0];
+    return {
+      plan: undefined,
+      problems: [{ severity: "error", code: "SYNTAX", message: `the plan file is not valid YAML or JSON: ${message}`, fix: "remove the alias (*name) or set its anchor (&name) before it" }],
+      locate,
+    };
+  }
+  const parsed = PlanFileSchema.safeParse(json);
   if (parsed.success) return { plan: parsed.data, problems: [], locate };
   const problems = parsed.error.issues.map((issue): Problem => {
     const path = issue.path as (string | number)[];

@@ -1,7 +1,7 @@
 // Pure (the file system enters as an injected `realpath`). Validates a plan and returns every
 // problem at once, each with the task, where it is and how to fix it. Errors block the plan;
 // warnings do not, unless `strict`.
-import { isAbsolute, normalize, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, normalize, relative, resolve, sep } from "node:path";
 import type { PlanFile, Problem, ProblemCode } from "../../events/index.js";
 import { findCyclesIndexed } from "./cycles.js";
 
@@ -125,7 +125,14 @@ function checkScope(task: PlanFile["tasks"][number], i: number, options: Validat
   }
   if (!options.realpath) return;
   const realWorkspace = options.realpath(options.workspace) ?? options.workspace;
-  const real = options.realpath(resolve(options.workspace, normalized));
+  // A path that does not exist yet escapes if its deepest existing ancestor does (a symlink out
+  // of the workspace with a directory to be created below it).
+  let probe = resolve(options.workspace, normalized);
+  let real = options.realpath(probe);
+  while (real === undefined && dirname(probe) !== probe && isInside(options.workspace, dirname(probe))) {
+    probe = dirname(probe);
+    real = options.realpath(probe);
+  }
   if (real !== undefined && !isInside(realWorkspace, real)) {
     add("error", "SCOPE_ESCAPE", where, `task "${task.id}": scope_path "${path}" resolves through a symlink to ${real}, outside the workspace`,
       "point scope_path at a real directory inside the workspace", task.id);

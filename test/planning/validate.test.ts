@@ -141,6 +141,10 @@ describe("plan file › locations", () => {
     expect(parsePlanSource('{\n  "objective": "x",\n  "tasks": [,]\n}').problems[0]).toMatchObject({ code: "SYNTAX", line: 3 });
   });
 
+  it("reports an alias without its anchor as a syntax problem, not a crash (found by the plan-file fuzzer)", () => {
+    expect(parsePlanSource("*-").problems).toEqual([expect.objectContaining({ code: "SYNTAX", message: expect.stringContaining("alias") })]);
+  });
+
   it("gives validation problems the line of the task they concern", () => {
     const source = "objective: Ship app.js\ntasks:\n  - id: a\n    objective: Build a.js\n    scope: workspace\n    depends_on: [nope]\n    run: make\n";
     const loaded = parsePlanSource(source);

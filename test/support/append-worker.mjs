@@ -1,6 +1,8 @@
 // A second process for the store race tests: waits for "go" on stdin, then appends.
 // argv: storeDir runId mode(count) — mode "once": one append at version 0; "loop": `count` appends
 // that re-read the version and retry on conflict. Prints one JSON line with what happened.
+// Mode "rounds": `count` races, each on run `<runId>-<round>`: prints "ready", waits for "go",
+// appends once at version 0, prints its result line; then the next round.
 import { createInterface } from "node:readline";
 import { LowdbEventStore } from "../../dist/events/adapters.js";
 import { PehEventSchema } from "../../dist/events/index.js";
@@ -21,6 +23,24 @@ const event = (seq, n) =>
   });
 
 const lines = createInterface({ input: process.stdin });
+if (mode === "rounds") {
+  const input = lines[Symbol.asyncIterator]();
+  for (let round = 0; round < count; round++) {
+    const id = `${runId}-${round}`;
+    process.stdout.write("ready\n");
+    while ((await input.next()).value?.trim() !== "go");
+    const result = { round, ok: 0, conflicts: 0, errors: [] };
+    try {
+      await store.append(id, [{ ...event(1, round), id: `${id}.1`, run_id: id }], 0);
+      result.ok++;
+    } catch (error) {
+      if (error.code === "APPEND_CONFLICT") result.conflicts++;
+      else result.errors.push(String(error));
+    }
+    process.stdout.write(JSON.stringify(result) + "\n");
+  }
+  process.exit(0);
+}
 process.stdout.write("ready\n");
 for await (const line of lines) {
   if (line.trim() === "go") break;

@@ -1,0 +1,97 @@
+// Crash at every event boundary of a 20-task plan with a diamond, a retry and a skip decision:
+// SIGKILL `peh run` right after each seq in turn (PEH_CRASH_AFTER_SEQ), resume until it ends
+// (deciding `skip` when the run asks, as the human of the reference run did), and compare with
+// the uninterrupted run: same final states, each succeeded task's side effect exactly once, the
+// log gapless and parseable. Bounded: every k-th seq; full: every seq.
+import { cp, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PehEventSchema } from "../../events/index.js";
+import { runView } from "../../projections/run-view.js";
+import { workspace, type Workspace } from "../support/workspace.js";
+import { FULL, summary } from "./scale.js";
+
+const touch = (id: string) => `echo ${id} >> effects.txt`;
+const tasks = [
+  `  - { id: build, objective: Build dist/, scope: workspace, run: '${touch("build")}' }`,
+  `  - { id: unit, objective: Run the unit tests, scope: workspace, depends_on: [build], run: '${touch("unit")}' }`,
+  `  - { id: lint, objective: Lint the sources, scope: workspace, depends_on: [build], run: '${touch("lint")}' }`,
+  `  - { id: package, objective: Package the build, scope: workspace, depends_on: [unit, lint], run: '${touch("package")}' }`,
+  // Fails once with a transient error, then succeeds: a retry (side effect only on success).
+  `  - { id: fetch, objective: Fetch deps.json, scope: workspace, run: "n=$(cat fetch.n 2>/dev/null || echo 0); echo $((n+1)) > fetch.n; if [ $n -lt 1 ]; then echo ECONNRESET >&2; exit 1; fi; ${touch("fetch")}" }`,
+  // Always invalid input: escalates, and the human skips it.
+  `  - { id: audit, objective: Audit the licenses, scope: workspace, run: "echo 'usage: audit DIR' >&2; exit 2" }`,
+  `  - { id: report, objective: Write the report, scope: workspace, depends_on: [audit, package], run: '${touch("report")}' }`,
+  ...Array.from({ length: 13 }, (_, i) => `  - { id: step${i + 1}, objective: Do step ${i + 1}, scope: workspace${i > 0 ? `, depends_on: [step${i}]` : ""}, run: '${touch(`step${i + 1}`)}' }`),
+];
+const plan = ["objective: Release the app under torture", "recovery: { transient: { delays: [10ms] } }", "tasks:", ...tasks].join("\n");
+
+async function outcome(ws: Workspace) {
+  const [runId] = await readdir(join(ws.path, ".peh", "runs"));
+  const log = (await ws.read(`.peh/runs/${runId}/events.jsonl`)).trimEnd().split("\n").map((line) => PehEventSchema.parse(JSON.parse(line)));
+  const view = runView(log);
+  return { state: view.plan.state, tasks: Object.fromEntries(view.tasks.map((t) => [t.id, t.state])), effects: (await ws.read("effects.txt")).trim().split("\n").sort(), log };
+}
+
+/** `peh run` until the run ends, deciding skip whenever it waits for a decision. */
+function runToEnd(ws: Workspace, crashAfter?: number): { crashed: boolean } {
+  let crashed = false;
+  for (let round = 0; round < 10; round++) {
+    if (crashAfter !== undefined && !crashed) ws.env.PEH_CRASH_AFTER_SEQ = String(crashAfter);
+    else delete ws.env.PEH_CRASH_AFTER_SEQ;
+    const result = ws.peh("run", "--trust-root", ".", "--concurrency", "1");
+    if (result.code === null) {
+      crashed = true;
+      continue;
+    }
+    if (result.code === 0) return { crashed };
+    expect(result.code, result.stderr).toBe(3);
+    expect(ws.peh("decide", "--task", "audit", "skip", "--as", "ana").code).toBe(0);
+  }
+  throw new Error("the run did not end in 10 rounds");
+}
+
+describe("torture › crash at every event boundary", () => {
+  it("resumes to the same end as an uninterrupted run, whichever event the crash followed", { timeout: 3_600_000 }, async () => {
+    const ws = await workspace();
+    const saved = `${ws.path}-store`;
+    const reset = async () => {
+      for (const name of [".peh", "effects.txt", "fetch.n"]) await rm(join(ws.path, name), { recursive: true, force: true });
+      await cp(saved, join(ws.path, ".peh"), { recursive: true });
+    };
+    try {
+      await ws.write("plan.yaml", plan);
+      expect(ws.peh("plan", "--from", "plan.yaml").code).toBe(0);
+      expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+      await cp(join(ws.path, ".peh"), saved, { recursive: true });
+      runToEnd(ws);
+      const expected = await outcome(ws);
+      expect(expected.state).toBe("completed");
+      expect(expected.tasks.audit).toBe("skipped");
+      expect(expected.effects).toHaveLength(19);
+      // Events 1-3 are the plan and its approval; the run appends the rest.
+      const last = expected.log.length - 1;
+      const every = FULL ? 1 : Math.ceil(last / 12);
+      const boundaries = Array.from({ length: last - 3 }, (_, i) => i + 4).filter((seq, i) => i % every === 0 || seq === last);
+      let identical = 0;
+      for (const seq of boundaries) {
+        await reset();
+        const { crashed } = runToEnd(ws, seq);
+        expect(crashed, `no crash after seq ${seq}`).toBe(true);
+        const after = await outcome(ws);
+        expect({ state: after.state, tasks: after.tasks, effects: after.effects }, `crash after seq ${seq}`).toEqual({
+          state: expected.state,
+          tasks: expected.tasks,
+          effects: expected.effects,
+        });
+        expect(after.log.map((e) => e.seq)).toEqual(after.log.map((_, i) => i + 1));
+        identical++;
+      }
+      summary(`crash boundaries: ${identical}/${boundaries.length} resumed identically (${FULL ? "every" : `every ${every}th`} seq of ${last}, 20 tasks, a retry and a skip)`);
+    } finally {
+      delete ws.env.PEH_CRASH_AFTER_SEQ;
+      await rm(saved, { recursive: true, force: true });
+      await ws.remove();
+    }
+  });
+});
