@@ -2,6 +2,7 @@
 // reads, and, after a crash, stopping the process group the dead orchestrator left behind.
 import { readFileSync, rmSync } from "node:fs";
 import type { PlanTask } from "../events/index.js";
+import { durationToMs } from "../machines/recovery.js";
 
 /** Kills the process group recorded in `pidFile` (if it still lives) and waits until it is gone. */
 export async function killOrphan(pidFile: string): Promise<void> {
@@ -30,13 +31,9 @@ export async function killOrphan(pidFile: string): Promise<void> {
   rmSync(pidFile, { force: true });
 }
 
-/** `250ms`, `5s`, `10m`, `1h` → milliseconds. */
+/** A task's timeout (`250ms`, `5s`, `10m`, `1h`, checked by the plan schema) in milliseconds. */
 export function durationMs(duration: string | undefined): number | undefined {
-  if (duration === undefined) return undefined;
-  const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
-  if (!match) return undefined;
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
-  return Number(match[1]) * unit;
+  return duration === undefined ? undefined : durationToMs(duration);
 }
 
 /** What an agent task's command reads on stdin: objective, scope and the checks it must pass. */

@@ -3,7 +3,7 @@
 // (deciding `skip` when the run asks, as the human of the reference run did), and compare with
 // the uninterrupted run: same final states, each succeeded task's side effect exactly once, the
 // log gapless and parseable. Bounded: every k-th seq; full: every seq.
-import { cp, readdir, rm } from "node:fs/promises";
+import { appendFile, cp, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PehEventSchema } from "../../events/index.js";
@@ -72,7 +72,9 @@ describe("torture › crash at every event boundary", () => {
       // Events 1-3 are the plan and its approval; the run appends the rest.
       const last = expected.log.length - 1;
       const every = FULL ? 1 : Math.ceil(last / 12);
-      const boundaries = Array.from({ length: last - 3 }, (_, i) => i + 4).filter((seq, i) => i % every === 0 || seq === last);
+      // A decision is appended by `peh decide`, not by the run: there is no run to kill after it.
+      const byTheRun = (seq: number) => expected.log[seq - 1]!.type !== "DECISION_RECORDED";
+      const boundaries = Array.from({ length: last - 3 }, (_, i) => i + 4).filter((seq, i) => byTheRun(seq) && (i % every === 0 || seq === last));
       let identical = 0;
       for (const seq of boundaries) {
         await reset();
@@ -87,10 +89,39 @@ describe("torture › crash at every event boundary", () => {
         expect(after.log.map((e) => e.seq)).toEqual(after.log.map((_, i) => i + 1));
         identical++;
       }
-      summary(`crash boundaries: ${identical}/${boundaries.length} resumed identically (${FULL ? "every" : `every ${every}th`} seq of ${last}, 20 tasks, a retry and a skip)`);
+      summary(`crash boundaries: ${identical}/${boundaries.length} resumed identically (${FULL ? "every seq the run appends" : `every ${every}th seq`} of ${last}, 20 tasks, a retry and a skip)`);
     } finally {
       delete ws.env.PEH_CRASH_AFTER_SEQ;
       await rm(saved, { recursive: true, force: true });
+      await ws.remove();
+    }
+  });
+
+  it("resumes identically after a kill during an append (a torn last line)", { timeout: 600_000 }, async () => {
+    const ws = await workspace();
+    try {
+      await ws.write("plan.yaml", plan);
+      expect(ws.peh("plan", "--from", "plan.yaml").code).toBe(0);
+      expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+      const [runId] = await readdir(join(ws.path, ".peh", "runs"));
+      const logFile = join(ws.path, ".peh", "runs", runId!, "events.jsonl");
+      // Crash mid-run, then leave half of a next event at the end of the log, as a kill in the
+      // middle of writing it would.
+      ws.env.PEH_CRASH_AFTER_SEQ = "40";
+      expect(ws.peh("run", "--trust-root", ".", "--concurrency", "1").code).toBeNull();
+      delete ws.env.PEH_CRASH_AFTER_SEQ;
+      const before = (await readFile(logFile, "utf8")).trimEnd().split("\n");
+      const torn = JSON.stringify({ ...JSON.parse(before.at(-1)!), seq: before.length + 1, id: `${runId}.${before.length + 1}` }).slice(0, 57);
+      await appendFile(logFile, torn);
+      runToEnd(ws);
+      const after = await outcome(ws);
+      expect(after.state).toBe("completed");
+      expect(after.effects).toHaveLength(19);
+      expect(after.log.map((e) => e.seq)).toEqual(after.log.map((_, i) => i + 1));
+      expect((await readFile(logFile, "utf8")).includes(torn + "\n")).toBe(false);
+      summary("torn write: the half-written event was dropped, and the run resumed to the same end");
+    } finally {
+      delete ws.env.PEH_CRASH_AFTER_SEQ;
       await ws.remove();
     }
   });
