@@ -6,7 +6,6 @@
 import type { Command } from "commander";
 import { PehError } from "../../events/index.js";
 import { resolveRunId } from "../../runtime/gate.js";
-import { recordInspection, startRelay, streamToRelay } from "../../runtime/inspector.js";
 import { storeOf } from "../context.js";
 import type { Io } from "../output.js";
 
@@ -44,6 +43,8 @@ export function inspectCommand(program: Command, io: Io): void {
       if (!Number.isFinite(speed) || speed < 0) throw new PehError("USAGE", `--speed wants events per second (≥ 0), not "${options.speed}"`);
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
+      // Loaded here: the inspector library (and its WebSocket stack) is only for this command.
+      const { recordInspection, startRelay, streamToRelay } = await import("../../runtime/inspector.js");
       if (options.record !== undefined) {
         const events = await store.read(runId);
         const count = await recordInspection(options.record, runId, events);

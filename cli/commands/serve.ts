@@ -1,11 +1,7 @@
 // `peh serve planning|bootstrap|worker`: a JSON-RPC service on stdin/stdout (DESIGN §8) until the
 // end of input. Only protocol lines go to stdout; nothing else is printed there.
 import { Argument, type Command } from "commander";
-import { bootstrapService } from "../../runtime/rpc/bootstrap-service.js";
-import { planningService } from "../../runtime/rpc/planning-service.js";
 import type { Service } from "../../runtime/rpc/protocol.js";
-import { serve } from "../../runtime/rpc/server.js";
-import { workerService } from "../../runtime/rpc/worker-service.js";
 import { storeOf, storePath } from "../context.js";
 import type { Io } from "../output.js";
 
@@ -43,6 +39,13 @@ export function serveCommand(program: Command, _io: Io): void {
       `\nExamples:\n  echo '{"id":"1","method":"decompose","params":{"objective":"add dark mode"}}' | npx peh serve planning\n  echo '{"jsonrpc":"2.0","id":1,"method":"execute_phase","params":{"phase":"cli_entry"}}' | npx peh serve bootstrap`,
     )
     .action(async (name: (typeof SERVICES)[number], options: ServeOptions, command: Command) => {
+      // Loaded here: only a service needs the service modules.
+      const [{ bootstrapService }, { planningService }, { serve }, { workerService }] = await Promise.all([
+        import("../../runtime/rpc/bootstrap-service.js"),
+        import("../../runtime/rpc/planning-service.js"),
+        import("../../runtime/rpc/server.js"),
+        import("../../runtime/rpc/worker-service.js"),
+      ]);
       const cwd = process.cwd();
       const dir = storePath(command);
       let service: Service;
