@@ -15,7 +15,7 @@ import {
 import { CommandSchema, type Command, type CommandInput } from "./commands.js";
 import { hasTag, mayHandle } from "./lite.js";
 import { riskyTasksOf } from "./plan.js";
-import { policyFor, retryDelayMs } from "./recovery.js";
+import { recover } from "./recovery-recipe.js";
 import { wrapUp } from "./wrap-up.js";
 import { SETTLES_DEPENDENTS, taskMachine } from "./task.js";
 import { entityOf, entityState, evolve, whyIllegal, type Effect, type RunState, type TaskSnapshot } from "./run.js";
@@ -318,7 +318,7 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
       return;
     }
     case "Recover":
-      yield* recover(state, command, legal);
+      yield* recover(state, task(state, command.task_id), command, legal);
       return;
     case "Escalate":
       task(state, command.task_id);
@@ -357,47 +357,6 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
       throw new Error(`undecided command ${JSON.stringify(unhandled)}`);
     }
   }
-}
-
-/**
- * The recovery recipe for a classified failure. A retry is proposed while the policy retries;
- * the task machine judges whether its budget allows it, and once it does not, a human decides.
- */
-function* recover(
-  state: RunState,
-  command: Extract<Command, { type: "Recover" }>,
-  legal: (candidate: Candidate) => boolean,
-): Generator<Candidate, void, unknown> {
-  const { task_id, evidence } = command;
-  const snapshot = task(state, task_id);
-  const klass = snapshot.context.failure_class;
-  if (klass === null) {
-    throw new PehError("ILLEGAL_TRANSITION", `Recover refused: task ${task_id} has no classified failure (it is ${stateName(snapshot.value)})`);
-  }
-  const policy = policyFor(klass, state.plan_spec?.tasks.find((t) => t.id === task_id), state.plan_spec?.recovery);
-  const { retries, attempt } = snapshot.context;
-  let reason = `${klass}${evidence ? `: ${evidence}` : ""}`;
-  if (policy.action === "retry") {
-    const delay_ms = retryDelayMs(policy, retries + 1, command.jitter, command.retry_after_ms);
-    const due_at = new Date(Date.parse(command.at) + delay_ms).toISOString();
-    const retry: Candidate = { type: "RECOVERY_ATTEMPTED", data: { task_id, next_attempt: attempt + 1, delay_ms, due_at } };
-    if (legal(retry)) {
-      yield retry;
-      return;
-    }
-    reason = `${klass}: ${retries} of ${snapshot.context.budget[klass]} automatic retries used, none left${evidence ? `; last: ${evidence}` : ""}`;
-  }
-  if (policy.action === "skip" || policy.action === "abort") {
-    yield { type: "RECOVERY_ESCALATION", data: { task_id, class: klass, reason: `the ${klass} policy says ${policy.action}${evidence ? `: ${evidence}` : ""}`, choices: [policy.action] } };
-    yield { type: "DECISION_RECORDED", data: { task_id, decision: policy.action } };
-    if (policy.action === "abort") yield* wrapUp(state, legal);
-    return;
-  }
-  if (klass === "permission") {
-    yield { type: "PERMISSION_REQUIRED", data: { task_id, detail: reason.slice(0, 500) } };
-    return;
-  }
-  yield { type: "RECOVERY_ESCALATION", data: { task_id, class: klass, reason: reason.slice(0, 500), choices: ["retry", "skip", "abort"] } };
 }
 
 function currentVersion(state: RunState): number {
