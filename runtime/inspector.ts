@@ -5,6 +5,7 @@ import { createWriteStream } from "node:fs";
 import { createInspector, createWebSocketInspector, type StatelyInspectionEvent } from "@statelyai/inspect";
 import { PehError, type EventStore, type PehEvent, type RunId } from "../events/index.js";
 import { Inspection, type InspectionStep } from "../projections/inspection.js";
+import { delay } from "./delay.js";
 
 type Inspector = ReturnType<typeof createInspector>;
 const ENDS = new Set(["EXECUTION_COMPLETE", "GATE_REJECTED"]);
@@ -105,14 +106,4 @@ async function drained(inspector: Inspector): Promise<void> {
   for (let waited = 0; (socketOf(inspector)?.bufferedAmount ?? 0) > 0 && waited < 10_000; waited += 25) await pause(25);
 }
 
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
+const pause = (ms: number, signal?: AbortSignal): Promise<void> => delay(ms, signal).done;

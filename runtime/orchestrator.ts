@@ -22,7 +22,8 @@ import { stateName } from "../machines/state-name.js";
 import { awaitedOf } from "../projections/status.js";
 import { classify, retryAfterMs } from "./classify.js";
 import { runPhase, type BootstrapContext } from "./bootstrap-phases.js";
-import { RunHandle } from "./command-handler.js";
+import { delay } from "./delay.js";
+import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "./gate.js";
 import { durationMs, killOrphan, promptOf } from "./attempt-support.js";
 import { acquireLease } from "./lease.js";
@@ -57,15 +58,10 @@ export interface Waiting {
 export type Outcome = { kind: "completed" | "failed" | "aborted" } | Waiting | { kind: "drained" };
 
 const now = () => new Date().toISOString();
-/**
- * Crash tests only: `PEH_CRASH_AFTER_SEQ=N` makes this process SIGKILL itself right after the
- * append that brings the log to seq N or beyond, so a test can crash a run at every boundary.
- */
-const CRASH_AFTER = Number(process.env.PEH_CRASH_AFTER_SEQ ?? "0");
 const ACTIVE_WORKER = new Set(["spawning", "trust_resolved", "running"]);
 
 export class Orchestrator {
-  private run!: RunHandle;
+  private run!: GroupCommit;
   private readonly active = new Map<TaskId, Promise<void>>();
   private policy!: TrustPolicy;
   private readonly redact: Redactor = redactorFor();
@@ -77,7 +73,7 @@ export class Orchestrator {
 
   async execute(): Promise<Outcome> {
     const { store, runId } = this.options;
-    this.run = await RunHandle.open(store, runId);
+    this.run = await GroupCommit.open(store, runId);
     if (this.run.state.run_id === null) throw new PehError("RUN_NOT_FOUND", `there is no run "${runId}"`);
     requireApproved(runId, this.run.state);
     const finished = this.finalOutcome();
@@ -94,43 +90,9 @@ export class Orchestrator {
     }
   }
 
-  private pending: { command: CommandInput; resolve(): void; reject(error: unknown): void }[] = [];
-  private flushing: Promise<void> | undefined;
-
-  /**
-   * Decides and appends a command; resolves once its events are durable. Commands that arrive
-   * in the same turn (concurrent tasks finishing together) share one fsynced append: group
-   * commit. Re-reads the log if another writer came first.
-   */
+  /** Decides and appends a command, sharing the append with the others of this turn. */
   private command(command: CommandInput): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ command, resolve, reject });
-      this.flushing ??= this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve)); // let this turn's commands gather
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0);
-      let refusals: unknown[] | undefined;
-      for (let attempt = 0; refusals === undefined; attempt++) {
-        try {
-          const before = this.run.state.seq;
-          refusals = await this.run.handleMany(batch.map((entry) => entry.command));
-          if (CRASH_AFTER > before && this.run.state.seq >= CRASH_AFTER) process.kill(process.pid, "SIGKILL");
-        } catch (error) {
-          if (!isPehError(error, "APPEND_CONFLICT") || attempt >= 3) {
-            for (const entry of batch) entry.reject(error);
-            refusals = [];
-            break;
-          }
-          this.run = await RunHandle.open(this.options.store, this.options.runId);
-        }
-      }
-      batch.forEach((entry, i) => (refusals![i] ? entry.reject(refusals![i]) : entry.resolve()));
-    }
-    this.flushing = undefined;
+    return this.run.command(command);
   }
 
   private get state() {
@@ -250,7 +212,7 @@ export class Orchestrator {
       if (this.active.size > 0 || retryIn !== undefined) {
         // A scheduled retry waits out its delay (what remains of it after a restart), while
         // other tasks go on; it holds no concurrency slot meanwhile.
-        const pause = retryIn === undefined ? undefined : this.pause(retryIn);
+        const pause = retryIn === undefined ? undefined : delay(retryIn, this.drain.signal);
         await Promise.race([...this.active.values(), ...(pause ? [pause.done] : [])]);
         pause?.cancel();
         continue;
@@ -455,23 +417,6 @@ export class Orchestrator {
     return earliest;
   }
 
-  /** A wait of `ms` that ends early on a drain, and that the caller cancels once it no longer waits. */
-  private pause(ms: number): { done: Promise<void>; cancel(): void } {
-    const signal = this.drain.signal;
-    let cancel = () => {};
-    const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(finish, ms);
-      function finish() {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", finish);
-        resolve();
-      }
-      cancel = finish;
-      signal.addEventListener("abort", finish, { once: true });
-    });
-    return { done, cancel };
-  }
-
   /** What the run waits for from a human, with the command that unblocks it; undefined if nothing. */
   private waitingFor(): Waiting | undefined {
     const first = awaitedOf(this.state)[0];
@@ -489,7 +434,7 @@ export class Orchestrator {
     } finally {
       this.drain.signal.removeEventListener("abort", onDrain);
     }
-    this.run = await RunHandle.open(this.options.store, this.options.runId);
+    await this.run.refresh();
     this.policy = await trustPolicy(this.options.trustRoots);
   }
 
