@@ -10,7 +10,8 @@ const REDRAW_MS = 250;
 
 export class LiveView {
   private readonly running = new Map<string, { label: string; since: number }>();
-  private readonly finished = { ok: 0, failed: 0 };
+  /** Each task's latest outcome: a failure that a retry then fixes counts once, as a success. */
+  private readonly outcomes = new Map<string, boolean>();
   private total = 0;
   private drawn = false;
   private timer: NodeJS.Timeout | undefined;
@@ -31,7 +32,7 @@ export class LiveView {
       if (line.kind === "task") {
         this.total = line.total;
         this.running.delete(line.task);
-        this.finished[line.ok ? "ok" : "failed"]++;
+        this.outcomes.set(line.task, line.ok);
       }
     }
     this.draw();
@@ -44,7 +45,8 @@ export class LiveView {
     const tasks = [...this.running.values()]
       .sort((a, b) => a.since - b.since)
       .map((task) => `${task.label} ${((now - task.since) / 1000).toFixed(1)}s`);
-    const done = `(${this.finished.ok + this.finished.failed}/${this.total} done${this.finished.failed ? `, ${this.finished.failed} failed` : ""})`;
+    const failed = [...this.outcomes.values()].filter((ok) => !ok).length;
+    const done = `(${this.outcomes.size}/${this.total} done${failed ? `, ${failed} failed` : ""})`;
     let running = tasks.length ? `running ${tasks.join(" · ")}` : "idle";
     // Fit one terminal line: a wrapped status line could not be redrawn in place.
     const room = columns - done.length - 4;

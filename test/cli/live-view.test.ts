@@ -34,6 +34,19 @@ describe("peh run › live view", () => {
     expect(t.writes.filter((w) => w.startsWith("out:"))).toEqual(["out:[Task 1/3] ✓ build: 2.0s", "out:[Task 2/3 RETRY] ✗ lint: exit 1 (logic_error)"]);
   });
 
+  it("counts a task once: a failure that a retry fixes becomes a success", () => {
+    const t = terminal();
+    const view = new LiveView(t.io, t.clock);
+    view.show({ kind: "started", index: 1, total: 2, task: "fetch", attempt: 1 });
+    view.show({ kind: "task", index: 1, total: 2, task: "fetch", ok: false, seconds: 0.1, detail: "exit 1 (transient)", retry: false });
+    view.show({ kind: "started", index: 1, total: 2, task: "fetch", attempt: 2 });
+    expect(view.status()).toBe("▸ running fetch (attempt 2) 0.0s (1/2 done, 1 failed)");
+    view.show({ kind: "task", index: 1, total: 2, task: "fetch", ok: true, seconds: 0.1, retry: true });
+    view.show({ kind: "started", index: 2, total: 2, task: "build", attempt: 1 });
+    expect(view.status()).toBe("▸ running build 0.0s (1/2 done)");
+    view.stop();
+  });
+
   it("fits the status line to the terminal's width", () => {
     const t = terminal();
     const view = new LiveView(t.io, t.clock);
