@@ -3,7 +3,8 @@
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BootstrapPhase } from "../events/index.js";
-import { PehError } from "../events/index.js";
+import { PehError, isPehError, toErrorInfo } from "../events/index.js";
+import type { CommandInput } from "../machines/commands.js";
 
 export interface BootstrapContext {
   workspace: string;
@@ -64,5 +65,27 @@ export async function runPhase(phase: BootstrapPhase, context: BootstrapContext)
       return { artifacts: { concurrency: context.concurrency }, diagnostics: [] };
     case "main_runtime":
       return { artifacts: { pid: process.pid }, diagnostics: [] };
+  }
+}
+
+/**
+ * Runs one phase and records it: started before the work, then completed with its result, or
+ * failed with the error (which is rethrown). `record` decides and appends a command.
+ */
+export async function recordedPhase(
+  phase: BootstrapPhase,
+  context: BootstrapContext,
+  record: (command: CommandInput) => Promise<unknown>,
+): Promise<PhaseResult> {
+  const now = () => new Date().toISOString();
+  await record({ type: "StartBootstrapPhase", at: now(), phase });
+  try {
+    const result = await runPhase(phase, context);
+    await record({ type: "CompleteBootstrapPhase", at: now(), phase, ...result });
+    return result;
+  } catch (error) {
+    if (!isPehError(error)) throw error;
+    await record({ type: "FailBootstrapPhase", at: now(), phase, error: toErrorInfo(error) });
+    throw error;
   }
 }

@@ -9,7 +9,6 @@ import {
   BOOTSTRAP_PHASES,
   PehError,
   isPehError,
-  toErrorInfo,
   workerIdFor,
   type PlanTask,
   type RunId,
@@ -21,7 +20,7 @@ import type { CommandInput } from "../machines/commands.js";
 import { stateName } from "../machines/state-name.js";
 import { awaitedOf } from "../projections/status.js";
 import { classify, retryAfterMs } from "./classify.js";
-import { runPhase, type BootstrapContext } from "./bootstrap-phases.js";
+import { recordedPhase, type BootstrapContext } from "./bootstrap-phases.js";
 import { delay } from "./delay.js";
 import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "./gate.js";
@@ -186,16 +185,8 @@ export class Orchestrator {
         // A crash in the middle of the phase: record it as failed, then do it again.
         await this.command({ type: "FailBootstrapPhase", at: now(), phase, error: { code: "INTERRUPTED", message: "the orchestrator stopped during the phase" } });
       }
-      await this.command({ type: "StartBootstrapPhase", at: now(), phase });
-      try {
-        const result = await runPhase(phase, context);
-        await this.command({ type: "CompleteBootstrapPhase", at: now(), phase, ...result });
-        for (const diagnostic of result.diagnostics) this.note(`${phase}: ${diagnostic}`);
-      } catch (error) {
-        if (!(error instanceof PehError)) throw error;
-        await this.command({ type: "FailBootstrapPhase", at: now(), phase, error: toErrorInfo(error) });
-        throw error;
-      }
+      const result = await recordedPhase(phase, context, (command) => this.command(command));
+      for (const diagnostic of result.diagnostics) this.note(`${phase}: ${diagnostic}`);
     }
   }
 

@@ -19,7 +19,7 @@ import {
 } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import { stateName } from "../../machines/state-name.js";
-import { runPhase } from "../bootstrap-phases.js";
+import { recordedPhase } from "../bootstrap-phases.js";
 import { RunHandle } from "../command-handler.js";
 import { newRunId } from "../gate.js";
 import { PlannedPacketSchema } from "../planning/external-planner.js";
@@ -84,17 +84,7 @@ export function workerService(options: WorkerServiceOptions): Service {
     await handle.handle({ type: "CreatePlan", at: now(), actor: options.actor, run_id: runId, plan, workspace: options.cwd, planner: "rpc" });
     await handle.handle({ type: "ApprovePlan", at: now(), actor: options.actor, version: 1, confirmations: [] });
     const context = { workspace: options.cwd, storeDir: options.storeDir, configPath: configPath(), concurrency: 1, trustRoots: policy.roots };
-    for (const phase of BOOTSTRAP_PHASES) {
-      await handle.handle({ type: "StartBootstrapPhase", at: now(), phase });
-      try {
-        const result = await runPhase(phase, context);
-        await handle.handle({ type: "CompleteBootstrapPhase", at: now(), phase, ...result });
-      } catch (error) {
-        if (!isPehError(error)) throw error;
-        await handle.handle({ type: "FailBootstrapPhase", at: now(), phase, error: { code: error.code, message: error.message } });
-        throw error;
-      }
-    }
+    for (const phase of BOOTSTRAP_PHASES) await recordedPhase(phase, context, (command) => handle.handle(command));
     run = handle;
     return handle;
   }
