@@ -21,6 +21,9 @@ export interface LogEntry {
   transition: string | null;
 }
 
+/** The events after which a run has nothing more to log: it is complete, failed, aborted or rejected. */
+export const RUN_ENDING_EVENTS: ReadonlySet<PehEvent["type"]> = new Set(["EXECUTION_COMPLETE", "GATE_REJECTED"]);
+
 /** A stateful reader: feed it the events in order (a whole log, or a live stream). */
 export function logReader(): (event: PehEvent) => LogEntry {
   let plan: Plan | undefined;

@@ -5,10 +5,10 @@ import { createWriteStream } from "node:fs";
 import { createInspector, createWebSocketInspector, type StatelyInspectionEvent } from "@statelyai/inspect";
 import { PehError, type EventStore, type PehEvent, type RunId } from "../events/index.js";
 import { Inspection, type InspectionStep } from "../projections/inspection.js";
+import { RUN_ENDING_EVENTS } from "../projections/log-view.js";
 import { delay } from "./delay.js";
 
 type Inspector = ReturnType<typeof createInspector>;
-const ENDS = new Set(["EXECUTION_COMPLETE", "GATE_REJECTED"]);
 
 export interface StreamOptions {
   store: EventStore;
@@ -35,11 +35,11 @@ export async function streamToRelay(options: StreamOptions): Promise<number> {
       send(inspector, inspection.next(event));
       if (options.speed > 0) await pause(1000 / options.speed, signal);
     }
-    if (options.follow && last && !ENDS.has(last.type) && !signal.aborted) {
+    if (options.follow && last && !RUN_ENDING_EVENTS.has(last.type) && !signal.aborted) {
       for await (const event of store.follow(runId, { from: last.seq + 1, signal })) {
         send(inspector, inspection.next(event));
         last = event;
-        if (ENDS.has(event.type)) break;
+        if (RUN_ENDING_EVENTS.has(event.type)) break;
       }
     }
     await drained(inspector);

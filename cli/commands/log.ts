@@ -1,13 +1,11 @@
 // `peh log [RUN] [--json] [--follow]`: the execution log, one line per event, from the log alone.
 import type { Command } from "commander";
-import { logJson, logReader } from "../../projections/log-view.js";
+import { RUN_ENDING_EVENTS, logJson, logReader } from "../../projections/log-view.js";
 import { resolveRunId } from "../../runtime/gate.js";
 import { storeOf } from "../context.js";
 import type { Io } from "../output.js";
 import { renderLogLine } from "../render/log.js";
 
-/** Events after which a run has nothing more to log. */
-const ENDS = new Set(["EXECUTION_COMPLETE", "GATE_REJECTED"]);
 
 export function logCommand(program: Command, io: Io): void {
   program
@@ -29,14 +27,14 @@ export function logCommand(program: Command, io: Io): void {
       const print = (entry: ReturnType<typeof read>) => io.out(options.json ? JSON.stringify(logJson(entry)) : renderLogLine(io, entry));
       const events = await store.read(runId);
       for (const event of events) print(read(event));
-      if (!options.follow || events.some((event) => ENDS.has(event.type))) return;
+      if (!options.follow || events.some((event) => RUN_ENDING_EVENTS.has(event.type))) return;
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once("SIGINT", onSignal);
       try {
         for await (const event of store.follow(runId, { from: (events.at(-1)?.seq ?? 0) + 1, signal: stop.signal })) {
           print(read(event));
-          if (ENDS.has(event.type)) break;
+          if (RUN_ENDING_EVENTS.has(event.type)) break;
         }
       } finally {
         process.off("SIGINT", onSignal);
