@@ -78,7 +78,7 @@ export function awaitedOf(state: RunState): Awaited[] {
     return [{ kind: "approval", task_id: null, reason: `version ${state.plan.context.version} of the plan waits for approval`, command: `peh approve ${run} --as NAME${phrases}` }];
   }
   if (plan === "clarification_requested") {
-    return [{ kind: "clarification", task_id: null, reason: "a question about the plan waits for an answer", command: `peh clarify ${run} --answer "…" --as NAME` }];
+    return [{ kind: "clarification", task_id: null, reason: "a question about the plan waits for an answer", command: `peh clarify ${run} --answer "…" --as NAME   (or peh modify / peh reject)` }];
   }
   const awaited: Awaited[] = [];
   for (const [id, cell] of state.tasks) {

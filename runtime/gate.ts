@@ -16,9 +16,10 @@ import {
 } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
 import { mayHandle } from "../machines/lite.js";
-import { planMachine, riskyTasksOf } from "../machines/plan.js";
+import { planMachine } from "../machines/plan.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
+import { awaitedOf } from "../projections/status.js";
 import { RunHandle } from "./command-handler.js";
 import { moveTask, skipTask } from "./planning/edit.js";
 import { detectContext } from "./planning/detect.js";
@@ -241,14 +242,11 @@ function plannerOf(first: readonly { type: string; data: unknown }[]): string | 
 
 /** The exact command that moves a waiting run on, for messages and `peh show`. */
 export function nextStep(runId: RunId, state: RunState): string | undefined {
-  const plan = state.plan_spec;
   switch (stateName(state.plan.value)) {
-    case "awaiting_approval": {
-      const phrases = plan ? riskyTasksOf(plan).map((r) => ` --confirm "${r.phrase}"`).join("") : "";
-      return `peh approve ${runId} --as NAME${phrases}`;
-    }
+    case "awaiting_approval":
     case "clarification_requested":
-      return `peh clarify ${runId} --answer "…" --as NAME   (or peh modify / peh reject)`;
+      // What the gate waits for, as `peh status` says it.
+      return awaitedOf(state)[0]?.command;
     case "approved":
       return `peh run ${runId}`;
     default:
