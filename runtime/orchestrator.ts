@@ -232,8 +232,7 @@ export class Orchestrator {
       const state = this.taskState(task.id);
       const worker = this.workerState(task.id);
       let work: (() => Promise<void>) | undefined;
-      const due = this.state.tasks.get(task.id)?.context.due_at ?? null;
-      const retryDue = state === "retry_scheduled" && (due === null || Date.parse(due) <= Date.now());
+      const retryDue = state === "retry_scheduled" && this.retryWaitMs(task.id) === 0;
       if (state === "ready" || retryDue || (state === "interrupted" && task.idempotent)) work = () => this.attempt(task);
       else if (state === "running" && worker === "trust_required" && this.trustedRoot(task)) work = () => this.trustAndRun(task);
       else if (state === "running" && worker === "ready_for_prompt") work = () => this.work(task);
@@ -400,12 +399,16 @@ export class Orchestrator {
     let earliest: number | undefined;
     for (const task of this.tasks()) {
       if (this.taskState(task.id) !== "retry_scheduled") continue;
-      const due = this.state.tasks.get(task.id)!.context.due_at;
-      if (due === null) continue;
-      const wait = Date.parse(due) - Date.now();
+      const wait = this.retryWaitMs(task.id);
       if (wait > 0 && (earliest === undefined || wait < earliest)) earliest = wait;
     }
     return earliest;
+  }
+
+  /** What remains of a scheduled retry's wait (0: due now; a human's retry has no due time). */
+  private retryWaitMs(id: TaskId): number {
+    const due = this.state.tasks.get(id)?.context.due_at ?? null;
+    return due === null ? 0 : Math.max(0, Date.parse(due) - Date.now());
   }
 
   /** What the run waits for from a human, with the command that unblocks it; undefined if nothing. */
