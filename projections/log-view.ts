@@ -21,6 +21,11 @@ export interface LogEntry {
   transition: string | null;
 }
 
+/** An event's time as every view prints it: `2026-01-15 14:23:45` (UTC, as recorded). */
+export function clockTime(iso: string): string {
+  return iso.replace("T", " ").slice(0, 19);
+}
+
 /** The events after which a run has nothing more to log: it is complete, failed, aborted or rejected. */
 export const RUN_ENDING_EVENTS: ReadonlySet<PehEvent["type"]> = new Set(["EXECUTION_COMPLETE", "GATE_REJECTED"]);
 

@@ -1,6 +1,7 @@
 // Pure. The outcome report of a run in Markdown, from its log alone: objective, plan version and
 // approver, every task the log shows (in plan order, then those a change dropped) with its
 // outcome and evidence, the recoveries and decisions, and the totals.
+import { clockTime } from "./log-view.js";
 import type { CheckEvidence, PehEvent } from "../events/index.js";
 import { foldRun } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
@@ -15,7 +16,6 @@ interface TaskRecord {
   skipped_reason: string | null;
 }
 
-const time = (iso: string) => iso.replace("T", " ").slice(0, 19);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const code = (text: string) => `\`${text.replaceAll("`", "'")}\``;
 const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -40,13 +40,13 @@ export function renderReport(events: readonly PehEvent[]): string {
       case "GATE_MODIFIED":
       case "PLAN_CHANGED":
         for (const task of event.data.plan.tasks) record(task.id).objective = task.objective;
-        if (event.type !== "PLAN_CREATED") gate.push(`- ${time(event.at)} version ${event.data.plan.version} by ${event.actor}${event.type === "PLAN_CHANGED" ? " (mid-run change)" : ""}: ${event.data.change}`);
+        if (event.type !== "PLAN_CREATED") gate.push(`- ${clockTime(event.at)} version ${event.data.plan.version} by ${event.actor}${event.type === "PLAN_CHANGED" ? " (mid-run change)" : ""}: ${event.data.change}`);
         break;
       case "GATE_APPROVED":
         approval = event;
         break;
       case "GATE_REJECTED":
-        gate.push(`- ${time(event.at)} rejected by ${event.actor}: ${event.data.reason}`);
+        gate.push(`- ${clockTime(event.at)} rejected by ${event.actor}: ${event.data.reason}`);
         break;
       case "TASK_STARTED":
         started ??= event.at;
@@ -69,25 +69,25 @@ export function renderReport(events: readonly PehEvent[]): string {
         record(event.data.task_id).skipped_reason = event.data.reason;
         break;
       case "FAILURE_CLASSIFIED":
-        happenings.push(`- ${time(event.at)} **${event.data.task_id}** attempt ${event.data.attempt} failed: ${event.data.class} (${event.data.rule}) — ${code(event.data.evidence || "no output")}`);
+        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** attempt ${event.data.attempt} failed: ${event.data.class} (${event.data.rule}) — ${code(event.data.evidence || "no output")}`);
         break;
       case "RECOVERY_ATTEMPTED":
-        happenings.push(`- ${time(event.at)} **${event.data.task_id}** retry: attempt ${event.data.next_attempt} after ${seconds(event.data.delay_ms)}`);
+        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** retry: attempt ${event.data.next_attempt} after ${seconds(event.data.delay_ms)}`);
         break;
       case "RECOVERY_SUCCEEDED":
-        happenings.push(`- ${time(event.at)} **${event.data.task_id}** recovered on attempt ${event.data.attempt}`);
+        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** recovered on attempt ${event.data.attempt}`);
         break;
       case "RECOVERY_ESCALATION":
-        happenings.push(`- ${time(event.at)} **${event.data.task_id}** escalated: ${event.data.reason}`);
+        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** escalated: ${event.data.reason}`);
         break;
       case "PERMISSION_REQUIRED":
-        happenings.push(`- ${time(event.at)} **${event.data.task_id}** needs a permission: ${event.data.detail}`);
+        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** needs a permission: ${event.data.detail}`);
         break;
       case "DECISION_RECORDED":
-        happenings.push(`- ${time(event.at)} **${event.data.task_id}** decision: ${event.data.decision} by ${event.actor}`);
+        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** decision: ${event.data.decision} by ${event.actor}`);
         break;
       case "TASK_INTERRUPTED":
-        happenings.push(`- ${time(event.at)} **${event.data.task_id}** attempt ${event.data.attempt} interrupted: ${event.data.reason}`);
+        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** attempt ${event.data.attempt} interrupted: ${event.data.reason}`);
         break;
       case "EXECUTION_COMPLETE":
         ended = event;
@@ -109,8 +109,8 @@ export function renderReport(events: readonly PehEvent[]): string {
     `# ${plan?.objective ?? "Run"}`,
     "",
     `- Run: ${code(state.run_id ?? "?")}`,
-    `- Outcome: **${outcome.replaceAll("_", " ")}**${ended?.type === "EXECUTION_COMPLETE" ? ` at ${time(ended.at)}` : " (not finished)"}`,
-    `- Plan: version ${plan?.version ?? "?"}${approval?.type === "GATE_APPROVED" ? `, approved (version ${approval.data.version}) by ${approval.actor} at ${time(approval.at)}${approval.data.confirmations.length ? `, confirming ${approval.data.confirmations.map((c) => `${c.task_id} (${code(c.phrase)})`).join(", ")}` : ""}` : ", not approved"}`,
+    `- Outcome: **${outcome.replaceAll("_", " ")}**${ended?.type === "EXECUTION_COMPLETE" ? ` at ${clockTime(ended.at)}` : " (not finished)"}`,
+    `- Plan: version ${plan?.version ?? "?"}${approval?.type === "GATE_APPROVED" ? `, approved (version ${approval.data.version}) by ${approval.actor} at ${clockTime(approval.at)}${approval.data.confirmations.length ? `, confirming ${approval.data.confirmations.map((c) => `${c.task_id} (${code(c.phrase)})`).join(", ")}` : ""}` : ", not approved"}`,
     ...(started && ended ? [`- Elapsed: ${seconds(Date.parse(ended.at) - Date.parse(started))} from the first task to the end`] : []),
     "",
     "## Tasks",

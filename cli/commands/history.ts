@@ -1,5 +1,6 @@
 // `peh replay [RUN] --at SEQ` (time travel) and `peh report [RUN]` (the outcome in Markdown):
 // both rebuilt from the log alone.
+import { clockTime } from "../../projections/log-view.js";
 import type { Command } from "commander";
 import { PehError } from "../../events/index.js";
 import { runStateAt } from "../../projections/state-at.js";
@@ -36,7 +37,7 @@ export function replayCommand(program: Command, io: Io): void {
         return;
       }
       const p = paint(io);
-      io.out([p.bold(`As of event #${seq}${event ? ` ${event.type} at ${event.at.replace("T", " ").slice(0, 19)}` : " (before the first event)"} of ${events.length}`), ...renderStatus(io, status)].join("\n"));
+      io.out([p.bold(`As of event #${seq}${event ? ` ${event.type} at ${clockTime(event.at)}` : " (before the first event)"} of ${events.length}`), ...renderStatus(io, status)].join("\n"));
     });
 }
 

@@ -1,6 +1,7 @@
 // `peh status [RUN]` and `peh runs`: the state of a run rebuilt from its log: the plan, every
 // task with its recovery ledger, the workers under way, the bootstrap, and what the run waits
 // for with the exact command to type. Reads nothing but the log.
+import { clockTime } from "../../projections/log-view.js";
 import type { Command } from "commander";
 import { foldRun } from "../../machines/run.js";
 import { statusOf, type LedgerEntry, type StatusView } from "../../projections/status.js";
@@ -74,7 +75,7 @@ export function statusCommand(program: Command, io: Io): void {
       const p = paint(io);
       for (const row of rows) {
         const done = `${row.progress.succeeded}/${row.progress.total}`;
-        io.out(`${p.bold(row.run_id)}  ${row.state.padEnd(18)} ${done.padStart(7)} succeeded  ${row.updated_at.replace("T", " ").slice(0, 19)}  ${row.objective ?? ""}`);
+        io.out(`${p.bold(row.run_id)}  ${row.state.padEnd(18)} ${done.padStart(7)} succeeded  ${clockTime(row.updated_at)}  ${row.objective ?? ""}`);
       }
     });
 }
@@ -87,7 +88,7 @@ export function renderStatus(io: Io, status: StatusView): string[] {
   const ledger = new Map(status.ledger.map((entry) => [entry.task_id, entry]));
   const width = Math.max(4, ...status.tasks.map((t) => t.id.length));
   const lines = [
-    `${p.bold("Run")} ${status.run_id} · ${plan.state.replaceAll("_", " ")} · plan version ${plan.version}${approved} · ${status.seq} events${status.at ? `, last at ${status.at.replace("T", " ").slice(0, 19)}` : ""}`,
+    `${p.bold("Run")} ${status.run_id} · ${plan.state.replaceAll("_", " ")} · plan version ${plan.version}${approved} · ${status.seq} events${status.at ? `, last at ${clockTime(status.at)}` : ""}`,
     `Objective: ${status.objective ?? "?"}`,
     `Bootstrap: ${status.bootstrap.state.replaceAll("_", " ")}`,
     `Tasks: ${succeeded}/${total} succeeded, ${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed, ${awaiting_decision} awaiting a decision`,
@@ -115,7 +116,7 @@ function ledgerText(entry: LedgerEntry | undefined): string {
   const parts = [`attempt ${entry.attempts}`];
   if (entry.failure_class) parts.push(`retries ${entry.retries_used} of ${entry.retries_allowed} (${entry.failure_class})`);
   else if (entry.retries_used > 0) parts.push(`retries used ${entry.retries_used}`);
-  if (entry.next_retry_at) parts.push(`next retry ${entry.next_retry_at.replace("T", " ").slice(0, 19)}`);
+  if (entry.next_retry_at) parts.push(`next retry ${clockTime(entry.next_retry_at)}`);
   if (entry.standing.startsWith("exhausted")) parts.push("exhausted");
   return parts.join(" · ");
 }

@@ -1,5 +1,6 @@
 // Renders a plan for review: numbered tasks with their dependencies, ⚠ RISKY marks with the
 // phrase each needs, the problems found, and the command to type next.
+import { clockTime } from "../../projections/log-view.js";
 import type { Plan, PlanFile, Problem } from "../../events/index.js";
 import { confirmationPhrase } from "../../events/index.js";
 import type { GateEntry } from "../../projections/gate-history.js";
@@ -45,7 +46,7 @@ export function renderHistory(io: Io, history: readonly GateEntry[]): string[] {
   const p = paint(io);
   const lines = ["", p.bold("Gate history:")];
   for (const entry of history) {
-    lines.push(`  ${entry.at.replace("T", " ").slice(0, 19)}  v${entry.version}  ${entry.action.padEnd(24)} ${entry.actor.padEnd(10)} ${entry.detail}`);
+    lines.push(`  ${clockTime(entry.at)}  v${entry.version}  ${entry.action.padEnd(24)} ${entry.actor.padEnd(10)} ${entry.detail}`);
   }
   return lines;
 }
