@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { BootstrapPhase } from "../events/index.js";
 import { PehError, isPehError, toErrorInfo } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
+import { now } from "./clock.js";
 
 export interface BootstrapContext {
   workspace: string;
@@ -77,7 +78,6 @@ export async function recordedPhase(
   context: BootstrapContext,
   record: (command: CommandInput) => Promise<unknown>,
 ): Promise<PhaseResult> {
-  const now = () => new Date().toISOString();
   await record({ type: "StartBootstrapPhase", at: now(), phase });
   try {
     const result = await runPhase(phase, context);

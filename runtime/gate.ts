@@ -27,8 +27,7 @@ import { loadPlanFile } from "./planning/plan-file.js";
 import { plannerFor } from "./planning/planner.js";
 import { resolveRisk } from "./planning/risk.js";
 import { validatePlan } from "./planning/validate.js";
-
-const now = () => new Date().toISOString();
+import { now } from "./clock.js";
 
 export function newRunId(at = new Date()): RunId {
   const stamp = at.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);

@@ -29,6 +29,7 @@ import { acquireLease } from "./lease.js";
 import { runCommand, type RunResult } from "./process-runner.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
+import { now } from "./clock.js";
 
 export interface ExecuteOptions {
   store: LowdbEventStore;
@@ -56,7 +57,6 @@ export interface Waiting {
 
 export type Outcome = { kind: "completed" | "failed" | "aborted" } | Waiting | { kind: "drained" };
 
-const now = () => new Date().toISOString();
 const ACTIVE_WORKER = new Set(["spawning", "trust_resolved", "running"]);
 
 export class Orchestrator {

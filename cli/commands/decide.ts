@@ -8,8 +8,7 @@ import { resolveRunId } from "../../runtime/gate.js";
 import { addTrustedRoot, canonicalize, trustedRootFor } from "../../runtime/trust.js";
 import { actorOf, storeOf } from "../context.js";
 import { paint, type Io } from "../output.js";
-
-const now = () => new Date().toISOString();
+import { now } from "../../runtime/clock.js";
 
 export function decideCommand(program: Command, io: Io): void {
   program

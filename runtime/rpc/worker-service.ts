@@ -27,6 +27,7 @@ import { slugify } from "../planning/edit.js";
 import { validatePlan } from "../planning/validate.js";
 import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "../trust.js";
 import { method, type Service } from "./protocol.js";
+import { now } from "../clock.js";
 
 export const SpawnWorkerParamsSchema = z.object({
   task_packet: PlannedPacketSchema,
@@ -67,8 +68,6 @@ export interface WorkerServiceOptions {
   actor: string;
   trustRoots: string[];
 }
-
-const now = () => new Date().toISOString();
 
 export function workerService(options: WorkerServiceOptions): Service {
   let run: RunHandle | undefined;
