@@ -2,7 +2,7 @@
 // service keeps answering. A sentinel request after each line shows where its replies end.
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { startService, type ServiceProcess } from "../support/service.js";
+import { isResponse, startService, type ServiceProcess } from "../support/service.js";
 import { tempDir } from "../support/temp-dir.js";
 
 let dir: { path: string; remove(): Promise<void> };
@@ -16,19 +16,6 @@ afterAll(async () => {
   expect(code).toBe(0);
   await dir.remove();
 });
-
-function isResponse(value: unknown): boolean {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const r = value as Record<string, unknown>;
-  const id = r.id;
-  const idOk = id === null || typeof id === "string" || typeof id === "number";
-  const one = ("result" in r) !== ("error" in r);
-  const error = r.error;
-  const errorOk =
-    !("error" in r) ||
-    (r.jsonrpc === "2.0" ? typeof (error as { code?: unknown })?.code === "number" && typeof (error as { message?: unknown }).message === "string" : typeof error === "string");
-  return idOk && one && errorOk;
-}
 
 const noNewline = (text: string) => text.replace(/[\r\n]/g, " ");
 const request = fc.record(

@@ -49,3 +49,17 @@ export function startService(args: string[], options: { cwd: string; env?: NodeJ
     },
   };
 }
+
+/** A valid response of either form: an id, and exactly one of result or error (a string in the plain form, {code, message} in 2.0). */
+export function isResponse(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const r = value as Record<string, unknown>;
+  const id = r.id;
+  const idOk = id === null || typeof id === "string" || typeof id === "number";
+  const one = ("result" in r) !== ("error" in r);
+  const error = r.error;
+  const errorOk =
+    !("error" in r) ||
+    (r.jsonrpc === "2.0" ? typeof (error as { code?: unknown })?.code === "number" && typeof (error as { message?: unknown }).message === "string" : typeof error === "string");
+  return idOk && one && errorOk;
+}

@@ -13,6 +13,7 @@ import { createRun } from "../../runtime/gate.js";
 import { planningService } from "../../runtime/rpc/planning-service.js";
 import { answerLine } from "../../runtime/rpc/protocol.js";
 import { peh } from "../support/cli.js";
+import { isResponse } from "../support/service.js";
 import { tempDir } from "../support/temp-dir.js";
 import { scale, summary } from "./scale.js";
 
@@ -113,10 +114,7 @@ describe("torture › fuzzing", () => {
           expect(text.trim() === "" || text.includes('"2.0"')).toBe(true);
         } else {
           const parsed = JSON.parse(answer) as unknown;
-          for (const response of Array.isArray(parsed) ? parsed : [parsed]) {
-            expect(("result" in response) !== ("error" in response), answer).toBe(true);
-            expect(response).toHaveProperty("id");
-          }
+          for (const response of Array.isArray(parsed) ? parsed : [parsed]) expect(isResponse(response), answer).toBe(true);
         }
         answered++;
       }),
