@@ -131,7 +131,7 @@ export class Orchestrator {
    * runs, so that a crash does not orphan it.
    */
   private attemptFile(task: TaskId, attempt: number, extension: "log" | "pid"): string {
-    return join(this.options.store.runDir(this.options.runId), "attempts", `${task}#${attempt}.${extension}`);
+    return join(this.options.store.runDir(this.options.runId), "attempts", `${workerIdFor(task, attempt)}.${extension}`);
   }
 
   /** What every process of an attempt shares: where it runs, where its output goes, the drain. */

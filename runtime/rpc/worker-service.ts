@@ -11,6 +11,7 @@ import {
   TaskIdSchema,
   WorkerIdSchema,
   isPehError,
+  workerIdFor,
   type EventStore,
   type PlanFile,
   type RunId,
@@ -126,7 +127,7 @@ export function workerService(options: WorkerServiceOptions): Service {
         await act({ type: "ScheduleReadyTasks", at: now() });
         await act({ type: "StartAttempt", at: now(), task_id: id, cwd: resolve(options.cwd, task.scope_path ?? ".") });
         const attempt = run!.state.tasks.get(id as TaskId)!.context.attempt;
-        return { worker_id: `${id}#${attempt}` };
+        return { worker_id: workerIdFor(id as TaskId, attempt) };
       },
     }),
     check_trust: method({
