@@ -50,7 +50,14 @@ export function policyFor(klass: FailureClass, task: Pick<PlanTask, "recovery"> 
 }
 
 /** How many automatic retries each class allows a task: its budget (0 unless the action retries). */
-export function retryBudget(task: Pick<PlanTask, "recovery"> | undefined, plan: Pick<Plan, "recovery"> | undefined): Record<FailureClass, number> {
+export function retryBudget(task: Pick<PlanTask, "recovery"> | undefined, plan: Pick<Plan, "recovery"> | undefined): Readonly<Record<FailureClass, number>> {
+  // Every task of a plan without policies shares one budget: folding a big plan starts each of
+  // its task machines, and should not resolve six policies per task to learn the defaults.
+  if (!task?.recovery && !plan?.recovery) return DEFAULT_BUDGET;
+  return budgetOf(task, plan);
+}
+
+function budgetOf(task: Pick<PlanTask, "recovery"> | undefined, plan: Pick<Plan, "recovery"> | undefined): Readonly<Record<FailureClass, number>> {
   const budget = {} as Record<FailureClass, number>;
   for (const klass of FAILURE_CLASSES) {
     const policy = policyFor(klass, task, plan?.recovery);
@@ -69,3 +76,5 @@ export function retryDelayMs(policy: ResolvedPolicy, retry: number, jitter: numb
   const base = policy.delays_ms[Math.min(retry - 1, policy.delays_ms.length - 1)] ?? 0;
   return Math.max(0, Math.round(base * (0.8 + 0.4 * jitter)));
 }
+
+const DEFAULT_BUDGET = Object.freeze(budgetOf(undefined, undefined));
