@@ -195,6 +195,11 @@ function collect(list: Delivery[], kind: Kind, id: string, role: Delivery["role"
   list.push({ address: kind === "plan" ? PLAN : kind === "bootstrap" ? BOOTSTRAP : { kind, id }, role });
 }
 
+/** The machines `event` is delivered to (to judge it or to observe it), asked before it is folded. */
+export function entitiesReachedBy(state: RunState, event: PehEvent): Entity[] {
+  return deliveries(state, event).map((delivery) => entityName(delivery.address));
+}
+
 function deliveries(state: RunState, event: PehEvent): Delivery[] {
   const list: Delivery[] = [];
   route(state, event, collect, list);

@@ -6,7 +6,7 @@ import type { AnyStateMachine } from "xstate";
 import type { PehEvent } from "../events/index.js";
 import { bootstrapMachine } from "../machines/bootstrap.js";
 import { planMachine } from "../machines/plan.js";
-import { evolve, initialRunState, type RunState } from "../machines/run.js";
+import { entitiesReachedBy, evolve, initialRunState, type RunState } from "../machines/run.js";
 import { taskMachine } from "../machines/task.js";
 import { workerMachine } from "../machines/worker.js";
 
@@ -45,16 +45,23 @@ export class Inspection {
       steps.push(...this.appear("bootstrap", bootstrapMachine, this.id("plan"), this.state.bootstrap));
     }
     const sent = { type: event.type, seq: event.seq, at: event.at, actor: event.actor, data: event.data };
-    // A worker that this event creates appears before the event is sent to it.
+    // Only the machines the event reaches can change, except a new plan version, which may
+    // start (or restart) every task machine.
+    const versioned = event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED";
+    const reached = versioned ? undefined : entitiesReachedBy(this.state, event);
     evolve(this.state, event);
-    for (const [id, cell] of this.state.tasks) {
-      if (!this.known.has(`task:${id}`)) steps.push(...this.appear(`task:${id}`, taskMachine, this.id("plan"), cell));
+    // A machine that this event creates appears before the event is sent to it.
+    if (versioned) {
+      for (const [id, cell] of this.state.tasks) {
+        if (!this.known.has(`task:${id}`)) steps.push(...this.appear(`task:${id}`, taskMachine, this.id("plan"), cell));
+      }
     }
-    for (const [id, cell] of this.state.workers) {
-      if (!this.known.has(`worker:${id}`)) steps.push(...this.appear(`worker:${id}`, workerMachine, this.id(`task:${cell.context.task_id}`), cell));
+    if (event.type === "WORKER_SPAWNING" && !this.known.has(`worker:${event.data.worker_id}`)) {
+      const cell = this.state.workers.get(event.data.worker_id)!;
+      steps.push(...this.appear(`worker:${event.data.worker_id}`, workerMachine, this.id(`task:${cell.context.task_id}`), cell));
     }
     steps.push({ kind: "event", sessionId: this.id(event.entity), event: sent, seq: event.seq });
-    for (const [entity, cell] of this.cells()) {
+    for (const [entity, cell] of reached ? this.cellsOf(reached) : this.cells()) {
       const before = this.known.get(entity);
       if (before && before.value === cell.value && before.context === cell.context && before.status === cell.status) continue;
       this.known.set(entity, snap(cell));
@@ -67,6 +74,13 @@ export class Inspection {
     // A copy: the fold changes the cells it owns in place.
     this.known.set(entity, snap(cell));
     return [{ kind: "actor", sessionId: this.id(entity), machine, parentId, snapshot: snap(cell) }];
+  }
+
+  private *cellsOf(entities: readonly string[]): Generator<[string, Cell]> {
+    for (const entity of entities) {
+      const cell = entity === "plan" ? this.state.plan : entity === "bootstrap" ? this.state.bootstrap : entity.startsWith("task:") ? this.state.tasks.get(entity.slice(5) as never) : this.state.workers.get(entity.slice(7) as never);
+      if (cell) yield [entity, cell];
+    }
   }
 
   private *cells(): Generator<[string, Cell]> {
