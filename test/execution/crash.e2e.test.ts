@@ -4,8 +4,7 @@
 import { cp, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PehEventSchema } from "../../events/index.js";
-import { runView } from "../../projections/run-view.js";
+import { expectSameEnd, runOutcome } from "../support/crash.js";
 import { workspace, type Workspace } from "../support/workspace.js";
 
 const plan = [
@@ -17,18 +16,7 @@ const plan = [
   "  - { id: d, objective: Append d to count.txt, scope: workspace, depends_on: [b, c], run: 'echo d >> count.txt' }",
 ].join("\n");
 
-async function outcome(ws: Workspace) {
-  const [runId] = await readdir(join(ws.path, ".peh", "runs"));
-  const text = await ws.read(`.peh/runs/${runId}/events.jsonl`);
-  const log = text.trimEnd().split("\n").map((line) => PehEventSchema.parse(JSON.parse(line)));
-  const view = runView(log);
-  return {
-    state: view.plan.state,
-    tasks: Object.fromEntries(view.tasks.map((t) => [t.id, t.state])),
-    counts: (await ws.read("count.txt")).trim().split("\n").sort(),
-    log,
-  };
-}
+const outcome = (ws: Workspace) => runOutcome(ws, "count.txt");
 
 describe("crash at every event boundary", () => {
   it("resumes to the same end, each side effect once, whichever event the crash followed", { timeout: 300_000 }, async () => {
@@ -49,7 +37,7 @@ describe("crash at every event boundary", () => {
       await cp(join(ws.path, ".peh"), saved, { recursive: true });
       expect(ws.peh("run", "--trust-root", ".", "--concurrency", "1").code).toBe(0);
       const expected = await outcome(ws);
-      expect(expected.counts).toEqual(["a", "b", "c", "d"]);
+      expect(expected.effects).toEqual(["a", "b", "c", "d"]);
       // Events 1-3 are the plan and its approval; the run appends the rest.
       for (let seq = 4; seq < expected.log.length; seq++) {
         await reset();
@@ -60,12 +48,7 @@ describe("crash at every event boundary", () => {
         const resumed = ws.peh("run", "--trust-root", ".", "--concurrency", "1");
         expect(resumed.code, `resume after a crash at seq ${seq}: ${resumed.stderr}`).toBe(0);
         const after = await outcome(ws);
-        expect({ state: after.state, tasks: after.tasks, counts: after.counts }, `crash after seq ${seq}`).toEqual({
-          state: expected.state,
-          tasks: expected.tasks,
-          counts: expected.counts,
-        });
-        expect(after.log.map((e) => e.seq)).toEqual(after.log.map((_, i) => i + 1));
+        expectSameEnd(after, expected, seq);
         crashedAfter.add(expected.log[seq - 1]!.type);
       }
       // At least once right after every distinct event type the run appends.

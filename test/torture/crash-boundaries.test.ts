@@ -6,8 +6,7 @@
 import { appendFile, cp, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PehEventSchema } from "../../events/index.js";
-import { runView } from "../../projections/run-view.js";
+import { expectSameEnd, runOutcome } from "../support/crash.js";
 import { workspace, type Workspace } from "../support/workspace.js";
 import { FULL, summary } from "./scale.js";
 
@@ -26,12 +25,7 @@ const tasks = [
 ];
 const plan = ["objective: Release the app under torture", "recovery: { transient: { delays: [10ms] } }", "tasks:", ...tasks].join("\n");
 
-async function outcome(ws: Workspace) {
-  const [runId] = await readdir(join(ws.path, ".peh", "runs"));
-  const log = (await ws.read(`.peh/runs/${runId}/events.jsonl`)).trimEnd().split("\n").map((line) => PehEventSchema.parse(JSON.parse(line)));
-  const view = runView(log);
-  return { state: view.plan.state, tasks: Object.fromEntries(view.tasks.map((t) => [t.id, t.state])), effects: (await ws.read("effects.txt")).trim().split("\n").sort(), log };
-}
+const outcome = (ws: Workspace) => runOutcome(ws, "effects.txt");
 
 /** `peh run` until the run ends, deciding skip whenever it waits for a decision. */
 function runToEnd(ws: Workspace, crashAfter?: number): { crashed: boolean } {
@@ -81,12 +75,7 @@ describe("torture › crash at every event boundary", () => {
         const { crashed } = runToEnd(ws, seq);
         expect(crashed, `no crash after seq ${seq}`).toBe(true);
         const after = await outcome(ws);
-        expect({ state: after.state, tasks: after.tasks, effects: after.effects }, `crash after seq ${seq}`).toEqual({
-          state: expected.state,
-          tasks: expected.tasks,
-          effects: expected.effects,
-        });
-        expect(after.log.map((e) => e.seq)).toEqual(after.log.map((_, i) => i + 1));
+        expectSameEnd(after, expected, seq);
         identical++;
       }
       summary(`crash boundaries: ${identical}/${boundaries.length} resumed identically (${FULL ? "every seq the run appends" : `every ${every}th seq`} of ${last}, 20 tasks, a retry and a skip)`);
