@@ -33,7 +33,14 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/** Resolves once everything written to `stream` so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
+}
+
 // Exit once the command is done, even if a library left a timer behind (the inspector's
-// WebSocket adapter schedules reconnects that stop() does not cancel). Output to files, pipes and
-// terminals is written synchronously on Linux and macOS, so nothing printed is lost.
-process.exit(await main(process.argv));
+// WebSocket adapter schedules reconnects that stop() does not cancel). A pipe takes 64 KiB at a
+// time and Node queues the rest, so wait for what was printed to be written out first.
+const code = await main(process.argv);
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

@@ -1,5 +1,9 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { syntheticLog } from "../../bench/synthetic.js";
 import { peh } from "../support/cli.js";
+import { tempDir } from "../support/temp-dir.js";
 
 describe("peh binary", () => {
   it("prints help and exits 0", () => {
@@ -35,6 +39,22 @@ describe("peh binary", () => {
     const serve = peh(["serve", "nope"]);
     expect(serve.code).toBe(2);
     expect(serve.stderr).toContain("planning, bootstrap, worker");
+  });
+
+  it("prints all of an output far larger than a pipe holds before it exits", async () => {
+    const dir = await tempDir();
+    try {
+      const log = syntheticLog(1_500);
+      await mkdir(join(dir.path, "runs", log[0]!.run_id), { recursive: true });
+      await writeFile(join(dir.path, "runs", log[0]!.run_id, "events.jsonl"), log.map((event) => JSON.stringify(event)).join("\n") + "\n");
+      // One write of the whole document: a pipe takes 64 KiB of it at once, Node queues the rest.
+      const result = peh(["--store", dir.path, "status", "--json"]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.length).toBeGreaterThan(10 * 65_536);
+      expect((JSON.parse(result.stdout) as { seq: number; tasks: unknown[] }).tasks).toHaveLength(1_500);
+    } finally {
+      await dir.remove();
+    }
   });
 
   it("exits 2 on an unknown option", () => {
