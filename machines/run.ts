@@ -327,10 +327,10 @@ export interface Effect {
  * holds only legal events, so replay does not re-check; `whyIllegal` is for new events.
  * Returns the named effects the transitions ask for (the runtime executes them; replay ignores).
  */
-export function evolve(state: RunState, event: PehEvent): Effect[] {
+export function evolve(state: RunState, event: PehEvent, collect = true): Effect[] {
   const created = createdBy(state, event);
   if (created && event.type === "WORKER_SPAWNING") state.workers.set(event.data.worker_id, created);
-  const folding: Folding = { state, event, effects: NO_EFFECTS };
+  const folding: Folding = { state, event, effects: NO_EFFECTS, collect };
   route(state, event, deliver, folding);
   if (event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED") {
     adoptPlan(state, event.data.plan, event.type === "PLAN_CHANGED" ? event.data.settled : undefined);
@@ -348,6 +348,8 @@ interface Folding {
   state: RunState;
   event: PehEvent;
   effects: Effect[];
+  /** Whether to gather the effects (replay ignores them: a long log need not build them). */
+  collect: boolean;
 }
 
 /** Steps one machine of the run by the event being folded. */
@@ -360,6 +362,7 @@ function deliver(folding: Folding, kind: Kind, id: string): void {
   // An observer that does not accept the event stays as it is: the step changes nothing.
   const actions = stepLite(MEMOS[kind], cell, into, event);
   if (into !== cell) put(state, kind, id, into);
+  if (!folding.collect) return;
   for (const action of actions) {
     if (action.type.startsWith("xstate.")) continue;
     if (folding.effects === NO_EFFECTS) folding.effects = [];
@@ -393,6 +396,6 @@ function adoptPlan(state: RunState, plan: Plan, settled: readonly TaskId[] | und
 
 /** Folds a whole log. */
 export function foldRun(events: Iterable<PehEvent>, state: RunState = initialRunState()): RunState {
-  for (const event of events) evolve(state, event);
+  for (const event of events) evolve(state, event, false);
   return state;
 }
