@@ -74,40 +74,54 @@ export class JsonLinesAppendAdapter implements Adapter<RunLog> {
 
   /** Parses whole lines of `text` (which starts at `goodBytes`) into `log`; a torn tail stays out. */
   private absorb(log: RunLog, text: string): void {
-    let start = 0;
-    for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
-      const line = text.slice(start, end);
-      const isLast = text.indexOf("\n", end + 1) === -1 && end + 1 === text.length;
-      const event = this.parseLine(line, log.events.length + 1, isLast);
-      if (event === undefined) break;
-      log.events.push(event);
-      this.goodBytes += Buffer.byteLength(line, "utf8") + 1;
-      start = end + 1;
-    }
+    const parsed = parseLogLines(this.path, text, log.events.length + 1);
+    for (const event of parsed.events) log.events.push(event);
+    this.goodBytes += parsed.bytes;
     this.persisted = log.events.length;
   }
+}
 
-  /** One line → an event; undefined for a torn last line; throws STORE_CORRUPT for anything else. */
-  private parseLine(line: string, seq: number, isLast: boolean): PehEvent | undefined {
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      // Only the very last line can be torn by a crash mid-append; a bad line before it is damage.
-      if (isLast) return undefined;
-      throw this.corrupt(seq, "is not JSON");
-    }
-    const parsed = PehEventSchema.safeParse(json);
-    if (!parsed.success) throw this.corrupt(seq, `is not a valid event (${parsed.error.issues[0]?.message})`);
-    if (parsed.data.seq !== seq) throw this.corrupt(seq, `has seq ${parsed.data.seq}`);
-    return deepFreeze(parsed.data);
+/**
+ * The events in `text`, a whole number of a log's lines from seq `firstSeq` on, and how many bytes
+ * of it they took. A torn last line (a crash mid-append) is left out; any other bad line throws
+ * STORE_CORRUPT naming the file and seq.
+ */
+export function parseLogLines(path: string, text: string, firstSeq: number): { events: PehEvent[]; bytes: number } {
+  const events: PehEvent[] = [];
+  let bytes = 0;
+  let start = 0;
+  for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
+    const line = text.slice(start, end);
+    const isLast = text.indexOf("\n", end + 1) === -1 && end + 1 === text.length;
+    const event = parseLine(path, line, firstSeq + events.length, isLast);
+    if (event === undefined) break;
+    events.push(event);
+    bytes += Buffer.byteLength(line, "utf8") + 1;
+    start = end + 1;
   }
+  return { events, bytes };
+}
 
-  private corrupt(seq: number, what: string): PehError {
-    return new PehError(
-      "STORE_CORRUPT",
-      `${this.path}: the line for seq ${seq} ${what}`,
-      "restore the file from a backup, or move the run aside; peh never rewrites a log",
-    );
+/** One line → an event; undefined for a torn last line; throws STORE_CORRUPT for anything else. */
+function parseLine(path: string, line: string, seq: number, isLast: boolean): PehEvent | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    // Only the very last line can be torn by a crash mid-append; a bad line before it is damage.
+    if (isLast) return undefined;
+    throw corrupt(path, seq, "is not JSON");
   }
+  const parsed = PehEventSchema.safeParse(json);
+  if (!parsed.success) throw corrupt(path, seq, `is not a valid event (${parsed.error.issues[0]?.message})`);
+  if (parsed.data.seq !== seq) throw corrupt(path, seq, `has seq ${parsed.data.seq}`);
+  return deepFreeze(parsed.data);
+}
+
+function corrupt(path: string, seq: number, what: string): PehError {
+  return new PehError(
+    "STORE_CORRUPT",
+    `${path}: the line for seq ${seq} ${what}`,
+    "restore the file from a backup, or move the run aside; peh never rewrites a log",
+  );
 }

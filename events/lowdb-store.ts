@@ -9,7 +9,17 @@ import { FileLock } from "./file-lock.js";
 import { followLog } from "./follow.js";
 import { RunIdSchema, type RunId } from "./ids.js";
 import { JsonLinesAppendAdapter, type RunLog } from "./jsonl-append-adapter.js";
-import { checkAppend, type AppendResult, type EventStore, type FollowOptions, type ReadRange, type RunSummary } from "./store.js";
+import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from "./lowdb-checkpoint.js";
+import {
+  checkAppend,
+  type AppendResult,
+  type Checkpoint,
+  type CheckpointRead,
+  type EventStore,
+  type FollowOptions,
+  type ReadRange,
+  type RunSummary,
+} from "./store.js";
 
 interface OpenRun {
   db: Low<RunLog>;
@@ -111,13 +121,27 @@ export class LowdbEventStore implements EventStore {
     this.runs.clear();
   }
 
+  /** Beside the log (see lowdb-checkpoint.ts); bound to the log's first `seq` events by their bytes. */
+  async saveCheckpoint(runId: RunId, checkpoint: Checkpoint): Promise<void> {
+    await writeCheckpoint(join(this.runDir(runId), CHECKPOINT_FILE), this.logPath(runId), checkpoint);
+  }
+
+  /** Reads the log's bytes, but parses and validates only the lines after the checkpoint. */
+  readCheckpoint(runId: RunId, tag: string): Promise<CheckpointRead | undefined> {
+    return readCheckpoint(join(this.runDir(runId), CHECKPOINT_FILE), this.logPath(runId), tag);
+  }
+
+  private logPath(runId: RunId): string {
+    return join(this.runDir(runId), "events.jsonl");
+  }
+
   private open(runId: RunId, create: boolean): Promise<OpenRun> {
     const cached = this.runs.get(runId);
     if (cached) return cached;
     const opening = (async () => {
       const dir = this.runDir(runId);
       if (create) await mkdir(dir, { recursive: true });
-      const adapter = new JsonLinesAppendAdapter(join(dir, "events.jsonl"));
+      const adapter = new JsonLinesAppendAdapter(this.logPath(runId));
       const db = new Low<RunLog>(adapter, { events: [] });
       await db.read();
       return { db, adapter, lock: new FileLock(join(dir, "events.lock")), queue: Promise.resolve() };
@@ -134,7 +158,7 @@ export class LowdbEventStore implements EventStore {
    * complete event's seq (logs are gapless from 1).
    */
   private async summarize(runId: RunId): Promise<RunSummary | undefined> {
-    const handle = await open(join(this.runDir(runId), "events.jsonl"), "r").catch(() => undefined);
+    const handle = await open(this.logPath(runId), "r").catch(() => undefined);
     if (!handle) return undefined;
     try {
       const size = (await handle.stat()).size;

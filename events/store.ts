@@ -30,6 +30,20 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
+/** A fold of a run's first `seq` events, kept beside its log to spare read-only views the fold. */
+export interface Checkpoint {
+  seq: number;
+  /** Which fold made it (machines and format): a checkpoint made by another one is never used. */
+  tag: string;
+  /** The fold's state as JSON. */
+  state: unknown;
+}
+
+/** A usable checkpoint and the events appended after it. */
+export interface CheckpointRead extends Checkpoint {
+  events: PehEvent[];
+}
+
 export interface EventStore {
   /**
    * Appends `events` (whose seqs must continue the log) if the log's current version is
@@ -46,6 +60,17 @@ export interface EventStore {
   /** Yields events from `from` on, then new ones as they are appended, until aborted. */
   follow(runId: RunId, options?: FollowOptions): AsyncIterable<PehEvent>;
   close(): Promise<void>;
+  /**
+   * Optional, a cache for read-only views: keeps `checkpoint` beside the run's log, bound to the
+   * exact bytes of its first `seq` events. It is never the source of truth: whatever decides or
+   * appends folds the log itself.
+   */
+  saveCheckpoint?(runId: RunId, checkpoint: Checkpoint): Promise<void>;
+  /**
+   * The run's checkpoint made with `tag` and the (validated) events after it, or undefined when
+   * there is none, it was made by another fold, or the log no longer begins with its bytes.
+   */
+  readCheckpoint?(runId: RunId, tag: string): Promise<CheckpointRead | undefined>;
 }
 
 /**

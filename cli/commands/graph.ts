@@ -2,16 +2,16 @@
 import { Option, type Command } from "commander";
 import { PehError } from "../../events/index.js";
 import { DIAGRAM_FORMATS, MACHINE_NAMES, renderDiagram, type DiagramFormat, type MachineName } from "../../machines/diagram.js";
-import { foldRun } from "../../machines/run.js";
 import { stateName } from "../../machines/state-name.js";
 import { resolveRunId } from "../../runtime/gate.js";
+import { viewStateOf } from "../../runtime/view-state.js";
 import { storeOf } from "../context.js";
 import type { Io } from "../output.js";
 
 /** The states a run's machines of one kind are in now, from its log. */
 async function currentStates(command: Command, run: string, machine: MachineName): Promise<string[]> {
   const store = storeOf(command);
-  const state = foldRun(await store.read(await resolveRunId(store, run === "latest" ? undefined : run)));
+  const { state } = await viewStateOf(store, await resolveRunId(store, run === "latest" ? undefined : run));
   if (machine === "plan") return [stateName(state.plan.value)];
   if (machine === "bootstrap") return [stateName(state.bootstrap.value)];
   const cells = machine === "task" ? [...state.tasks.values()] : [...state.workers.values()];

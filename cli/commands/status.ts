@@ -3,9 +3,9 @@
 // for with the exact command to type. Reads nothing but the log.
 import { clockTime } from "../../projections/log-view.js";
 import type { Command } from "commander";
-import { foldRun } from "../../machines/run.js";
 import { statusOf, type LedgerEntry, type StatusView } from "../../projections/status.js";
 import { resolveRunId } from "../../runtime/gate.js";
+import { viewStateOf } from "../../runtime/view-state.js";
 import { storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
 
@@ -38,7 +38,7 @@ export function statusCommand(program: Command, io: Io): void {
     .action(async (runArg: string | undefined, options: { json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
-      const status = statusOf(foldRun(await store.read(runId)));
+      const status = statusOf((await viewStateOf(store, runId)).state);
       if (options.json) printJson(io, status);
       else io.out(renderStatus(io, status).join("\n"));
     });
@@ -52,7 +52,7 @@ export function statusCommand(program: Command, io: Io): void {
       const store = storeOf(command);
       const rows = [];
       for (const summary of await store.listRuns()) {
-        const status = statusOf(foldRun(await store.read(summary.run_id)));
+        const status = statusOf((await viewStateOf(store, summary.run_id)).state);
         rows.push({
           run_id: summary.run_id,
           state: status.plan.state,

@@ -1,0 +1,28 @@
+// The state of a run for read-only views (status, runs, graph): folded from the store's
+// checkpoint when it has a usable one, else from the whole log, leaving a checkpoint behind when
+// the fold was long. Never for deciding or appending: the gate and the orchestrator fold the log
+// itself, so a checkpoint can only ever make a view faster, never change what happens.
+import type { EventStore, RunId } from "../events/index.js";
+import { foldRun, type RunState } from "../machines/run.js";
+import { foldTag, runStateFromJson, runStateToJson } from "../machines/run-json.js";
+
+/** Events folded beyond the last checkpoint before a view writes a new one. */
+export const CHECKPOINT_AFTER = 5_000;
+
+export interface ViewState {
+  state: RunState;
+  /** The seq the fold started from a checkpoint at (0: the whole log was folded). */
+  from_checkpoint: number;
+}
+
+export async function viewStateOf(store: EventStore, runId: RunId, checkpointAfter = CHECKPOINT_AFTER): Promise<ViewState> {
+  const checkpoint = await store.readCheckpoint?.(runId, foldTag());
+  const restored = checkpoint && runStateFromJson(checkpoint.state);
+  const state = restored && checkpoint ? foldRun(checkpoint.events, restored) : foldRun(await store.read(runId));
+  const from = restored && checkpoint ? checkpoint.seq : 0;
+  if (store.saveCheckpoint && state.seq - from >= checkpointAfter) {
+    // A cache: a store that cannot take it (read-only, full disk) still answers the view.
+    await store.saveCheckpoint(runId, { seq: state.seq, tag: foldTag(), state: runStateToJson(state) }).catch(() => undefined);
+  }
+  return { state, from_checkpoint: from };
+}

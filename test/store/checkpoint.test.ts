@@ -1,0 +1,125 @@
+// Checkpoints: a fold's state cached beside the log for read-only views. A view folded from a
+// checkpoint must equal the fold of the whole log, and a checkpoint the log no longer vouches for
+// (changed bytes, another fold, a damaged file, a shorter log) must never be used.
+import { appendFile, readFile, writeFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { syntheticLog } from "../../bench/synthetic.js";
+import { LowdbEventStore } from "../../events/adapters.js";
+import { PehEventSchema, isPehError, type PehEvent, type RunId } from "../../events/index.js";
+import { foldRun } from "../../machines/run.js";
+import { foldTag, runStateFromJson, runStateToJson } from "../../machines/run-json.js";
+import { viewStateOf } from "../../runtime/view-state.js";
+import { peh } from "../support/cli.js";
+import { tempDir } from "../support/temp-dir.js";
+
+const golden = fileURLToPath(new URL("../fixtures/golden/release.events.jsonl", import.meta.url));
+let lines: string[];
+let events: PehEvent[];
+let runId: RunId;
+let dir: { path: string; remove(): Promise<void> };
+let store: LowdbEventStore;
+const logFile = () => join(dir.path, "runs", runId, "events.jsonl");
+const checkpointFile = () => join(dir.path, "runs", runId, "checkpoint.json");
+const asJson = (state: ReturnType<typeof foldRun>) => JSON.parse(JSON.stringify(runStateToJson(state))) as unknown;
+
+beforeEach(async () => {
+  lines = (await readFile(golden, "utf8")).trimEnd().split("\n");
+  events = lines.map((line) => PehEventSchema.parse(JSON.parse(line)));
+  runId = events[0]!.run_id;
+  dir = await tempDir();
+  store = new LowdbEventStore(dir.path);
+  await mkdir(join(dir.path, "runs", runId), { recursive: true });
+});
+afterEach(async () => dir.remove());
+
+/** Writes the first `count` events of the golden run as its log. */
+async function writeLog(count: number): Promise<void> {
+  await writeFile(logFile(), lines.slice(0, count).join("\n") + "\n");
+}
+
+describe("a run's state through JSON", () => {
+  it("restored at every seq of the golden run and folded on, equals the fold of the whole log", () => {
+    const whole = asJson(foldRun(events));
+    for (let seq = 0; seq <= events.length; seq++) {
+      const restored = runStateFromJson(asJson(foldRun(events.slice(0, seq))));
+      expect(restored, `seq ${seq}`).toBeDefined();
+      expect(asJson(foldRun(events.slice(seq), restored!)), `restored at seq ${seq}`).toEqual(whole);
+    }
+  });
+
+  it("refuses what is not a run state", () => {
+    expect(runStateFromJson({ seq: "ten" })).toBeUndefined();
+    expect(runStateFromJson(null)).toBeUndefined();
+  });
+});
+
+describe("checkpoints of the lowdb store", () => {
+  it("a view leaves one behind and the next view folds only the events after it", async () => {
+    const half = Math.floor(events.length / 2);
+    await writeLog(half);
+    expect((await viewStateOf(store, runId, 1)).from_checkpoint).toBe(0);
+    await appendFile(logFile(), lines.slice(half).join("\n") + "\n");
+    const view = await viewStateOf(store, runId, Infinity);
+    expect(view.from_checkpoint).toBe(half);
+    expect(asJson(view.state)).toEqual(asJson(foldRun(events)));
+  });
+
+  it("is not used once a byte of the log it was made from changed", async () => {
+    await writeLog(events.length);
+    await viewStateOf(store, runId, 1);
+    const changed = lines.map((line, i) => (i === 1 ? line.replace(/"at":"[^"]+"/, '"at":"2030-01-01T00:00:00.000Z"') : line));
+    expect(changed[1]).not.toBe(lines[1]);
+    await writeFile(logFile(), changed.join("\n") + "\n");
+    expect(await store.readCheckpoint(runId, foldTag())).toBeUndefined();
+    const view = await viewStateOf(store, runId, Infinity);
+    expect(view.from_checkpoint).toBe(0);
+  });
+
+  it("is not used by another fold, when damaged, or when the log is shorter than it", async () => {
+    await writeLog(events.length);
+    await viewStateOf(store, runId, 1);
+    expect(await store.readCheckpoint(runId, foldTag())).toBeDefined();
+    expect(await store.readCheckpoint(runId, "fold-of-another-peh")).toBeUndefined();
+    await writeLog(events.length - 3);
+    expect(await store.readCheckpoint(runId, foldTag())).toBeUndefined();
+    await writeLog(events.length);
+    await writeFile(checkpointFile(), (await readFile(checkpointFile(), "utf8")).slice(0, 100));
+    expect(await store.readCheckpoint(runId, foldTag())).toBeUndefined();
+    expect(asJson((await viewStateOf(store, runId, Infinity)).state)).toEqual(asJson(foldRun(events)));
+  });
+
+  it("reads the lines after it as every read does: a torn last line is left out, a bad one is damage", async () => {
+    await writeLog(10);
+    await viewStateOf(store, runId, 1);
+    await appendFile(logFile(), lines.slice(10, 12).join("\n") + "\n" + lines[12]!.slice(0, 20));
+    const torn = await store.readCheckpoint(runId, foldTag());
+    expect(torn?.events.map((event) => event.seq)).toEqual([11, 12]);
+    await writeFile(logFile(), lines.slice(0, 10).join("\n") + "\n" + "{not json}\n" + lines[11] + "\n");
+    const error = await store.readCheckpoint(runId, foldTag()).catch((caught: unknown) => caught);
+    expect(isPehError(error) && error.code).toBe("STORE_CORRUPT");
+  });
+
+  it("is refused for a seq the log does not hold yet", async () => {
+    await writeLog(5);
+    await expect(store.saveCheckpoint(runId, { seq: 6, tag: foldTag(), state: {} })).rejects.toThrow(/fewer than 6 events/);
+  });
+});
+
+describe("peh status on a long run", () => {
+  it("prints the same from a checkpoint as from the whole log, and leaves the checkpoint for the next view", async () => {
+    const log = syntheticLog(600);
+    const root = join(dir.path, "long");
+    const run = join(root, "runs", log[0]!.run_id);
+    await mkdir(run, { recursive: true });
+    await writeFile(join(run, "events.jsonl"), log.map((event) => JSON.stringify(event)).join("\n") + "\n");
+    const first = peh(["--store", root, "status", "--json"]);
+    expect(first.code, first.stderr).toBe(0);
+    const made = JSON.parse(await readFile(join(run, "checkpoint.json"), "utf8")) as { seq: number };
+    expect(made.seq).toBe(log.length);
+    const second = peh(["--store", root, "status", "--json"]);
+    expect(second.stdout).toBe(first.stdout);
+    expect(JSON.parse(first.stdout).seq).toBe(log.length);
+  });
+});
