@@ -34,21 +34,6 @@ export function newRunId(at = new Date()): RunId {
   return RunIdSchema.parse(`r-${stamp}-${randomBytes(2).toString("hex")}`);
 }
 
-/** The run a command is about: the one named, else the most recent. */
-export async function resolveRunId(store: EventStore, run?: string): Promise<RunId> {
-  if (run !== undefined) {
-    const parsed = RunIdSchema.safeParse(run);
-    if (!parsed.success || (await store.version(parsed.data)) === 0) {
-      throw new PehError("RUN_NOT_FOUND", `there is no run "${run}" in this store`, "list the runs with `peh runs`, or pass --store DIR");
-    }
-    return parsed.data;
-  }
-  const runs = await store.listRuns();
-  const latest = runs.at(-1);
-  if (!latest) throw new PehError("NO_RUNS", "this store has no runs yet", 'create one: peh plan --from plan.yaml, or peh plan "<objective>"');
-  return latest.run_id;
-}
-
 const realpath = (path: string): string | undefined => {
   try {
     return realpathSync(path);

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { PehError, workerIdFor, type TaskId } from "../../events/index.js";
 import { stateName } from "../../machines/state-name.js";
 import { RunHandle } from "../../runtime/command-handler.js";
-import { resolveRunId } from "../../runtime/gate.js";
+import { resolveRunId } from "../../runtime/run-id.js";
 import { addTrustedRoot, canonicalize, trustedRootFor } from "../../runtime/trust.js";
 import { actorOf, storeOf } from "../context.js";
 import { paint, type Io } from "../output.js";

@@ -15,9 +15,9 @@ import {
   nextStep,
   refineRun,
   rejectRun,
-  resolveRunId,
   type Modification,
 } from "../../runtime/gate.js";
+import { resolveRunId } from "../../runtime/run-id.js";
 import { actorOf, askPhrases, collect, interactive, storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
 import { renderPlan } from "../render/plan-view.js";

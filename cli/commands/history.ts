@@ -6,7 +6,7 @@ import { PehError } from "../../events/index.js";
 import { runStateAt } from "../../projections/state-at.js";
 import { renderReport } from "../../projections/report.js";
 import { statusOf } from "../../projections/status.js";
-import { resolveRunId } from "../../runtime/gate.js";
+import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
 import { renderStatus } from "./status.js";

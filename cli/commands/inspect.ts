@@ -5,7 +5,7 @@
 // `--speed`; a live run then streams as it goes.
 import type { Command } from "commander";
 import { PehError } from "../../events/index.js";
-import { resolveRunId } from "../../runtime/gate.js";
+import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
 import type { Io } from "../output.js";
 

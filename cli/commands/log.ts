@@ -1,7 +1,7 @@
 // `peh log [RUN] [--json] [--follow]`: the execution log, one line per event, from the log alone.
 import type { Command } from "commander";
 import { RUN_ENDING_EVENTS, logJson, logReader } from "../../projections/log-view.js";
-import { resolveRunId } from "../../runtime/gate.js";
+import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
 import type { Io } from "../output.js";
 import { renderLogLine } from "../render/log.js";

@@ -4,7 +4,7 @@
 import { clockTime } from "../../projections/log-view.js";
 import type { Command } from "commander";
 import { statusOf, type LedgerEntry, type StatusView } from "../../projections/status.js";
-import { resolveRunId } from "../../runtime/gate.js";
+import { resolveRunId } from "../../runtime/run-id.js";
 import { viewStateOf } from "../../runtime/view-state.js";
 import { storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
