@@ -9,7 +9,7 @@ import { buildProgram } from "./program.js";
 
 async function main(argv: string[]): Promise<number> {
   const io = processIo();
-  const program = buildProgram(io);
+  const program = await buildProgram(io, argv);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.done;

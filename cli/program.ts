@@ -1,22 +1,52 @@
 // The `peh` command line: every command of DESIGN §7, parsed by commander. Commands are thin:
 // options → one runtime or projection call → render. Nothing here calls process.exit.
 import { Command } from "commander";
-import { decideCommand, trustCommand } from "./commands/decide.js";
-import { approveCommand, clarifyCommand, modifyCommand, refineCommand, rejectCommand } from "./commands/gate-actions.js";
-import { graphCommand } from "./commands/graph.js";
-import { planCommand } from "./commands/plan.js";
-import { runCommand } from "./commands/run.js";
-import { showCommand } from "./commands/show.js";
-import { statusCommand } from "./commands/status.js";
-import { logCommand } from "./commands/log.js";
-import { replayCommand, reportCommand } from "./commands/history.js";
-import { inspectCommand } from "./commands/inspect.js";
-import { serveCommand } from "./commands/serve.js";
 import type { Io } from "./output.js";
+
+type Register = (program: Command, io: Io) => void;
+
+/**
+ * Every command, in the order --help lists them, with the module that defines it. A command's
+ * module is loaded only when that command runs (all of them for the full --help): peh's start-up
+ * pays for what one command needs, not for the planner, the orchestrator and the services.
+ */
+const COMMANDS: [names: string[], load: () => Promise<Register[]>][] = [
+  [["plan"], async () => [(await import("./commands/plan.js")).planCommand]],
+  [["show"], async () => [(await import("./commands/show.js")).showCommand]],
+  [["approve", "modify", "refine", "clarify", "reject"], async () => {
+    const gate = await import("./commands/gate-actions.js");
+    return [gate.approveCommand, gate.modifyCommand, gate.refineCommand, gate.clarifyCommand, gate.rejectCommand];
+  }],
+  [["run"], async () => [(await import("./commands/run.js")).runCommand]],
+  [["decide", "trust"], async () => {
+    const decide = await import("./commands/decide.js");
+    return [decide.decideCommand, decide.trustCommand];
+  }],
+  [["status", "runs"], async () => [(await import("./commands/status.js")).statusCommand]],
+  [["log"], async () => [(await import("./commands/log.js")).logCommand]],
+  [["replay", "report"], async () => {
+    const history = await import("./commands/history.js");
+    return [history.replayCommand, history.reportCommand];
+  }],
+  [["inspect"], async () => [(await import("./commands/inspect.js")).inspectCommand]],
+  [["serve"], async () => [(await import("./commands/serve.js")).serveCommand]],
+  [["graph"], async () => [(await import("./commands/graph.js")).graphCommand]],
+];
+
+/** The command argv names: the first word that is not an option or the value of --store. */
+function commandNamed(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === "--store") i++;
+    else if (!word.startsWith("-")) return word;
+  }
+  return undefined;
+}
 
 export const VERSION = "0.1.0";
 
-export function buildProgram(io: Io): Command {
+/** The program for `argv` (node, script, arguments): only the command it names, or every one. */
+export async function buildProgram(io: Io, argv: readonly string[] = []): Promise<Command> {
   const program = new Command("peh")
     .description(
       "peh, the planning-execution harness: turn a goal into a reviewed plan of tasks, gate it behind " +
@@ -33,23 +63,10 @@ export function buildProgram(io: Io): Command {
         "            3 waiting for a human (the message says what to type), 4 conflict with another writer.",
     )
     .exitOverride();
-  planCommand(program, io);
-  showCommand(program, io);
-  approveCommand(program, io);
-  modifyCommand(program, io);
-  refineCommand(program, io);
-  clarifyCommand(program, io);
-  rejectCommand(program, io);
-  runCommand(program, io);
-  decideCommand(program, io);
-  trustCommand(program, io);
-  statusCommand(program, io);
-  logCommand(program, io);
-  replayCommand(program, io);
-  reportCommand(program, io);
-  inspectCommand(program, io);
-  serveCommand(program, io);
-  graphCommand(program, io);
+  const named = commandNamed(argv);
+  const needed = COMMANDS.filter(([names]) => names.includes(named ?? ""));
+  // No command, or one peh does not know: all of them, for the full help and commander's suggestion.
+  for (const [, load] of needed.length > 0 ? needed : COMMANDS) for (const register of await load()) register(program, io);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

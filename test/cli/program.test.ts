@@ -11,7 +11,7 @@ function capture(): Io & { text: () => string } {
 
 async function parse(argv: string[]) {
   const io = capture();
-  const program = buildProgram(io);
+  const program = await buildProgram(io, ["node", "peh", ...argv]);
   let error: unknown;
   try {
     await program.parseAsync(["node", "peh", ...argv]);
