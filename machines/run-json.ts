@@ -15,10 +15,10 @@ import { initialRunState, type RunState } from "./run.js";
 /** Bump when the JSON form below changes shape. */
 const FORMAT = 1;
 
-const StateValueSchema: z.ZodType<StateValue> = z.lazy(() => z.union([z.string(), z.record(z.string(), StateValueSchema)]));
-
+// A state value is a name or a map of them (nested states). Checked one level deep: a recursive
+// schema costs 2.5x as much on the 20k cells of a big run, and the machine resolves the value.
 const CellSchema = z.object({
-  value: StateValueSchema,
+  value: z.union([z.string(), z.record(z.string(), z.unknown())]),
   context: z.unknown(),
   status: z.enum(["active", "done", "error", "stopped"]),
 });
@@ -60,7 +60,7 @@ export function runStateFromJson(json: unknown): RunState | undefined {
   if (!parsed.success) return undefined;
   const data = parsed.data;
   const state = initialRunState();
-  const cell = <C>(from: z.infer<typeof CellSchema>): Lite<C> => ({ value: from.value, context: from.context as C, status: from.status, owner: state.token });
+  const cell = <C>(from: z.infer<typeof CellSchema>): Lite<C> => ({ value: from.value as StateValue, context: from.context as C, status: from.status, owner: state.token });
   state.run_id = data.run_id as RunId | null;
   state.seq = data.seq;
   state.at = data.at;
