@@ -3,7 +3,7 @@
 // log still begins with exactly those bytes, and then parses and validates only the lines after
 // them. Losing the file loses nothing: it is rebuilt from the log.
 import { createHash } from "node:crypto";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { open, readFile, rename, writeFile, type FileHandle } from "node:fs/promises";
 import { z } from "zod";
 import { parseLogLines } from "./jsonl-append-adapter.js";
 import type { Checkpoint, CheckpointRead } from "./store.js";
@@ -22,10 +22,9 @@ const CheckpointFileSchema = z.object({
 
 /** Writes the checkpoint for the first `checkpoint.seq` events of the log at `logPath` (atomically). */
 export async function writeCheckpoint(path: string, logPath: string, checkpoint: Checkpoint): Promise<void> {
-  const log = await readFile(logPath);
-  const bytes = endOfLine(log, checkpoint.seq);
-  if (bytes === undefined) throw new Error(`${logPath} holds fewer than ${checkpoint.seq} events: no checkpoint at that seq`);
-  const file: z.input<typeof CheckpointFileSchema> = { format: 1, ...checkpoint, bytes, sha256: sha256(log.subarray(0, bytes)) };
+  const prefix = await hashLines(logPath, checkpoint.seq);
+  if (prefix === undefined) throw new Error(`${logPath} holds fewer than ${checkpoint.seq} events: no checkpoint at that seq`);
+  const file: z.input<typeof CheckpointFileSchema> = { format: 1, ...checkpoint, bytes: prefix.bytes, sha256: prefix.sha256 };
   // A reader sees the old file or the new one, never half of one; a crash leaves at worst a stray temp file.
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify(file));
@@ -45,27 +44,60 @@ export async function readCheckpoint(path: string, logPath: string, tag: string)
   const parsed = CheckpointFileSchema.safeParse(json);
   if (!parsed.success || parsed.data.tag !== tag) return undefined;
   const { seq, bytes, state } = parsed.data;
-  const log = await readFile(logPath).catch(() => undefined);
-  if (log === undefined || log.length < bytes || (bytes > 0 && log[bytes - 1] !== NEWLINE)) return undefined;
-  if (sha256(log.subarray(0, bytes)) !== parsed.data.sha256) return undefined;
-  // The lines after it are read as every read does: validated, a torn last line left out.
-  const { events } = parseLogLines(logPath, log.subarray(bytes).toString("utf8"), seq + 1);
-  return { seq, tag, state, events };
+  const log = await open(logPath, "r").catch(() => undefined);
+  if (log === undefined) return undefined;
+  try {
+    const size = (await log.stat()).size;
+    if (size < bytes || (await hashBytes(log, bytes)) !== parsed.data.sha256) return undefined;
+    // The lines after it are read as every read does: validated, a torn last line left out.
+    const tail = Buffer.alloc(size - bytes);
+    await log.read(tail, 0, tail.length, bytes);
+    const { events } = parseLogLines(logPath, tail.toString("utf8"), seq + 1);
+    return { seq, tag, state, events };
+  } finally {
+    await log.close();
+  }
 }
 
 const NEWLINE = 0x0a;
+/** Logs are read in chunks this big: a 100k-event log is never held whole to be hashed. */
+const CHUNK = 1 << 20;
 
-/** The byte offset just past the `count`-th line of `log`, or undefined if it has fewer. */
-function endOfLine(log: Buffer, count: number): number | undefined {
-  let offset = 0;
-  for (let line = 0; line < count; line++) {
-    const end = log.indexOf(NEWLINE, offset);
-    if (end === -1) return undefined;
-    offset = end + 1;
+/** The length and SHA-256 of the first `count` lines of the file, or undefined if it has fewer. */
+async function hashLines(file: string, count: number): Promise<{ bytes: number; sha256: string } | undefined> {
+  const handle = await open(file, "r");
+  try {
+    const hash = createHash("sha256");
+    const chunk = Buffer.alloc(CHUNK);
+    let offset = 0;
+    let lines = 0;
+    while (lines < count) {
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK, offset);
+      if (bytesRead === 0) return undefined;
+      let end = 0;
+      for (let at = chunk.indexOf(NEWLINE, 0); at !== -1 && at < bytesRead && lines < count; at = chunk.indexOf(NEWLINE, at + 1)) {
+        lines++;
+        end = at + 1;
+      }
+      const used = lines < count ? bytesRead : end;
+      hash.update(chunk.subarray(0, used));
+      offset += used;
+    }
+    return { bytes: offset, sha256: hash.digest("hex") };
+  } finally {
+    await handle.close();
   }
-  return offset;
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+/** The SHA-256 of the first `bytes` bytes of an open file, read in chunks. */
+async function hashBytes(handle: FileHandle, bytes: number): Promise<string> {
+  const hash = createHash("sha256");
+  const chunk = Buffer.alloc(Math.min(CHUNK, Math.max(bytes, 1)));
+  for (let offset = 0; offset < bytes; ) {
+    const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, bytes - offset), offset);
+    if (bytesRead === 0) break;
+    hash.update(chunk.subarray(0, bytesRead));
+    offset += bytesRead;
+  }
+  return hash.digest("hex");
 }
