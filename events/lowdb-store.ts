@@ -162,9 +162,8 @@ export class LowdbEventStore implements EventStore {
     if (!handle) return undefined;
     try {
       const size = (await handle.stat()).size;
-      const first = await lineFrom(handle, size, "start");
       const last = await lineFrom(handle, size, "end");
-      if (first === undefined || last === undefined) return undefined;
+      if (last === undefined) return undefined;
       const fields = (line: string): { at: string; seq: number } => {
         try {
           const event = JSON.parse(line) as { at?: unknown; seq?: unknown };
@@ -174,11 +173,25 @@ export class LowdbEventStore implements EventStore {
         }
       };
       const end = fields(last);
-      return { run_id: runId, events: end.seq, created_at: fields(first).at, updated_at: end.at };
+      const created_at = (await createdAt(handle, size)) ?? fields((await lineFrom(handle, size, "start")) ?? "").at;
+      return { run_id: runId, events: end.seq, created_at, updated_at: end.at };
     } finally {
       await handle.close();
     }
   }
+}
+
+/** How peh writes an event's line: the envelope before the data (which, for a plan, can take megabytes). */
+const FIRST_EVENT_HEAD = /^\{"id":"[^"\\]*","run_id":"[^"\\]*","seq":1,"at":"([^"\\]+)"/;
+
+/**
+ * The start of the first line, as far as the first event's time, when it is written as peh writes
+ * it (else undefined, and the caller reads the whole line): the plan after it is not read.
+ */
+async function createdAt(handle: FileHandle, size: number): Promise<string | undefined> {
+  const head = Buffer.alloc(Math.min(size, 512));
+  await handle.read(head, 0, head.length, 0);
+  return FIRST_EVENT_HEAD.exec(head.toString("utf8"))?.[1];
 }
 
 /** The first, or the last complete, line of a file (a torn tail is skipped), read in chunks. */

@@ -30,6 +30,24 @@ describe("lowdb event store › on disk", () => {
     }
   });
 
+  it("lists a run with the times of its first and last events, however the first line orders its fields", async () => {
+    const dir = await tempDir();
+    try {
+      const events = storeEvents(run, 1, 3);
+      await new LowdbEventStore(dir.path).append(run, events, 0);
+      const expected = [{ run_id: run, events: 3, created_at: events[0]!.at, updated_at: events[2]!.at }];
+      expect(await new LowdbEventStore(dir.path).listRuns()).toEqual(expected);
+      // Written by another tool with the data first: the listing reads the whole first line instead.
+      const { data, ...envelope } = events[0]!;
+      const lines = (await readFile(logFile(dir.path), "utf8")).split("\n");
+      lines[0] = JSON.stringify({ data, ...envelope });
+      await writeFile(logFile(dir.path), lines.join("\n"));
+      expect(await new LowdbEventStore(dir.path).listRuns()).toEqual(expected);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it("drops a torn last line on open, and cuts it before the next append", async () => {
     const dir = await tempDir();
     try {
