@@ -229,8 +229,11 @@ const VOUCHED = new Set<PehEvent["type"]>([
 /** Plan transitions are memoized only for the events it vouches for; the rest are rare. */
 export const planMemo: MemoSpec<PlanContext, PehEvent> = {
   machine: planMachine,
-  key: (_context, event) =>
-    VOUCHED.has(event.type)
-      ? `${event.type}|${"phase" in event.data ? event.data.phase : ""}|${"reason" in event.data ? event.data.reason : ""}`
-      : undefined,
+  key: (_context, event) => {
+    if (!VOUCHED.has(event.type)) return undefined;
+    const phase = "phase" in event.data ? event.data.phase : undefined;
+    const reason = "reason" in event.data ? event.data.reason : undefined;
+    // Most vouched events have neither: their type alone is the key (no string to build and hash).
+    return phase === undefined && reason === undefined ? event.type : `${event.type}|${phase ?? ""}|${reason ?? ""}`;
+  },
 };
