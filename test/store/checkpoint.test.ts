@@ -52,6 +52,8 @@ describe("a run's state through JSON", () => {
   it("refuses what is not a run state", () => {
     expect(runStateFromJson({ seq: "ten" })).toBeUndefined();
     expect(runStateFromJson(null)).toBeUndefined();
+    const json = runStateToJson(foldRun(events));
+    expect(runStateFromJson({ ...json, tasks: { ...json.tasks, statuses: json.tasks.statuses.slice(1) } })).toBeUndefined();
   });
 });
 
