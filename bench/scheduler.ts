@@ -1,7 +1,8 @@
 // The scheduler against xargs: a plan of independent `true` tasks (each with the acceptance test
 // `true`) run at concurrency 8 on the durable store, ÷ xargs -P8 running `sh -c '/bin/true; /bin/true'`
-// as many times, measured one after the other in this process.
-import { spawnSync } from "node:child_process";
+// as many times, measured one after the other in this process. Beside them, the floor: only the
+// two processes per task that peh starts, spawned from this process as peh's runner spawns them.
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,8 +39,45 @@ function xargsSeconds(tasks: number): number {
   return (performance.now() - start) / 1000;
 }
 
-export async function schedulerRatio(tasks: number): Promise<{ peh_s: number; xargs_s: number; ratio: number }> {
+/** One `/bin/sh -c true` with the options of runtime/process-runner.ts (own group, three pipes). */
+function spawnTrue(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("/bin/sh", ["-c", "true"], { detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    child.stdout.resume();
+    child.stderr.resume();
+    child.stdin.on("error", () => undefined);
+    child.stdin.end("");
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`true exited ${code}`))));
+  });
+}
+
+/** `count` processes, 8 at a time, and nothing else: what starting peh's processes costs from Node. */
+async function spawnSeconds(count: number): Promise<number> {
+  const start = performance.now();
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (started < count) {
+        started++;
+        await spawnTrue();
+      }
+    }),
+  );
+  return (performance.now() - start) / 1000;
+}
+
+export interface SchedulerFigures {
+  peh_s: number;
+  xargs_s: number;
+  ratio: number;
+  /** The two spawns per task alone ÷ xargs: no scheduler that spawns from Node can go below it. */
+  spawn_floor_ratio: number;
+}
+
+export async function schedulerRatio(tasks: number): Promise<SchedulerFigures> {
   const xargs = xargsSeconds(tasks);
   const peh = await pehSeconds(tasks);
-  return { peh_s: peh, xargs_s: xargs, ratio: peh / xargs };
+  const floor = await spawnSeconds(2 * tasks);
+  return { peh_s: peh, xargs_s: xargs, ratio: peh / xargs, spawn_floor_ratio: floor / xargs };
 }
