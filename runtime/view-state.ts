@@ -17,9 +17,15 @@ export interface ViewState {
 
 export async function viewStateOf(store: EventStore, runId: RunId, checkpointAfter = CHECKPOINT_AFTER): Promise<ViewState> {
   const checkpoint = await store.readCheckpoint?.(runId, foldTag());
-  const restored = checkpoint && runStateFromJson(checkpoint.state);
-  const state = restored && checkpoint ? foldRun(checkpoint.events, restored) : foldRun(await store.read(runId));
-  const from = restored && checkpoint ? checkpoint.seq : 0;
+  const restored = checkpoint ? runStateFromJson(checkpoint.state) : undefined;
+  let state: RunState;
+  let from = 0;
+  if (checkpoint && restored) {
+    state = foldRun(checkpoint.events, restored);
+    from = checkpoint.seq;
+  } else {
+    state = foldRun(await store.read(runId));
+  }
   if (store.saveCheckpoint && state.seq - from >= checkpointAfter) {
     // A cache: a store that cannot take it (read-only, full disk) still answers the view.
     await store.saveCheckpoint(runId, { seq: state.seq, tag: foldTag(), state: runStateToJson(state) }).catch(() => undefined);

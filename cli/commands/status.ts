@@ -1,6 +1,6 @@
 // `peh status [RUN]` and `peh runs`: the state of a run rebuilt from its log: the plan, every
 // task with its recovery ledger, the workers under way, the bootstrap, and what the run waits
-// for with the exact command to type. Reads nothing but the log.
+// for with the exact command to type. Reads nothing but the log (a long run's from its checkpoint).
 import { clockTime } from "../../projections/log-view.js";
 import type { Command } from "commander";
 import { statusOf, type LedgerEntry, type StatusView } from "../../projections/status.js";
