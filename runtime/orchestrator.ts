@@ -30,6 +30,7 @@ import { runCommand, type RunResult } from "./process-runner.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
 import { now } from "./clock.js";
+import { leaveCheckpoint } from "./view-state.js";
 
 export interface ExecuteOptions {
   store: LowdbEventStore;
@@ -42,6 +43,8 @@ export interface ExecuteOptions {
   /** Aborted on SIGINT/SIGTERM: drain. */
   signal?: AbortSignal;
   progress: (line: ProgressLine) => void;
+  /** Leave a checkpoint for the views when the run stops, if its log has this many events (default 5,000). */
+  checkpointAfter?: number;
 }
 
 export type ProgressLine =
@@ -83,7 +86,9 @@ export class Orchestrator {
       this.policy = await trustPolicy(this.options.trustRoots);
       await this.recoverInterrupted();
       await this.bootstrap();
-      return await this.loop();
+      const outcome = await this.loop();
+      await leaveCheckpoint(store, runId, this.state, this.options.checkpointAfter);
+      return outcome;
     } finally {
       await lease.release();
     }

@@ -26,9 +26,16 @@ export async function viewStateOf(store: EventStore, runId: RunId, checkpointAft
   } else {
     state = foldRun(await store.read(runId));
   }
-  if (store.saveCheckpoint && state.seq - from >= checkpointAfter) {
-    // A cache: a store that cannot take it (read-only, full disk) still answers the view.
-    await store.saveCheckpoint(runId, { seq: state.seq, tag: foldTag(), state: runStateToJson(state) }).catch(() => undefined);
-  }
+  if (state.seq - from >= checkpointAfter) await leaveCheckpoint(store, runId, state, 0);
   return { state, from_checkpoint: from };
+}
+
+/**
+ * Leaves a checkpoint of `state`, the fold of the run's first `state.seq` events, for the views
+ * of a long run. `peh run` leaves one when it stops, so the first status after it is fast too.
+ * A cache: a store that cannot take it (none, read-only, a full disk) loses nothing.
+ */
+export async function leaveCheckpoint(store: EventStore, runId: RunId, state: RunState, checkpointAfter = CHECKPOINT_AFTER): Promise<void> {
+  if (!store.saveCheckpoint || state.seq < checkpointAfter) return;
+  await store.saveCheckpoint(runId, { seq: state.seq, tag: foldTag(), state: runStateToJson(state) }).catch(() => undefined);
 }

@@ -7,9 +7,11 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { syntheticLog } from "../../bench/synthetic.js";
 import { LowdbEventStore } from "../../events/adapters.js";
-import { PehEventSchema, isPehError, type PehEvent, type RunId } from "../../events/index.js";
+import { PehEventSchema, RunIdSchema, isPehError, type PehEvent, type RunId } from "../../events/index.js";
 import { foldRun } from "../../machines/run.js";
 import { foldTag, runStateFromJson, runStateToJson } from "../../machines/run-json.js";
+import { approveRun, createRun } from "../../runtime/gate.js";
+import { Orchestrator } from "../../runtime/orchestrator.js";
 import { viewStateOf } from "../../runtime/view-state.js";
 import { peh } from "../support/cli.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -123,5 +125,29 @@ describe("peh status on a long run", () => {
     const second = peh(["--store", root, "status", "--json"]);
     expect(second.stdout).toBe(first.stdout);
     expect(JSON.parse(first.stdout).seq).toBe(log.length);
+  });
+});
+
+describe("peh run", () => {
+  it("leaves a checkpoint of the run as it stops, and the next view folds nothing", async () => {
+    const workspace = join(dir.path, "workspace");
+    await mkdir(workspace, { recursive: true });
+    await writeFile(
+      join(workspace, "plan.json"),
+      JSON.stringify({
+        objective: "Write three files",
+        tasks: ["a", "b", "c"].map((id) => ({ id, objective: `Write ${id}.txt`, scope: "workspace", run: `echo ${id} > ${id}.txt`, acceptance_tests: [`test -f ${id}.txt`] })),
+      }),
+    );
+    const runs = new LowdbEventStore(join(workspace, ".peh"));
+    const created = await createRun(runs, { workspace, from: join(workspace, "plan.json") });
+    await approveRun(runs, created.run_id, { actor: "ana", confirmations: [] });
+    const outcome = await new Orchestrator({ store: runs, runId: created.run_id, concurrency: 2, wait: false, trustRoots: [workspace], progress: () => undefined, checkpointAfter: 1 }).execute();
+    expect(outcome.kind).toBe("completed");
+    const version = await runs.version(created.run_id);
+    expect((await runs.readCheckpoint(created.run_id, foldTag()))?.seq).toBe(version);
+    const view = await viewStateOf(runs, RunIdSchema.parse(created.run_id), Infinity);
+    expect(view.from_checkpoint).toBe(version);
+    expect(asJson(view.state)).toEqual(asJson(foldRun(await runs.read(created.run_id))));
   });
 });
