@@ -1,7 +1,6 @@
 // What every command needs from the command line: the store, the run, who is acting, and
 // whether a human is at a terminal to be asked (never otherwise: prompts hang without a TTY).
 import type { Command } from "commander";
-import { isCancel, text } from "@clack/prompts";
 import type { LowdbEventStore } from "../events/adapters.js";
 import { PehError, type Plan } from "../events/index.js";
 import { riskyTasksOf } from "../machines/plan.js";
@@ -27,6 +26,8 @@ export function interactive(): boolean {
 /** Asks on a terminal; returns undefined when there is none (the caller then needs a flag). */
 export async function ask(message: string, placeholder?: string): Promise<string | undefined> {
   if (!interactive()) return undefined;
+  // Loaded only to ask: most commands never prompt, and none off a terminal.
+  const { isCancel, text } = await import("@clack/prompts");
   const answer = await text({ message, ...(placeholder ? { placeholder } : {}) });
   if (isCancel(answer)) throw new PehError("USAGE", "cancelled; nothing was recorded");
   return answer;
