@@ -20,6 +20,7 @@ import { wrapUp } from "./wrap-up.js";
 import { SETTLES_DEPENDENTS, taskMachine } from "./task.js";
 import { entityOf, entityState, evolve, whyIllegal, type Effect, type RunState, type TaskSnapshot } from "./run.js";
 import { stateName } from "./state-name.js";
+import { VersionedMap } from "./versioned-map.js";
 
 type Envelope = "id" | "run_id" | "seq" | "at" | "actor" | "entity" | "from" | "to";
 /** An event as a command proposes it: type and data; the decider fills in the envelope. */
@@ -39,15 +40,23 @@ interface Draft {
   legal(candidate: Candidate): boolean;
 }
 
-/** A shallow copy that `evolve` can change without touching the caller's state. */
+/**
+ * A copy that `evolve` can change without touching the caller's state. Cells are copied on write
+ * (a new token); the maps fork in O(1) once they are versioned (the first draft of a run converts
+ * them), so a decision costs what it changes.
+ */
 export function cloneRun(state: RunState): RunState {
   return {
     ...state,
     token: {},
-    tasks: new Map(state.tasks),
-    workers: new Map(state.workers),
-    dependents: new Map(state.dependents),
+    tasks: fork(state.tasks),
+    workers: fork(state.workers),
+    dependents: fork(state.dependents),
   };
+}
+
+function fork<K, V>(map: Map<K, V>): Map<K, V> {
+  return map instanceof VersionedMap ? map.fork() : new VersionedMap(map);
 }
 
 /**
