@@ -10,6 +10,7 @@ import {
   PehError,
   isPehError,
   workerIdFor,
+  type Plan,
   type PlanTask,
   type RunId,
   type TaskId,
@@ -64,6 +65,7 @@ const ACTIVE_WORKER = new Set(["spawning", "trust_resolved", "running"]);
 
 export class Orchestrator {
   private run!: GroupCommit;
+  private indexed?: { spec: Plan | null; position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask> };
   private readonly active = new Map<TaskId, Promise<void>>();
   private policy!: TrustPolicy;
   private readonly redact: Redactor = redactorFor();
@@ -122,6 +124,20 @@ export class Orchestrator {
     return this.state.plan_spec?.tasks ?? [];
   }
 
+  /**
+   * The current plan's task positions, and its tasks not yet in a final state in plan order
+   * (dropped as they settle), rebuilt when the plan changes: scheduling a turn visits the tasks
+   * still to do, not every task of a 10k-task plan.
+   */
+  private planIndex(): { position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask> } {
+    const spec = this.state.plan_spec;
+    if (this.indexed?.spec !== spec) {
+      const tasks = spec?.tasks ?? [];
+      this.indexed = { spec, position: new Map(tasks.map((t, i) => [t.id, i])), unsettled: new Map(tasks.map((t) => [t.id, t])) };
+    }
+    return this.indexed;
+  }
+
   private finalOutcome(): Outcome | undefined {
     const plan = this.planState();
     return plan === "completed" || plan === "failed" || plan === "aborted" ? { kind: plan } : undefined;
@@ -150,7 +166,7 @@ export class Orchestrator {
 
   /** `[Task i/n]`: the task's place in the plan. */
   private numbered(task: PlanTask): { index: number; total: number } {
-    return { index: this.tasks().findIndex((t) => t.id === task.id) + 1, total: this.tasks().length };
+    return { index: (this.planIndex().position.get(task.id) ?? -1) + 1, total: this.tasks().length };
   }
 
   /**
@@ -231,8 +247,14 @@ export class Orchestrator {
 
   /** Starts every task that may run now, up to the concurrency; a task the plan holds stays. */
   private startWhatMay(): void {
-    for (const task of this.tasks()) {
+    const { unsettled } = this.planIndex();
+    for (const task of unsettled.values()) {
       if (this.active.size >= this.options.concurrency) return;
+      // A machine in a final state never takes another attempt: not visited again.
+      if (this.state.tasks.get(task.id)?.status === "done" && !this.active.has(task.id)) {
+        unsettled.delete(task.id);
+        continue;
+      }
       if (this.active.has(task.id) || this.planState() !== "executing") continue;
       const state = this.taskState(task.id);
       const worker = this.workerState(task.id);
