@@ -68,7 +68,12 @@ export class Orchestrator {
   private indexed?: { spec: Plan | null; position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask> };
   private readonly active = new Map<TaskId, Promise<void>>();
   private policy!: TrustPolicy;
-  private readonly redact: Redactor = redactorFor();
+  /**
+   * The environment every process of the run gets, taken once: the redactor knows exactly the
+   * secrets in it, and spawning from a plain object is cheaper than from process.env.
+   */
+  private readonly env: NodeJS.ProcessEnv = { ...process.env };
+  private readonly redact: Redactor = redactorFor(this.env);
   private readonly drain = new AbortController();
 
   constructor(private readonly options: ExecuteOptions) {
@@ -157,7 +162,7 @@ export class Orchestrator {
 
   /** What every process of an attempt shares: where it runs, where its output goes, the drain. */
   private processOptions(task: PlanTask, attempt: number) {
-    return { cwd: this.cwdOf(task), logFile: this.attemptFile(task.id, attempt, "log"), redact: this.redact, signal: this.drain.signal };
+    return { cwd: this.cwdOf(task), env: this.env, logFile: this.attemptFile(task.id, attempt, "log"), redact: this.redact, signal: this.drain.signal };
   }
 
   private interruptedByDrain(task: PlanTask): Promise<void> {
