@@ -4,7 +4,7 @@ import { foldRun } from "../machines/run.js";
 import { appendEventsPerSecond, appendRatio } from "./append.js";
 import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
 import { dagPlan, lookupFloorMs, validateMs } from "./validate.js";
-import { schedulerRatio } from "./scheduler.js";
+import { schedulerFigures } from "./scheduler.js";
 import { statusFigures } from "./status.js";
 
 const quick = process.argv.includes("--quick");
@@ -31,10 +31,10 @@ const figures = {
   append_ratio_100k_vs_1k: Number((await appendRatio(quick ? 10_000 : 100_000, 1_000, quick ? 200 : 1_000, quick ? 1 : 3)).toFixed(2)),
   replay_events_per_s: Math.round(replayEventsPerSecond(quick ? 100_000 : 1_000_000, quick ? 2 : 3)),
   ...validated,
-  ...(await schedulerRatio(quick ? 50 : 1_000).then((f) => ({
+  ...((f) => ({
     scheduler_ratio_vs_xargs: Number(f.ratio.toFixed(2)),
     spawn_floor_ratio_vs_xargs: Number(f.spawn_floor_ratio.toFixed(2)),
-  }))),
+  }))(schedulerFigures(quick ? 50 : 1_000)),
   ...(await statusFigures(quick ? 10_000 : 100_000, quick ? 1 : 3).then((f) => {
     const size = quick ? "10k" : "100k";
     return {
