@@ -1,11 +1,5 @@
-// A run's folded state as JSON and back, for checkpoints (EventStore.readCheckpoint): a view of
-// a long run folds only the events after the checkpoint. `FOLD_TAG` names the fold that made a
-// state: it changes with any change to the machines' code, so a checkpoint made by another
-// version of peh is never used, only rebuilt.
-import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { dirname, extname } from "node:path";
-import { fileURLToPath } from "node:url";
+// Pure. A run's folded state as JSON and back, for checkpoints (EventStore.readCheckpoint): a
+// view of a long run folds only the events after the checkpoint.
 import type { StateValue } from "xstate";
 import { z } from "zod";
 import type { Plan, RunId, TaskId, WorkerId } from "../events/index.js";
@@ -14,8 +8,8 @@ import type { TaskContext } from "./task.js";
 import type { WorkerContext } from "./worker.js";
 import { initialRunState, type RunState } from "./run.js";
 
-/** Bump when the JSON form below changes shape. */
-const FORMAT = 2;
+/** Bump when the JSON form below changes shape (runtime/view-state.ts puts it in the fold's tag). */
+export const RUN_JSON_FORMAT = 2;
 
 // A state value is a name or a map of them (nested states). Checked one level deep: a recursive
 // schema costs 2.5x as much on the 20k cells of a big run, and the machine resolves the value.
@@ -113,21 +107,4 @@ export function runStateFromJson(json: unknown): RunState | undefined {
   state.workers = cells<WorkerId, WorkerContext>(data.workers);
   state.dependents = new Map(data.dependents.map(([id, list]) => [id as TaskId, list as TaskId[]]));
   return state;
-}
-
-let tag: string | undefined;
-
-/**
- * The fold's fingerprint: the JSON format and a digest of the source of every module in
- * machines/ (the lifecycles, their memoized stepping and the routing), as loaded.
- */
-export function foldTag(): string {
-  if (tag !== undefined) return tag;
-  const self = fileURLToPath(import.meta.url);
-  const dir = dirname(self);
-  const hash = createHash("sha256").update(`format ${FORMAT}\n`);
-  for (const name of readdirSync(dir).filter((file) => extname(file) === extname(self) && !file.endsWith(".d.ts")).sort()) {
-    hash.update(`${name}\n`).update(readFileSync(`${dir}/${name}`));
-  }
-  return (tag = `fold-${FORMAT}-${hash.digest("hex").slice(0, 16)}`);
 }

@@ -2,9 +2,13 @@
 // checkpoint when it has a usable one, else from the whole log, leaving a checkpoint behind when
 // the fold was long. Never for deciding or appending: the gate and the orchestrator fold the log
 // itself, so a checkpoint can only ever make a view faster, never change what happens.
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { EventStore, RunId } from "../events/index.js";
 import { foldRun, type RunState } from "../machines/run.js";
-import { foldTag, runStateFromJson, runStateToJson } from "../machines/run-json.js";
+import { RUN_JSON_FORMAT, runStateFromJson, runStateToJson } from "../machines/run-json.js";
 
 /** Events folded beyond the last checkpoint before a view writes a new one. */
 export const CHECKPOINT_AFTER = 5_000;
@@ -38,4 +42,22 @@ export async function viewStateOf(store: EventStore, runId: RunId, checkpointAft
 export async function leaveCheckpoint(store: EventStore, runId: RunId, state: RunState, checkpointAfter = CHECKPOINT_AFTER): Promise<void> {
   if (!store.saveCheckpoint || state.seq < checkpointAfter) return;
   await store.saveCheckpoint(runId, { seq: state.seq, tag: foldTag(), state: runStateToJson(state) }).catch(() => undefined);
+}
+
+let tag: string | undefined;
+
+/**
+ * The fold's fingerprint: the JSON form's format and a digest of the source of every module in
+ * machines/ (the lifecycles, their memoized stepping and the routing) as loaded. It changes with
+ * any change to them, so a checkpoint made by another version of peh is never used, only rebuilt.
+ */
+export function foldTag(): string {
+  if (tag !== undefined) return tag;
+  const self = fileURLToPath(import.meta.url);
+  const machines = fileURLToPath(new URL("../machines/", import.meta.url));
+  const hash = createHash("sha256").update(`format ${RUN_JSON_FORMAT}\n`);
+  for (const name of readdirSync(machines).filter((file) => extname(file) === extname(self) && !file.endsWith(".d.ts")).sort()) {
+    hash.update(`${name}\n`).update(readFileSync(join(machines, name)));
+  }
+  return (tag = `fold-${RUN_JSON_FORMAT}-${hash.digest("hex").slice(0, 16)}`);
 }

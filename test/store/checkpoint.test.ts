@@ -9,10 +9,10 @@ import { syntheticLog } from "../../bench/synthetic.js";
 import { LowdbEventStore } from "../../events/adapters.js";
 import { PehEventSchema, RunIdSchema, isPehError, type PehEvent, type RunId } from "../../events/index.js";
 import { foldRun } from "../../machines/run.js";
-import { foldTag, runStateFromJson, runStateToJson } from "../../machines/run-json.js";
+import { runStateFromJson, runStateToJson } from "../../machines/run-json.js";
 import { approveRun, createRun } from "../../runtime/gate.js";
 import { Orchestrator } from "../../runtime/orchestrator.js";
-import { viewStateOf } from "../../runtime/view-state.js";
+import { foldTag, viewStateOf } from "../../runtime/view-state.js";
 import { peh } from "../support/cli.js";
 import { tempDir } from "../support/temp-dir.js";
 
@@ -85,6 +85,7 @@ describe("checkpoints of the lowdb store", () => {
     await writeLog(events.length);
     await viewStateOf(store, runId, 1);
     expect(await store.readCheckpoint(runId, foldTag())).toBeDefined();
+    expect(foldTag()).toMatch(/^fold-\d+-[0-9a-f]{16}$/);
     expect(await store.readCheckpoint(runId, "fold-of-another-peh")).toBeUndefined();
     await writeLog(events.length - 3);
     expect(await store.readCheckpoint(runId, foldTag())).toBeUndefined();
