@@ -106,6 +106,7 @@ export function describeEventStore(name: string, open: () => Promise<StoreHarnes
       const [read] = await store.read(run);
       // A stored event is frozen: changing it throws (strict mode) and never reaches the log.
       expect(() => ((read as { actor: string }).actor = "eve")).toThrow(TypeError);
+      expect(() => ((read!.data as { task_id: string }).task_id = "eve")).toThrow(TypeError);
       expect((await store.read(run))[0]?.actor).toBe("system");
     }));
 

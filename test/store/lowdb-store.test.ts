@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { LowdbEventStore } from "../../events/adapters.js";
-import { RunIdSchema, isPehError } from "../../events/index.js";
+import { RunIdSchema, deepFreeze, isPehError } from "../../events/index.js";
 import { storeEvents } from "../support/store-events.js";
 import { tempDir } from "../support/temp-dir.js";
 import { describeEventStore } from "./conformance.js";
@@ -17,6 +17,14 @@ describeEventStore("lowdb", async () => {
 
 const run = RunIdSchema.parse("r-durable");
 const logFile = (dir: string) => join(dir, "runs", run, "events.jsonl");
+
+describe("deepFreeze", () => {
+  it("freezes every object and array inside, however deep", () => {
+    const value = deepFreeze({ plan: { tasks: [{ id: "a", depends_on: ["b"] }] }, list: [[1], { x: 2 }] });
+    const inner = [value, value.plan, value.plan.tasks, value.plan.tasks[0], value.plan.tasks[0]!.depends_on, value.list, value.list[0], value.list[1]];
+    expect(inner.every((part) => Object.isFrozen(part))).toBe(true);
+  });
+});
 
 describe("lowdb event store › on disk", () => {
   it("keeps one JSON line per event in the run's own file", async () => {
