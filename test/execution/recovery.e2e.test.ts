@@ -92,9 +92,11 @@ describe("recovery › end to end", () => {
     expect(ws.peh("decide", "--task", "fetch", "abort", "--as", "ana").code).toBe(0);
 
     await ws.write("plan2.yaml", planWith("kill -9 $$"));
+    const first = await readdir(join(ws.path, ".peh", "runs"));
     expect(ws.peh("run", "--from", "plan2.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(3);
-    const runs = (await readdir(join(ws.path, ".peh", "runs"))).sort();
-    const log = (await ws.read(`.peh/runs/${runs.at(-1)}/events.jsonl`)).trim().split("\n").map((line) => JSON.parse(line) as Event);
+    // The new run, not the latest by name: two runs created in one second sort by their random suffix.
+    const second = (await readdir(join(ws.path, ".peh", "runs"))).find((run) => !first.includes(run));
+    const log = (await ws.read(`.peh/runs/${second}/events.jsonl`)).trim().split("\n").map((line) => JSON.parse(line) as Event);
     expect(log.find((e) => e.type === "FAILURE_CLASSIFIED")?.data).toMatchObject({ class: "unknown", evidence: "killed by SIGKILL" });
     expect(log.at(-1)?.type).toBe("RECOVERY_ESCALATION");
   });
