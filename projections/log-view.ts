@@ -32,11 +32,17 @@ export const RUN_ENDING_EVENTS: ReadonlySet<PehEvent["type"]> = new Set(["EXECUT
 /** A stateful reader: feed it the events in order (a whole log, or a live stream). */
 export function logReader(): (event: PehEvent) => LogEntry {
   let plan: Plan | undefined;
+  // Each task's place in the current plan (ids are unique in a recorded plan): one lookup per
+  // event, not a scan of the plan, so a long log of a big plan stays linear.
+  let position = new Map<string, number>();
   return (event) => {
-    if (event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED") plan = event.data.plan;
+    if (event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED") {
+      plan = event.data.plan;
+      position = new Map(plan.tasks.map((task, i) => [task.id, i]));
+    }
     const data = event.data as Record<string, unknown>;
     const task_id = typeof data.task_id === "string" ? data.task_id : null;
-    const index = task_id === null || !plan ? -1 : plan.tasks.findIndex((task) => task.id === task_id);
+    const index = task_id === null ? -1 : (position.get(task_id) ?? -1);
     const { details, summary } = describe(event);
     return {
       seq: event.seq,
