@@ -98,7 +98,8 @@ export function renderReport(events: readonly PehEvent[]): string {
   }
   const outcome = stateName(state.plan.value);
   const inPlan = (plan?.tasks ?? []).map((task) => task.id as string);
-  const dropped = [...records.keys()].filter((id) => !inPlan.includes(id) && records.get(id)!.skipped_reason === "plan_changed");
+  const planned = new Set(inPlan);
+  const dropped = [...records.keys()].filter((id) => !planned.has(id) && records.get(id)!.skipped_reason === "plan_changed");
   const order = [...inPlan, ...dropped];
   const stateOf = (id: string) => {
     const cell = state.tasks.get(id as never);
@@ -121,7 +122,7 @@ export function renderReport(events: readonly PehEvent[]): string {
       const r = record(id);
       const evidence = r.evidence.map((e) => `${code(e.command)} → ${e.exit_code}`).join("; ");
       const detail = r.skipped_reason ? `skipped: ${r.skipped_reason}` : r.last_error && stateOf(id) !== "succeeded" ? r.last_error : evidence;
-      return `| ${inPlan.includes(id) ? i + 1 : "–"} | **${id}** ${cell(r.objective)} | ${stateOf(id).replaceAll("_", " ")} | ${r.attempts} | ${r.attempts ? seconds(r.duration_ms) : "–"} | ${cell(detail || "–")} |`;
+      return `| ${planned.has(id) ? i + 1 : "–"} | **${id}** ${cell(r.objective)} | ${stateOf(id).replaceAll("_", " ")} | ${r.attempts} | ${r.attempts ? seconds(r.duration_ms) : "–"} | ${cell(detail || "–")} |`;
     }),
     "",
     "## Recoveries and decisions",
