@@ -419,8 +419,8 @@ export class Orchestrator {
     });
     const context = this.state.tasks.get(task.id)!.context;
     if (this.taskState(task.id) === "retry_scheduled" && context.due_at) {
-      const wait = (Date.parse(context.due_at) - Date.now()) / 1000;
-      this.note(`${task.id}: ${context.failure_class} failure, automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"} in ${Math.max(wait, 0).toFixed(1)}s`);
+      const wait = this.retryWaitMs(task.id) / 1000;
+      this.note(`${task.id}: ${context.failure_class} failure, automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"} in ${wait.toFixed(1)}s`);
     }
   }
 
@@ -429,7 +429,8 @@ export class Orchestrator {
     // While the plan waits for a decision nothing starts, retries included.
     if (this.planState() !== "executing") return undefined;
     let earliest: number | undefined;
-    for (const task of this.tasks()) {
+    // A task with a retry scheduled is not settled: the plan's settled tasks need no visit.
+    for (const task of this.planIndex().unsettled.values()) {
       if (this.taskState(task.id) !== "retry_scheduled") continue;
       const wait = this.retryWaitMs(task.id);
       if (wait > 0 && (earliest === undefined || wait < earliest)) earliest = wait;
