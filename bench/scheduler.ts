@@ -6,7 +6,7 @@
 // the size of the process that spawns, and the benchmark's own has just folded a 1M-event log.
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LowdbEventStore } from "../events/adapters.js";
@@ -22,7 +22,6 @@ async function pehSeconds(tasks: number): Promise<number> {
       objective: "Run true many times",
       tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i}`, objective: `Run true #${i}`, scope: "workspace", run: "true", acceptance_tests: ["true"] })),
     });
-    const { writeFile } = await import("node:fs/promises");
     await writeFile(join(dir, "plan.json"), JSON.stringify(plan));
     const created = await createRun(store, { workspace: dir, from: "plan.json" });
     await approveRun(store, created.run_id, { actor: "bench", confirmations: [] });

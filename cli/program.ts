@@ -33,7 +33,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register[]>][] = [
   [["graph"], async () => [(await import("./commands/graph.js")).graphCommand]],
 ];
 
-/** The command argv names: the first word that is not an option or the value of --store. */
+/** The command `argv` names: its first word that is not an option or the value of --store. */
 function commandNamed(argv: readonly string[]): string | undefined {
   for (let i = 2; i < argv.length; i++) {
     const word = argv[i]!;
