@@ -27,6 +27,7 @@ import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "./gate.js";
 import { durationMs, killOrphan, promptOf } from "./attempt-support.js";
 import { acquireLease } from "./lease.js";
+import { Launcher } from "./launcher.js";
 import { runCommand, type RunResult } from "./process-runner.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
@@ -74,6 +75,8 @@ export class Orchestrator {
    */
   private readonly env: NodeJS.ProcessEnv = { ...process.env };
   private readonly redact: Redactor = redactorFor(this.env);
+  /** Starts the run's processes, far cheaper than Node's own spawn (see launcher.ts). */
+  private readonly launcher = new Launcher(this.env);
   private readonly drain = new AbortController();
 
   constructor(private readonly options: ExecuteOptions) {
@@ -97,6 +100,7 @@ export class Orchestrator {
       await leaveCheckpoint(store, runId, this.state, this.options.checkpointAfter);
       return outcome;
     } finally {
+      this.launcher.close();
       await lease.release();
     }
   }
@@ -162,7 +166,7 @@ export class Orchestrator {
 
   /** What every process of an attempt shares: where it runs, where its output goes, the drain. */
   private processOptions(task: PlanTask, attempt: number) {
-    return { cwd: this.cwdOf(task), env: this.env, logFile: this.attemptFile(task.id, attempt, "log"), redact: this.redact, signal: this.drain.signal };
+    return { cwd: this.cwdOf(task), env: this.env, logFile: this.attemptFile(task.id, attempt, "log"), redact: this.redact, signal: this.drain.signal, start: this.launcher.start };
   }
 
   private interruptedByDrain(task: PlanTask): Promise<void> {

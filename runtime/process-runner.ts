@@ -1,11 +1,13 @@
 // Runs one shell command in its own process group, with a timeout, its output redacted into a
 // log file. The whole group is killed on timeout or when asked (abort, drain), so a command's
-// children do not outlive it.
+// children do not outlive it. Who starts the process is a `ProcessStarter`: Node itself
+// (`spawnDirect`, the default) or a run's launcher (runtime/launcher.ts), to the same effect.
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { Redactor } from "./redact.js";
+import { StringDecoder } from "node:string_decoder";
+import { redactingStream, type Redactor } from "./redact.js";
 
 export interface RunSpec {
   command: string;
@@ -20,6 +22,8 @@ export interface RunSpec {
   signal?: AbortSignal;
   /** Called once the process exists, with its pid. */
   onSpawn?: (pid: number) => void;
+  /** Starts the process; Node's own spawn unless a launcher is given. */
+  start?: ProcessStarter;
 }
 
 export interface RunResult {
@@ -35,6 +39,43 @@ export interface RunResult {
   spawn_error?: { code: string; message: string };
 }
 
+/** How a process ended, once it has exited and its stdout and stderr are closed. */
+export type ProcessExit = Pick<RunResult, "exit_code" | "signal" | "spawn_error">;
+
+/** What a starter needs: `/bin/sh -c command` in `cwd`, in a new session, with `env`. */
+export interface StartRequest {
+  command: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdin?: string;
+  /** Output as it comes, stdout and stderr alike. */
+  onOutput: (chunk: Buffer) => void;
+  /** The process (and process group) id, once the process exists. */
+  onPid: (pid: number) => void;
+}
+
+export type ProcessStarter = (request: StartRequest) => Promise<ProcessExit>;
+
+/** Node's own spawn: `/bin/sh -c` in a new session with three pipes. */
+export const spawnDirect: ProcessStarter = (request) =>
+  new Promise((resolve) => {
+    const child = spawn("/bin/sh", ["-c", request.command], {
+      cwd: request.cwd,
+      env: request.env,
+      detached: true, // its own process group: killed as a whole
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    child.stdout.on("data", request.onOutput);
+    child.stderr.on("data", request.onOutput);
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(request.stdin ?? "");
+    if (child.pid) request.onPid(child.pid);
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      resolve({ exit_code: null, signal: null, spawn_error: { code: error.code ?? "SPAWN", message: error.message } });
+    });
+    child.on("close", (code, signal) => resolve({ exit_code: code, signal }));
+  });
+
 const TAIL = 4_000;
 
 export async function runCommand(spec: RunSpec): Promise<RunResult> {
@@ -42,49 +83,52 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   const log = createWriteStream(spec.logFile, { flags: "a" });
   const started = performance.now();
   let tail = "";
-  const write = (chunk: Buffer | string) => {
-    const text = spec.redact(chunk.toString());
-    log.write(text);
-    tail = (tail + text).slice(-TAIL);
+  // Whole lines are redacted at once: a secret split between two chunks is found all the same.
+  const redacting = redactingStream(spec.redact);
+  const emit = (redacted: string) => {
+    log.write(redacted);
+    tail = (tail + redacted).slice(-TAIL);
   };
+  const write = (text: string) => emit(redacting.write(text));
+  // A character split between two chunks is decoded whole, not as two replacement characters.
+  const decoder = new StringDecoder("utf8");
   write(`$ ${spec.command}\n`);
-  return new Promise<RunResult>((resolve) => {
-    let timedOut = false;
-    let aborted = false;
-    const child = spawn("/bin/sh", ["-c", spec.command], {
-      cwd: spec.cwd,
-      env: spec.env ?? process.env,
-      detached: true, // its own process group: killed as a whole
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    };
-    const timer = spec.timeoutMs ? setTimeout(() => ((timedOut = true), killGroup()), spec.timeoutMs) : undefined;
-    const onAbort = () => ((aborted = true), killGroup());
-    spec.signal?.addEventListener("abort", onAbort, { once: true });
-    if (spec.signal?.aborted) onAbort();
-    child.stdout.on("data", write);
-    child.stderr.on("data", write);
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(spec.stdin ?? "");
-    if (child.pid) spec.onSpawn?.(child.pid);
-    const finish = (result: Omit<RunResult, "duration_ms" | "tail" | "timed_out" | "aborted">) => {
-      if (timer) clearTimeout(timer);
-      spec.signal?.removeEventListener("abort", onAbort);
-      killGroup(); // leftovers of the group, if any
-      const duration_ms = Math.round(performance.now() - started);
-      write(`\n[exit ${result.exit_code ?? result.signal}${timedOut ? ", timed out" : ""}${aborted ? ", stopped" : ""} after ${duration_ms} ms]\n`);
-      log.end(() => resolve({ ...result, timed_out: timedOut, aborted, duration_ms, tail }));
-    };
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      write(`${error.message}\n`);
-      finish({ exit_code: null, signal: null, spawn_error: { code: error.code ?? "SPAWN", message: error.message } });
-    });
-    child.on("close", (code, signal) => finish({ exit_code: code, signal }));
+  let pid: number | undefined;
+  let killed = false;
+  const killGroup = () => {
+    killed = true;
+    try {
+      if (pid) process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  let timedOut = false;
+  let aborted = false;
+  const timer = spec.timeoutMs ? setTimeout(() => ((timedOut = true), killGroup()), spec.timeoutMs) : undefined;
+  const onAbort = () => ((aborted = true), killGroup());
+  spec.signal?.addEventListener("abort", onAbort, { once: true });
+  if (spec.signal?.aborted) onAbort();
+  const exit = await (spec.start ?? spawnDirect)({
+    command: spec.command,
+    cwd: spec.cwd,
+    env: spec.env ?? process.env,
+    ...(spec.stdin === undefined ? {} : { stdin: spec.stdin }),
+    onOutput: (chunk) => write(decoder.write(chunk)),
+    onPid: (started) => {
+      pid = started;
+      spec.onSpawn?.(started);
+      if (killed) killGroup(); // timed out or stopped before the process existed
+    },
   });
+  if (timer) clearTimeout(timer);
+  spec.signal?.removeEventListener("abort", onAbort);
+  killGroup(); // leftovers of the group, if any
+  write(decoder.end());
+  if (exit.spawn_error) write(`${exit.spawn_error.message}\n`);
+  emit(redacting.end());
+  const duration_ms = Math.round(performance.now() - started);
+  emit(`\n[exit ${exit.exit_code ?? exit.signal ?? exit.spawn_error?.code}${timedOut ? ", timed out" : ""}${aborted ? ", stopped" : ""} after ${duration_ms} ms]\n`);
+  await new Promise<void>((resolve) => log.end(resolve));
+  return { ...exit, timed_out: timedOut, aborted, duration_ms, tail };
 }

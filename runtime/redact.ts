@@ -25,3 +25,35 @@ export function redactorFor(env: NodeJS.ProcessEnv = process.env): Redactor {
     return out;
   };
 }
+
+/** Output held back until this long when no line ends in it (a bound on memory, not a rule). */
+const LONGEST_HELD = 1 << 20;
+const PRIVATE_KEY_OPEN = "-----BEGIN ";
+
+/**
+ * Redaction of output that comes in chunks. A secret may be split between two chunks, so text
+ * is redacted only up to its last line break, the rest held for the next chunk (or `end`). A
+ * private key block is held whole, from its BEGIN line to its END line.
+ */
+export function redactingStream(redact: Redactor): { write(text: string): string; end(): string } {
+  let held = "";
+  return {
+    write(text) {
+      held += text;
+      let cut = held.lastIndexOf("\n") + 1;
+      const open = held.lastIndexOf(PRIVATE_KEY_OPEN, cut);
+      const close = open < 0 ? -1 : held.indexOf("-----END ", open);
+      if (open >= 0 && (close < 0 || held.indexOf("\n", close) < 0)) cut = Math.min(cut, open);
+      if (cut === 0 && held.length < LONGEST_HELD) return "";
+      if (cut === 0) cut = held.length;
+      const ready = held.slice(0, cut);
+      held = held.slice(cut);
+      return redact(ready);
+    },
+    end() {
+      const rest = held;
+      held = "";
+      return rest === "" ? "" : redact(rest);
+    },
+  };
+}

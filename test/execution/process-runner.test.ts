@@ -1,0 +1,158 @@
+// One process of an attempt, started by Node itself and by a run's launcher: both must give the
+// same exit, the same output, the same group kill and the same errors, or the launcher is not
+// an optimisation but a different runtime.
+import { readFile, realpath } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Launcher } from "../../runtime/launcher.js";
+import { runCommand, spawnDirect, type ProcessStarter, type RunSpec } from "../../runtime/process-runner.js";
+import { redactingStream, redactorFor } from "../../runtime/redact.js";
+import { tempDir } from "../support/temp-dir.js";
+
+const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PEH_PROBE: "from the run", API_TOKEN: "s3cr3t-value-of-the-run" };
+const launcher = new Launcher(env);
+afterAll(() => launcher.close());
+
+const starters: [string, ProcessStarter][] = [
+  ["spawned by Node", spawnDirect],
+  ["started by the launcher", launcher.start],
+];
+
+let dir: { path: string; remove(): Promise<void> };
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => dir.remove());
+
+/** Gone, or dead and not yet reaped by whoever inherited it (a zombie runs nothing). */
+async function gone(pid: number): Promise<boolean> {
+  const dead = async () => {
+    try {
+      return (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.startsWith("Z") ?? true;
+    } catch {
+      return true;
+    }
+  };
+  // A killed process is gone once the kernel has run its exit: poll for it, up to 5 s.
+  for (let polled = 0; polled < 500; polled++) {
+    if (await dead()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return false;
+}
+
+describe.each(starters)("a process %s", (_, start) => {
+  const run = (command: string, extra: Partial<RunSpec> = {}) => runCommand({ command, cwd: dir.path, env, logFile: join(dir.path, "out", "attempt.log"), redact: redactorFor(env), start, ...extra });
+  const log = () => readFile(join(dir.path, "out", "attempt.log"), "utf8");
+
+  it("ends with its exit code, its stdout and stderr in the log", async () => {
+    const result = await run("echo to-out; echo to-err >&2; exit 3");
+    expect(result).toMatchObject({ exit_code: 3, signal: null, timed_out: false, aborted: false });
+    expect(result.spawn_error).toBeUndefined();
+    const written = await log();
+    expect(written).toMatch(/^\$ echo to-out.*\n\[exit 3 after \d+ ms\]\n$/s);
+    expect(written).toContain("to-out\n");
+    expect(written).toContain("to-err\n");
+  });
+
+  it("tells a signal from an exit code, 137 included", async () => {
+    expect(await run("kill -TERM $$")).toMatchObject({ exit_code: null, signal: "SIGTERM" });
+    expect(await run("exit 137")).toMatchObject({ exit_code: 137, signal: null });
+  });
+
+  it("runs in its cwd with the run's environment, stdin closed", async () => {
+    const result = await run('pwd; echo "$PEH_PROBE"; cat; echo end');
+    expect(result.exit_code).toBe(0);
+    expect(result.tail).toContain(`${await realpath(dir.path)}\nfrom the run\nend\n`);
+  });
+
+  it("waits for the output of a child that still holds its stdout", async () => {
+    const result = await run("(sleep 0.3; echo late) &");
+    expect(result.exit_code).toBe(0);
+    expect(await log()).toContain("late\n");
+  });
+
+  it("is killed with its whole group on timeout", async () => {
+    const pidFile = join(dir.path, "child.pid");
+    const result = await run(`sleep 60 & echo $! > ${pidFile}; wait`, { timeoutMs: 300 });
+    expect(result).toMatchObject({ timed_out: true, exit_code: null, signal: "SIGKILL" });
+    expect(await gone(Number(await readFile(pidFile, "utf8")))).toBe(true);
+  });
+
+  it("is killed when the run stops, as soon as it exists", async () => {
+    const stop = new AbortController();
+    let pid = 0;
+    const result = await run("sleep 60", { signal: stop.signal, onSpawn: (started) => ((pid = started), stop.abort()) });
+    expect(result).toMatchObject({ aborted: true, signal: "SIGKILL" });
+    expect(pid).toBeGreaterThan(0);
+    expect(await gone(pid)).toBe(true);
+  });
+
+  it("does not start in a cwd that does not exist, and says why", async () => {
+    const marker = join(dir.path, "ran");
+    const result = await run(`touch ${marker}`, { cwd: join(dir.path, "missing") });
+    expect(result).toMatchObject({ exit_code: null, signal: null, spawn_error: { code: "ENOENT" } });
+    await expect(readFile(marker)).rejects.toThrow(/ENOENT/);
+    expect(await log()).toContain("[exit ENOENT");
+  });
+
+  it("never writes a secret of the environment, even printed in two pieces", async () => {
+    // The command prints the token in two writes, and does not contain it itself.
+    const result = await run(`printf '%s-' "\${API_TOKEN%%-*}"; sleep 0.2; printf '%s\\n' "\${API_TOKEN#*-}"`);
+    expect(result.exit_code).toBe(0);
+    const written = await log();
+    expect(written).not.toMatch(/s3cr3t|value-of-the-run/);
+    expect(written).toContain("[redacted:API_TOKEN]");
+  });
+
+  it("reads a prompt on stdin", async () => {
+    const result = await run("cat", { stdin: "the prompt\n" });
+    expect(result.exit_code).toBe(0);
+    expect(result.tail).toContain("the prompt\n");
+  });
+});
+
+describe("the launcher", () => {
+  it("keeps the output of processes that run at once apart", async () => {
+    const logs = Array.from({ length: 12 }, (_, i) => join(dir.path, `p${i}.log`));
+    const results = await Promise.all(
+      logs.map((logFile, i) => runCommand({ command: `for n in 1 2 3; do echo p${i}-$n; done`, cwd: dir.path, env, logFile, redact: (t) => t, start: launcher.start })),
+    );
+    expect(results.every((r) => r.exit_code === 0)).toBe(true);
+    for (const [i, logFile] of logs.entries()) expect((await readFile(logFile, "utf8")).match(/p\d+-\d/g)).toEqual([`p${i}-1`, `p${i}-2`, `p${i}-3`]);
+  });
+
+  it("falls back to Node's spawn where perl cannot be found", async () => {
+    const bare: NodeJS.ProcessEnv = { PATH: join(dir.path, "no-such-bin") };
+    const without = new Launcher(bare);
+    try {
+      const result = await runCommand({ command: "echo still runs", cwd: dir.path, env: bare, logFile: join(dir.path, "bare.log"), redact: (t) => t, start: without.start });
+      expect(result.exit_code).toBe(0);
+      expect(result.tail).toContain("still runs\n");
+    } finally {
+      without.close();
+    }
+  });
+});
+
+describe("redaction of output in chunks", () => {
+  const redact = redactorFor({ DEPLOY_KEY: "0123456789abcdef" });
+  const written = (chunks: string[]) => {
+    const stream = redactingStream(redact);
+    return chunks.map((chunk) => stream.write(chunk)).join("") + stream.end();
+  };
+
+  it("finds a secret split between chunks, at any point", () => {
+    const text = "before\nthe key is 0123456789abcdef here\nafter\n";
+    for (let cut = 0; cut <= text.length; cut++) {
+      const out = written([text.slice(0, cut), text.slice(cut)]);
+      expect(out).toBe("before\nthe key is [redacted:DEPLOY_KEY] here\nafter\n");
+    }
+  });
+
+  it("holds a private key block until its end", () => {
+    const key = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\nabcd\n-----END RSA PRIVATE KEY-----";
+    const out = written(["log\n", key.slice(0, 40), key.slice(40), "\nmore\n"]);
+    expect(out).toBe("log\n[redacted]\nmore\n");
+  });
+});
