@@ -1,7 +1,7 @@
 // A lowdb adapter that keeps lowdb's whole-document API but writes only what is new: each event
 // is one JSON line appended to the run's file and fsynced before write() resolves. lowdb's own
 // JSONFile rewrites the whole file on every write (O(log) per append) and never fsyncs.
-import { open, readFile, stat, truncate } from "node:fs/promises";
+import { open, readFile, stat, truncate, type FileHandle } from "node:fs/promises";
 import type { Adapter } from "lowdb";
 import { PehEventSchema, deepFreeze, type PehEvent } from "./envelope.js";
 import { PehError } from "./errors.js";
@@ -15,6 +15,14 @@ export class JsonLinesAppendAdapter implements Adapter<RunLog> {
   private goodBytes = 0;
   /** How many of `data.events` are on disk. */
   private persisted = 0;
+  /** The file's size and inode as `catchUp` saw them under the run's lock, for the write that follows. */
+  private seenUnderLock: { size: number; ino: number } | undefined;
+  /**
+   * The file opened for appending, kept between appends (closed after a second without one):
+   * opening and closing it cost two of an append's few file operations. Used only while the
+   * path still names the same file.
+   */
+  private appending: { handle: FileHandle; ino: number; idle?: NodeJS.Timeout } | undefined;
 
   constructor(readonly path: string) {}
 
@@ -35,11 +43,13 @@ export class JsonLinesAppendAdapter implements Adapter<RunLog> {
    * Reads what other processes appended since this adapter last looked. Call it under the run's
    * lock, before checking the expected version.
    */
-  async catchUp(log: RunLog): Promise<void> {
-    const size = await stat(this.path).then(
-      (stats) => stats.size,
-      () => 0,
+  async catchUp(log: RunLog, underLock = false): Promise<void> {
+    const seen = await stat(this.path).then(
+      (stats) => ({ size: stats.size, ino: stats.ino }),
+      () => ({ size: 0, ino: -1 }),
     );
+    this.seenUnderLock = underLock ? seen : undefined;
+    const size = seen.size;
     if (size <= this.goodBytes) return;
     const handle = await open(this.path, "r");
     try {
@@ -55,21 +65,53 @@ export class JsonLinesAppendAdapter implements Adapter<RunLog> {
     const fresh = log.events.slice(this.persisted);
     if (fresh.length === 0) return;
     // A torn tail left by a crashed writer is cut before anything is glued onto it.
-    const size = await stat(this.path).then((stats) => stats.size, () => 0);
-    if (size > this.goodBytes) await truncate(this.path, this.goodBytes);
+    const seen = this.seenUnderLock ?? (await stat(this.path).then((stats) => ({ size: stats.size, ino: stats.ino }), () => ({ size: 0, ino: -1 })));
+    this.seenUnderLock = undefined;
+    if (seen.size > this.goodBytes) await truncate(this.path, this.goodBytes);
     const bytes = Buffer.from(fresh.map((event) => JSON.stringify(event) + "\n").join(""), "utf8");
-    const handle = await open(this.path, "a");
+    const handle = await this.appendHandle(seen.ino);
     try {
       await handle.write(bytes);
       await handle.sync();
     } catch (error) {
+      await this.closeAppendHandle();
       await truncate(this.path, this.goodBytes).catch(() => undefined);
       throw error;
-    } finally {
-      await handle.close();
     }
     this.goodBytes += bytes.length;
     this.persisted = log.events.length;
+    this.closeWhenIdle();
+  }
+
+  /** Closes the file kept open for appending, if any. */
+  async close(): Promise<void> {
+    await this.closeAppendHandle();
+  }
+
+  private async appendHandle(ino: number): Promise<FileHandle> {
+    if (this.appending && this.appending.ino === ino) {
+      clearTimeout(this.appending.idle);
+      return this.appending.handle;
+    }
+    await this.closeAppendHandle();
+    const handle = await open(this.path, "a");
+    // A file that did not exist when it was looked at has the inode it was just created with.
+    this.appending = { handle, ino: ino === -1 ? (await handle.stat()).ino : ino };
+    return handle;
+  }
+
+  private closeWhenIdle(): void {
+    if (!this.appending) return;
+    clearTimeout(this.appending.idle);
+    this.appending.idle = setTimeout(() => void this.closeAppendHandle().catch(() => undefined), 1_000).unref();
+  }
+
+  private async closeAppendHandle(): Promise<void> {
+    const appending = this.appending;
+    this.appending = undefined;
+    if (!appending) return;
+    clearTimeout(appending.idle);
+    await appending.handle.close();
   }
 
   /** Parses whole lines of `text` (which starts at `goodBytes`) into `log`; a torn tail stays out. */

@@ -49,7 +49,7 @@ export class LowdbEventStore implements EventStore {
     return serialize(run, async () => {
       await run.lock.acquire();
       try {
-        await run.adapter.catchUp(run.db.data);
+        await run.adapter.catchUp(run.db.data, true);
         checkAppend(runId, run.db.data.events.length, events, expectedVersion);
         run.db.data.events.push(...events.map((event) => deepFreeze(structuredClone(event))));
         try {
@@ -118,7 +118,13 @@ export class LowdbEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    const runs = [...this.runs.values()];
     this.runs.clear();
+    for (const run of await Promise.allSettled(runs)) {
+      if (run.status !== "fulfilled") continue;
+      await run.value.queue; // an append under way finishes first
+      await run.value.adapter.close();
+    }
   }
 
   /** Beside the log (see lowdb-checkpoint.ts); bound to the log's first `seq` events by their bytes. */
