@@ -34,6 +34,7 @@ const figures = {
   replay_events_per_s: Math.round(replayEventsPerSecond(quick ? 100_000 : 1_000_000, quick ? 2 : 3)),
   ...validated,
   scheduler_ratio_vs_xargs: Number(scheduler.ratio.toFixed(2)),
+  launch_floor_ratio_vs_xargs: Number(scheduler.launch_floor_ratio.toFixed(2)),
   spawn_floor_ratio_vs_xargs: Number(scheduler.spawn_floor_ratio.toFixed(2)),
   ...(await statusFigures(quick ? 10_000 : 100_000, quick ? 1 : 3).then((f) => {
     const size = quick ? "10k" : "100k";

@@ -1,7 +1,8 @@
 // The scheduler against xargs: a plan of independent `true` tasks (each with the acceptance test
 // `true`) run at concurrency 8 on the durable store, ÷ xargs -P8 running `sh -c '/bin/true; /bin/true'`
-// as many times, measured one after the other in one process. Beside them, the floor: only the
-// two processes per task that peh starts, spawned from that process as peh's runner spawns them.
+// as many times, measured one after the other in one process. Beside them, two floors: only the
+// two processes per task that peh starts, started by the run's launcher as peh starts them, and
+// spawned by Node itself as peh did before the launcher (runtime/launcher.ts says why it exists).
 // `schedulerFigures` runs them in a fresh process, as `peh run` is one: fork() costs grow with
 // the size of the process that spawns, and the benchmark's own has just folded a 1M-event log.
 import { spawn, spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { join } from "node:path";
 import { LowdbEventStore } from "../events/adapters.js";
 import { PlanFileSchema } from "../events/index.js";
 import { approveRun, createRun } from "../runtime/gate.js";
+import { Launcher } from "../runtime/launcher.js";
 import { Orchestrator } from "../runtime/orchestrator.js";
 
 async function pehSeconds(tasks: number): Promise<number> {
@@ -54,34 +56,53 @@ function spawnTrue(): Promise<void> {
   });
 }
 
-/** `count` processes, 8 at a time, and nothing else: what starting peh's processes costs from Node. */
-async function spawnSeconds(count: number): Promise<number> {
+/** `count` runs of `one`, 8 at a time, and nothing else. */
+async function eightAtATime(count: number, one: () => Promise<void>): Promise<number> {
   const start = performance.now();
   let started = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       while (started < count) {
         started++;
-        await spawnTrue();
+        await one();
       }
     }),
   );
   return (performance.now() - start) / 1000;
 }
 
+/** `count` processes started by a launcher, as a run starts its processes, and nothing else. */
+async function launchSeconds(count: number): Promise<number> {
+  const env = { ...process.env };
+  const launcher = new Launcher(env);
+  const launchTrue = async () => {
+    const exit = await launcher.start({ command: "true", cwd: tmpdir(), env, onOutput: () => undefined, onPid: () => undefined });
+    if (exit.exit_code !== 0) throw new Error(`true exited ${exit.exit_code ?? exit.signal}`);
+  };
+  try {
+    await launchTrue(); // the helpers' own start is not part of a process's cost
+    return await eightAtATime(count, launchTrue);
+  } finally {
+    launcher.close();
+  }
+}
+
 export interface SchedulerFigures {
   peh_s: number;
   xargs_s: number;
   ratio: number;
-  /** The two spawns per task alone ÷ xargs: no scheduler that spawns from Node can go below it. */
+  /** The two processes per task alone, started by the launcher, ÷ xargs: peh's own floor. */
+  launch_floor_ratio: number;
+  /** The same processes spawned by Node itself ÷ xargs: the floor before the launcher. */
   spawn_floor_ratio: number;
 }
 
 export async function schedulerRatio(tasks: number): Promise<SchedulerFigures> {
   const xargs = xargsSeconds(tasks);
   const peh = await pehSeconds(tasks);
-  const floor = await spawnSeconds(2 * tasks);
-  return { peh_s: peh, xargs_s: xargs, ratio: peh / xargs, spawn_floor_ratio: floor / xargs };
+  const launched = await launchSeconds(2 * tasks);
+  const spawned = await eightAtATime(2 * tasks, spawnTrue);
+  return { peh_s: peh, xargs_s: xargs, ratio: peh / xargs, launch_floor_ratio: launched / xargs, spawn_floor_ratio: spawned / xargs };
 }
 
 /** The figures from a fresh Node process running this module. */

@@ -81,8 +81,13 @@ const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, number])
 /** The current request of a helper: where its frames go. */
 interface Pending {
   request: StartRequest;
-  resolve: (exit: ProcessExit) => void;
+  /** The S frame came: the process exists. */
+  started: boolean;
+  resolve: (exit: ProcessExit | typeof NOT_STARTED) => void;
 }
+
+/** The helper died before the process existed: it may be started another way. */
+const NOT_STARTED = Symbol("not started");
 
 /** One perl helper: a process that starts the run's processes one after the other. */
 class Helper {
@@ -106,7 +111,8 @@ class Helper {
       markReady(false);
       const pending = this.pending;
       this.pending = undefined;
-      pending?.resolve({ exit_code: null, signal: null, spawn_error: { code: "LAUNCHER", message: "the process launcher stopped unexpectedly" } });
+      // A process it started may live on, in its own group: the caller kills that group.
+      pending?.resolve(pending.started ? { exit_code: null, signal: null, spawn_error: { code: "LAUNCHER", message: "the process launcher stopped while the process ran" } } : NOT_STARTED);
     };
     this.child.on("error", died);
     this.child.on("close", died);
@@ -118,9 +124,10 @@ class Helper {
     return this.alive;
   }
 
-  run(request: StartRequest): Promise<ProcessExit> {
+  run(request: StartRequest): Promise<ProcessExit | typeof NOT_STARTED> {
+    if (!this.alive) return Promise.resolve(NOT_STARTED);
     return new Promise((resolve) => {
-      this.pending = { request, resolve };
+      this.pending = { request, started: false, resolve };
       this.child.stdin.write(`${request.cwd}\0${request.command}\0`);
     });
   }
@@ -147,7 +154,10 @@ class Helper {
       }
       at = newline + 1;
       if (kind === "R") onReady();
-      else if (kind === "S") this.pending?.request.onPid(Number(value));
+      else if (kind === "S" && this.pending) {
+        this.pending.started = true;
+        this.pending.request.onPid(Number(value));
+      }
       else this.settle(kind, Number(value));
     }
     this.buffered = this.buffered.subarray(at);
@@ -188,7 +198,8 @@ export class Launcher {
     const exit = await helper.run(request);
     if (helper.usable) this.idle.push(helper);
     else this.helpers.delete(helper);
-    return exit;
+    // A helper killed from outside before the process existed: nothing ran, so Node starts it.
+    return exit === NOT_STARTED ? spawnDirect(request) : exit;
   };
 
   close(): void {

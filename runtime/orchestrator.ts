@@ -3,7 +3,7 @@
 // machines and appended durably before its effect starts (the event that a worker runs is in
 // the log before its process is spawned). Stops scheduling on the first unrecovered failure
 // and waits for a human. Resumes a crashed run from its log.
-import { writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   BOOTSTRAP_PHASES,
@@ -25,7 +25,7 @@ import { recordedPhase, type BootstrapContext } from "./bootstrap-phases.js";
 import { delay } from "./delay.js";
 import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "./gate.js";
-import { durationMs, killOrphan, promptOf } from "./attempt-support.js";
+import { durationMs, killOrphan, promptOf, recordPid } from "./attempt-support.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
 import { runCommand, type RunResult } from "./process-runner.js";
@@ -94,6 +94,8 @@ export class Orchestrator {
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
     try {
       this.policy = await trustPolicy(this.options.trustRoots);
+      // Made once: every attempt's pid file and log go there.
+      await mkdir(join(store.runDir(runId), "attempts"), { recursive: true });
       await this.recoverInterrupted();
       await this.bootstrap();
       const outcome = await this.loop();
@@ -331,7 +333,7 @@ export class Orchestrator {
           timeoutMs: durationMs(task.timeout),
           ...(task.run ? {} : { stdin: promptOf(task) }),
           // Asynchronous: a synchronous write here cost ~0.6 ms of the main thread per process.
-          onSpawn: (pid: number) => void writeFile(pidFile, `${pid}\n`).catch(() => undefined),
+          onSpawn: (pid: number) => void recordPid(pidFile, pid).catch(() => undefined),
         })
       : undefined;
     if (result?.aborted) {

@@ -3,8 +3,7 @@
 // children do not outlive it. Who starts the process is a `ProcessStarter`: Node itself
 // (`spawnDirect`, the default) or a run's launcher (runtime/launcher.ts), to the same effect.
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { redactingStream, type Redactor } from "./redact.js";
@@ -77,10 +76,55 @@ export const spawnDirect: ProcessStarter = (request) =>
   });
 
 const TAIL = 4_000;
+/** Output is appended to the log at most this long after it came. */
+const FLUSH_MS = 100;
+
+/**
+ * A log appended in batches: what comes within FLUSH_MS goes in one append, so a short command's
+ * log is written once, not once per line of output. Its directory is made when it is missing.
+ */
+class LogAppender {
+  private pending = "";
+  private timer: NodeJS.Timeout | undefined;
+  private written: Promise<void> = Promise.resolve();
+  private failure: unknown;
+
+  constructor(private readonly path: string) {}
+
+  write(text: string): void {
+    if (text === "") return;
+    this.pending += text;
+    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  /** Writes what is pending; rejects with the first append that failed. */
+  async end(): Promise<void> {
+    await this.flush();
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const text = this.pending;
+    this.pending = "";
+    if (text !== "") this.written = this.written.then(() => appendMaking(this.path, text)).catch((error: unknown) => void (this.failure ??= error));
+    return this.written;
+  }
+}
+
+async function appendMaking(path: string, text: string): Promise<void> {
+  try {
+    await appendFile(path, text);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    await mkdir(dirname(path), { recursive: true });
+    await appendFile(path, text);
+  }
+}
 
 export async function runCommand(spec: RunSpec): Promise<RunResult> {
-  await mkdir(dirname(spec.logFile), { recursive: true });
-  const log = createWriteStream(spec.logFile, { flags: "a" });
+  const log = new LogAppender(spec.logFile);
   const started = performance.now();
   let tail = "";
   // Whole lines are redacted at once: a secret split between two chunks is found all the same.
@@ -129,6 +173,6 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   emit(redacting.end());
   const duration_ms = Math.round(performance.now() - started);
   emit(`\n[exit ${exit.exit_code ?? exit.signal ?? exit.spawn_error?.code}${timedOut ? ", timed out" : ""}${aborted ? ", stopped" : ""} after ${duration_ms} ms]\n`);
-  await new Promise<void>((resolve) => log.end(resolve));
+  await log.end();
   return { ...exit, timed_out: timedOut, aborted, duration_ms, tail };
 }

@@ -49,7 +49,9 @@ export function runCommand(program: Command, io: Io): void {
     .option("--json", "machine output")
     .addHelpText(
       "after",
-      '\nExamples:\n  peh run --from examples/release.yaml --approve-as ana --confirm "deploy 2.4.1 to production" --trust-root .\n  peh run --wait          # resume the latest run, waiting for decisions from other terminals',
+      '\nExamples:\n  peh run --from examples/release.yaml --approve-as ana --confirm "deploy 2.4.1 to production" --trust-root .\n  peh run --wait          # resume the latest run, waiting for decisions from other terminals' +
+        "\n\nProcesses are started by small perl helpers, which fork far more cheaply than Node (without perl, Node " +
+        "spawns them). PEH_SPAWN=node makes Node spawn every process itself.",
     )
     .action(async (runArg: string | undefined, options: RunOptions, command: Command) => {
       const store = storeOf(command);

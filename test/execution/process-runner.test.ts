@@ -1,6 +1,7 @@
 // One process of an attempt, started by Node itself and by a run's launcher: both must give the
 // same exit, the same output, the same group kill and the same errors, or the launcher is not
 // an optimisation but a different runtime.
+import { spawnSync } from "node:child_process";
 import { readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -120,6 +121,47 @@ describe("the launcher", () => {
     );
     expect(results.every((r) => r.exit_code === 0)).toBe(true);
     for (const [i, logFile] of logs.entries()) expect((await readFile(logFile, "utf8")).match(/p\d+-\d/g)).toEqual([`p${i}-1`, `p${i}-2`, `p${i}-3`]);
+  });
+
+  /** Kills this test process's perl helpers, as someone outside peh might. */
+  const killHelpers = () => {
+    const pids = spawnSync("pgrep", ["-P", String(process.pid), "perl"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    for (const pid of pids) process.kill(Number(pid), "SIGKILL");
+    return pids.length;
+  };
+
+  it("starts a process another way when its helper was killed while idle", async () => {
+    const own = new Launcher(env);
+    try {
+      const spec = { command: "echo again", cwd: dir.path, env, logFile: join(dir.path, "again.log"), redact: (t: string) => t, start: own.start };
+      expect((await runCommand(spec)).exit_code).toBe(0);
+      expect(killHelpers()).toBeGreaterThan(0);
+      const result = await runCommand(spec);
+      expect(result.exit_code).toBe(0);
+      expect(result.tail).toContain("again\n");
+    } finally {
+      own.close();
+    }
+  });
+
+  it("reports a launcher killed while its process ran, and kills that process's group", async () => {
+    const own = new Launcher(env);
+    try {
+      let pid = 0;
+      const result = await runCommand({
+        command: "sleep 60",
+        cwd: dir.path,
+        env,
+        logFile: join(dir.path, "killed.log"),
+        redact: (t) => t,
+        start: own.start,
+        onSpawn: (started) => ((pid = started), killHelpers()),
+      });
+      expect(result.spawn_error).toMatchObject({ code: "LAUNCHER" });
+      expect(await gone(pid)).toBe(true);
+    } finally {
+      own.close();
+    }
   });
 
   it("falls back to Node's spawn where perl cannot be found", async () => {
