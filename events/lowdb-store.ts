@@ -124,6 +124,7 @@ export class LowdbEventStore implements EventStore {
       if (run.status !== "fulfilled") continue;
       await run.value.queue; // an append under way finishes first
       await run.value.adapter.close();
+      await run.value.lock.dispose();
     }
   }
 

@@ -1,61 +1,71 @@
 // What an attempt needs around its process: the timeout as milliseconds, the prompt an agent
 // reads, and, after a crash, stopping the process group the dead orchestrator left behind.
-import { readFileSync, readlinkSync, rmSync } from "node:fs";
-import { rm, symlink, writeFile } from "node:fs/promises";
+import { readFileSync, rmSync } from "node:fs";
+import { appendFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { PlanTask } from "../events/index.js";
 import { durationToMs } from "../machines/recovery.js";
 
 /**
- * Records a process group id in `pidFile` as a symbolic link whose target is the pid: a new file
- * with content cost ~0.8 ms of kernel time on this project's machine, a symlink ~0.05 ms. Where
- * symlinks are refused, it is a file holding the pid.
+ * The process groups of a run's attempts, so that a crash does not orphan them: one line
+ * `<worker id> <pid>` appended to `attempts/pids` when a process starts. Appending to one file
+ * makes no new file per attempt (a new file cost ~0.8 ms of kernel time on this project's
+ * machine). An older peh wrote `<worker id>.pid` files; those are still read.
  */
-export async function recordPid(pidFile: string, pid: number): Promise<void> {
-  try {
-    await symlink(String(pid), pidFile);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") return writeFile(pidFile, `${pid}\n`);
-    await rm(pidFile, { force: true });
-    await symlink(String(pid), pidFile);
-  }
-}
+export class PidRecords {
+  constructor(private readonly attemptsDir: string) {}
 
-/** The pid recorded in `pidFile` (either kind), if any. */
-function recordedPid(pidFile: string): number | undefined {
-  try {
-    let text: string;
-    try {
-      text = readlinkSync(pidFile);
-    } catch {
-      text = readFileSync(pidFile, "utf8");
-    }
-    return Number.parseInt(text, 10);
-  } catch {
-    return undefined;
+  private get journal(): string {
+    return join(this.attemptsDir, "pids");
   }
-}
 
-/** Kills the process group recorded in `pidFile` (if it still lives) and waits until it is gone. */
-export async function killOrphan(pidFile: string): Promise<void> {
-  const pid = recordedPid(pidFile);
-  if (pid === undefined) return;
-  const alive = () => {
+  record(worker: string, pid: number): Promise<void> {
+    return appendFile(this.journal, `${worker} ${pid}\n`);
+  }
+
+  /** The last pid recorded for `worker`, if its record is not spent. */
+  recorded(worker: string): number | undefined {
+    let last: string | undefined;
     try {
-      process.kill(-pid, 0);
-      return true;
+      for (const line of readFileSync(this.journal, "utf8").split("\n")) if (line.startsWith(`${worker} `)) last = line.slice(worker.length + 1);
     } catch {
-      return false;
+      // no journal yet
     }
-  };
-  if (Number.isInteger(pid) && pid > 0) {
+    if (last === undefined) {
+      try {
+        last = readFileSync(join(this.attemptsDir, `${worker}.pid`), "utf8");
+      } catch {
+        return undefined;
+      }
+    }
+    const pid = Number.parseInt(last, 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  }
+
+  /**
+   * Kills the process group recorded for `worker` (if it still lives), waits until it is gone,
+   * and spends the record, so that no later recovery kills a pid that was reused since.
+   */
+  async killOrphan(worker: string): Promise<void> {
+    const pid = this.recorded(worker);
+    if (pid === undefined) return;
+    const alive = () => {
+      try {
+        process.kill(-pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     try {
       process.kill(-pid, "SIGKILL");
     } catch {
       // already gone
     }
     for (let waited = 0; alive() && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    await appendFile(this.journal, `${worker} -\n`);
+    rmSync(join(this.attemptsDir, `${worker}.pid`), { force: true });
   }
-  rmSync(pidFile, { force: true });
 }
 
 /** A task's timeout (`250ms`, `5s`, `10m`, `1h`, checked by the plan schema) in milliseconds. */

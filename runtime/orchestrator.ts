@@ -25,7 +25,7 @@ import { recordedPhase, type BootstrapContext } from "./bootstrap-phases.js";
 import { delay } from "./delay.js";
 import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "./gate.js";
-import { durationMs, killOrphan, promptOf, recordPid } from "./attempt-support.js";
+import { durationMs, PidRecords, promptOf } from "./attempt-support.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
 import { runCommand, type RunResult } from "./process-runner.js";
@@ -78,9 +78,12 @@ export class Orchestrator {
   /** Starts the run's processes, far cheaper than Node's own spawn (see launcher.ts). */
   private readonly launcher = new Launcher(this.env);
   private readonly drain = new AbortController();
+  /** The process group of every attempt's process, for killing it after a crash. */
+  private readonly pids: PidRecords;
 
   constructor(private readonly options: ExecuteOptions) {
     options.signal?.addEventListener("abort", () => this.drain.abort(), { once: true });
+    this.pids = new PidRecords(this.attemptsDir);
   }
 
   async execute(): Promise<Outcome> {
@@ -95,7 +98,7 @@ export class Orchestrator {
     try {
       this.policy = await trustPolicy(this.options.trustRoots);
       // Made once: every attempt's pid file and log go there.
-      await mkdir(join(store.runDir(runId), "attempts"), { recursive: true });
+      await mkdir(this.attemptsDir, { recursive: true });
       await this.recoverInterrupted();
       await this.bootstrap();
       const outcome = await this.loop();
@@ -158,17 +161,18 @@ export class Orchestrator {
     this.options.progress({ kind: "note", text });
   }
 
-  /**
-   * An attempt's files: its output (`.log`), and its process group id (`.pid`) kept while it
-   * runs, so that a crash does not orphan it.
-   */
-  private attemptFile(task: TaskId, attempt: number, extension: "log" | "pid"): string {
-    return join(this.options.store.runDir(this.options.runId), "attempts", `${workerIdFor(task, attempt)}.${extension}`);
+  private get attemptsDir(): string {
+    return join(this.options.store.runDir(this.options.runId), "attempts");
+  }
+
+  /** An attempt's output. */
+  private attemptLog(task: TaskId, attempt: number): string {
+    return join(this.attemptsDir, `${workerIdFor(task, attempt)}.log`);
   }
 
   /** What every process of an attempt shares: where it runs, where its output goes, the drain. */
   private processOptions(task: PlanTask, attempt: number) {
-    return { cwd: this.cwdOf(task), env: this.env, logFile: this.attemptFile(task.id, attempt, "log"), redact: this.redact, signal: this.drain.signal, start: this.launcher.start };
+    return { cwd: this.cwdOf(task), env: this.env, logFile: this.attemptLog(task.id, attempt), redact: this.redact, signal: this.drain.signal, start: this.launcher.start };
   }
 
   private interruptedByDrain(task: PlanTask): Promise<void> {
@@ -192,7 +196,7 @@ export class Orchestrator {
       // A task caught `verifying` had its command finish and recorded: only its checks re-run.
       const caught = state === "running" && worker !== undefined && ACTIVE_WORKER.has(worker);
       if (!caught) continue;
-      await killOrphan(this.attemptFile(task.id, this.state.tasks.get(task.id)!.context.attempt, "pid"));
+      await this.pids.killOrphan(workerIdFor(task.id, this.state.tasks.get(task.id)!.context.attempt));
       await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "the orchestrator stopped while it ran" });
       this.note(`${task.id} was interrupted by a crash; ${task.idempotent ? "it runs again" : "it is not idempotent: a human decides"}`);
       if (!task.idempotent) {
@@ -324,7 +328,6 @@ export class Orchestrator {
     const attempt = this.state.tasks.get(task.id)!.context.attempt;
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
     const command = task.run ?? this.options.agentCommand;
-    const pidFile = this.attemptFile(task.id, attempt, "pid");
     if (!running) await this.command({ type: "MarkWorkerRunning", at: now(), worker_id });
     const result = command
       ? await runCommand({
@@ -333,7 +336,7 @@ export class Orchestrator {
           timeoutMs: durationMs(task.timeout),
           ...(task.run ? {} : { stdin: promptOf(task) }),
           // Asynchronous: a synchronous write here cost ~0.6 ms of the main thread per process.
-          onSpawn: (pid: number) => void recordPid(pidFile, pid).catch(() => undefined),
+          onSpawn: (pid: number) => void this.pids.record(worker_id, pid).catch(() => undefined),
         })
       : undefined;
     if (result?.aborted) {

@@ -1,11 +1,11 @@
-// The run's lock (every append takes it) and an attempt's pid record: both are symbolic links
-// whose target is a pid, and both still read the plain files an older peh wrote.
+// The run's lock (every append takes it) and the record of an attempt's process group: neither
+// makes a new file per use, and both still read what an older peh wrote.
 import { spawn, spawnSync } from "node:child_process";
-import { lstat, readlink, writeFile, symlink } from "node:fs/promises";
+import { link, lstat, mkdir, readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileLock } from "../../events/file-lock.js";
-import { killOrphan, recordPid } from "../../runtime/attempt-support.js";
+import { PidRecords } from "../../runtime/attempt-support.js";
 import { tempDir } from "../support/temp-dir.js";
 
 let dir: { path: string; remove(): Promise<void> };
@@ -18,13 +18,15 @@ afterEach(async () => dir.remove());
 const deadPid = () => spawnSync("/bin/sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
 
 describe("the run's lock", () => {
-  it("is a symlink naming its holder while held, and gone once released", async () => {
+  it("holds its holder's pid while held, as a link to the lock's key file, and is gone once released", async () => {
     const lock = new FileLock(join(dir.path, "events.lock"));
     await lock.acquire();
-    expect((await lstat(lock.path)).isSymbolicLink()).toBe(true);
-    expect(await readlink(lock.path)).toBe(String(process.pid));
+    expect(await readFile(lock.path, "utf8")).toBe(`${process.pid}\n`);
+    expect((await stat(lock.path)).nlink).toBe(2);
     await lock.release();
     await expect(lstat(lock.path)).rejects.toThrow(/ENOENT/);
+    await lock.dispose();
+    expect(await readdir(dir.path)).toEqual([]);
   });
 
   it("is given to a second taker only after the first releases it", async () => {
@@ -38,14 +40,25 @@ describe("the run's lock", () => {
     expect(await second).toBe(true);
   });
 
+  it("writes its key file again when it was removed from outside", async () => {
+    const lock = new FileLock(join(dir.path, "events.lock"));
+    await lock.acquire();
+    await lock.release();
+    for (const name of await readdir(dir.path)) await unlink(join(dir.path, name));
+    await lock.acquire();
+    expect(await readFile(lock.path, "utf8")).toBe(`${process.pid}\n`);
+  });
+
   it.each([
-    ["a symlink", (path: string, pid: string) => symlink(pid, path)],
+    ["a link to its key file", async (path: string, pid: string) => (await writeFile(`${path}.${pid}-1`, `${pid}\n`), link(`${path}.${pid}-1`, path))],
     ["a file, as an older peh wrote it", (path: string, pid: string) => writeFile(path, `${pid}\n`)],
-  ])("is taken over from a dead holder when it is %s", async (_, leave) => {
+  ])("is taken over from a dead holder when it is %s, and the dead holder's key file removed", async (_, leave) => {
     const path = join(dir.path, "events.lock");
-    await leave(path, deadPid());
+    const dead = deadPid();
+    await leave(path, dead);
     await new FileLock(path, 5_000).acquire();
-    expect(await readlink(path)).toBe(String(process.pid));
+    expect(await readFile(path, "utf8")).toBe(`${process.pid}\n`);
+    expect((await readdir(dir.path)).filter((name) => name.includes(`.${dead}-`))).toEqual([]);
   });
 
   it("times out naming a live holder", async () => {
@@ -55,23 +68,33 @@ describe("the run's lock", () => {
   });
 });
 
-describe("an attempt's pid record", () => {
-  it("lets a later peh kill the recorded process group, either kind of record", async () => {
-    for (const record of [recordPid, (file: string, pid: number) => writeFile(file, `${pid}\n`)]) {
-      const child = spawn("/bin/sh", ["-c", "sleep 60"], { detached: true, stdio: "ignore" });
-      const exited = new Promise((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
-      const file = join(dir.path, "t#1.pid");
-      await record(file, child.pid!);
-      await killOrphan(file);
-      expect(await exited).toBe("SIGKILL");
-      await expect(lstat(file)).rejects.toThrow(/ENOENT/);
-    }
+describe("the record of attempts' process groups", () => {
+  const sleeper = () => {
+    const child = spawn("/bin/sh", ["-c", "sleep 60"], { detached: true, stdio: "ignore" });
+    const exited = new Promise((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+    return { pid: child.pid!, exited };
+  };
+
+  it("lets a later peh kill the group, once: the record is spent", async () => {
+    const records = new PidRecords(dir.path);
+    const first = sleeper();
+    await records.record("build#1", 999_999);
+    await records.record("build#1", first.pid);
+    await records.record("test#1", 999_998);
+    expect(records.recorded("build#1")).toBe(first.pid);
+    await records.killOrphan("build#1");
+    expect(await first.exited).toBe("SIGKILL");
+    expect(records.recorded("build#1")).toBeUndefined();
+    expect(records.recorded("test#1")).toBe(999_998);
   });
 
-  it("replaces a record left by an earlier process", async () => {
-    const file = join(dir.path, "t#1.pid");
-    await recordPid(file, 111);
-    await recordPid(file, 222);
-    expect(await readlink(file)).toBe("222");
+  it("reads the pid file an older peh wrote", async () => {
+    await mkdir(dir.path, { recursive: true });
+    const orphan = sleeper();
+    await writeFile(join(dir.path, "build#2.pid"), `${orphan.pid}\n`);
+    const records = new PidRecords(dir.path);
+    await records.killOrphan("build#2");
+    expect(await orphan.exited).toBe("SIGKILL");
+    await expect(lstat(join(dir.path, "build#2.pid"))).rejects.toThrow(/ENOENT/);
   });
 });
