@@ -3,8 +3,8 @@
 // Why: Node forks its whole process to spawn one (libuv's fork, then a wait for the exec), about
 // 1.8 ms of the main thread per process on a 2-core machine even for a bare `node`: a plan of
 // short tasks spent most of its time there. A helper is a perl process of a few megabytes whose
-// fork costs a fraction of that. Each helper runs one process at a time, exactly as the direct
-// spawn of process-runner.ts does: a new session (its own process group, killed as a whole), the
+// fork costs a fraction of that. Each helper runs one process at a time, as the direct spawn of
+// process-runner.ts does: its own process group, killed as a whole, with no terminal, the
 // task's cwd, stdin from /dev/null, `/bin/sh -c command`, the run's environment, every signal at
 // its default. It relays the output and reports the exit only once the process has exited and
 // its stdout and stderr are closed (Node's 'close'), with the exact exit code or signal.
@@ -23,8 +23,10 @@ import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { spawnDirect, type ProcessExit, type ProcessStarter, type StartRequest } from "./process-runner.js";
 
+// No modules (not even strict or POSIX): every fork copies the helper's page tables, and POSIX
+// alone makes perl three times bigger. setpgrp(0, 0) gives the process its own group (perl itself
+// runs in a session of its own, with no terminal), and open(STDOUT, ">&") is dup2 onto fd 1.
 const HELPER = String.raw`
-use strict; use warnings; use POSIX ();
 binmode STDIN; binmode STDOUT; $| = 1;
 $/ = "\0";
 my $count = <STDIN>; exit 0 unless defined $count; chomp $count;
@@ -42,13 +44,13 @@ while (defined(my $cwd = <STDIN>)) {
   if (!defined $pid) { print "F" . ($! + 0) . "\n"; next; }
   if ($pid == 0) {
     close $out_r; close $err_r; close $exec_r;
-    POSIX::setsid();
+    setpgrp(0, 0);
     if (chdir($cwd) && open(STDIN, '<', '/dev/null')
-        && POSIX::dup2(fileno($out_w), 1) && POSIX::dup2(fileno($err_w), 2)) {
+        && open(STDOUT, '>&', $out_w) && open(STDERR, '>&', $err_w)) {
       exec { '/bin/sh' } '/bin/sh', '-c', $command;
     }
     syswrite($exec_w, ($! + 0) . "");
-    POSIX::_exit(127);
+    exit 127;
   }
   close $out_w; close $err_w; close $exec_w;
   my $errno = '';
@@ -64,8 +66,8 @@ while (defined(my $cwd = <STDIN>)) {
     for my $fd (sort { $a <=> $b } keys %open) {
       next unless vec($got, $fd, 1);
       my $n = sysread($open{$fd}, my $chunk, 65536);
-      next if !defined $n && ($!{EINTR} || $!{EAGAIN});
-      if (!$n) { close $open{$fd}; delete $open{$fd}; next; }
+      if (!defined $n) { next if $! == 4; $n = 0; } # EINTR: select again; a broken pipe ends it
+      if ($n == 0) { close $open{$fd}; delete $open{$fd}; next; }
       print "D$n\n", $chunk;
     }
   }
