@@ -156,13 +156,16 @@ class Helper {
       }
       at = newline + 1;
       if (kind === "R") onReady();
-      else if (kind === "S" && this.pending) {
-        this.pending.started = true;
-        this.pending.request.onPid(Number(value));
-      }
+      else if (kind === "S") this.started(Number(value));
       else this.settle(kind, Number(value));
     }
     this.buffered = this.buffered.subarray(at);
+  }
+
+  private started(pid: number): void {
+    if (!this.pending) return;
+    this.pending.started = true;
+    this.pending.request.onPid(pid);
   }
 
   private settle(kind: string, value: number): void {

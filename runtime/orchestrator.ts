@@ -97,7 +97,7 @@ export class Orchestrator {
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
     try {
       this.policy = await trustPolicy(this.options.trustRoots);
-      // Made once: every attempt's pid file and log go there.
+      // Made once: the journal of process groups and every attempt's log go there.
       await mkdir(this.attemptsDir, { recursive: true });
       await this.recoverInterrupted();
       await this.bootstrap();

@@ -41,7 +41,7 @@ export interface RunResult {
 /** How a process ended, once it has exited and its stdout and stderr are closed. */
 export type ProcessExit = Pick<RunResult, "exit_code" | "signal" | "spawn_error">;
 
-/** What a starter needs: `/bin/sh -c command` in `cwd`, in a new session, with `env`. */
+/** What a starter needs: `/bin/sh -c command` in `cwd`, in a process group of its own, with `env`. */
 export interface StartRequest {
   command: string;
   cwd: string;
