@@ -192,7 +192,9 @@ export class Launcher {
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
   readonly start: ProcessStarter = async (request) => {
-    if (this.direct || request.stdin !== undefined || request.env !== this.env) return spawnDirect(request);
+    // A NUL would end a field of the request early (Node refuses such a command itself).
+    const unframeable = request.command.includes("\0") || request.cwd.includes("\0");
+    if (this.direct || unframeable || request.stdin !== undefined || request.env !== this.env) return spawnDirect(request);
     const helper = this.idle.pop() ?? this.helper();
     if (!(await helper.ready)) {
       // No perl here (or it cannot run): every process of the run is spawned by Node.
