@@ -153,7 +153,9 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   const onAbort = () => ((aborted = true), killGroup());
   spec.signal?.addEventListener("abort", onAbort, { once: true });
   if (spec.signal?.aborted) onAbort();
-  const exit = await (spec.start ?? spawnDirect)({
+  // A process that cannot be started at all (Node refuses an argument, say) ends the attempt with
+  // a spawn error, as a missing cwd does, never the orchestrator.
+  const exit: ProcessExit = await (spec.start ?? spawnDirect)({
     command: spec.command,
     cwd: spec.cwd,
     env: spec.env ?? process.env,
@@ -164,7 +166,7 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
       spec.onSpawn?.(started);
       if (killed) killGroup(); // timed out or stopped before the process existed
     },
-  });
+  }).catch((error: NodeJS.ErrnoException) => ({ exit_code: null, signal: null, spawn_error: { code: error.code ?? "SPAWN", message: error.message } }));
   if (timer) clearTimeout(timer);
   spec.signal?.removeEventListener("abort", onAbort);
   killGroup(); // leftovers of the group, if any

@@ -91,6 +91,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
       add(warning, "VAGUE_OBJECTIVE", ["tasks", i, "objective"], `task "${task.id}": the objective "${task.objective}" does not name what changes`,
         "name the concrete object: a file, a function, a command, a measurable target", task.id);
     }
+    checkNulBytes(task, i, add);
     checkScope(task, i, options, add);
   });
 
@@ -103,6 +104,20 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
 }
 
 type Add = (severity: Problem["severity"], code: ProblemCode, path: (string | number)[], message: string, fix: string, task_id?: string) => void;
+
+/** A NUL byte cannot reach a shell or a path: the command or path would be cut at it. */
+function checkNulBytes(task: PlanFile["tasks"][number], i: number, add: Add): void {
+  const fields: [(string | number)[], string | null | undefined][] = [
+    [["run"], task.run],
+    [["scope_path"], task.scope_path],
+    ...task.acceptance_tests.map((test, j): [(string | number)[], string] => [["acceptance_tests", j], test]),
+  ];
+  for (const [path, value] of fields) {
+    if (!value?.includes("\0")) continue;
+    add("error", "SCHEMA", ["tasks", i, ...path], `task "${task.id}": ${path[0]} holds a NUL byte (\\0), which no shell or path can carry`,
+      "remove the NUL byte (a \\u0000 or \\0 escape in the plan file)", task.id);
+  }
+}
 
 function checkScope(task: PlanFile["tasks"][number], i: number, options: ValidateOptions, add: Add): void {
   const path = task.scope_path ?? undefined;

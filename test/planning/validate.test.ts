@@ -53,6 +53,18 @@ describe("plan validation › errors", () => {
     expect(problems.filter((p) => p.code === "NO_CHECK").map((p) => p.task_id)).toEqual(["a"]);
   });
 
+  it("refuses a NUL byte in a command or a scope path, naming the field", () => {
+    const problems = validatePlan(
+      plan(task("a", { run: "echo a\0b" }), task("b", { acceptance_tests: ["true", "test -f x\0"] }), task("c", { scope: "module", scope_path: "src\0" })),
+      W,
+    );
+    expect(problems.filter((p) => p.code === "SCHEMA").map((p) => [p.severity, p.path])).toEqual([
+      ["error", "tasks[0].run"],
+      ["error", "tasks[1].acceptance_tests[1]"],
+      ["error", "tasks[2].scope_path"],
+    ]);
+  });
+
   it("refuses scope paths that leave the workspace: .., absolute, missing", () => {
     const problems = validatePlan(
       plan(
