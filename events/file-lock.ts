@@ -107,6 +107,7 @@ export class FileLock {
     const key = `${this.path}.${process.pid}-${++keyCount}`;
     await writeFile(key, `${process.pid}\n`);
     keys.add(key);
+    await removeDeadKeys(this.path);
     return key;
   }
 
@@ -134,16 +135,23 @@ export class FileLock {
       return false;
     }
     await unlink(grave).catch(() => undefined);
-    await removeKeysOf(this.path, pid);
+    await removeDeadKeys(this.path);
     return true;
   }
 }
 
-/** The key files a dead process left beside the lock. */
-async function removeKeysOf(path: string, pid: number): Promise<void> {
-  const prefix = `${basename(path)}.${pid}-`;
+/**
+ * Removes the key files of dead processes beside the lock: a process killed with SIGKILL leaves
+ * its own. Done when a lock writes its key, and after a dead holder's lock is taken over.
+ */
+async function removeDeadKeys(path: string): Promise<void> {
+  const prefix = `${basename(path)}.`;
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
-  await Promise.all(names.filter((name) => name.startsWith(prefix)).map((name) => unlink(join(dirname(path), name)).catch(() => undefined)));
+  const dead = names.filter((name) => {
+    const pid = name.startsWith(prefix) ? /^(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    return pid !== undefined && !isProcessAlive(Number(pid));
+  });
+  await Promise.all(dead.map((name) => unlink(join(dirname(path), name)).catch(() => undefined)));
 }
 
 /** Errors of a file system without hard links. */

@@ -61,6 +61,19 @@ describe("the run's lock", () => {
     expect((await readdir(dir.path)).filter((name) => name.includes(`.${dead}-`))).toEqual([]);
   });
 
+  it("removes the key files that dead processes left, and no one else's", async () => {
+    const path = join(dir.path, "events.lock");
+    const dead = deadPid();
+    await writeFile(`${path}.${dead}-3`, `${dead}\n`);
+    await writeFile(`${path}.${process.ppid}-1`, `${process.ppid}\n`);
+    await writeFile(join(dir.path, "events.jsonl"), "");
+    const lock = new FileLock(path);
+    await lock.acquire();
+    const names = await readdir(dir.path);
+    expect(names).not.toContain(`events.lock.${dead}-3`);
+    expect(names).toEqual(expect.arrayContaining(["events.jsonl", "events.lock", `events.lock.${process.ppid}-1`]));
+  });
+
   it("times out naming a live holder", async () => {
     const path = join(dir.path, "events.lock");
     await writeFile(path, `${process.ppid}\n`);
