@@ -21,7 +21,7 @@
 // helpers make starting cheaper, never different. Agent prompts (stdin) always go direct.
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import { spawnDirect, type ProcessExit, type ProcessStarter, type StartRequest } from "./process-runner.js";
+import { spawnDirect, spawnError, type ProcessExit, type ProcessStarter, type StartRequest } from "./process-runner.js";
 
 // No modules (not even strict or POSIX): every fork copies the helper's page tables, and POSIX
 // alone makes perl three times bigger. setpgrp(0, 0) gives the process its own group (perl itself
@@ -114,7 +114,7 @@ class Helper {
       const pending = this.pending;
       this.pending = undefined;
       // A process it started may live on, in its own group: the caller kills that group.
-      pending?.resolve(pending.started ? { exit_code: null, signal: null, spawn_error: { code: "LAUNCHER", message: "the process launcher stopped while the process ran" } } : NOT_STARTED);
+      pending?.resolve(pending.started ? spawnError("LAUNCHER", "the process launcher stopped while the process ran") : NOT_STARTED);
     };
     this.child.on("error", died);
     this.child.on("close", died);
@@ -175,7 +175,7 @@ class Helper {
     else if (kind === "K") pending?.resolve({ exit_code: null, signal: SIGNAL_NAMES.get(value) ?? `SIG${value}` });
     else {
       const code = ERRNO_NAMES.get(value) ?? "SPAWN";
-      pending?.resolve({ exit_code: null, signal: null, spawn_error: { code, message: `spawn /bin/sh ${code}` } });
+      pending?.resolve(spawnError(code, `spawn /bin/sh ${code}`));
     }
   }
 }

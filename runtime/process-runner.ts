@@ -55,6 +55,13 @@ export interface StartRequest {
 
 export type ProcessStarter = (request: StartRequest) => Promise<ProcessExit>;
 
+/** The exit of a process that could not be started, or whose end cannot be known. */
+export function spawnError(code: string, message: string): ProcessExit {
+  return { exit_code: null, signal: null, spawn_error: { code, message } };
+}
+
+const spawnErrorOf = (error: NodeJS.ErrnoException): ProcessExit => spawnError(error.code ?? "SPAWN", error.message);
+
 /** Node's own spawn: `/bin/sh -c` in a new session with three pipes. */
 export const spawnDirect: ProcessStarter = (request) =>
   new Promise((resolve) => {
@@ -69,9 +76,7 @@ export const spawnDirect: ProcessStarter = (request) =>
     child.stdin.on("error", () => undefined);
     child.stdin.end(request.stdin ?? "");
     if (child.pid) request.onPid(child.pid);
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      resolve({ exit_code: null, signal: null, spawn_error: { code: error.code ?? "SPAWN", message: error.message } });
-    });
+    child.on("error", (error: NodeJS.ErrnoException) => resolve(spawnErrorOf(error)));
     child.on("close", (code, signal) => resolve({ exit_code: code, signal }));
   });
 
@@ -166,7 +171,7 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
       spec.onSpawn?.(started);
       if (killed) killGroup(); // timed out or stopped before the process existed
     },
-  }).catch((error: NodeJS.ErrnoException) => ({ exit_code: null, signal: null, spawn_error: { code: error.code ?? "SPAWN", message: error.message } }));
+  }).catch(spawnErrorOf);
   if (timer) clearTimeout(timer);
   spec.signal?.removeEventListener("abort", onAbort);
   killGroup(); // leftovers of the group, if any
