@@ -44,10 +44,7 @@ export class JsonLinesAppendAdapter implements Adapter<RunLog> {
    * lock, before checking the expected version.
    */
   async catchUp(log: RunLog, underLock = false): Promise<void> {
-    const seen = await stat(this.path).then(
-      (stats) => ({ size: stats.size, ino: stats.ino }),
-      () => ({ size: 0, ino: -1 }),
-    );
+    const seen = await this.look();
     this.seenUnderLock = underLock ? seen : undefined;
     const size = seen.size;
     if (size <= this.goodBytes) return;
@@ -65,7 +62,7 @@ export class JsonLinesAppendAdapter implements Adapter<RunLog> {
     const fresh = log.events.slice(this.persisted);
     if (fresh.length === 0) return;
     // A torn tail left by a crashed writer is cut before anything is glued onto it.
-    const seen = this.seenUnderLock ?? (await stat(this.path).then((stats) => ({ size: stats.size, ino: stats.ino }), () => ({ size: 0, ino: -1 })));
+    const seen = this.seenUnderLock ?? (await this.look());
     this.seenUnderLock = undefined;
     if (seen.size > this.goodBytes) await truncate(this.path, this.goodBytes);
     const bytes = Buffer.from(fresh.map((event) => JSON.stringify(event) + "\n").join(""), "utf8");
@@ -81,6 +78,14 @@ export class JsonLinesAppendAdapter implements Adapter<RunLog> {
     this.goodBytes += bytes.length;
     this.persisted = log.events.length;
     this.closeWhenIdle();
+  }
+
+  /** The file's size and inode now (size 0, inode -1: there is no file yet). */
+  private look(): Promise<{ size: number; ino: number }> {
+    return stat(this.path).then(
+      (stats) => ({ size: stats.size, ino: stats.ino }),
+      () => ({ size: 0, ino: -1 }),
+    );
   }
 
   /** Closes the file kept open for appending, if any. */
