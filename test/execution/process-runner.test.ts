@@ -123,6 +123,16 @@ describe("the launcher", () => {
     for (const [i, logFile] of logs.entries()) expect((await readFile(logFile, "utf8")).match(/p\d+-\d/g)).toEqual([`p${i}-1`, `p${i}-2`, `p${i}-3`]);
   });
 
+  /** A launcher of the test's own (the shared one may have lost its helpers), closed after `use`. */
+  async function withLauncher(launchEnv: NodeJS.ProcessEnv, use: (own: Launcher) => Promise<void>): Promise<void> {
+    const own = new Launcher(launchEnv);
+    try {
+      await use(own);
+    } finally {
+      own.close();
+    }
+  }
+
   /** Kills this test process's perl helpers, as someone outside peh might. */
   const killHelpers = () => {
     const pids = spawnSync("pgrep", ["-P", String(process.pid), "perl"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
@@ -130,23 +140,18 @@ describe("the launcher", () => {
     return pids.length;
   };
 
-  it("starts a process another way when its helper was killed while idle", async () => {
-    const own = new Launcher(env);
-    try {
+  it("starts a process another way when its helper was killed while idle", () =>
+    withLauncher(env, async (own) => {
       const spec = { command: "echo again", cwd: dir.path, env, logFile: join(dir.path, "again.log"), redact: (t: string) => t, start: own.start };
       expect((await runCommand(spec)).exit_code).toBe(0);
       expect(killHelpers()).toBeGreaterThan(0);
       const result = await runCommand(spec);
       expect(result.exit_code).toBe(0);
       expect(result.tail).toContain("again\n");
-    } finally {
-      own.close();
-    }
-  });
+    }));
 
-  it("reports a launcher killed while its process ran, and kills that process's group", async () => {
-    const own = new Launcher(env);
-    try {
+  it("reports a launcher killed while its process ran, and kills that process's group", () =>
+    withLauncher(env, async (own) => {
       let pid = 0;
       const result = await runCommand({
         command: "sleep 60",
@@ -159,37 +164,26 @@ describe("the launcher", () => {
       });
       expect(result.spawn_error).toMatchObject({ code: "LAUNCHER" });
       expect(await gone(pid)).toBe(true);
-    } finally {
-      own.close();
-    }
-  });
+    }));
 
-  it("cannot start a command with a NUL byte, as Node's spawn cannot, and goes on starting others", async () => {
-    // Its own launcher, with a live helper: the tests above kill this process's helpers.
-    const own = new Launcher(env);
-    try {
+  it("cannot start a command with a NUL byte, as Node's spawn cannot, and goes on starting others", () =>
+    withLauncher(env, async (own) => {
       const spec = { cwd: dir.path, env, logFile: join(dir.path, "nul.log"), redact: (t: string) => t };
-      expect((await runCommand({ ...spec, command: "true", start: own.start })).exit_code).toBe(0);
+      expect((await runCommand({ ...spec, command: "true", start: own.start })).exit_code).toBe(0); // a live helper
       const direct = await runCommand({ ...spec, command: "echo a\0b", start: spawnDirect });
       const launched = await runCommand({ ...spec, command: "echo a\0b", start: own.start });
       for (const result of [direct, launched]) expect(result).toMatchObject({ exit_code: null, signal: null, spawn_error: { code: "ERR_INVALID_ARG_VALUE" } });
       const next = await runCommand({ ...spec, command: "echo next", start: own.start });
       expect(next.tail).toContain("next\n");
-    } finally {
-      own.close();
-    }
-  });
+    }));
 
-  it("falls back to Node's spawn where perl cannot be found", async () => {
+  it("falls back to Node's spawn where perl cannot be found", () => {
     const bare: NodeJS.ProcessEnv = { PATH: join(dir.path, "no-such-bin") };
-    const without = new Launcher(bare);
-    try {
+    return withLauncher(bare, async (without) => {
       const result = await runCommand({ command: "echo still runs", cwd: dir.path, env: bare, logFile: join(dir.path, "bare.log"), redact: (t) => t, start: without.start });
       expect(result.exit_code).toBe(0);
       expect(result.tail).toContain("still runs\n");
-    } finally {
-      without.close();
-    }
+    });
   });
 });
 
