@@ -25,12 +25,14 @@ const ANY_RISK = new RegExp(RISK_PATTERNS.map((pattern) => `(?:${pattern.test.so
 
 /** Why a task looks risky, or undefined. Only inference: an explicit `risky` flag is the plan's say. */
 export function inferRisk(task: Pick<PlanTask, "run" | "agent" | "objective">): string | undefined {
-  for (const text of [task.run, task.agent, task.objective]) {
-    if (text === undefined || !ANY_RISK.test(text)) continue;
-    const hit = RISK_PATTERNS.find((pattern) => pattern.test.test(text));
-    if (hit) return `matches ${hit.name}`;
-  }
-  return undefined;
+  // Field by field, with no array of them: this runs for every task of plans of 100k tasks.
+  return riskIn(task.run) ?? riskIn(task.agent) ?? riskIn(task.objective);
+}
+
+function riskIn(text: string | undefined): string | undefined {
+  if (text === undefined || !ANY_RISK.test(text)) return undefined;
+  const hit = RISK_PATTERNS.find((pattern) => pattern.test.test(text));
+  return hit && `matches ${hit.name}`;
 }
 
 /**

@@ -3,7 +3,7 @@
 // warnings do not, unless `strict`.
 import { dirname, isAbsolute, normalize, relative, resolve, sep } from "node:path";
 import type { PlanFile, Problem, ProblemCode } from "../../events/index.js";
-import { findCyclesIndexed } from "./cycles.js";
+import { compressEdges, findCyclesIndexed } from "./cycles.js";
 
 export interface ValidateOptions {
   /** The workspace the plan runs in (absolute). */
@@ -20,6 +20,9 @@ const VAGUE = /\b(optimi[sz]e|improve|fix|clean[ -]?up|refactor|enhance|tidy|pol
 /** Something concrete: a path, a file, a name in code, a number, a quoted or backticked thing. */
 const CONCRETE = /[/\\.`'"]|\d|[a-z][A-Z]|\w_\w|#\w/;
 
+/** The start of a path that climbs out of its root. */
+const PARENT = `..${sep}`;
+
 const FILLER = new Set(["the", "a", "an", "it", "this", "that", "things", "stuff", "code", "everything", "all", "some", "our", "of", "to", "and", "up"]);
 
 /**
@@ -35,10 +38,13 @@ export function isVague(objective: string): boolean {
 }
 
 export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[] {
-  const problems: Problem[] = [];
+  let problems: Problem[] = [];
+  /** The task each problem is about (-1: the plan), to list them task by task at the end. */
+  const taskOf: number[] = [];
   const warning = options.strict ? "error" : "warning";
   const add = (severity: Problem["severity"], code: ProblemCode, path: (string | number)[], message: string, fix: string, task_id?: string) => {
     const line = options.locate?.(path);
+    taskOf.push(path[0] === "tasks" && typeof path[1] === "number" ? path[1] : -1);
     problems.push({
       severity,
       code,
@@ -60,28 +66,19 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
       "name the concrete object: a file, a module, an endpoint, a measurable target");
   }
 
-  // One table from id to the task's first position: duplicates, dependencies and cycles use it.
+  // First pass: the table from id to the task's first position (duplicates, dependencies and
+  // cycles use it), and every check that needs only the task itself, made while the task's
+  // fields are in the CPU's cache (a 100k-task plan is not, and a second visit costs misses).
   const position = new Map<string, number>();
+  const owner = new Int32Array(count);
+  let edgeCount = 0;
   plan.tasks.forEach((task, i) => {
     const first = position.get(task.id);
-    if (first === undefined) position.set(task.id, i);
-    else add("error", "DUPLICATE_ID", ["tasks", i, "id"], `task id "${task.id}" is used more than once`, `rename one of them, e.g. "${task.id}-${i + 1}"`, task.id);
-  });
-
-  // Edges on first positions; a duplicate's dependencies count for the id it repeats.
-  const adjacency: number[][] = plan.tasks.map(() => []);
-  plan.tasks.forEach((task, i) => {
-    const edges = adjacency[position.get(task.id)!]!;
-    for (let j = 0; j < task.depends_on.length; j++) {
-      const dependency = task.depends_on[j]!;
-      const to = position.get(dependency);
-      if (to !== undefined) {
-        edges.push(to);
-        continue;
-      }
-      const guess = closest(dependency, position.keys());
-      add("error", "UNKNOWN_DEPENDENCY", ["tasks", i, "depends_on", j], `task "${task.id}" depends on "${dependency}", which is not a task of this plan`,
-        guess ? `did you mean "${guess}"?` : `add a task with id "${dependency}" or remove the dependency`, task.id);
+    edgeCount += task.depends_on.length;
+    if (first === undefined) position.set(task.id, (owner[i] = i));
+    else {
+      owner[i] = first;
+      add("error", "DUPLICATE_ID", ["tasks", i, "id"], `task id "${task.id}" is used more than once`, `rename one of them, e.g. "${task.id}-${i + 1}"`, task.id);
     }
     if (task.acceptance_tests.length === 0 && task.run === undefined) {
       add("error", "NO_CHECK", ["tasks", i], `task "${task.id}" has no pass/fail check: no acceptance_tests and no run`,
@@ -95,7 +92,29 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
     checkScope(task, i, options, add);
   });
 
-  for (const cycle of findCyclesIndexed(adjacency)) {
+  // Second pass, once every id is known: the dependencies, as edges between first positions (a
+  // duplicate's dependencies count for the id it repeats) in flat arrays, not 100k small ones.
+  const from = new Int32Array(edgeCount);
+  const to = new Int32Array(edgeCount);
+  edgeCount = 0;
+  plan.tasks.forEach((task, i) => {
+    for (let j = 0; j < task.depends_on.length; j++) {
+      const dependency = task.depends_on[j]!;
+      const target = position.get(dependency);
+      if (target !== undefined) {
+        from[edgeCount] = owner[i]!;
+        to[edgeCount++] = target;
+        continue;
+      }
+      const guess = closest(dependency, position.keys());
+      add("error", "UNKNOWN_DEPENDENCY", ["tasks", i, "depends_on", j], `task "${task.id}" depends on "${dependency}", which is not a task of this plan`,
+        guess ? `did you mean "${guess}"?` : `add a task with id "${dependency}" or remove the dependency`, task.id);
+    }
+  });
+  // The two passes each went task by task; the reader gets one list, task by task.
+  if (problems.length > 1) problems = problems.map((problem, k) => ({ problem, k })).sort((a, b) => taskOf[a.k]! - taskOf[b.k]! || a.k - b.k).map(({ problem }) => problem);
+
+  for (const cycle of findCyclesIndexed(compressEdges(count, from, to, edgeCount))) {
     const ids = cycle.map((i) => plan.tasks[i]!.id);
     add("error", "CYCLE", ["tasks", cycle[0]!, "depends_on"], `dependency cycle: ${ids.join(" → ")} (each depends on the next)`,
       `remove one of these dependencies, e.g. "${ids[1]}" from the depends_on of "${ids[0]}"`, ids[0]);
@@ -107,14 +126,16 @@ type Add = (severity: Problem["severity"], code: ProblemCode, path: (string | nu
 
 /** A NUL byte cannot reach a shell or a path: the command or path would be cut at it. */
 function checkNulBytes(task: PlanFile["tasks"][number], i: number, add: Add): void {
-  const report = (...path: (string | number)[]) =>
-    add("error", "SCHEMA", ["tasks", i, ...path], `task "${task.id}": ${path[0]} holds a NUL byte (\\0), which no shell or path can carry`,
-      "remove the NUL byte (a \\u0000 or \\0 escape in the plan file)", task.id);
   // Checked field by field, allocating nothing unless one is found (plans of 100k tasks).
-  if (task.run?.includes("\0")) report("run");
-  if (task.scope_path?.includes("\0")) report("scope_path");
+  if (task.run?.includes("\0")) reportNul(task, add, ["tasks", i, "run"]);
+  if (task.scope_path?.includes("\0")) reportNul(task, add, ["tasks", i, "scope_path"]);
   const tests = task.acceptance_tests;
-  for (let j = 0; j < tests.length; j++) if (tests[j]!.includes("\0")) report("acceptance_tests", j);
+  for (let j = 0; j < tests.length; j++) if (tests[j]!.includes("\0")) reportNul(task, add, ["tasks", i, "acceptance_tests", j]);
+}
+
+function reportNul(task: PlanFile["tasks"][number], add: Add, path: (string | number)[]): void {
+  add("error", "SCHEMA", path, `task "${task.id}": ${path[2]} holds a NUL byte (\\0), which no shell or path can carry`,
+    "remove the NUL byte (a \\u0000 or \\0 escape in the plan file)", task.id);
 }
 
 function checkScope(task: PlanFile["tasks"][number], i: number, options: ValidateOptions, add: Add): void {
@@ -125,15 +146,14 @@ function checkScope(task: PlanFile["tasks"][number], i: number, options: Validat
     return;
   }
   if (path === undefined) return;
-  const where = ["tasks", i, "scope_path"];
   if (isAbsolute(path)) {
-    add("error", "SCOPE_ESCAPE", where, `task "${task.id}": scope_path "${path}" is absolute`, "make it relative to the workspace", task.id);
+    add("error", "SCOPE_ESCAPE", ["tasks", i, "scope_path"], `task "${task.id}": scope_path "${path}" is absolute`, "make it relative to the workspace", task.id);
     return;
   }
   // Only a path with ".." in it can climb out lexically; skip normalizing the rest (big plans).
   const normalized = path.includes("..") ? normalize(path) : path;
-  if (normalized === ".." || normalized.startsWith(`..${sep}`)) {
-    add("error", "SCOPE_ESCAPE", where, `task "${task.id}": scope_path "${path}" leaves the workspace`, "use a path inside the workspace, without ..", task.id);
+  if (normalized === ".." || normalized.startsWith(PARENT)) {
+    add("error", "SCOPE_ESCAPE", ["tasks", i, "scope_path"], `task "${task.id}": scope_path "${path}" leaves the workspace`, "use a path inside the workspace, without ..", task.id);
     return;
   }
   if (!options.realpath) return;
@@ -147,7 +167,7 @@ function checkScope(task: PlanFile["tasks"][number], i: number, options: Validat
     real = options.realpath(probe);
   }
   if (real !== undefined && !isInside(realWorkspace, real)) {
-    add("error", "SCOPE_ESCAPE", where, `task "${task.id}": scope_path "${path}" resolves through a symlink to ${real}, outside the workspace`,
+    add("error", "SCOPE_ESCAPE", ["tasks", i, "scope_path"], `task "${task.id}": scope_path "${path}" resolves through a symlink to ${real}, outside the workspace`,
       "point scope_path at a real directory inside the workspace", task.id);
   }
 }
@@ -155,7 +175,7 @@ function checkScope(task: PlanFile["tasks"][number], i: number, options: Validat
 /** Component by component: `/w/app` contains `/w/app/src` but not `/w/app-evil`. */
 export function isInside(root: string, path: string): boolean {
   const rel = relative(root, path);
-  return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
+  return rel === "" || (!rel.startsWith(PARENT) && rel !== ".." && !isAbsolute(rel));
 }
 
 /** The known id closest to `wanted` (edit distance ≤ 2), for a "did you mean". */

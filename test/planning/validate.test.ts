@@ -118,6 +118,24 @@ describe("plan validation › errors", () => {
     expect(codes(problems)).toEqual(["DUPLICATE_ID", "NO_CHECK", "SCOPE_ESCAPE", "UNKNOWN_DEPENDENCY"]);
     for (const problem of problems) expect(problem.fix.length).toBeGreaterThan(10);
   });
+
+  it("lists the problems task by task, the plan's own first and cycles last", () => {
+    const problems = validatePlan(
+      planFile({
+        objective: "Improve things",
+        tasks: [task("a", { depends_on: ["x", "c"], acceptance_tests: [] }), task("b", { objective: "Improve it" }), task("c", { depends_on: ["a"] }), task("b")],
+      }),
+      W,
+    );
+    expect(problems.map((p) => [p.code, p.path])).toEqual([
+      ["VAGUE_OBJECTIVE", "objective"],
+      ["NO_CHECK", "tasks[0]"],
+      ["UNKNOWN_DEPENDENCY", "tasks[0].depends_on[0]"],
+      ["VAGUE_OBJECTIVE", "tasks[1].objective"],
+      ["DUPLICATE_ID", "tasks[3].id"],
+      ["CYCLE", "tasks[0].depends_on"],
+    ]);
+  });
 });
 
 describe("plan validation › warnings, errors with --strict", () => {
