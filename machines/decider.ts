@@ -18,7 +18,7 @@ import { riskyTasksOf } from "./plan.js";
 import { recover } from "./recovery-recipe.js";
 import { wrapUp } from "./wrap-up.js";
 import { SETTLES_DEPENDENTS, taskMachine } from "./task.js";
-import { entityOf, entityState, evolve, whyIllegal, type Effect, type RunState, type TaskSnapshot } from "./run.js";
+import { RECHECK_NONE, entityOf, entityState, evolve, recheckedTasks, whyIllegal, type Effect, type RunState, type TaskSnapshot } from "./run.js";
 import { stateName } from "./state-name.js";
 import { VersionedMap } from "./versioned-map.js";
 
@@ -238,14 +238,20 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
         data: { phase: command.phase, error: command.error, diagnostics: command.diagnostics },
       };
       return;
-    case "ScheduleReadyTasks":
-      for (const [id, cell] of state.tasks) {
+    case "ScheduleReadyTasks": {
+      // Only the tasks that may have become ready since the last turn (run.ts, Recheck); the
+      // machines of those this turn readies add them to the next turn's list.
+      const { recheck } = state;
+      state.recheck = RECHECK_NONE;
+      for (const id of recheck.all ? state.tasks.keys() : recheckedTasks(recheck.ids)) {
+        const cell = state.tasks.get(id);
         // Only cells whose state has a TASK_READY transition at all are asked the full question.
-        if (!mayHandle(taskMachine, cell.value, "TASK_READY")) continue;
+        if (!cell || !mayHandle(taskMachine, cell.value, "TASK_READY")) continue;
         const candidate: Candidate = { type: "TASK_READY", data: { task_id: id } };
         if (legal(candidate)) yield candidate;
       }
       return;
+    }
     case "StartAttempt": {
       const attempt = task(state, command.task_id).context.attempt + 1;
       const worker_id = workerIdFor(command.task_id, attempt);

@@ -41,6 +41,32 @@ export interface RunState {
   workers: Map<WorkerId, WorkerSnapshot>;
   /** task → the tasks that depend on it, for delivering settling events. */
   dependents: Map<TaskId, TaskId[]>;
+  /** The tasks the scheduler asks about TASK_READY at its next turn (derived, never saved). */
+  recheck: Recheck;
+}
+
+/** Task ids, newest first; a draft adds one in O(1) and shares the rest with the state it copies. */
+export interface TaskList {
+  readonly id: TaskId;
+  readonly next: TaskList | null;
+}
+
+/**
+ * Which tasks may have become ready since the scheduler's last turn. Only a task's own machine
+ * and the plan judge TASK_READY, so a task can have become ready only if its machine has been
+ * stepped since (`ids`), or the plan's state changed or a plan was adopted (`all`). Without it,
+ * every turn of the scheduler asked every task: quadratic in the plan's size. A hint derived as
+ * events are folded, never saved: a state that is loaded or folded anew starts at `all`.
+ */
+export type Recheck = { readonly all: true } | { readonly all: false; readonly ids: TaskList | null };
+export const RECHECK_ALL: Recheck = { all: true };
+export const RECHECK_NONE: Recheck = { all: false, ids: null };
+
+/** The distinct ids of a recheck list, in the order their machines were stepped. */
+export function recheckedTasks(ids: TaskList | null): TaskId[] {
+  const newestFirst = new Set<TaskId>();
+  for (let at = ids; at !== null; at = at.next) newestFirst.add(at.id);
+  return [...newestFirst].reverse();
 }
 
 export function initialRunState(): RunState {
@@ -57,6 +83,7 @@ export function initialRunState(): RunState {
     tasks: new Map(),
     workers: new Map(),
     dependents: new Map(),
+    recheck: RECHECK_ALL,
   };
 }
 
@@ -359,9 +386,15 @@ function deliver(folding: Folding, kind: Kind, id: string): void {
   if (!cell) return;
   // Copy-on-write: change in place only a cell this state owns.
   const into = cell.owner === state.token ? cell : { ...cell, owner: state.token };
+  const before = cell.value;
   // An observer that does not accept the event stays as it is: the step changes nothing.
   const actions = stepLite(MEMOS[kind], cell, into, event);
   if (into !== cell) put(state, kind, id, into);
+  if (kind === "task") {
+    if (state.recheck.all === false) state.recheck = { all: false, ids: { id: id as TaskId, next: state.recheck.ids } };
+  } else if (kind === "plan" && stateName(into.value) !== stateName(before)) {
+    state.recheck = RECHECK_ALL;
+  }
   if (!folding.collect) return;
   for (const action of actions) {
     if (action.type.startsWith("xstate.")) continue;
@@ -378,6 +411,7 @@ function deliver(folding: Folding, kind: Kind, id: string): void {
  */
 function adoptPlan(state: RunState, plan: Plan, settled: readonly TaskId[] | undefined): void {
   state.plan_spec = plan;
+  state.recheck = RECHECK_ALL;
   if (settled === undefined) state.tasks.clear();
   else {
     const kept = new Set(plan.tasks.map((task) => task.id));

@@ -7,7 +7,7 @@ import { isPehError, type PehEvent, type TaskId, type WorkerId } from "../events
 import type { CommandInput } from "../machines/commands.js";
 import { decide } from "../machines/decider.js";
 import { clearMemos } from "../machines/lite.js";
-import { evolve, foldRun, initialRunState, type RunState } from "../machines/run.js";
+import { RECHECK_ALL, evolve, foldRun, initialRunState, type RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
 import { AT, BOOTSTRAP, approve, create, diamond, planFile } from "./support/fixtures.js";
 import { expectLogInvariants } from "./support/invariants.js";
@@ -108,6 +108,7 @@ function nextCommandFor(state: RunState, task_id: string, choice: number): Comma
 }
 
 function apply(model: Model, real: Real, command: CommandInput): void {
+  if (command.type === "ScheduleReadyTasks") expectSameAsAskingEveryTask(real.state, command);
   try {
     const decision = decide(real.state, command);
     model.log.push(...decision.events);
@@ -121,6 +122,21 @@ function apply(model: Model, real: Real, command: CommandInput): void {
     if (!isPehError(error)) throw error;
   }
   expectLogInvariants(model.log, real.state);
+}
+
+/**
+ * The scheduler asks only the tasks whose machines moved since its last turn (run.ts, Recheck):
+ * it must ready exactly the tasks that asking every task readies, whatever came before.
+ */
+function expectSameAsAskingEveryTask(state: RunState, command: CommandInput): void {
+  const readied = (from: RunState) => {
+    try {
+      return decide(from, command).events.map((event) => (event.type === "TASK_READY" ? event.data.task_id : event.type)).sort();
+    } catch (error) {
+      return [String(error)];
+    }
+  };
+  expect(readied(state)).toEqual(readied({ ...state, recheck: RECHECK_ALL }));
 }
 
 /** Every machine's value, context and status: the whole folded state, not just what views show. */

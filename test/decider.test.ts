@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { entityState } from "../machines/run.js";
+import { entityState, recheckedTasks, type RunState } from "../machines/run.js";
 import type { PlanFile } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
 import { AT, BOOTSTRAP, approve, create, diamond, finish, planFile, runTask, scheduleReady, tid } from "./support/fixtures.js";
@@ -60,6 +60,18 @@ describe("decider › executing", () => {
   it("readies the dependents once their dependency succeeded", () => {
     const decision = given(...started, [scheduleReady], runTask("build")).when(scheduleReady).thenTypes("TASK_READY", "TASK_READY");
     expect(decision.events.map((e) => e.entity)).toEqual(["task:test", "task:lint"]);
+  });
+
+  it("asks, at its next turn, only the tasks whose machines moved since its last", () => {
+    const asked = (state: RunState) => (state.recheck.all ? "every task" : recheckedTasks(state.recheck.ids));
+    expect(asked(given(...started).state)).toBe("every task");
+    // The turn readied build; then build ran and settled for its dependents. Deploy still waits
+    // for two, and its machine did not move: the turn after asks it nothing.
+    expect(asked(given(...started, [scheduleReady]).state)).toEqual(["build"]);
+    expect(asked(given(...started, [scheduleReady], runTask("build")).state)).toEqual(["build", "test", "lint"]);
+    expect(asked(given(...started, [scheduleReady], runTask("build"), [scheduleReady]).state)).toEqual(["test", "lint"]);
+    // A turn while the plan waits readies nothing; once the plan executes, every task is asked.
+    given([create(), scheduleReady, approve(), scheduleReady], BOOTSTRAP).when(scheduleReady).thenTypes("TASK_READY");
   });
 
   it("completes the run when every task succeeded", () => {
