@@ -58,9 +58,21 @@ export interface TaskList {
  * every turn of the scheduler asked every task: quadratic in the plan's size. A hint derived as
  * events are folded, never saved: a state that is loaded or folded anew starts at `all`.
  */
-export type Recheck = { readonly all: true } | { readonly all: false; readonly ids: TaskList | null };
+export type Recheck = { readonly all: true } | { readonly all: false; readonly ids: TaskList | null; readonly length: number };
 export const RECHECK_ALL: Recheck = { all: true };
-export const RECHECK_NONE: Recheck = { all: false, ids: null };
+export const RECHECK_NONE: Recheck = { all: false, ids: null, length: 0 };
+
+/**
+ * The state's list with `id` added. A list longer than the run has tasks (and a little slack)
+ * becomes `all`, which then costs the scheduler about as much: a state that folds many events
+ * between two turns (a long-lived service) keeps no list longer than its tasks.
+ */
+export function recheckAlso(state: RunState, id: TaskId): Recheck {
+  const { recheck } = state;
+  if (recheck.all) return recheck;
+  if (recheck.length >= state.tasks.size + 64) return RECHECK_ALL;
+  return { all: false, ids: { id, next: recheck.ids }, length: recheck.length + 1 };
+}
 
 /** The distinct ids of a recheck list, in the order their machines were stepped. */
 export function recheckedTasks(ids: TaskList | null): TaskId[] {
@@ -391,7 +403,7 @@ function deliver(folding: Folding, kind: Kind, id: string): void {
   const actions = stepLite(MEMOS[kind], cell, into, event);
   if (into !== cell) put(state, kind, id, into);
   if (kind === "task") {
-    if (state.recheck.all === false) state.recheck = { all: false, ids: { id: id as TaskId, next: state.recheck.ids } };
+    state.recheck = recheckAlso(state, id as TaskId);
   } else if (kind === "plan" && stateName(into.value) !== stateName(before)) {
     state.recheck = RECHECK_ALL;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { entityState, recheckedTasks, type RunState } from "../machines/run.js";
+import { RECHECK_NONE, entityState, initialRunState, recheckAlso, recheckedTasks, type RunState } from "../machines/run.js";
 import type { PlanFile } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
 import { AT, BOOTSTRAP, approve, create, diamond, finish, planFile, runTask, scheduleReady, tid } from "./support/fixtures.js";
@@ -72,6 +72,15 @@ describe("decider › executing", () => {
     expect(asked(given(...started, [scheduleReady], runTask("build"), [scheduleReady]).state)).toEqual(["test", "lint"]);
     // A turn while the plan waits readies nothing; once the plan executes, every task is asked.
     given([create(), scheduleReady, approve(), scheduleReady], BOOTSTRAP).when(scheduleReady).thenTypes("TASK_READY");
+  });
+
+  it("keeps no list longer than the run's tasks and a little slack: it asks every task instead", () => {
+    let state: RunState = { ...initialRunState(), recheck: RECHECK_NONE };
+    const lengths = Array.from({ length: 70 }, () => {
+      state = { ...state, recheck: recheckAlso(state, tid("build")) };
+      return state.recheck.all ? "every task" : state.recheck.length;
+    });
+    expect(lengths.slice(62, 66)).toEqual([63, 64, "every task", "every task"]);
   });
 
   it("completes the run when every task succeeded", () => {
