@@ -18,6 +18,7 @@ import {
 } from "../events/index.js";
 import type { LowdbEventStore } from "../events/adapters.js";
 import type { CommandInput } from "../machines/commands.js";
+import { recheckedTasks } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
 import { awaitedOf } from "../projections/status.js";
 import { classify, retryAfterMs } from "./classify.js";
@@ -139,9 +140,10 @@ export class Orchestrator {
   }
 
   /**
-   * The current plan's task positions, and its tasks not yet in a final state in plan order
-   * (dropped as they settle), rebuilt when the plan changes: scheduling a turn visits the tasks
-   * still to do, not every task of a 10k-task plan.
+   * The current plan's task positions, and the tasks a turn visits: in plan order at first, each
+   * dropped once it settles or is seen waiting for a dependency, taken back once the scheduler
+   * readies it (takeBackReadied); rebuilt when the plan changes or the run is read anew. A turn
+   * visits the tasks that may start, not every task of a 10k-task plan.
    */
   private planIndex(): { position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask> } {
     const spec = this.state.plan_spec;
@@ -231,11 +233,12 @@ export class Orchestrator {
       const finished = this.finalOutcome();
       if (finished) return finished;
       if (this.drain.signal.aborted) return this.drained();
+      let retryIn: number | undefined;
       if (this.planState() === "executing") {
         await this.command({ type: "ScheduleReadyTasks", at: now() });
-        this.startWhatMay();
+        this.takeBackReadied();
+        retryIn = this.startWhatMay();
       }
-      const retryIn = this.untilNextRetry();
       if (this.active.size > 0 || retryIn !== undefined) {
         // A scheduled retry waits out its delay (what remains of it after a restart), while
         // other tasks go on; it holds no concurrency slot meanwhile.
@@ -260,11 +263,34 @@ export class Orchestrator {
     }
   }
 
-  /** Starts every task that may run now, up to the concurrency; a task the plan holds stays. */
-  private startWhatMay(): void {
+  /**
+   * After a scheduler turn, the tasks it readied are visited again. Only a turn readies a task
+   * that waits for a dependency, and right after it the run's recheck list names the tasks the
+   * turn readied (machines/run.ts, Recheck), or says `all` (then every task is visited again).
+   */
+  private takeBackReadied(): void {
+    const { recheck, plan_spec } = this.state;
+    if (recheck.all) {
+      this.indexed = undefined;
+      return;
+    }
+    const { position, unsettled } = this.planIndex();
+    for (const id of recheckedTasks(recheck.ids)) {
+      const at = position.get(id);
+      if (at !== undefined) unsettled.set(id, plan_spec!.tasks[at]!);
+    }
+  }
+
+  /**
+   * Starts every task that may run now, up to the concurrency; a task the plan holds stays.
+   * Returns the milliseconds until the earliest scheduled retry that is not due yet: undefined
+   * if there is none, or if every slot is taken (no retry could start before a task ends).
+   */
+  private startWhatMay(): number | undefined {
     const { unsettled } = this.planIndex();
+    let retryIn: number | undefined;
     for (const task of unsettled.values()) {
-      if (this.active.size >= this.options.concurrency) return;
+      if (this.active.size >= this.options.concurrency) return undefined;
       // A machine in a final state never takes another attempt: not visited again.
       if (this.state.tasks.get(task.id)?.status === "done" && !this.active.has(task.id)) {
         unsettled.delete(task.id);
@@ -272,10 +298,16 @@ export class Orchestrator {
       }
       if (this.active.has(task.id) || this.planState() !== "executing") continue;
       const state = this.taskState(task.id);
+      if (state === "pending") {
+        // Waits for a dependency: visited again once a scheduler turn readies it.
+        unsettled.delete(task.id);
+        continue;
+      }
       const worker = this.workerState(task.id);
       let work: (() => Promise<void>) | undefined;
-      const retryDue = state === "retry_scheduled" && this.retryWaitMs(task.id) === 0;
-      if (state === "ready" || retryDue || (state === "interrupted" && task.idempotent)) work = () => this.attempt(task);
+      const retryWait = state === "retry_scheduled" ? this.retryWaitMs(task.id) : undefined;
+      if (retryWait !== undefined && retryWait > 0 && (retryIn === undefined || retryWait < retryIn)) retryIn = retryWait;
+      if (state === "ready" || retryWait === 0 || (state === "interrupted" && task.idempotent)) work = () => this.attempt(task);
       else if (state === "running" && worker === "trust_required" && this.trustedRoot(task)) work = () => this.trustAndRun(task);
       else if (state === "running" && worker === "ready_for_prompt") work = () => this.work(task);
       else if (state === "verifying") work = () => this.verify(task, undefined);
@@ -289,6 +321,7 @@ export class Orchestrator {
         .finally(() => this.active.delete(task.id));
       this.active.set(task.id, running);
     }
+    return retryIn;
   }
 
   private cwdOf(task: PlanTask): string {
@@ -431,20 +464,6 @@ export class Orchestrator {
       const wait = this.retryWaitMs(task.id) / 1000;
       this.note(`${task.id}: ${context.failure_class} failure, automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"} in ${wait.toFixed(1)}s`);
     }
-  }
-
-  /** Milliseconds until the earliest scheduled retry that is not due yet; undefined if none. */
-  private untilNextRetry(): number | undefined {
-    // While the plan waits for a decision nothing starts, retries included.
-    if (this.planState() !== "executing") return undefined;
-    let earliest: number | undefined;
-    // A task with a retry scheduled is not settled: the plan's settled tasks need no visit.
-    for (const task of this.planIndex().unsettled.values()) {
-      if (this.taskState(task.id) !== "retry_scheduled") continue;
-      const wait = this.retryWaitMs(task.id);
-      if (wait > 0 && (earliest === undefined || wait < earliest)) earliest = wait;
-    }
-    return earliest;
   }
 
   /** What remains of a scheduled retry's wait (0: due now; a human's retry has no due time). */
