@@ -402,9 +402,11 @@ function deliver(folding: Folding, kind: Kind, id: string): void {
   // An observer that does not accept the event stays as it is: the step changes nothing.
   const actions = stepLite(MEMOS[kind], cell, into, event);
   if (into !== cell) put(state, kind, id, into);
-  if (kind === "task") {
+  if (state.recheck.all) {
+    // Every task is asked at the next turn already (and a fold from the start stays so).
+  } else if (kind === "task") {
     state.recheck = recheckAlso(state, id as TaskId);
-  } else if (kind === "plan" && stateName(into.value) !== stateName(before)) {
+  } else if (kind === "plan" && into.value !== before && stateName(into.value) !== stateName(before)) {
     state.recheck = RECHECK_ALL;
   }
   if (!folding.collect) return;
