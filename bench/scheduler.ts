@@ -3,6 +3,8 @@
 // as many times, measured one after the other in one process. Beside them, two floors: only the
 // two processes per task that peh starts, started by the run's launcher as peh starts them, and
 // spawned by Node itself as peh did before the launcher (runtime/launcher.ts says why it exists).
+// And a chain of 4n tasks against a chain of n: whether a turn of the scheduler costs more as the
+// plan grows (it did: each turn asked every task, 89 s for a 3,000-task chain).
 // `schedulerFigures` runs them in a fresh process, as `peh run` is one: fork() costs grow with
 // the size of the process that spawns, and the benchmark's own has just folded a 1M-event log.
 import { spawn, spawnSync } from "node:child_process";
@@ -16,13 +18,14 @@ import { approveRun, createRun } from "../runtime/gate.js";
 import { Launcher } from "../runtime/launcher.js";
 import { Orchestrator } from "../runtime/orchestrator.js";
 
-async function pehSeconds(tasks: number): Promise<number> {
+/** Seconds for peh to run `tasks` tasks, independent ones or each depending on the one before. */
+async function pehSeconds(tasks: number, shape: "independent" | "chain" = "independent"): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "peh-bench-sched-"));
   try {
     const store = new LowdbEventStore(join(dir, ".peh"));
     const plan = PlanFileSchema.parse({
       objective: "Run true many times",
-      tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i}`, objective: `Run true #${i}`, scope: "workspace", run: "true", acceptance_tests: ["true"] })),
+      tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i}`, objective: `Run true #${i}`, scope: "workspace", run: "true", acceptance_tests: ["true"], depends_on: shape === "chain" && i > 0 ? [`t${i - 1}`] : [] })),
     });
     await writeFile(join(dir, "plan.json"), JSON.stringify(plan));
     const created = await createRun(store, { workspace: dir, from: "plan.json" });
@@ -95,6 +98,11 @@ export interface SchedulerFigures {
   launch_floor_ratio: number;
   /** The same processes spawned by Node itself ÷ xargs: the floor before the launcher. */
   spawn_floor_ratio: number;
+  /**
+   * A chain of 4n tasks (each depends on the one before) ÷ a chain of n: 4 if the scheduler's
+   * work per task does not grow with the plan, 16 if it grows linearly (quadratic in all).
+   */
+  chain_ratio_4x: number;
 }
 
 export async function schedulerRatio(tasks: number): Promise<SchedulerFigures> {
@@ -102,7 +110,9 @@ export async function schedulerRatio(tasks: number): Promise<SchedulerFigures> {
   const peh = await pehSeconds(tasks);
   const launched = await launchSeconds(2 * tasks);
   const spawned = await eightAtATime(2 * tasks, spawnTrue);
-  return { peh_s: peh, xargs_s: xargs, ratio: peh / xargs, launch_floor_ratio: launched / xargs, spawn_floor_ratio: spawned / xargs };
+  const chain = Math.max(1, Math.round(tasks / 2));
+  const chainRatio = (await pehSeconds(4 * chain, "chain")) / (await pehSeconds(chain, "chain"));
+  return { peh_s: peh, xargs_s: xargs, ratio: peh / xargs, launch_floor_ratio: launched / xargs, spawn_floor_ratio: spawned / xargs, chain_ratio_4x: chainRatio };
 }
 
 /** The figures from a fresh Node process running this module. */
