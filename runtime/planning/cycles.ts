@@ -12,7 +12,7 @@ export interface Graph {
 
 /**
  * The graph of `count` edges `from[k] → to[k]` on `n` nodes. Each node keeps its edges in the
- * order given (a counting sort), so the cycle reported first is the same whatever the input size.
+ * order given (a counting sort, stable): the search follows them, and reports cycles, in that order.
  */
 export function compressEdges(n: number, from: ArrayLike<number>, to: ArrayLike<number>, count: number): Graph {
   const offsets = new Int32Array(n + 1);
@@ -34,7 +34,9 @@ export function findCycles(ids: readonly string[], edges: ReadonlyMap<string, re
   ids.forEach((id, i) => {
     for (const target of edges.get(id) ?? []) {
       const j = position.get(target);
-      if (j !== undefined) from.push(i), to.push(j);
+      if (j === undefined) continue;
+      from.push(i);
+      to.push(j);
     }
   });
   return findCyclesIndexed(compressEdges(ids.length, from, to, from.length)).map((cycle) => cycle.map((i) => ids[i]!));

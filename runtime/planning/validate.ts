@@ -112,7 +112,10 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
     }
   });
   // The two passes each went task by task; the reader gets one list, task by task.
-  if (problems.length > 1) problems = problems.map((problem, k) => ({ problem, k })).sort((a, b) => taskOf[a.k]! - taskOf[b.k]! || a.k - b.k).map(({ problem }) => problem);
+  if (problems.length > 1) {
+    const listed = problems.map((problem, k) => ({ problem, k, task: taskOf[k]! }));
+    problems = listed.sort((a, b) => a.task - b.task || a.k - b.k).map(({ problem }) => problem);
+  }
 
   for (const cycle of findCyclesIndexed(compressEdges(count, from, to, edgeCount))) {
     const ids = cycle.map((i) => plan.tasks[i]!.id);
