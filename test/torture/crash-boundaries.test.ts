@@ -23,7 +23,10 @@ const tasks = [
   `  - { id: report, objective: Write the report, scope: workspace, depends_on: [audit, package], run: '${touch("report")}' }`,
   ...Array.from({ length: 13 }, (_, i) => `  - { id: step${i + 1}, objective: Do step ${i + 1}, scope: workspace${i > 0 ? `, depends_on: [step${i}]` : ""}, run: '${touch(`step${i + 1}`)}' }`),
 ];
-const plan = ["objective: Release the app under torture", "recovery: { transient: { delays: [10ms] } }", "tasks:", ...tasks].join("\n");
+// The retry waits 300 ms: long enough that audit, next in the plan, always starts during the
+// wait, however slow a loaded machine makes a turn. With 10 ms, a turn slower than the wait
+// started fetch again first, and a crash run no longer followed the reference run's sequence.
+const plan = ["objective: Release the app under torture", "recovery: { transient: { delays: [300ms] } }", "tasks:", ...tasks].join("\n");
 
 const outcome = (ws: Workspace) => runOutcome(ws, "effects.txt");
 
