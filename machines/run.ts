@@ -74,7 +74,7 @@ export function recheckAlso(state: RunState, id: TaskId): Recheck {
   return { all: false, ids: { id, next: recheck.ids }, length: recheck.length + 1 };
 }
 
-/** The distinct ids of a recheck list, in the order their machines were stepped. */
+/** The distinct ids of a recheck list, oldest first by the last time each machine was stepped. */
 export function recheckedTasks(ids: TaskList | null): TaskId[] {
   const newestFirst = new Set<TaskId>();
   for (let at = ids; at !== null; at = at.next) newestFirst.add(at.id);
