@@ -3,6 +3,7 @@ import { RECHECK_NONE, entityState, initialRunState, recheckAlso, recheckedTasks
 import type { PlanFile } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
 import { AT, BOOTSTRAP, approve, create, diamond, finish, planFile, runTask, scheduleReady, tid } from "./support/fixtures.js";
+import { decide } from "../machines/decider.js";
 import { given } from "./support/decider-spec.js";
 
 describe("decider › creating a plan", () => {
@@ -72,6 +73,25 @@ describe("decider › executing", () => {
     expect(asked(given(...started, [scheduleReady], runTask("build"), [scheduleReady]).state)).toEqual(["test", "lint"]);
     // A turn while the plan waits readies nothing; once the plan executes, every task is asked.
     given([create(), scheduleReady, approve(), scheduleReady], BOOTSTRAP).when(scheduleReady).thenTypes("TASK_READY");
+  });
+
+  it("asks each task of a chain a few times in all, not once per turn (no quadratic scheduler)", () => {
+    const n = 200;
+    const chain = planFile({
+      objective: "Build the 200 links of chain.js",
+      tasks: Array.from({ length: n }, (_, i) => ({ id: `s${i}`, objective: `Build s${i}.js`, scope: "workspace" as const, run: "true", acceptance_tests: ["true"], depends_on: i > 0 ? [`s${i - 1}`] : [] })),
+    });
+    let state = given([create(chain), approve(1, [])], BOOTSTRAP).state;
+    let asked = 0;
+    for (let i = 0; i < n; i++) {
+      asked += state.recheck.all ? state.tasks.size : recheckedTasks(state.recheck.ids).length;
+      state = decide(state, scheduleReady).state;
+      expect(entityState(state, `task:s${i}`)).toBe("ready");
+      for (const command of runTask(`s${i}`)) state = decide(state, command).state;
+    }
+    expect(entityState(state, `task:s${n - 1}`)).toBe("succeeded");
+    // Asking every task at every turn would be n * n = 40,000.
+    expect(asked).toBeLessThan(3 * n);
   });
 
   it("keeps no list longer than the run's tasks and a little slack: it asks every task instead", () => {
