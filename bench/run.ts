@@ -35,6 +35,8 @@ const figures = {
   ...validated,
   scheduler_ratio_vs_xargs: Number(scheduler.ratio.toFixed(2)),
   launch_floor_ratio_vs_xargs: Number(scheduler.launch_floor_ratio.toFixed(2)),
+  durable_floor_ratio_vs_xargs: Number(scheduler.durable_floor_ratio.toFixed(2)),
+  durable_log_floor_ratio_vs_xargs: Number(scheduler.durable_log_floor_ratio.toFixed(2)),
   spawn_floor_ratio_vs_xargs: Number(scheduler.spawn_floor_ratio.toFixed(2)),
   [`scheduler_chain_ratio_${quick ? "100_vs_25" : "2k_vs_500"}`]: Number(scheduler.chain_ratio_4x.toFixed(2)),
   ...(await statusFigures(quick ? 10_000 : 100_000, quick ? 1 : 3).then((f) => {

@@ -1,15 +1,17 @@
 // The scheduler against xargs: a plan of independent `true` tasks (each with the acceptance test
 // `true`) run at concurrency 8 on the durable store, ÷ xargs -P8 running `sh -c '/bin/true; /bin/true'`
-// as many times, measured one after the other in one process. Beside them, two floors: only the
+// as many times, measured one after the other in one process. Beside them, floors: only the
 // two processes per task that peh starts, started by the run's launcher as peh starts them, and
-// spawned by Node itself as peh did before the launcher (runtime/launcher.ts says why it exists).
+// spawned by Node itself as peh did before the launcher (runtime/launcher.ts says why it exists);
+// then the launcher's processes with what the event log's contract adds to them at the least
+// (each started only once an fsynced line records it), without and with a log file per attempt.
 // And a chain of 4n tasks against a chain of n: whether a turn of the scheduler costs more as the
 // plan grows (it did: each turn asked every task, 89 s for a 3,000-task chain).
 // `schedulerFigures` runs them in a fresh process, as `peh run` is one: fork() costs grow with
 // the size of the process that spawns, and the benchmark's own has just folded a 1M-event log.
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LowdbEventStore } from "../events/adapters.js";
@@ -90,12 +92,92 @@ async function launchSeconds(count: number): Promise<number> {
   }
 }
 
+/** Lines appended to one file: the lines that arrive in the same turn share one write and one fsync. */
+class DurableLines {
+  private pending: { line: string; durable(): void }[] = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(private readonly file: FileHandle) {}
+
+  /** Resolves once `line` is on disk (fsynced). */
+  append(line: string): Promise<void> {
+    return new Promise((durable) => {
+      this.pending.push({ line, durable });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve)); // let this turn's lines gather
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0);
+      await this.file.write(batch.map((entry) => entry.line).join(""));
+      await this.file.sync();
+      for (const entry of batch) entry.durable();
+    }
+    this.flushing = undefined;
+  }
+}
+
+/**
+ * The least `tasks` tasks can cost under the event log's rule that an append is durable before
+ * its effect starts: each task's two processes, started by the launcher 8 at a time, each only
+ * once a line recording it is fsynced (lines of tasks that go together share one write and fsync,
+ * as a run's group commit does); a task's end is recorded too, but nothing waits for it. Nothing
+ * is decided, validated or locked. With `logs`, each attempt also writes its two commands' output
+ * to a file of its own, as a run does (created once, written through one handle).
+ */
+async function durableFloorSeconds(tasks: number, logs: boolean): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), "peh-bench-floor-"));
+  const file = await open(join(dir, "events.jsonl"), "a");
+  const env = { ...process.env };
+  const launcher = new Launcher(env);
+  const launchTrue = async () => {
+    const exit = await launcher.start({ command: "true", cwd: dir, env, onOutput: () => undefined, onPid: () => undefined });
+    if (exit.exit_code !== 0) throw new Error(`true exited ${exit.exit_code ?? exit.signal}`);
+  };
+  // About as long as one of a run's events (~290 bytes).
+  const record = (what: string, task: number) => `{"task":"t${task}","type":"${what}","pad":"${"x".repeat(240)}"}\n`;
+  try {
+    await launchTrue(); // the helpers' own start is not part of a process's cost
+    const lines = new DurableLines(file);
+    const ends: Promise<void>[] = [];
+    let next = 0;
+    const seconds = await eightAtATime(tasks, async () => {
+      const task = next++;
+      const log = logs ? await open(join(dir, `t${task}#1.log`), "a") : undefined;
+      try {
+        for (const step of ["STARTED", "VERIFYING"]) {
+          await lines.append(record(step, task));
+          await launchTrue();
+          await log?.write("$ true\n\n[exit 0 after 1 ms]\n");
+        }
+      } finally {
+        await log?.close();
+      }
+      ends.push(lines.append(record("COMPLETED", task)));
+    });
+    await Promise.all(ends);
+    const recorded = (await readFile(join(dir, "events.jsonl"), "utf8")).split("\n").length - 1;
+    if (recorded !== 3 * tasks) throw new Error(`the durable floor recorded ${recorded} lines, not ${3 * tasks}`);
+    return seconds;
+  } finally {
+    launcher.close();
+    await file.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export interface SchedulerFigures {
   peh_s: number;
   xargs_s: number;
   ratio: number;
   /** The two processes per task alone, started by the launcher, ÷ xargs: peh's own floor. */
   launch_floor_ratio: number;
+  /** Those processes, each started only once a line recording it is fsynced, ÷ xargs (see durableFloorSeconds). */
+  durable_floor_ratio: number;
+  /** The same with a log file per attempt, ÷ xargs. */
+  durable_log_floor_ratio: number;
   /** The same processes spawned by Node itself ÷ xargs: the floor before the launcher. */
   spawn_floor_ratio: number;
   /**
@@ -110,9 +192,11 @@ export async function schedulerRatio(tasks: number): Promise<SchedulerFigures> {
   const peh = await pehSeconds(tasks);
   const launched = await launchSeconds(2 * tasks);
   const spawned = await eightAtATime(2 * tasks, spawnTrue);
+  const durable = await durableFloorSeconds(tasks, false);
+  const durableLogged = await durableFloorSeconds(tasks, true);
   const chain = Math.max(1, Math.round(tasks / 2));
   const chainRatio = (await pehSeconds(4 * chain, "chain")) / (await pehSeconds(chain, "chain"));
-  return { peh_s: peh, xargs_s: xargs, ratio: peh / xargs, launch_floor_ratio: launched / xargs, spawn_floor_ratio: spawned / xargs, chain_ratio_4x: chainRatio };
+  return { peh_s: peh, xargs_s: xargs, ratio: peh / xargs, launch_floor_ratio: launched / xargs, durable_floor_ratio: durable / xargs, durable_log_floor_ratio: durableLogged / xargs, spawn_floor_ratio: spawned / xargs, chain_ratio_4x: chainRatio };
 }
 
 /** The figures from a fresh Node process running this module. */
