@@ -3,6 +3,7 @@
 // machines and appended durably before its effect starts (the event that a worker runs is in
 // the log before its process is spawned). Stops scheduling on the first unrecovered failure
 // and waits for a human. Resumes a crashed run from its log.
+import { setMaxListeners } from "node:events";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
@@ -83,6 +84,9 @@ export class Orchestrator {
   private readonly pids: PidRecords;
 
   constructor(private readonly options: ExecuteOptions) {
+    // Every running process and every wait listens for the drain, each until it ends: with more
+    // than ten at once Node would warn of a leak (on the user's terminal) where there is none.
+    setMaxListeners(0, this.drain.signal);
     options.signal?.addEventListener("abort", () => this.drain.abort(), { once: true });
     this.pids = new PidRecords(this.attemptsDir);
   }

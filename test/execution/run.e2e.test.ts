@@ -38,6 +38,17 @@ describe("peh run › scheduling", () => {
     expect(result.stdout).toContain("completed: 4/4 succeeded");
   });
 
+  it("runs twelve tasks at once with nothing but peh's own lines on stderr", async () => {
+    // Each task waits (bounded) until all twelve have started, so it passes only if they overlap.
+    const together = (id: string) => `touch ${id}.started; i=0; while [ "$(ls *.started | wc -l)" -lt 12 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; [ "$(ls *.started | wc -l)" -ge 12 ]`;
+    const tasks = Array.from({ length: 12 }, (_, i) => ({ id: `t${i}`, objective: `Wait for the others #${i}`, scope: "workspace", run: together(`t${i}`) }));
+    await ws.write("plan.json", JSON.stringify({ objective: "Run twelve tasks at once", tasks }));
+    const result = ws.peh("run", "--from", "plan.json", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "12");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("completed: 12/12 succeeded");
+    expect(result.stderr).not.toMatch(/Warning|\(node:\d+\)/);
+  });
+
   it("records the evidence of every acceptance test in TASK_COMPLETED", async () => {
     await ws.write("plan.yaml", "objective: Build x.js\ntasks:\n  - { id: x, objective: Build x.js, scope: workspace, run: 'echo x > x.js', acceptance_tests: ['test -f x.js', 'grep -q x x.js'] }\n");
     expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(0);
