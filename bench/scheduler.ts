@@ -76,14 +76,20 @@ async function eightAtATime(count: number, one: () => Promise<void>): Promise<nu
   return (performance.now() - start) / 1000;
 }
 
-/** `count` processes started by a launcher, as a run starts its processes, and nothing else. */
-async function launchSeconds(count: number): Promise<number> {
+/** A launcher, and a function that starts `true` in `cwd` from it as a run starts a process. */
+function trueLauncher(cwd: string): { launcher: Launcher; launchTrue(): Promise<void> } {
   const env = { ...process.env };
   const launcher = new Launcher(env);
   const launchTrue = async () => {
-    const exit = await launcher.start({ command: "true", cwd: tmpdir(), env, onOutput: () => undefined, onPid: () => undefined });
+    const exit = await launcher.start({ command: "true", cwd, env, onOutput: () => undefined, onPid: () => undefined });
     if (exit.exit_code !== 0) throw new Error(`true exited ${exit.exit_code ?? exit.signal}`);
   };
+  return { launcher, launchTrue };
+}
+
+/** `count` processes started by a launcher, as a run starts its processes, and nothing else. */
+async function launchSeconds(count: number): Promise<number> {
+  const { launcher, launchTrue } = trueLauncher(tmpdir());
   try {
     await launchTrue(); // the helpers' own start is not part of a process's cost
     return await eightAtATime(count, launchTrue);
@@ -130,12 +136,7 @@ class DurableLines {
 async function durableFloorSeconds(tasks: number, logs: boolean): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "peh-bench-floor-"));
   const file = await open(join(dir, "events.jsonl"), "a");
-  const env = { ...process.env };
-  const launcher = new Launcher(env);
-  const launchTrue = async () => {
-    const exit = await launcher.start({ command: "true", cwd: dir, env, onOutput: () => undefined, onPid: () => undefined });
-    if (exit.exit_code !== 0) throw new Error(`true exited ${exit.exit_code ?? exit.signal}`);
-  };
+  const { launcher, launchTrue } = trueLauncher(dir);
   // About as long as one of a run's events (~290 bytes).
   const record = (what: string, task: number) => `{"task":"t${task}","type":"${what}","pad":"${"x".repeat(240)}"}\n`;
   try {
