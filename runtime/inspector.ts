@@ -1,7 +1,8 @@
 // The inspector bridge: a run's inspection stream (projections/inspection.ts) delivered through
 // @statelyai/inspect, either over its WebSocket inspector to a relay (its local one, or another),
 // or through the library's own inspector into a file of JSON lines (no network).
-import { createWriteStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { finished } from "node:stream/promises";
 import { createInspector, createWebSocketInspector, type StatelyInspectionEvent } from "@statelyai/inspect";
 import { PehError, type EventStore, type PehEvent, type RunId } from "../events/index.js";
 import { Inspection, type InspectionStep } from "../projections/inspection.js";
@@ -52,7 +53,12 @@ export async function streamToRelay(options: StreamOptions): Promise<number> {
 /** The same stream, through the library's own inspector, into a file. */
 export async function recordInspection(file: string, runId: RunId, events: readonly PehEvent[]): Promise<number> {
   const inspection = new Inspection(runId);
-  const out = createWriteStream(file);
+  // Opened first, so that a path that cannot be written is a usage error, not a stream's crash.
+  const handle = await open(file, "w").catch((error: NodeJS.ErrnoException) => {
+    const why = error.code === "ENOENT" ? "its directory does not exist" : error.code === "EISDIR" ? "it is a directory" : `${error.code ?? error.message}`;
+    throw new PehError("USAGE", `cannot write ${file}: ${why}`, "pass --record a file in a directory that exists and that you may write");
+  });
+  const out = handle.createWriteStream();
   let count = 0;
   const inspector = createInspector({
     send(event: StatelyInspectionEvent) {
@@ -61,7 +67,8 @@ export async function recordInspection(file: string, runId: RunId, events: reado
     },
   });
   for (const event of events) send(inspector, inspection.next(event));
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  out.end();
+  await finished(out);
   return count;
 }
 

@@ -65,6 +65,15 @@ describe("peh inspect", () => {
     checkStream((await readFile(file, "utf8")).trimEnd().split("\n").map((line) => JSON.parse(line) as StatelyInspectionEvent));
   });
 
+  it("--record into a directory that does not exist says so, with a hint (exit 2)", async () => {
+    const file = join(dir.path, "missing", "run.inspect.jsonl");
+    const result = peh(["--store", store, "inspect", "--record", file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`cannot write ${file}: its directory does not exist`);
+    expect(result.stderr).toContain("hint");
+    expect(result.stderr).not.toMatch(/Unhandled|at emit/);
+  });
+
   it("sends the run through the WebSocket inspector to a relay, where a receiver gets it whole and in order", async () => {
     const port = await freePort();
     const relay = createInspectorServer({ port, autoOpen: false });
