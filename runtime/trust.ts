@@ -22,12 +22,27 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
 
 export async function readUserConfig(env: NodeJS.ProcessEnv = process.env): Promise<UserConfig> {
   const path = configPath(env);
-  const text = await readFile(path, "utf8").catch(() => "");
-  const parsed = UserConfigSchema.safeParse(text.trim() === "" ? {} : parse(text));
+  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return ""; // no config yet: the defaults
+    throw new PehError("USAGE", `cannot read ${path} (${error.code ?? error.message})`, CONFIG_FIX);
+  });
+  const parsed = UserConfigSchema.safeParse(text.trim() === "" ? {} : parseYaml(path, text));
   if (!parsed.success) {
-    throw new PehError("USAGE", `${path}: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`, "fix the config file (trust.roots and trust.deny are lists of directories)");
+    throw new PehError("USAGE", `${path}: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`, CONFIG_FIX);
   }
   return parsed.data;
+}
+
+const CONFIG_FIX = "fix the config file (trust.roots and trust.deny are lists of directories)";
+
+function parseYaml(path: string, text: string): unknown {
+  try {
+    return parse(text);
+  } catch (error) {
+    const line = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    const what = String((error as Error).message).split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    throw new PehError("USAGE", `${path} is not valid YAML${line === undefined ? "" : ` (line ${line})`}: ${what}`, CONFIG_FIX);
+  }
 }
 
 /** Records a trusted root in the user's config, for next time. */

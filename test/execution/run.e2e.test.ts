@@ -1,4 +1,6 @@
 // peh run end to end: real processes, real store, the built binary.
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workspace, type Workspace } from "../support/workspace.js";
 
@@ -152,6 +154,21 @@ describe("peh run › trust", () => {
     // The next run in the same workspace is trusted by the config alone.
     await ws.write("plan2.yaml", plan.replace("t.js", "u.js").replaceAll("id: t", "id: u"));
     expect(ws.peh("run", "--from", "plan2.yaml", "--approve-as", "ana").code).toBe(0);
+  });
+});
+
+describe("peh run › the user's config", () => {
+  it("names the config file and the line when it is not valid YAML (exit 2), and runs nothing", async () => {
+    const config = join(ws.env.XDG_CONFIG_HOME!, "peh", "config.yaml");
+    await mkdir(dirname(config), { recursive: true });
+    await writeFile(config, "trust:\n  roots: [unclosed\n");
+    await ws.write("plan.yaml", "objective: Build t.js\ntasks:\n  - { id: t, objective: Build t.js, scope: workspace, run: 'echo t > t.js' }\n");
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${config} is not valid YAML (line 3)`);
+    expect(result.stderr).toContain("hint");
+    expect(result.stderr).not.toContain("unexpected error");
+    expect(await ws.read("t.js")).toBe("");
   });
 });
 
