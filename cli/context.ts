@@ -37,7 +37,7 @@ export async function ask(message: string, placeholder?: string): Promise<string
 export async function actorOf(as: string | undefined, action: string): Promise<string> {
   const actor = as ?? process.env.PEH_ACTOR ?? (await ask(`Who ${action}? (your name, recorded in the log)`));
   if (!actor || actor.trim() === "" || actor.trim() === "system") {
-    throw new PehError("USAGE", `${action} needs the name of the human who decides`, `pass --as NAME (or set PEH_ACTOR)`);
+    throw new PehError("USAGE", `peh needs to know who ${action} (a human's name, recorded in the log)`, `pass --as NAME (or set PEH_ACTOR); "system" is peh's own`);
   }
   return actor.trim();
 }

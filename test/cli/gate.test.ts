@@ -78,7 +78,10 @@ describe("peh approve, run, modify, show", () => {
     const yes = peh("approve", "--as", "ana", "--confirm", "yes");
     expect(yes.code).toBe(2);
     expect(yes.stderr).toContain(`deploy-prod ("${PHRASE}")`);
-    expect(peh("approve", "--confirm", PHRASE).code).toBe(2); // no --as, no terminal: who?
+    const anonymous = peh("approve", "--confirm", PHRASE); // no --as, no terminal: who?
+    expect(anonymous.code).toBe(2);
+    expect(anonymous.stderr).toContain("peh needs to know who approves (a human's name, recorded in the log)");
+    expect(anonymous.stderr).toContain("pass --as NAME");
     const approved = peh("approve", "--as", "ana", "--confirm", PHRASE);
     expect(approved.code).toBe(0);
     expect(approved.stdout).toContain("approved version 1");
