@@ -1,8 +1,9 @@
 // `peh decide [RUN] --task ID retry|skip|abort --as NAME` and `peh trust [RUN] (--task ID | --root DIR) --as NAME`:
 // the human answers to a run that waits; both work from another terminal while `peh run --wait` waits.
 import type { Command } from "commander";
-import { PehError, workerIdFor, type TaskId } from "../../events/index.js";
+import { isPehError, PehError, workerIdFor, type TaskId } from "../../events/index.js";
 import { stateName } from "../../machines/state-name.js";
+import { awaitedOf } from "../../projections/status.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { addTrustedRoot, canonicalize, trustedRootFor } from "../../runtime/trust.js";
@@ -33,7 +34,13 @@ export function decideCommand(program: Command, io: Io): void {
       const runId = await resolveRunId(store, runArg);
       const actor = await actorOf(options.as, "decides");
       const run = await RunHandle.open(store, runId);
-      await run.handle({ type: "RecordDecision", at: now(), actor, task_id: options.task, decision });
+      await run.handle({ type: "RecordDecision", at: now(), actor, task_id: options.task, decision }).catch((error: unknown) => {
+        if (!isPehError(error, "ILLEGAL_TRANSITION") || error.hint !== undefined) throw error;
+        // The machine refused; the run's projection says which tasks a decision would answer.
+        const waiting = awaitedOf(run.state).flatMap((awaited) => (awaited.kind === "decision" || awaited.kind === "permission" ? [awaited.task_id] : []));
+        const hint = waiting.length > 0 ? `tasks waiting for a decision: ${waiting.join(", ")}` : `no task of ${runId} waits for a decision: \`peh status ${runId}\` shows where it is`;
+        throw new PehError(error.code, error.message, hint, error.details);
+      });
       const p = paint(io);
       io.out(`${p.green("✓")} ${decision} for ${options.task} in ${runId}, decided by ${actor}\n${p.bold("Next:")} peh run ${runId}`);
     });

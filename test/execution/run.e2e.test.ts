@@ -106,6 +106,17 @@ describe("peh run › stop on error", () => {
     expect(classified?.data).toMatchObject({ class: "logic_error", evidence: "AssertionError: expected 1 to be 2" });
   });
 
+  it("refuses a decision for a task that does not wait for one, naming the tasks that do (exit 2)", async () => {
+    await ws.write("plan.yaml", plan);
+    ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "1");
+    const before = (await events()).length;
+    const refused = ws.peh("decide", "--task", "c", "skip", "--as", "bo");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("RecordDecision refused");
+    expect(refused.stderr).toContain("tasks waiting for a decision: a");
+    expect((await events()).length).toBe(before);
+  });
+
   it("abort ends the run: its other tasks skipped, dependents upstream_failed", async () => {
     await ws.write("plan.yaml", plan);
     ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "1");
