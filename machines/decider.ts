@@ -132,11 +132,29 @@ export function decide(state: RunState, input: CommandInput): DecideResult {
   return { events, state: draft, effects };
 }
 
+/** For a refusal: what a human can do instead, by where the plan is. */
 function hintFor(state: RunState): string | undefined {
   const plan = stateName(state.plan.value);
-  if (plan === "awaiting_approval") return "the plan waits for approval: `peh approve --as NAME`";
-  if (plan === "rejected") return "the plan was rejected: create a new one with `peh plan`";
-  return undefined;
+  switch (plan) {
+    case "awaiting_approval":
+      return "the plan waits for approval: `peh approve --as NAME`";
+    case "clarification_requested":
+      return 'a question about the plan waits for an answer: `peh clarify --answer "…" --as NAME`';
+    case "approved":
+    case "bootstrapping":
+    case "executing":
+      return "the plan is approved and runs: `peh status` shows where it is";
+    case "awaiting_decision":
+      return "a failed task waits for a decision: `peh status` names it, `peh decide --task ID retry|skip|abort --as NAME` answers it";
+    case "rejected":
+      return "the plan was rejected: create a new one with `peh plan`";
+    case "completed":
+    case "failed":
+    case "aborted":
+      return `the run has ended (${plan}): start a new one with \`peh plan\``;
+    default:
+      return undefined;
+  }
 }
 
 function task(state: RunState, id: TaskId): TaskSnapshot {

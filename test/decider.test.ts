@@ -119,6 +119,12 @@ describe("decider › executing", () => {
     expect(entityState(decision.state, "plan")).toBe("completed");
     expect(decision.state.tasks.get(tid("deploy"))?.value).toBe("succeeded");
   });
+
+  it("refuses a gate action once the run runs or has ended, with a hint of what can be done", () => {
+    given(...started).when(approve()).thenThrows("ILLEGAL_TRANSITION", /ApprovePlan refused/, /the plan is approved and runs: `peh status`/);
+    const ended = given(...started, [scheduleReady], runTask("build"), [scheduleReady], runTask("test"), runTask("lint"), [scheduleReady], runTask("deploy"), [finish]);
+    ended.when({ type: "RejectPlan", at: AT, actor: "bo", reason: "too late" }).thenThrows("ILLEGAL_TRANSITION", /RejectPlan refused/, /the run has ended \(completed\): start a new one with `peh plan`/);
+  });
 });
 
 describe("decider › a change mid-run (PLAN_CHANGED)", () => {

@@ -34,6 +34,10 @@ describe("recovery › the default recipes", () => {
       .thenTypes("RECOVERY_ESCALATION");
     expect(third.events[0]?.data).toMatchObject({ class: "transient", reason: expect.stringMatching(/2 of 2 automatic retries used/), choices: ["retry", "skip", "abort"] });
     expect(entityState(third.state, "plan")).toBe("awaiting_decision");
+    // Meanwhile a refused action points at the decision the run waits for.
+    given(...started(), failed("build", 1, "transient"), [recover("build")], failed("build", 2, "transient"), [recover("build")], failed("build", 3, "transient"), [recover("build")])
+      .when(approve())
+      .thenThrows("ILLEGAL_TRANSITION", /ApprovePlan refused/, /a failed task waits for a decision: `peh status` names it/);
   });
 
   it("logic_error: one retry, then escalate", () => {

@@ -35,10 +35,10 @@ export function decideCommand(program: Command, io: Io): void {
       const actor = await actorOf(options.as, "decides");
       const run = await RunHandle.open(store, runId);
       await run.handle({ type: "RecordDecision", at: now(), actor, task_id: options.task, decision }).catch((error: unknown) => {
-        if (!isPehError(error, "ILLEGAL_TRANSITION") || error.hint !== undefined) throw error;
+        if (!isPehError(error, "ILLEGAL_TRANSITION")) throw error;
         // The machine refused; the run's projection says which tasks a decision would answer.
         const waiting = awaitedOf(run.state).flatMap((awaited) => (awaited.kind === "decision" || awaited.kind === "permission" ? [awaited.task_id] : []));
-        const hint = waiting.length > 0 ? `tasks waiting for a decision: ${waiting.join(", ")}` : `no task of ${runId} waits for a decision: \`peh status ${runId}\` shows where it is`;
+        const hint = waiting.length > 0 ? `tasks waiting for a decision: ${waiting.join(", ")}` : (error.hint ?? `no task of ${runId} waits for a decision: \`peh status ${runId}\` shows where it is`);
         throw new PehError(error.code, error.message, hint, error.details);
       });
       const p = paint(io);

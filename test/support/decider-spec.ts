@@ -37,9 +37,10 @@ export function given(...history: CommandInput[][]) {
           expect(entityState(decision!.state, entity)).toBe(name);
           return decision!;
         },
-        thenThrows(code: ErrorCode, message?: RegExp) {
+        thenThrows(code: ErrorCode, message?: RegExp, hint?: RegExp) {
           expect(isPehError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
           if (message) expect((error as Error).message).toMatch(message);
+          if (hint) expect((error as { hint?: string }).hint).toMatch(hint);
           // A refused command leaves the caller's state as it was.
           expect(state.seq).toBe(log.length);
         },
