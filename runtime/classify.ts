@@ -19,7 +19,7 @@ export interface Classification {
 const BUILT_IN: { class: FailureClass; rule: string; match: RegExp }[] = [
   { class: "transient", rule: "network or rate limit", match: /ECONNRESET|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN|\b429\b|\b50[234]\b|temporarily|try again later|rate.?limit/i },
   { class: "permission", rule: "permission denied", match: /EACCES|EPERM|\b401\b|\b403\b|permission denied|access denied|forbidden|unauthorized/i },
-  { class: "unrecoverable", rule: "missing resource", match: /ENOENT|no such file|not found|\b404\b|\b410\b/i },
+  { class: "unrecoverable", rule: "missing resource", match: /ENOENT|ENOTDIR|no such file|not a directory|not found|\b404\b|\b410\b/i },
   { class: "invalid_input", rule: "invalid input", match: /invalid|missing required|usage:|unknown option|schema/i },
   { class: "logic_error", rule: "assertion failed", match: /assert|expected .* (to|but)|test(s)? failed|failing/i },
 ];

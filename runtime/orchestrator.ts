@@ -5,7 +5,7 @@
 // and waits for a human. Resumes a crashed run from its log.
 import { setMaxListeners } from "node:events";
 import { mkdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import {
   BOOTSTRAP_PHASES,
   PehError,
@@ -328,8 +328,10 @@ export class Orchestrator {
     return retryIn;
   }
 
+  /** Where a task's processes run: its scope_path, or the directory of its single file. */
   private cwdOf(task: PlanTask): string {
-    return resolve(this.state.workspace ?? process.cwd(), task.scope_path ?? ".");
+    const scope = resolve(this.state.workspace ?? process.cwd(), task.scope_path ?? ".");
+    return task.scope === "single_file" ? dirname(scope) : scope;
   }
 
   private trustedRoot(task: PlanTask): string | undefined {
@@ -444,7 +446,11 @@ export class Orchestrator {
       [...(this.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
     );
     await this.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
-    const what = failure.stage === "verify" ? "acceptance test failed" : result?.timed_out ? "timed out" : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
+    const what =
+      failure.stage === "verify" ? "acceptance test failed"
+      : result?.timed_out ? "timed out"
+      : result?.spawn_error ? `did not start: ${result.spawn_error.message}`
+      : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
     this.options.progress({ kind: "task", ...this.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1 });
     await this.recover(task, `${found.rule}: ${found.evidence}`, retryAfterMs(failure.output));
   }

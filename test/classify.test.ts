@@ -9,6 +9,8 @@ describe("classify", () => {
     ["HTTP/1.1 429 Too Many Requests", "transient"],
     ["mkdir: cannot create directory '/etc/x': Permission denied", "permission"],
     ["cat: config.json: No such file or directory", "unrecoverable"],
+    ["cd: can't cd to src/app.js: Not a directory", "unrecoverable"],
+    ["the working directory /w/src/app.js is not a directory (ENOTDIR): nothing ran", "unrecoverable"],
     ["error: unknown option --frobnicate", "invalid_input"],
     ["AssertionError: expected 1 to be 2", "logic_error"],
   ])("%s → %s, with the line as evidence", (output, klass) => {

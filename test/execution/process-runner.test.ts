@@ -2,7 +2,7 @@
 // same exit, the same output, the same group kill and the same errors, or the launcher is not
 // an optimisation but a different runtime.
 import { spawnSync } from "node:child_process";
-import { readFile, realpath } from "node:fs/promises";
+import { readFile, realpath, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Launcher } from "../../runtime/launcher.js";
@@ -91,10 +91,22 @@ describe.each(starters)("a process %s", (_, start) => {
 
   it("does not start in a cwd that does not exist, and says why", async () => {
     const marker = join(dir.path, "ran");
-    const result = await run(`touch ${marker}`, { cwd: join(dir.path, "missing") });
+    const missing = join(dir.path, "missing");
+    const result = await run(`touch ${marker}`, { cwd: missing });
     expect(result).toMatchObject({ exit_code: null, signal: null, spawn_error: { code: "ENOENT" } });
+    expect(result.spawn_error?.message).toBe(`the working directory ${missing} does not exist (ENOENT): nothing ran`);
     await expect(readFile(marker)).rejects.toThrow(/ENOENT/);
+    expect(await log()).toContain(`the working directory ${missing} does not exist`);
     expect(await log()).toContain("[exit ENOENT");
+  });
+
+  it("does not start in a cwd that is a file, and says why", async () => {
+    const file = join(dir.path, "a-file.txt");
+    await writeFile(file, "not a directory\n");
+    const result = await run("echo ran", { cwd: file });
+    expect(result).toMatchObject({ exit_code: null, signal: null, spawn_error: { code: "ENOTDIR" } });
+    expect(result.spawn_error?.message).toBe(`the working directory ${file} is not a directory (ENOTDIR): nothing ran`);
+    expect(await log()).not.toContain("\nran\n");
   });
 
   it("never writes a secret of the environment, even printed in two pieces", async () => {
