@@ -2,7 +2,7 @@
 // reads, and, after a crash, stopping the process group the dead orchestrator left behind.
 import { readFileSync, rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { PlanTask } from "../events/index.js";
 import { durationToMs } from "../machines/recovery.js";
 
@@ -66,6 +66,12 @@ export class PidRecords {
     await appendFile(this.journal, `${worker} -\n`);
     rmSync(join(this.attemptsDir, `${worker}.pid`), { force: true });
   }
+}
+
+/** Where a task's processes run: its scope_path in the workspace, or the directory of its single file. */
+export function workingDirOf(workspace: string, task: Pick<PlanTask, "scope" | "scope_path">): string {
+  const scope = resolve(workspace, task.scope_path ?? ".");
+  return task.scope === "single_file" ? dirname(scope) : scope;
 }
 
 /** A task's timeout (`250ms`, `5s`, `10m`, `1h`, checked by the plan schema) in milliseconds. */

@@ -5,7 +5,7 @@
 // and waits for a human. Resumes a crashed run from its log.
 import { setMaxListeners } from "node:events";
 import { mkdir } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import {
   BOOTSTRAP_PHASES,
   PehError,
@@ -27,7 +27,7 @@ import { recordedPhase, type BootstrapContext } from "./bootstrap-phases.js";
 import { delay } from "./delay.js";
 import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "./gate.js";
-import { durationMs, PidRecords, promptOf } from "./attempt-support.js";
+import { durationMs, PidRecords, promptOf, workingDirOf } from "./attempt-support.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
 import { runCommand, type RunResult } from "./process-runner.js";
@@ -328,10 +328,8 @@ export class Orchestrator {
     return retryIn;
   }
 
-  /** Where a task's processes run: its scope_path, or the directory of its single file. */
   private cwdOf(task: PlanTask): string {
-    const scope = resolve(this.state.workspace ?? process.cwd(), task.scope_path ?? ".");
-    return task.scope === "single_file" ? dirname(scope) : scope;
+    return workingDirOf(this.state.workspace ?? process.cwd(), task);
   }
 
   private trustedRoot(task: PlanTask): string | undefined {

@@ -3,7 +3,6 @@
 // first spawn, with a plan that each spawn extends by a confirmed change), so `peh status`,
 // `peh log` and every other view replay them too. The machines decide: `mark_trusted` is refused
 // unless the worker is in `trust_required`. Nothing here runs the workers' commands.
-import { resolve } from "node:path";
 import { z } from "zod";
 import {
   BOOTSTRAP_PHASES,
@@ -20,6 +19,7 @@ import {
 } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import { stateName } from "../../machines/state-name.js";
+import { workingDirOf } from "../attempt-support.js";
 import { recordedPhase } from "../bootstrap-phases.js";
 import { RunHandle } from "../command-handler.js";
 import { newRunId } from "../gate.js";
@@ -125,7 +125,7 @@ export function workerService(options: WorkerServiceOptions): Service {
         if (errors.length > 0) throw new PehError("PLAN_INVALID", `the task packet is invalid: ${errors.map((e) => e.message).join("; ")}`, errors[0]!.fix);
         await act({ type: "ChangePlan", at: now(), actor: options.actor, plan, change: `spawn_worker ${id}`, confirmations: confirm ? [confirm] : [] });
         await act({ type: "ScheduleReadyTasks", at: now() });
-        await act({ type: "StartAttempt", at: now(), task_id: id, cwd: resolve(options.cwd, task.scope_path ?? ".") });
+        await act({ type: "StartAttempt", at: now(), task_id: id, cwd: workingDirOf(options.cwd, task) });
         const attempt = run!.state.tasks.get(id as TaskId)!.context.attempt;
         return { worker_id: workerIdFor(id as TaskId, attempt) };
       },

@@ -1,6 +1,7 @@
 // The JSON-RPC services as processes, over pipes (DESIGN §8): every method, each error code, bad
 // JSON followed by a good request, a huge line, an unknown method, requests without an id, EOF in
 // the middle of a line, and a round trip with the Python example planner.
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOTSTRAP_PHASES, PlanTaskSchema } from "../../events/index.js";
@@ -86,6 +87,14 @@ describe("peh serve worker", () => {
     const status = JSON.parse(peh(["status", "--json"], { cwd: dir.path, env }).stdout);
     expect(status.workers).toEqual([expect.objectContaining({ id: worker_id, state: "ready_for_prompt" })]);
     expect(peh(["log"], { cwd: dir.path, env }).stdout).toContain("WORKER_TRUST_RESOLVED [Task 1/1] build-app · build-app#1: trusted by bo");
+  });
+
+  it("starts a single_file worker in its file's directory, as peh run does", async () => {
+    const service = startService(["worker", "--as", "ana"], { cwd: dir.path, env });
+    const single = { objective: "Format src/app.js", scope: "single_file", scope_path: "src/app.js", acceptance_tests: ["true"] };
+    const { worker_id } = (await service.ask(rpc(1, "spawn_worker", { task_packet: single }))).result;
+    expect((await service.ask(rpc(2, "get_worker", { worker_id }))).result).toMatchObject({ worker_id, cwd: join(dir.path, "src") });
+    await service.end();
   });
 
   it("trusts a worker inside a trusted root at check_trust, and refuses a packet that escapes the workspace", async () => {
