@@ -3,14 +3,14 @@ import { z } from "zod";
 
 const slug = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export const RunIdSchema = z.string().regex(slug, "a run id is letters, digits, '.', '_' or '-'").brand<"RunId">();
+export const RunIdSchema = z.string().regex(slug, "a run id is ASCII letters, digits, '.', '_' or '-'").brand<"RunId">();
 export type RunId = z.infer<typeof RunIdSchema>;
 
 export const TaskIdSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(slug, "a task id starts with a letter or digit and holds only letters, digits, '.', '_' or '-'")
+  .regex(slug, "a task id starts with an ASCII letter or digit and holds only ASCII letters, digits, '.', '_' or '-'")
   .brand<"TaskId">();
 export type TaskId = z.infer<typeof TaskIdSchema>;
 

@@ -84,7 +84,7 @@ function schemaFix(path: PropertyKey[], code: string): string {
   const field = String(path.at(-1) ?? "");
   if (field === "scope") return "scope is one of: workspace, module, single_file, custom";
   if (field === "timeout" || path.includes("delays")) return "write durations like 250ms, 5s, 10m or 1h";
-  if (field === "id" || path.at(-2) === "depends_on") return "ids start with a letter or digit and hold letters, digits, '.', '_' or '-'";
+  if (field === "id" || path.at(-2) === "depends_on") return "ids start with an ASCII letter or digit and hold ASCII letters (a-z, A-Z), digits, '.', '_' or '-'";
   if (code === "invalid_type") return `give ${field || "it"} the type the plan format expects (see examples/release.yaml)`;
   if (code === "unrecognized_keys") return "remove the unknown field, or check its spelling";
   return "see examples/release.yaml for the plan format";

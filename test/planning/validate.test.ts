@@ -166,6 +166,11 @@ describe("plan file › locations", () => {
     expect(loaded.problems).toEqual([expect.objectContaining({ code: "SCHEMA", line: 5, path: "tasks[0].scope", task_id: "a" })]);
   });
 
+  it("says a task id must be ASCII when it holds another letter", () => {
+    const loaded = parsePlanSource("objective: Ship it\ntasks:\n  - id: déploy\n    objective: Build a.js\n    scope: workspace\n    run: make\n");
+    expect(loaded.problems).toEqual([expect.objectContaining({ code: "SCHEMA", line: 3, path: "tasks[0].id", message: expect.stringContaining("ASCII letters"), fix: expect.stringContaining("ASCII letters") })]);
+  });
+
   it("points syntax errors at their line, for YAML and for JSON", () => {
     expect(parsePlanSource("objective: x\ntasks:\n  - id: a\n   scope: [\n").problems[0]).toMatchObject({ code: "SYNTAX", line: 4 });
     expect(parsePlanSource('{\n  "objective": "x",\n  "tasks": [,]\n}').problems[0]).toMatchObject({ code: "SYNTAX", line: 3 });
