@@ -2,8 +2,9 @@
 // whether a human is at a terminal to be asked (never otherwise: prompts hang without a TTY).
 import type { Command } from "commander";
 import type { LowdbEventStore } from "../events/adapters.js";
-import { PehError, type Plan } from "../events/index.js";
+import { DurationSchema, PehError, type Plan } from "../events/index.js";
 import { riskyTasksOf } from "../machines/plan.js";
+import { durationToMs } from "../machines/recovery.js";
 import { openStore, storeDir } from "../runtime/store.js";
 
 export interface GlobalOptions {
@@ -17,6 +18,20 @@ export function storeOf(command: Command): LowdbEventStore {
 
 export function storePath(command: Command): string {
   return storeDir({ store: (command.optsWithGlobals() as GlobalOptions).store });
+}
+
+/** `--planner-timeout`, as `peh plan`, `peh refine` and `peh serve planning` take it. */
+export const PLANNER_TIMEOUT = {
+  flags: "--planner-timeout <duration>",
+  description: "how long an external planner may take: seconds (60) or a duration (90s, 2m)",
+  default: "60",
+} as const;
+
+/** A `--planner-timeout` in milliseconds: whole seconds, or a duration as a plan's timeout is written. */
+export function plannerTimeoutMs(value: string): number {
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : DurationSchema.safeParse(value).success ? durationToMs(value) : 0;
+  if (ms <= 0) throw new PehError("USAGE", `--planner-timeout wants seconds (60) or a duration (90s, 2m), not "${value}"`, "e.g. --planner-timeout 2m");
+  return ms;
 }
 
 export function interactive(): boolean {

@@ -18,7 +18,7 @@ import {
   type Modification,
 } from "../../runtime/gate.js";
 import { resolveRunId } from "../../runtime/run-id.js";
-import { actorOf, askPhrases, collect, interactive, storeOf } from "../context.js";
+import { actorOf, askPhrases, collect, interactive, PLANNER_TIMEOUT, plannerTimeoutMs, storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
 import { renderPlan } from "../render/plan-view.js";
 
@@ -142,13 +142,13 @@ export function refineCommand(program: Command, io: Io): void {
     .argument("[run]", runArgument)
     .requiredOption("--feedback <text>", "what to change")
     .option("--as <name>", "who asks (recorded in the log)")
-    .option("--planner-timeout <seconds>", "how long an external planner may take", "60")
+    .option(PLANNER_TIMEOUT.flags, PLANNER_TIMEOUT.description, PLANNER_TIMEOUT.default)
     .option("--json", "machine output")
     .action(async (runArg: string | undefined, options: { feedback: string; as?: string; plannerTimeout: string; json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
       const actor = await actorOf(options.as, "refines the plan");
-      const after = await refineRun(store, runId, { actor, feedback: options.feedback, plannerTimeoutMs: Number(options.plannerTimeout) * 1000 });
+      const after = await refineRun(store, runId, { actor, feedback: options.feedback, plannerTimeoutMs: plannerTimeoutMs(options.plannerTimeout) });
       report(io, options.json, runId, after, `made version ${after.plan_spec?.version} of ${runId}'s plan from the feedback; it needs approval`);
     });
 }

@@ -3,7 +3,7 @@ import { Option, type Command } from "commander";
 import { isPehError } from "../../events/index.js";
 import { createRun, nextStep } from "../../runtime/gate.js";
 import { RunHandle } from "../../runtime/command-handler.js";
-import { storeOf } from "../context.js";
+import { PLANNER_TIMEOUT, plannerTimeoutMs, storeOf } from "../context.js";
 import { paint, printJson, problemsOf, type Io } from "../output.js";
 import { renderPlan, renderProblems } from "../render/plan-view.js";
 
@@ -27,7 +27,7 @@ export function planCommand(program: Command, io: Io): void {
     .argument("[objective...]", "what to achieve, for the planner (quote it)")
     .option("--from <file>", "a plan file, YAML or JSON")
     .option("--planner <planner>", 'builtin, or "cmd:<command>" for an external planner speaking the planning contract', "builtin")
-    .addOption(new Option("--planner-timeout <seconds>", "how long an external planner may take").default("60"))
+    .addOption(new Option(PLANNER_TIMEOUT.flags, PLANNER_TIMEOUT.description).default(PLANNER_TIMEOUT.default))
     .option("--strict", "treat warnings (vague objectives, fewer than 3 or more than 7 tasks) as errors")
     .option("--json", "print {run_id, plan, problems}")
     .addHelpText(
@@ -42,7 +42,7 @@ export function planCommand(program: Command, io: Io): void {
           from: options.from,
           objective: words.length > 0 ? words.join(" ") : undefined,
           planner: options.planner,
-          plannerTimeoutMs: Number(options.plannerTimeout) * 1000,
+          plannerTimeoutMs: plannerTimeoutMs(options.plannerTimeout),
           strict: options.strict,
         });
         if (options.json) {

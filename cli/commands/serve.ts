@@ -2,7 +2,7 @@
 // end of input. Only protocol lines go to stdout; nothing else is printed there.
 import { Argument, type Command } from "commander";
 import type { Service } from "../../runtime/rpc/protocol.js";
-import { storeOf, storePath } from "../context.js";
+import { PLANNER_TIMEOUT, plannerTimeoutMs, storeOf, storePath } from "../context.js";
 import type { Io } from "../output.js";
 
 export const SERVICES = ["planning", "bootstrap", "worker"] as const;
@@ -31,7 +31,7 @@ export function serveCommand(program: Command, _io: Io): void {
     )
     .addArgument(new Argument("<service>", "which service").choices(SERVICES))
     .option("--planner <planner>", 'planning: "builtin" (default) or "cmd:<command>"')
-    .option("--planner-timeout <seconds>", "planning: how long an external planner may take", "60")
+    .option(PLANNER_TIMEOUT.flags, `planning: ${PLANNER_TIMEOUT.description}`, PLANNER_TIMEOUT.default)
     .option("--as <name>", "worker: who the service acts for in the log (default: $PEH_ACTOR or peh-serve)")
     .option("--trust-root <dir>", "worker: trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config)", (value: string, previous: string[]) => [...previous, value], [])
     .addHelpText(
@@ -49,7 +49,7 @@ export function serveCommand(program: Command, _io: Io): void {
       const cwd = process.cwd();
       const dir = storePath(command);
       let service: Service;
-      if (name === "planning") service = planningService({ planner: options.planner, cwd, timeoutMs: Number(options.plannerTimeout) * 1000 });
+      if (name === "planning") service = planningService({ planner: options.planner, cwd, timeoutMs: plannerTimeoutMs(options.plannerTimeout) });
       else if (name === "bootstrap") service = bootstrapService({ cwd, storeDir: dir });
       else {
         const actor = options.as ?? (process.env.PEH_ACTOR || "peh-serve");

@@ -61,6 +61,18 @@ describe("peh plan", () => {
     expect(result.stdout).toContain("Task 1/5: design");
   });
 
+  it("takes --planner-timeout as seconds or as a duration, and refuses anything else", async () => {
+    const slow = peh("plan", "--planner", "cmd:sleep 30", "--planner-timeout", "1s", "Write notes.md for 1.2");
+    expect(slow.code).toBe(2);
+    expect(slow.stderr).toContain("did not answer within 1000 ms");
+    const bare = peh("plan", "--planner", "cmd:sleep 30", "--planner-timeout", "1", "Write notes.md for 1.2");
+    expect(bare.stderr).toContain("did not answer within 1000 ms");
+    const nonsense = peh("plan", "--planner", "cmd:sleep 30", "--planner-timeout", "soon", "Write notes.md for 1.2");
+    expect(nonsense.code).toBe(2);
+    expect(nonsense.stderr).toContain('--planner-timeout wants seconds (60) or a duration (90s, 2m), not "soon"');
+    expect(await runs()).toEqual([]);
+  });
+
   it("says what is missing for a plan file that does not exist", () => {
     const result = peh("plan", "--from", "nope.yaml");
     expect(result.code).toBe(2);
