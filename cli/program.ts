@@ -45,6 +45,9 @@ function commandNamed(argv: readonly string[]): string | undefined {
 
 export const VERSION = "0.1.0";
 
+const STORE_FLAGS = "--store <dir>";
+const STORE_HELP = "the event store directory (default: $PEH_STORE or ./.peh)";
+
 /** The program for `argv` (node, script, arguments): only the command it names, or every one. */
 export async function buildProgram(io: Io, argv: readonly string[] = []): Promise<Command> {
   const program = new Command("peh")
@@ -54,7 +57,10 @@ export async function buildProgram(io: Io, argv: readonly string[] = []): Promis
         "event log from which everything else is rebuilt.",
     )
     .version(VERSION)
-    .option("--store <dir>", "the event store directory (default: $PEH_STORE or ./.peh)")
+    .option(STORE_FLAGS, STORE_HELP)
+    // peh's own options only before the command: after it, `approve --version N` is the plan's
+    // version, not peh's (which printed 0.1.0 and approved nothing, exit 0).
+    .enablePositionalOptions()
     .showHelpAfterError("(run `peh --help` for the commands, `peh <command> --help` for one)")
     .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) })
     .addHelpText(
@@ -67,6 +73,7 @@ export async function buildProgram(io: Io, argv: readonly string[] = []): Promis
   const needed = COMMANDS.filter(([names]) => names.includes(named ?? ""));
   // No command, or one peh does not know: all of them, for the full help and commander's suggestion.
   for (const [, load] of needed.length > 0 ? needed : COMMANDS) for (const register of await load()) register(program, io);
-  for (const command of program.commands) command.exitOverride();
+  // --store works after the command too, as it did before options were positional.
+  for (const command of program.commands) command.option(STORE_FLAGS, STORE_HELP).exitOverride();
   return program;
 }

@@ -133,6 +133,11 @@ export async function approveRun(store: EventStore, runId: RunId, input: { actor
     if (error instanceof PehError && error.code === "CONFIRMATION_MISSING") {
       throw new PehError(error.code, error.message, nextStep(runId, run.state)?.replace("NAME", input.actor), error.details);
     }
+    // The machine refused the version reviewed: say which one is current, so nobody approves blind.
+    const current = run.state.plan_spec?.version;
+    if (error instanceof PehError && error.code === "ILLEGAL_TRANSITION" && input.version !== undefined && current !== undefined && input.version !== current) {
+      throw new PehError(error.code, `${runId}'s plan is at version ${current}, not the version ${input.version} you reviewed; nothing was approved`, `review it (peh show ${runId}), then approve version ${current}`, error.details);
+    }
     throw error;
   }
   return run.state;

@@ -66,6 +66,9 @@ export function approveCommand(program: Command, io: Io): void {
         confirmations.push(...(await askPhrases(state.plan_spec)));
       }
       const version = options.version === undefined ? undefined : Number(options.version);
+      if (version !== undefined && (!Number.isInteger(version) || version < 1)) {
+        throw new PehError("USAGE", `--version wants the plan version you reviewed (1, 2, …), not "${options.version}"`, "peh show prints the current version");
+      }
       const after = await approveRun(store, runId, { actor, confirmations, ...(version === undefined ? {} : { version }) });
       const risky = after.plan_spec ? riskyTasksOf(after.plan_spec).map((r) => r.task_id) : [];
       report(io, options.json, runId, after, `approved version ${after.plan.context.approved_version} of ${runId} as ${actor}${risky.length ? ` (confirmed ${risky.join(", ")})` : ""}`);

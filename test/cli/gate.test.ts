@@ -73,6 +73,20 @@ describe("peh plan", () => {
     expect(await runs()).toEqual([]);
   });
 
+  it("approve --version N approves the version reviewed and refuses another; peh --version is peh's own", () => {
+    peh("plan", "--from", "release.yaml");
+    const stale = peh("approve", "--version", "2", "--as", "ana", "--confirm", PHRASE);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toMatch(/plan is at version 1, not the version 2 you reviewed; nothing was approved/);
+    expect(peh("approve", "--version", "two", "--as", "ana").stderr).toContain('--version wants the plan version you reviewed (1, 2, …), not "two"');
+    const approved = peh("approve", "--version", "1", "--as", "ana", "--confirm", PHRASE);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain("approved version 1");
+    for (const flag of ["--version", "-V"]) expect(peh(flag).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    // The store may still be named after the command, as before it.
+    expect(peh("status", "--store", join(workspace.path, ".peh"), "--json").code).toBe(0);
+  });
+
   it("says what is missing for a plan file that does not exist", () => {
     const result = peh("plan", "--from", "nope.yaml");
     expect(result.code).toBe(2);
