@@ -1,5 +1,6 @@
-// What an attempt needs around its process: the timeout as milliseconds, the prompt an agent
-// reads, and, after a crash, stopping the process group the dead orchestrator left behind.
+// What an attempt needs around its process: where it runs, the timeout as milliseconds, the
+// prompt an agent reads, and, after a crash, stopping the process group the dead orchestrator
+// left behind.
 import { readFileSync, rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
