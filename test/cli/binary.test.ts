@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { syntheticLog } from "../../bench/synthetic.js";
@@ -52,6 +52,23 @@ describe("peh binary", () => {
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout.length).toBeGreaterThan(10 * 65_536);
       expect((JSON.parse(result.stdout) as { seq: number; tasks: unknown[] }).tasks).toHaveLength(1_500);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("says so when the store is a file, through --store or $PEH_STORE (exit 2), and writes nothing", async () => {
+    const dir = await tempDir();
+    try {
+      const file = join(dir.path, "not-a-store");
+      await writeFile(file, "notes\n");
+      await writeFile(join(dir.path, "plan.json"), JSON.stringify({ objective: "Write a.txt", tasks: [{ id: "a", objective: "Write a.txt", scope: "workspace", run: "touch a.txt" }] }));
+      for (const result of [peh(["--store", file, "plan", "--from", "plan.json"], { cwd: dir.path }), peh(["status"], { cwd: dir.path, env: { PEH_STORE: join(file, "below") } })]) {
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(/the store \S+not-a-store\S* (is not a directory|is below a file)/);
+        expect(result.stderr).not.toContain("unexpected error");
+      }
+      expect(await readFile(file, "utf8")).toBe("notes\n");
     } finally {
       await dir.remove();
     }
