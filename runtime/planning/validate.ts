@@ -20,6 +20,8 @@ const VAGUE = /\b(optimi[sz]e|improve|fix|clean[ -]?up|refactor|enhance|tidy|pol
 /** Something concrete: a path, a file, a name in code, a number, a quoted or backticked thing. */
 const CONCRETE = /[/\\.`'"]|\d|[a-z][A-Z]|\w_\w|#\w/;
 
+const ZERO_DURATION = /^0+(ms|s|m|h)$/;
+
 /** The start of a path that climbs out of its root. */
 const PARENT = `..${sep}`;
 
@@ -89,6 +91,10 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
         "name the concrete object: a file, a function, a command, a measurable target", task.id);
     }
     checkNulBytes(task, i, add);
+    if (task.timeout !== undefined && ZERO_DURATION.test(task.timeout)) {
+      add("error", "SCHEMA", ["tasks", i, "timeout"], `task "${task.id}": a timeout of ${task.timeout} leaves the task no time`,
+        "give it a positive duration (e.g. 10m), or leave timeout out for no limit", task.id);
+    }
     checkScope(task, i, options, add);
   });
 

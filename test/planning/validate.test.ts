@@ -53,6 +53,15 @@ describe("plan validation › errors", () => {
     expect(problems.filter((p) => p.code === "NO_CHECK").map((p) => p.task_id)).toEqual(["a"]);
   });
 
+  it("refuses a timeout of zero, which would leave the task no time (or, as it was read, no limit)", () => {
+    const problems = validatePlan(plan(task("a", { timeout: "0s" }), task("b", { timeout: "00ms" }), task("c", { timeout: "10m" })), W);
+    expect(problems.filter((p) => p.code === "SCHEMA").map((p) => [p.severity, p.path, p.task_id])).toEqual([
+      ["error", "tasks[0].timeout", "a"],
+      ["error", "tasks[1].timeout", "b"],
+    ]);
+    expect(problems[0]?.fix).toContain("leave timeout out");
+  });
+
   it("refuses a NUL byte in a command or a scope path, naming the field", () => {
     const problems = validatePlan(
       plan(task("a", { run: "echo a\0b" }), task("b", { acceptance_tests: ["true", "test -f x\0"] }), task("c", { scope: "module", scope_path: "src\0" })),
