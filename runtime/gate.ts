@@ -81,6 +81,10 @@ function throwIfErrors(problems: Problem[]): void {
 }
 
 export async function preparePlan(input: PlanInput): Promise<PreparedPlan> {
+  if (input.from !== undefined && input.objective !== undefined && input.objective.trim() !== "") {
+    // Either would be a plan: taking one silently would plan what the user did not ask for.
+    throw new PehError("USAGE", `give an objective or a plan file, not both ("${input.objective}" and --from ${input.from})`, `peh plan --from ${input.from}, or peh plan "${input.objective}"`);
+  }
   if (input.from !== undefined) {
     const loaded = await loadPlanFile(resolve(input.workspace, input.from));
     throwIfErrors(loaded.problems);

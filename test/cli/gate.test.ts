@@ -87,6 +87,13 @@ describe("peh plan", () => {
     expect(peh("status", "--store", join(workspace.path, ".peh"), "--json").code).toBe(0);
   });
 
+  it("refuses an objective and a plan file together, recording nothing", async () => {
+    const both = peh("plan", "Write notes.md for 1.2", "--from", "release.yaml");
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give an objective or a plan file, not both ("Write notes.md for 1.2" and --from release.yaml)');
+    expect(await runs()).toEqual([]);
+  });
+
   it("says what is missing for a plan file that does not exist", () => {
     const result = peh("plan", "--from", "nope.yaml");
     expect(result.code).toBe(2);
