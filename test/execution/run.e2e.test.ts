@@ -1,5 +1,5 @@
 // peh run end to end: real processes, real store, the built binary.
-import { mkdir, realpath, writeFile } from "node:fs/promises";
+import { mkdir, readFile, realpath, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workspace, type Workspace } from "../support/workspace.js";
@@ -183,6 +183,15 @@ describe("peh run › trust", () => {
     // The next run in the same workspace is trusted by the config alone.
     await ws.write("plan2.yaml", plan.replace("t.js", "u.js").replaceAll("id: t", "id: u"));
     expect(ws.peh("run", "--from", "plan2.yaml", "--approve-as", "ana").code).toBe(0);
+  });
+
+  it("saves no root that does not exist (a typo would trust whoever makes that path later)", async () => {
+    await ws.write("plan.yaml", plan);
+    ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana");
+    const typo = ws.peh("trust", "--root", "./no-such-dir", "--as", "ana");
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/\S+\/no-such-dir does not exist: peh trusts only a directory that exists/);
+    expect(await readFile(join(ws.env.XDG_CONFIG_HOME!, "peh", "config.yaml"), "utf8").catch(() => "")).not.toContain("no-such-dir");
   });
 });
 
