@@ -371,7 +371,9 @@ export class Orchestrator {
           ...this.processOptions(task, attempt),
           command,
           timeoutMs: durationMs(task.timeout),
-          ...(task.run ? {} : { stdin: promptOf(task) }),
+          // An agent task's prompt goes to its command's stdin: the configured agent command, or
+          // the task's own `run` when it has both.
+          ...(task.agent === undefined ? {} : { stdin: promptOf(task) }),
           // Asynchronous: a synchronous write here cost ~0.6 ms of the main thread per process.
           onSpawn: (pid: number) => void this.pids.record(worker_id, pid).catch(() => undefined),
         })

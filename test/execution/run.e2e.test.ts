@@ -94,6 +94,17 @@ describe("peh run › agent tasks", () => {
     expect(prompt).toContain("- test -s notes.md");
   });
 
+  it("gives the prompt to the task's own run command when a task has both (its own agent command)", async () => {
+    await ws.write(
+      "plan.yaml",
+      "objective: Write notes.md\ntasks:\n  - { id: notes, objective: Write notes.md, scope: workspace, run: 'cat > prompt.txt; echo done > notes.md', agent: 'Summarize the release in notes.md', acceptance_tests: ['test -s notes.md'] }\n",
+    );
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--agent-command", "echo wrong > agent.txt");
+    expect(result.code, result.stderr).toBe(0);
+    expect(await ws.read("prompt.txt")).toContain("Summarize the release in notes.md");
+    expect(await ws.read("agent.txt")).toBe("");
+  });
+
   it("fails an agent task clearly when no agent command is configured", async () => {
     await ws.write("plan.yaml", "objective: Write notes.md\ntasks:\n  - { id: notes, objective: Write notes.md, scope: workspace, agent: 'Write it', acceptance_tests: ['test -s notes.md'] }\n");
     const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
