@@ -2,7 +2,8 @@
 // as problems that point at the line and field, so a user can fix the file from the message.
 import { readFile } from "node:fs/promises";
 import { LineCounter, isNode, parseDocument } from "yaml";
-import { PehError, PlanFileSchema, type PlanFile, type Problem } from "../../events/index.js";
+import { PehError, PlanFileSchema, PlanTaskSchema, type PlanFile, type Problem } from "../../events/index.js";
+import { closest } from "./validate.js";
 
 export interface LoadedPlanFile {
   plan: PlanFile | undefined;
@@ -60,10 +61,7 @@ export function parsePlanSource(source: string): LoadedPlanFile {
       locate,
     };
   }
-  const parsed = PlanFileSchema.safeParse(json);
-  if (parsed.success) return { plan: parsed.data, problems: [], locate };
-  const problems = parsed.error.issues.map((issue): Problem => {
-    const path = issue.path as (string | number)[];
+  const problem = (path: (string | number)[], message: string, fix: string): Problem => {
     const line = locate(path);
     const taskIndex = path[0] === "tasks" && typeof path[1] === "number" ? path[1] : undefined;
     const taskId = taskIndex === undefined ? undefined : (document.getIn(["tasks", taskIndex, "id"]) as unknown);
@@ -73,11 +71,39 @@ export function parsePlanSource(source: string): LoadedPlanFile {
       ...(typeof taskId === "string" ? { task_id: taskId } : {}),
       path: render(path) || "(top level)",
       ...(line === undefined ? {} : { line }),
-      message: `${render(path) || "the plan"}: ${issue.message}`,
-      fix: schemaFix(issue.path, issue.code),
+      message,
+      fix,
     };
-  });
+  };
+  const parsed = PlanFileSchema.safeParse(json);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => problem(issue.path as (string | number)[], `${render(issue.path) || "the plan"}: ${issue.message}`, schemaFix(issue.path, issue.code)));
+  // The schema drops a field it does not know; in a file a human wrote that is a typo (depend_on
+  // for depends_on would silently drop a dependency), so it is an error with a did-you-mean.
+  for (const [path, known, owner] of unknownFields(json)) {
+    const field = String(path.at(-1));
+    const guess = closest(field, known);
+    problems.push(problem(path, `${render(path)}: not a field of ${owner}`, guess ? `did you mean "${guess}"?` : `remove it, or check its spelling (the fields of ${owner}: ${[...known].join(", ")})`));
+  }
+  if (problems.length === 0 && parsed.success) return { plan: parsed.data, problems: [], locate };
   return { plan: undefined, problems, locate };
+}
+
+const PLAN_FIELDS = Object.keys(PlanFileSchema.shape);
+const TASK_FIELDS = Object.keys(PlanTaskSchema.shape);
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Every field of the plan and of its tasks that the plan format does not have: path, known fields, whose. */
+function unknownFields(json: unknown): [(string | number)[], string[], string][] {
+  const found: [(string | number)[], string[], string][] = [];
+  if (!isRecord(json)) return found;
+  for (const key of Object.keys(json)) if (!PLAN_FIELDS.includes(key)) found.push([[key], PLAN_FIELDS, "a plan"]);
+  const tasks = Array.isArray(json.tasks) ? json.tasks : [];
+  tasks.forEach((task: unknown, i) => {
+    if (!isRecord(task)) return;
+    for (const key of Object.keys(task)) if (!TASK_FIELDS.includes(key)) found.push([["tasks", i, key], TASK_FIELDS, "a task"]);
+  });
+  return found;
 }
 
 function schemaFix(path: PropertyKey[], code: string): string {

@@ -187,8 +187,8 @@ export function isInside(root: string, path: string): boolean {
   return rel === "" || (!rel.startsWith(PARENT) && rel !== ".." && !isAbsolute(rel));
 }
 
-/** The known id closest to `wanted` (edit distance ≤ 2), for a "did you mean". */
-function closest(wanted: string, ids: Iterable<string>): string | undefined {
+/** The known id (or name) closest to `wanted` (edit distance ≤ 2), for a "did you mean". */
+export function closest(wanted: string, ids: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const id of ids) {

@@ -175,6 +175,17 @@ describe("plan file › locations", () => {
     expect(loaded.problems).toEqual([expect.objectContaining({ code: "SCHEMA", line: 5, path: "tasks[0].scope", task_id: "a" })]);
   });
 
+  it("refuses a field it does not know, with a did-you-mean, so a typo never drops a dependency", () => {
+    const source = "objective: Ship it\nobjectiv: typo\ntasks:\n  - id: a\n    objective: Build a.js\n    scope: workspace\n    run: make\n  - id: b\n    objective: Build b.js\n    scope: workspace\n    run: make\n    depend_on: [a]\n    owner: ana\n";
+    const loaded = parsePlanSource(source);
+    expect(loaded.plan).toBeUndefined();
+    expect(loaded.problems).toEqual([
+      expect.objectContaining({ severity: "error", code: "SCHEMA", path: "objectiv", line: 2, fix: 'did you mean "objective"?' }),
+      expect.objectContaining({ severity: "error", code: "SCHEMA", path: "tasks[1].depend_on", line: 12, task_id: "b", fix: 'did you mean "depends_on"?' }),
+      expect.objectContaining({ severity: "error", code: "SCHEMA", path: "tasks[1].owner", line: 13, task_id: "b", message: "tasks[1].owner: not a field of a task" }),
+    ]);
+  });
+
   it("says a task id must be ASCII when it holds another letter", () => {
     const loaded = parsePlanSource("objective: Ship it\ntasks:\n  - id: déploy\n    objective: Build a.js\n    scope: workspace\n    run: make\n");
     expect(loaded.problems).toEqual([expect.objectContaining({ code: "SCHEMA", line: 3, path: "tasks[0].id", message: expect.stringContaining("ASCII letters"), fix: expect.stringContaining("ASCII letters") })]);
