@@ -160,7 +160,12 @@ function parseLine(path: string, line: string, seq: number, isLast: boolean): Pe
     throw corrupt(path, seq, "is not JSON");
   }
   const parsed = PehEventSchema.safeParse(json);
-  if (!parsed.success) throw corrupt(path, seq, `is not a valid event (${parsed.error.issues[0]?.message})`);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // An unknown type would list all thirty-odd event types in the message.
+    const why = issue?.path[0] === "type" ? `it has no type peh knows: ${JSON.stringify((json as { type?: unknown } | null)?.type)}` : issue?.message;
+    throw corrupt(path, seq, `is not a valid event (${why})`);
+  }
   if (parsed.data.seq !== seq) throw corrupt(path, seq, `has seq ${parsed.data.seq}`);
   return deepFreeze(parsed.data);
 }

@@ -4,6 +4,7 @@
 import { clockTime } from "../../projections/log-view.js";
 import type { Command } from "commander";
 import { statusOf, type LedgerEntry, type StatusView } from "../../projections/status.js";
+import { isPehError, PehError } from "../../events/index.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { viewStateOf } from "../../runtime/view-state.js";
 import { storeOf } from "../context.js";
@@ -52,14 +53,24 @@ export function statusCommand(program: Command, io: Io): void {
       const store = storeOf(command);
       const rows = [];
       for (const summary of await store.listRuns()) {
-        const status = statusOf((await viewStateOf(store, summary.run_id)).state);
+        const { run_id, events, created_at, updated_at } = summary;
+        const read = await viewStateOf(store, run_id).catch((error: unknown) => {
+          // One damaged log must not hide every other run: it is listed as damaged.
+          if (isPehError(error, "STORE_CORRUPT")) return error;
+          throw error;
+        });
+        if (read instanceof PehError) {
+          rows.push({ run_id, state: "damaged", objective: null, events, created_at, updated_at, progress: null, waiting_for: [], error: { code: read.code, message: read.message } });
+          continue;
+        }
+        const status = statusOf(read.state);
         rows.push({
-          run_id: summary.run_id,
+          run_id,
           state: status.plan.state,
           objective: status.objective,
-          events: summary.events,
-          created_at: summary.created_at,
-          updated_at: summary.updated_at,
+          events,
+          created_at,
+          updated_at,
           progress: status.progress,
           waiting_for: status.awaited.map((a) => a.command),
         });
@@ -74,6 +85,10 @@ export function statusCommand(program: Command, io: Io): void {
       }
       const p = paint(io);
       for (const row of rows) {
+        if (!row.progress) {
+          io.out(`${p.bold(row.run_id)}  ${p.red(row.state.padEnd(18))} ${row.error?.message ?? ""}`);
+          continue;
+        }
         const done = `${row.progress.succeeded}/${row.progress.total}`;
         io.out(`${p.bold(row.run_id)}  ${row.state.padEnd(18)} ${done.padStart(7)} succeeded  ${clockTime(row.updated_at)}  ${row.objective ?? ""}`);
       }

@@ -74,6 +74,28 @@ describe("peh binary", () => {
     }
   });
 
+  it("lists every run even when one's log is damaged, marking that one", async () => {
+    const dir = await tempDir();
+    try {
+      const good = syntheticLog(3);
+      const bad = syntheticLog(2).map((event) => ({ ...event, run_id: "r-damaged", id: `r-damaged.${event.seq}` }));
+      for (const log of [good, bad]) {
+        await mkdir(join(dir.path, "runs", log[0]!.run_id), { recursive: true });
+        const lines = log.map((event) => JSON.stringify(event));
+        if (log === bad) lines[1] = '{"garbage": true}';
+        await writeFile(join(dir.path, "runs", log[0]!.run_id, "events.jsonl"), lines.join("\n") + "\n");
+      }
+      const text = peh(["--store", dir.path, "runs"]);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toContain(good[0]!.run_id);
+      expect(text.stdout).toMatch(/r-damaged\s+damaged .*seq 2/);
+      const json = JSON.parse(peh(["--store", dir.path, "runs", "--json"]).stdout) as { run_id: string; state: string; error?: { code: string } }[];
+      expect(json.map((row) => [row.run_id, row.state, row.error?.code])).toEqual(expect.arrayContaining([[good[0]!.run_id, expect.any(String), undefined], ["r-damaged", "damaged", "STORE_CORRUPT"]]));
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it("exits 2 on an unknown option", () => {
     expect(peh(["graph", "--bogus"]).code).toBe(2);
   });

@@ -87,6 +87,20 @@ describe("lowdb event store › on disk", () => {
       await dir.remove();
     }
   });
+
+  it("says in a few words when a line is JSON but no event peh knows", async () => {
+    const dir = await tempDir();
+    try {
+      await new LowdbEventStore(dir.path).append(run, storeEvents(run, 1, 3), 0);
+      const lines = (await readFile(logFile(dir.path), "utf8")).split("\n");
+      lines[1] = '{"garbage": true}';
+      await writeFile(logFile(dir.path), lines.join("\n"));
+      const error = await new LowdbEventStore(dir.path).read(run).catch((caught: unknown) => caught);
+      expect((error as Error).message).toMatch(/the line for seq 2 is not a valid event \(it has no type peh knows: undefined\)$/);
+    } finally {
+      await dir.remove();
+    }
+  });
 });
 
 const worker = fileURLToPath(new URL("../support/append-worker.mjs", import.meta.url));
