@@ -79,10 +79,9 @@ export function parsePlanSource(source: string): LoadedPlanFile {
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => problem(issue.path as (string | number)[], `${render(issue.path) || "the plan"}: ${issue.message}`, schemaFix(issue.path, issue.code)));
   // The schema drops a field it does not know; in a file a human wrote that is a typo (depend_on
   // for depends_on would silently drop a dependency), so it is an error with a did-you-mean.
-  for (const [path, known, owner] of unknownFields(json)) {
-    const field = String(path.at(-1));
-    const guess = closest(field, known);
-    problems.push(problem(path, `${render(path)}: not a field of ${owner}`, guess ? `did you mean "${guess}"?` : `remove it, or check its spelling (the fields of ${owner}: ${[...known].join(", ")})`));
+  for (const { path, known, owner } of unknownFields(json)) {
+    const guess = closest(String(path.at(-1)), known);
+    problems.push(problem(path, `${render(path)}: not a field of ${owner}`, guess ? `did you mean "${guess}"?` : `remove it, or check its spelling (the fields of ${owner}: ${known.join(", ")})`));
   }
   if (problems.length === 0 && parsed.success) return { plan: parsed.data, problems: [], locate };
   return { plan: undefined, problems, locate };
@@ -93,15 +92,22 @@ const TASK_FIELDS = Object.keys(PlanTaskSchema.shape);
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** Every field of the plan and of its tasks that the plan format does not have: path, known fields, whose. */
-function unknownFields(json: unknown): [(string | number)[], string[], string][] {
-  const found: [(string | number)[], string[], string][] = [];
+interface UnknownField {
+  path: (string | number)[];
+  /** The fields its owner may have. */
+  known: string[];
+  owner: "a plan" | "a task";
+}
+
+/** Every field of the plan and of its tasks that the plan format does not have. */
+function unknownFields(json: unknown): UnknownField[] {
+  const found: UnknownField[] = [];
   if (!isRecord(json)) return found;
-  for (const key of Object.keys(json)) if (!PLAN_FIELDS.includes(key)) found.push([[key], PLAN_FIELDS, "a plan"]);
+  for (const key of Object.keys(json)) if (!PLAN_FIELDS.includes(key)) found.push({ path: [key], known: PLAN_FIELDS, owner: "a plan" });
   const tasks = Array.isArray(json.tasks) ? json.tasks : [];
   tasks.forEach((task: unknown, i) => {
     if (!isRecord(task)) return;
-    for (const key of Object.keys(task)) if (!TASK_FIELDS.includes(key)) found.push([["tasks", i, key], TASK_FIELDS, "a task"]);
+    for (const key of Object.keys(task)) if (!TASK_FIELDS.includes(key)) found.push({ path: ["tasks", i, key], known: TASK_FIELDS, owner: "a task" });
   });
   return found;
 }
