@@ -75,8 +75,21 @@ export function parsePlanSource(source: string): LoadedPlanFile {
       fix,
     };
   };
+  if (json === null || json === undefined) {
+    return { plan: undefined, problems: [{ severity: "error", code: "SCHEMA", message: "the plan file is empty", fix: "write a plan: its objective and tasks (see examples/release.yaml)" }], locate };
+  }
   const parsed = PlanFileSchema.safeParse(json);
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => problem(issue.path as (string | number)[], `${render(issue.path) || "the plan"}: ${issue.message}`, schemaFix(issue.path, issue.code)));
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => schemaProblem(issue.path as (string | number)[], issue.code, issue.message));
+  function schemaProblem(path: (string | number)[], code: string, message: string): Problem {
+    // A field that is not there at all: zod's words ("expected string, received undefined",
+    // or the list of a scope's values) would not say so.
+    const owner = path.length > 0 ? valueAt(json, path.slice(0, -1)) : undefined;
+    if (isRecord(owner) && !(String(path.at(-1)) in owner)) {
+      const whose = path[0] === "tasks" && path.length === 3 ? "the task" : "the plan";
+      return problem(path, `${render(path)}: missing (${whose} needs it)`, `add ${String(path.at(-1))} (see examples/release.yaml)`);
+    }
+    return problem(path, `${render(path) || "the plan"}: ${message}`, schemaFix(path, code));
+  }
   // The schema drops a field it does not know; in a file a human wrote that is a typo (depend_on
   // for depends_on would silently drop a dependency), so it is an error with a did-you-mean.
   for (const { path, known, owner } of unknownFields(json)) {
@@ -91,6 +104,13 @@ const PLAN_FIELDS = Object.keys(PlanFileSchema.shape);
 const TASK_FIELDS = Object.keys(PlanTaskSchema.shape);
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** The value at `path` in parsed YAML or JSON, or undefined. */
+function valueAt(value: unknown, path: (string | number)[]): unknown {
+  let at = value;
+  for (const part of path) at = typeof at === "object" && at !== null ? (at as Record<string | number, unknown>)[part] : undefined;
+  return at;
+}
 
 interface UnknownField {
   path: (string | number)[];

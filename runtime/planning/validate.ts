@@ -59,7 +59,9 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
   };
 
   const count = plan.tasks.length;
-  if (count < 3 || count > 7) {
+  if (count === 0) {
+    add("error", "TASK_COUNT", ["tasks"], "the plan has no tasks: there is nothing to approve or run", "add the steps of the work as tasks (see examples/release.yaml)");
+  } else if (count < 3 || count > 7) {
     add(warning, "TASK_COUNT", ["tasks"], `the plan has ${count} task${count === 1 ? "" : "s"}; a reviewable plan has 3 to 7`,
       count < 3 ? "split the work into at least 3 concrete, testable steps" : "group related steps so that 3 to 7 remain, or split the plan");
   }

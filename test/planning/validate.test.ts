@@ -148,6 +148,11 @@ describe("plan validation › errors", () => {
 });
 
 describe("plan validation › warnings, errors with --strict", () => {
+  it("refuses a plan with no tasks at all: there would be nothing to approve or run", () => {
+    const problems = validatePlan(plan(), W);
+    expect(problems).toEqual([expect.objectContaining({ severity: "error", code: "TASK_COUNT", message: "the plan has no tasks: there is nothing to approve or run" })]);
+  });
+
   it("warns about fewer than 3 or more than 7 tasks", () => {
     expect(validatePlan(plan(task("a"), task("b")), W)).toEqual([expect.objectContaining({ code: "TASK_COUNT", severity: "warning" })]);
     const eight = plan(...Array.from({ length: 8 }, (_, i) => task(`t${i}`)));
@@ -184,6 +189,13 @@ describe("plan file › locations", () => {
       expect.objectContaining({ severity: "error", code: "SCHEMA", path: "tasks[1].depend_on", line: 12, task_id: "b", fix: 'did you mean "depends_on"?' }),
       expect.objectContaining({ severity: "error", code: "SCHEMA", path: "tasks[1].owner", line: 13, task_id: "b", message: "tasks[1].owner: not a field of a task" }),
     ]);
+  });
+
+  it("says plainly that a file is empty or that a required field is missing", () => {
+    expect(parsePlanSource("").problems).toEqual([expect.objectContaining({ code: "SCHEMA", message: "the plan file is empty", fix: expect.stringContaining("objective and tasks") })]);
+    expect(parsePlanSource("tasks: []\n").problems).toEqual([expect.objectContaining({ code: "SCHEMA", path: "objective", message: "objective: missing (the plan needs it)", fix: "add objective (see examples/release.yaml)" })]);
+    const noScope = parsePlanSource("objective: Ship it\ntasks:\n  - id: a\n    objective: Build a.js\n    run: make\n");
+    expect(noScope.problems).toEqual([expect.objectContaining({ path: "tasks[0].scope", task_id: "a", line: 3, message: "tasks[0].scope: missing (the task needs it)" })]);
   });
 
   it("says a task id must be ASCII when it holds another letter", () => {
