@@ -88,7 +88,7 @@ export function parsePlanSource(source: string): LoadedPlanFile {
       const whose = path[0] === "tasks" && path.length === 3 ? "the task" : "the plan";
       return problem(path, `${render(path)}: missing (${whose} needs it)`, `add ${String(path.at(-1))} (see examples/release.yaml)`);
     }
-    return problem(path, `${render(path) || "the plan"}: ${message}`, schemaFix(path, code));
+    return problem(path, `${render(path) || "the plan"}: ${message}`, schemaFix(path, code, valueAt(json, path)));
   }
   // The schema drops a field it does not know; in a file a human wrote that is a typo (depend_on
   // for depends_on would silently drop a dependency), so it is an error with a did-you-mean.
@@ -132,8 +132,11 @@ function unknownFields(json: unknown): UnknownField[] {
   return found;
 }
 
-function schemaFix(path: PropertyKey[], code: string): string {
+function schemaFix(path: PropertyKey[], code: string, value: unknown): string {
   const field = String(path.at(-1) ?? "");
+  // YAML reads `id: 1` as a number and `idempotent: no` as text (YAML 1.2 has only true/false).
+  if (typeof value === "number" && (field === "id" || path.at(-2) === "depends_on")) return `quote it: "${value}" (YAML reads ${value} as a number)`;
+  if (code === "invalid_type" && ["risky", "idempotent"].includes(field)) return "write true or false";
   if (field === "scope") return "scope is one of: workspace, module, single_file, custom";
   if (field === "timeout" || path.includes("delays")) return "write durations like 250ms, 5s, 10m or 1h";
   if (field === "id" || path.at(-2) === "depends_on") return "ids start with an ASCII letter or digit and hold ASCII letters (a-z, A-Z), digits, '.', '_' or '-'";

@@ -198,6 +198,15 @@ describe("plan file › locations", () => {
     expect(noScope.problems).toEqual([expect.objectContaining({ path: "tasks[0].scope", task_id: "a", line: 3, message: "tasks[0].scope: missing (the task needs it)" })]);
   });
 
+  it("says how to write what YAML read as another type: a numeric id quoted, a boolean as true or false", () => {
+    const loaded = parsePlanSource('objective: Ship it\ntasks:\n  - { id: 1, objective: Build 1.js, scope: workspace, run: make }\n  - { id: "2", objective: Build 2.js, scope: workspace, run: make, depends_on: [1], idempotent: no }\n');
+    expect(loaded.problems.map((p) => [p.path, p.fix])).toEqual([
+      ["tasks[0].id", 'quote it: "1" (YAML reads 1 as a number)'],
+      ["tasks[1].depends_on[0]", 'quote it: "1" (YAML reads 1 as a number)'],
+      ["tasks[1].idempotent", "write true or false"],
+    ]);
+  });
+
   it("says a task id must be ASCII when it holds another letter", () => {
     const loaded = parsePlanSource("objective: Ship it\ntasks:\n  - id: déploy\n    objective: Build a.js\n    scope: workspace\n    run: make\n");
     expect(loaded.problems).toEqual([expect.objectContaining({ code: "SCHEMA", line: 3, path: "tasks[0].id", message: expect.stringContaining("ASCII letters"), fix: expect.stringContaining("ASCII letters") })]);
