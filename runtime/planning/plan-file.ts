@@ -78,9 +78,7 @@ export function parsePlanSource(source: string): LoadedPlanFile {
   if (json === null || json === undefined) {
     return { plan: undefined, problems: [{ severity: "error", code: "SCHEMA", message: "the plan file is empty", fix: "write a plan: its objective and tasks (see examples/release.yaml)" }], locate };
   }
-  const parsed = PlanFileSchema.safeParse(json);
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => schemaProblem(issue.path as (string | number)[], issue.code, issue.message));
-  function schemaProblem(path: (string | number)[], code: string, message: string): Problem {
+  const schemaProblem = (path: (string | number)[], code: string, message: string): Problem => {
     // A field that is not there at all: zod's words ("expected string, received undefined",
     // or the list of a scope's values) would not say so.
     const owner = path.length > 0 ? valueAt(json, path.slice(0, -1)) : undefined;
@@ -89,7 +87,9 @@ export function parsePlanSource(source: string): LoadedPlanFile {
       return problem(path, `${render(path)}: missing (${whose} needs it)`, `add ${String(path.at(-1))} (see examples/release.yaml)`);
     }
     return problem(path, `${render(path) || "the plan"}: ${message}`, schemaFix(path, code, valueAt(json, path)));
-  }
+  };
+  const parsed = PlanFileSchema.safeParse(json);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => schemaProblem(issue.path as (string | number)[], issue.code, issue.message));
   // The schema drops a field it does not know; in a file a human wrote that is a typo (depend_on
   // for depends_on would silently drop a dependency), so it is an error with a did-you-mean.
   for (const { path, known, owner } of unknownFields(json)) {
