@@ -81,12 +81,15 @@ describe("peh run › scheduling", () => {
 });
 
 describe("peh run › agent tasks", () => {
+  /** Runs a one-task plan whose prompt is "Summarize the release in notes.md"; `run` is the task's own command, if any. */
+  const runNotes = async (agentCommand: string, run?: string) => {
+    const own = run === undefined ? "" : `run: '${run}', `;
+    await ws.write("plan.yaml", `objective: Write notes.md\ntasks:\n  - { id: notes, objective: Write notes.md, scope: workspace, ${own}agent: 'Summarize the release in notes.md', acceptance_tests: ['test -s notes.md'] }\n`);
+    return ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--agent-command", agentCommand);
+  };
+
   it("writes the prompt (objective, scope, acceptance tests) to the agent command's stdin once ready", async () => {
-    await ws.write(
-      "plan.yaml",
-      "objective: Write notes.md\ntasks:\n  - { id: notes, objective: Write notes.md, scope: workspace, agent: 'Summarize the release in notes.md', acceptance_tests: ['test -s notes.md'] }\n",
-    );
-    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--agent-command", "cat > prompt.txt; echo done > notes.md");
+    const result = await runNotes("cat > prompt.txt; echo done > notes.md");
     expect(result.code, result.stderr).toBe(0);
     const prompt = await ws.read("prompt.txt");
     expect(prompt).toContain("Summarize the release in notes.md");
@@ -95,11 +98,7 @@ describe("peh run › agent tasks", () => {
   });
 
   it("gives the prompt to the task's own run command when a task has both (its own agent command)", async () => {
-    await ws.write(
-      "plan.yaml",
-      "objective: Write notes.md\ntasks:\n  - { id: notes, objective: Write notes.md, scope: workspace, run: 'cat > prompt.txt; echo done > notes.md', agent: 'Summarize the release in notes.md', acceptance_tests: ['test -s notes.md'] }\n",
-    );
-    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--agent-command", "echo wrong > agent.txt");
+    const result = await runNotes("echo wrong > agent.txt", "cat > prompt.txt; echo done > notes.md");
     expect(result.code, result.stderr).toBe(0);
     expect(await ws.read("prompt.txt")).toContain("Summarize the release in notes.md");
     expect(await ws.read("agent.txt")).toBe("");

@@ -73,33 +73,30 @@ describe("lowdb event store › on disk", () => {
     }
   });
 
-  it("reports a damaged line in the middle as corruption, naming the file and seq", async () => {
+  /** What reading a three-event log gives once its second line is `line` instead. */
+  async function readWithSecondLine(line: string): Promise<unknown> {
     const dir = await tempDir();
     try {
       await new LowdbEventStore(dir.path).append(run, storeEvents(run, 1, 3), 0);
       const lines = (await readFile(logFile(dir.path), "utf8")).split("\n");
-      lines[1] = "{not json";
+      lines[1] = line;
       await writeFile(logFile(dir.path), lines.join("\n"));
-      const error = await new LowdbEventStore(dir.path).read(run).catch((caught: unknown) => caught);
-      expect(isPehError(error, "STORE_CORRUPT")).toBe(true);
-      expect((error as Error).message).toMatch(/events\.jsonl.*seq 2/);
+      return await new LowdbEventStore(dir.path).read(run).catch((caught: unknown) => caught);
     } finally {
       await dir.remove();
     }
+  }
+
+  it("reports a damaged line in the middle as corruption, naming the file and seq", async () => {
+    const error = await readWithSecondLine("{not json");
+    expect(isPehError(error, "STORE_CORRUPT")).toBe(true);
+    expect((error as Error).message).toMatch(/events\.jsonl.*seq 2/);
   });
 
   it("says in a few words when a line is JSON but no event peh knows", async () => {
-    const dir = await tempDir();
-    try {
-      await new LowdbEventStore(dir.path).append(run, storeEvents(run, 1, 3), 0);
-      const lines = (await readFile(logFile(dir.path), "utf8")).split("\n");
-      lines[1] = '{"garbage": true}';
-      await writeFile(logFile(dir.path), lines.join("\n"));
-      const error = await new LowdbEventStore(dir.path).read(run).catch((caught: unknown) => caught);
-      expect((error as Error).message).toMatch(/the line for seq 2 is not a valid event \(it has no type peh knows: undefined\)$/);
-    } finally {
-      await dir.remove();
-    }
+    const error = await readWithSecondLine('{"garbage": true}');
+    expect(isPehError(error, "STORE_CORRUPT")).toBe(true);
+    expect((error as Error).message).toMatch(/the line for seq 2 is not a valid event \(it has no type peh knows: undefined\)$/);
   });
 });
 
