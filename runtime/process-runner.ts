@@ -3,9 +3,10 @@
 // children do not outlive it. Who starts the process is a `ProcessStarter`: Node itself
 // (`spawnDirect`, the default) or a run's launcher (runtime/launcher.ts), to the same effect.
 import { spawn } from "node:child_process";
-import { appendFile, mkdir, stat } from "node:fs/promises";
+import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { whyNotADirectory } from "./directory.js";
 import { redactingStream, type Redactor } from "./redact.js";
 
 export interface RunSpec {
@@ -132,13 +133,11 @@ async function appendMaking(path: string, text: string): Promise<void> {
  * A process that did not start because of its working directory says so: both starters report a
  * missing or non-directory cwd as `spawn /bin/sh ENOENT` (or ENOTDIR), as if the shell were missing.
  */
-async function whyNotStarted(exit: ProcessExit, cwd: string): Promise<ProcessExit> {
+function whyNotStarted(exit: ProcessExit, cwd: string): ProcessExit {
   const code = exit.spawn_error!.code;
   if (code !== "ENOENT" && code !== "ENOTDIR") return exit;
-  const found = await stat(cwd).catch(() => undefined);
-  if (found?.isDirectory()) return exit;
-  const why = found === undefined ? "does not exist" : "is not a directory";
-  return spawnError(code, `the working directory ${cwd} ${why} (${code}): nothing ran`);
+  const why = whyNotADirectory(cwd);
+  return why === undefined ? exit : spawnError(code, `the working directory ${cwd} ${why} (${code}): nothing ran`);
 }
 
 export async function runCommand(spec: RunSpec): Promise<RunResult> {

@@ -1,11 +1,11 @@
 // `peh decide [RUN] --task ID retry|skip|abort --as NAME` and `peh trust [RUN] (--task ID | --root DIR) --as NAME`:
 // the human answers to a run that waits; both work from another terminal while `peh run --wait` waits.
-import { statSync } from "node:fs";
 import type { Command } from "commander";
 import { isPehError, PehError, workerIdFor, type TaskId } from "../../events/index.js";
 import { stateName } from "../../machines/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
 import { RunHandle } from "../../runtime/command-handler.js";
+import { whyNotADirectory } from "../../runtime/directory.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { addTrustedRoot, canonicalize, trustedRootFor } from "../../runtime/trust.js";
 import { actorOf, storeOf } from "../context.js";
@@ -82,9 +82,9 @@ export function trustCommand(program: Command, io: Io): void {
       const root = canonicalize(options.root!);
       // Saved for every later run: a root that does not exist yet is most likely a typo, and
       // would trust whoever makes that path later.
-      const found = statSync(root, { throwIfNoEntry: false });
-      if (!found?.isDirectory()) {
-        throw new PehError("USAGE", `${root} ${found ? "is not a directory" : "does not exist"}: peh trusts only a directory that exists`, "check the path given to --root, or make the directory first");
+      const notADirectory = whyNotADirectory(root);
+      if (notADirectory) {
+        throw new PehError("USAGE", `${root} ${notADirectory}: peh trusts only a directory that exists`, "check the path given to --root, or make the directory first");
       }
       await addTrustedRoot(root);
       let resolved = 0;

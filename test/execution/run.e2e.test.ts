@@ -202,6 +202,9 @@ describe("peh run › trust", () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/\S+\/no-such-dir does not exist: peh trusts only a directory that exists/);
     expect(await readFile(join(ws.env.XDG_CONFIG_HOME!, "peh", "config.yaml"), "utf8").catch(() => "")).not.toContain("no-such-dir");
+    const belowFile = ws.peh("trust", "--root", "./plan.yaml/sub", "--as", "ana");
+    expect(belowFile.code).toBe(2);
+    expect(belowFile.stderr).toMatch(/plan\.yaml\/sub is below a file, not a directory: peh trusts only a directory that exists/);
   });
 });
 
