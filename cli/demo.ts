@@ -10,7 +10,7 @@ import { isPehError } from "../events/index.js";
 import { logEntries } from "../projections/log-view.js";
 import { runView } from "../projections/run-view.js";
 import { approveRun, createRun } from "../runtime/gate.js";
-import { Orchestrator } from "../runtime/orchestrator.js";
+import { Orchestrator } from "../runtime/execution/orchestrator.js";
 import { openStore } from "../runtime/store.js";
 import { processIo } from "./output.js";
 import { renderLogLine } from "./render/log.js";

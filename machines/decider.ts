@@ -7,11 +7,11 @@ import {
   isPehError,
   workerIdFor,
   type PehEvent,
-  type PehEventInput,
   type Plan,
   type PlanFile,
   type TaskId,
 } from "../events/index.js";
+import type { Candidate, Legality } from "./candidate.js";
 import { CommandSchema, type Command, type CommandInput } from "./commands.js";
 import { hasTag, mayHandle } from "./lite.js";
 import { riskyTasksOf } from "./plan.js";
@@ -22,9 +22,7 @@ import { RECHECK_NONE, entityOf, entityState, evolve, recheckedTasks, whyIllegal
 import { stateName } from "./state-name.js";
 import { VersionedMap } from "./versioned-map.js";
 
-type Envelope = "id" | "run_id" | "seq" | "at" | "actor" | "entity" | "from" | "to";
-/** An event as a command proposes it: type and data; the decider fills in the envelope. */
-export type Candidate = PehEventInput extends infer E ? (E extends PehEventInput ? Omit<E, Envelope> : never) : never;
+export type { Candidate } from "./candidate.js";
 
 export interface DecideResult {
   events: PehEvent[];
@@ -37,7 +35,7 @@ interface Draft {
   readonly state: RunState;
   readonly command: Command;
   /** Would this candidate be legal now? Asks the machines without changing anything. */
-  legal(candidate: Candidate): boolean;
+  legal: Legality;
 }
 
 /**

@@ -3,7 +3,7 @@
 // only; the decider checks each with the machines, and the task machine holds the budget.
 import { PehError } from "../events/index.js";
 import type { Command } from "./commands.js";
-import type { Candidate } from "./decider.js";
+import type { Candidate, Legality } from "./candidate.js";
 import { policyFor, retryDelayMs } from "./recovery.js";
 import type { RunState, TaskSnapshot } from "./run.js";
 import { stateName } from "./state-name.js";
@@ -17,7 +17,7 @@ export function* recover(
   state: RunState,
   snapshot: TaskSnapshot,
   command: Extract<Command, { type: "Recover" }>,
-  legal: (candidate: Candidate) => boolean,
+  legal: Legality,
 ): Generator<Candidate, void, unknown> {
   const { task_id, evidence } = command;
   const klass = snapshot.context.failure_class;

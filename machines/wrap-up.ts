@@ -2,7 +2,7 @@
 // downstream of a failure as upstream_failed), and once every task is settled the outcome is
 // recorded with its counts. Candidates only; the decider checks each with the machines.
 import type { Plan, TaskId } from "../events/index.js";
-import type { Candidate } from "./decider.js";
+import type { Candidate, Legality } from "./candidate.js";
 import type { RunState } from "./run.js";
 import { stateName } from "./state-name.js";
 
@@ -11,7 +11,7 @@ import { stateName } from "./state-name.js";
  * is skipped first: those downstream of a failure as `upstream_failed`, the rest as `aborted`.
  * Yields nothing while a task is still under way.
  */
-export function* wrapUp(state: RunState, legal: (candidate: Candidate) => boolean): Generator<Candidate, void, unknown> {
+export function* wrapUp(state: RunState, legal: Legality): Generator<Candidate, void, unknown> {
   const plan = state.plan_spec;
   if (plan && stateName(state.plan.value) === "aborting") {
     const failed = new Set<TaskId>();

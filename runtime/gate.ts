@@ -27,7 +27,7 @@ import { loadPlanFile } from "./planning/plan-file.js";
 import { plannerFor } from "./planning/planner.js";
 import { resolveRisk } from "./planning/risk.js";
 import { validatePlan } from "./planning/validate.js";
-import { now } from "./clock.js";
+import { now } from "./execution/clock.js";
 
 export function newRunId(at = new Date()): RunId {
   const stamp = at.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);

@@ -7,7 +7,7 @@ import { createInspector, createWebSocketInspector, type StatelyInspectionEvent 
 import { PehError, type EventStore, type PehEvent, type RunId } from "../events/index.js";
 import { Inspection, type InspectionStep } from "../projections/inspection.js";
 import { RUN_ENDING_EVENTS } from "../projections/log-view.js";
-import { delay } from "./delay.js";
+import { delay } from "./execution/delay.js";
 
 type Inspector = ReturnType<typeof createInspector>;
 

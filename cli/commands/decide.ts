@@ -7,10 +7,10 @@ import { awaitedOf } from "../../projections/status.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { whyNotADirectory } from "../../runtime/directory.js";
 import { resolveRunId } from "../../runtime/run-id.js";
-import { addTrustedRoot, canonicalize, trustedRootFor } from "../../runtime/trust.js";
+import { addTrustedRoot, canonicalize, trustedRootFor } from "../../runtime/execution/trust.js";
 import { actorOf, storeOf } from "../context.js";
 import { paint, type Io } from "../output.js";
-import { now } from "../../runtime/clock.js";
+import { now } from "../../runtime/execution/clock.js";
 
 export function decideCommand(program: Command, io: Io): void {
   program

@@ -1,7 +1,7 @@
 // The live view of `peh run` on a terminal: the permanent progress lines scroll as off a
 // terminal, and one status line below them, redrawn in place, shows what runs now and for how
 // long. Off a terminal (or with --json) there is no status line, only the plain lines.
-import type { ProgressLine } from "../../runtime/orchestrator.js";
+import type { ProgressLine } from "../../runtime/execution/orchestrator.js";
 import { paint, type Io } from "../output.js";
 import { renderProgress } from "./progress.js";
 

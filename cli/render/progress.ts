@@ -1,5 +1,5 @@
 // Progress lines while a run executes, and its summary.
-import type { ProgressLine } from "../../runtime/orchestrator.js";
+import type { ProgressLine } from "../../runtime/execution/orchestrator.js";
 import type { RunView } from "../../projections/run-view.js";
 import { paint, type Io } from "../output.js";
 

@@ -5,8 +5,8 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { BootstrapPhaseSchema, isPehError } from "../../events/index.js";
-import { runPhase } from "../bootstrap-phases.js";
-import { configPath, trustPolicy } from "../trust.js";
+import { runPhase } from "../execution/bootstrap-phases.js";
+import { configPath, trustPolicy } from "../execution/trust.js";
 import { method, type Service } from "./protocol.js";
 
 export const ExecutePhaseParamsSchema = z.object({

@@ -19,16 +19,16 @@ import {
 } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import { stateName } from "../../machines/state-name.js";
-import { workingDirOf } from "../attempt-support.js";
-import { recordedPhase } from "../bootstrap-phases.js";
+import { workingDirOf } from "../execution/attempt-support.js";
+import { recordedPhase } from "../execution/bootstrap-phases.js";
 import { RunHandle } from "../command-handler.js";
 import { newRunId } from "../gate.js";
 import { PlannedPacketSchema } from "../planning/external-planner.js";
 import { slugify } from "../planning/edit.js";
 import { validatePlan } from "../planning/validate.js";
-import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "../trust.js";
+import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "../execution/trust.js";
 import { method, type Service } from "./protocol.js";
-import { now } from "../clock.js";
+import { now } from "../execution/clock.js";
 
 export const SpawnWorkerParamsSchema = z.object({
   task_packet: PlannedPacketSchema,

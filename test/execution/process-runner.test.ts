@@ -5,9 +5,9 @@ import { spawnSync } from "node:child_process";
 import { readFile, realpath, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Launcher } from "../../runtime/launcher.js";
-import { runCommand, spawnDirect, type ProcessStarter, type RunSpec } from "../../runtime/process-runner.js";
-import { redactingStream, redactorFor } from "../../runtime/redact.js";
+import { Launcher } from "../../runtime/execution/launcher.js";
+import { runCommand, spawnDirect, type ProcessStarter, type RunSpec } from "../../runtime/execution/process-runner.js";
+import { redactingStream, redactorFor } from "../../runtime/execution/redact.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PEH_PROBE: "from the run", API_TOKEN: "s3cr3t-value-of-the-run" };

@@ -11,7 +11,7 @@ import { PehEventSchema, RunIdSchema, isPehError, type PehEvent, type RunId } fr
 import { foldRun } from "../../machines/run.js";
 import { runStateFromJson, runStateToJson } from "../../machines/run-json.js";
 import { approveRun, createRun } from "../../runtime/gate.js";
-import { Orchestrator } from "../../runtime/orchestrator.js";
+import { Orchestrator } from "../../runtime/execution/orchestrator.js";
 import { foldTag, viewStateOf } from "../../runtime/view-state.js";
 import { peh } from "../support/cli.js";
 import { tempDir } from "../support/temp-dir.js";

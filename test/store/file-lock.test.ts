@@ -5,7 +5,7 @@ import { link, lstat, mkdir, readdir, readFile, stat, unlink, writeFile } from "
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileLock } from "../../events/file-lock.js";
-import { PidRecords } from "../../runtime/attempt-support.js";
+import { PidRecords } from "../../runtime/execution/attempt-support.js";
 import { tempDir } from "../support/temp-dir.js";
 
 let dir: { path: string; remove(): Promise<void> };

@@ -2,10 +2,10 @@
 // together) are decided in order and share one fsynced append. Each caller's promise resolves
 // once its events are durable, or rejects with its refusal. Re-reads the log if another writer
 // came first.
-import { isPehError, type EventStore, type RunId } from "../events/index.js";
-import type { CommandInput } from "../machines/commands.js";
-import type { RunState } from "../machines/run.js";
-import { RunHandle } from "./command-handler.js";
+import { isPehError, type EventStore, type RunId } from "../../events/index.js";
+import type { CommandInput } from "../../machines/commands.js";
+import type { RunState } from "../../machines/run.js";
+import { RunHandle } from "../command-handler.js";
 
 /**
  * Crash tests only: `PEH_CRASH_AFTER_SEQ=N` makes this process SIGKILL itself right after the

@@ -4,8 +4,8 @@
 import { readFileSync, rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import type { PlanTask } from "../events/index.js";
-import { durationToMs } from "../machines/recovery.js";
+import type { PlanTask } from "../../events/index.js";
+import { durationToMs } from "../../machines/recovery.js";
 
 /**
  * The process groups of a run's attempts, so that a crash does not orphan them: one line

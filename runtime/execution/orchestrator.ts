@@ -16,17 +16,17 @@ import {
   type RunId,
   type TaskId,
   type WorkerId,
-} from "../events/index.js";
-import type { LowdbEventStore } from "../events/adapters.js";
-import type { CommandInput } from "../machines/commands.js";
-import { recheckedTasks } from "../machines/run.js";
-import { stateName } from "../machines/state-name.js";
-import { awaitedOf } from "../projections/status.js";
+} from "../../events/index.js";
+import type { LowdbEventStore } from "../../events/adapters.js";
+import type { CommandInput } from "../../machines/commands.js";
+import { recheckedTasks } from "../../machines/run.js";
+import { stateName } from "../../machines/state-name.js";
+import { awaitedOf } from "../../projections/status.js";
 import { classify, retryAfterMs } from "./classify.js";
 import { recordedPhase, type BootstrapContext } from "./bootstrap-phases.js";
 import { delay } from "./delay.js";
 import { GroupCommit } from "./group-commit.js";
-import { requireApproved } from "./gate.js";
+import { requireApproved } from "../gate.js";
 import { durationMs, PidRecords, promptOf, workingDirOf } from "./attempt-support.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
@@ -34,7 +34,7 @@ import { runCommand, type RunResult } from "./process-runner.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
 import { now } from "./clock.js";
-import { leaveCheckpoint } from "./view-state.js";
+import { leaveCheckpoint } from "../view-state.js";
 
 export interface ExecuteOptions {
   store: LowdbEventStore;

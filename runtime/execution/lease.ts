@@ -2,8 +2,8 @@
 // run is refused (exit 4, naming the pid); a lease whose holder died is taken over.
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { PehError } from "../events/index.js";
-import { isProcessAlive } from "../events/adapters.js";
+import { PehError } from "../../events/index.js";
+import { isProcessAlive } from "../../events/adapters.js";
 
 export interface Lease {
   release(): Promise<void>;

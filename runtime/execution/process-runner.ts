@@ -1,12 +1,12 @@
 // Runs one shell command in its own process group, with a timeout, its output redacted into a
 // log file. The whole group is killed on timeout or when asked (abort, drain), so a command's
 // children do not outlive it. Who starts the process is a `ProcessStarter`: Node itself
-// (`spawnDirect`, the default) or a run's launcher (runtime/launcher.ts), to the same effect.
+// (`spawnDirect`, the default) or a run's launcher (runtime/execution/launcher.ts), to the same effect.
 import { spawn } from "node:child_process";
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { whyNotADirectory } from "./directory.js";
+import { whyNotADirectory } from "../directory.js";
 import { redactingStream, type Redactor } from "./redact.js";
 
 export interface RunSpec {

@@ -2,9 +2,9 @@
 // diagnostics for BOOTSTRAP_PHASE_COMPLETED, or throws to fail the phase.
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { BootstrapPhase } from "../events/index.js";
-import { PehError, isPehError, toErrorInfo } from "../events/index.js";
-import type { CommandInput } from "../machines/commands.js";
+import type { BootstrapPhase } from "../../events/index.js";
+import { PehError, isPehError, toErrorInfo } from "../../events/index.js";
+import type { CommandInput } from "../../machines/commands.js";
 import { now } from "./clock.js";
 
 export interface BootstrapContext {

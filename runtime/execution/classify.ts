@@ -1,6 +1,6 @@
 // Classifies a failed attempt from its exit, timeout and output: the class, the rule that
 // matched and the line that matched it (DESIGN §6). Custom rules of the plan come first.
-import type { ClassifyRule, FailureClass } from "../events/index.js";
+import type { ClassifyRule, FailureClass } from "../../events/index.js";
 
 export interface FailureFacts {
   exit_code: number | null;

@@ -7,8 +7,8 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parse, stringify } from "yaml";
 import { z } from "zod";
-import { PehError } from "../events/index.js";
-import { isInside } from "./planning/validate.js";
+import { PehError } from "../../events/index.js";
+import { isInside } from "../planning/validate.js";
 
 export const UserConfigSchema = z.object({
   trust: z.object({ roots: z.array(z.string()).default([]), deny: z.array(z.string()).default([]) }).default({ roots: [], deny: [] }),
