@@ -13,60 +13,31 @@ import {
   workerIdFor,
   type Plan,
   type PlanTask,
-  type RunId,
   type TaskId,
-  type WorkerId,
 } from "../../events/index.js";
-import type { LowdbEventStore } from "../../events/adapters.js";
 import type { CommandInput } from "../../machines/commands.js";
 import { recheckedTasks } from "../../machines/run.js";
 import { stateName } from "../../machines/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
-import { classify, retryAfterMs } from "./classify.js";
 import { recordedPhase, type BootstrapContext } from "./bootstrap-phases.js";
 import { delay } from "./delay.js";
 import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "../gate.js";
-import { durationMs, PidRecords, promptOf, workingDirOf } from "./attempt-support.js";
+import { Attempts, retryWaitMs } from "./attempt.js";
+import { PidRecords, workingDirOf } from "./attempt-support.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
-import { runCommand, type RunResult } from "./process-runner.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
 import { now } from "./clock.js";
 import { leaveCheckpoint } from "../view-state.js";
+import type { ExecuteOptions, Outcome, ProcessOptions, RunContext, Waiting } from "./run-context.js";
 
-export interface ExecuteOptions {
-  store: LowdbEventStore;
-  runId: RunId;
-  concurrency: number;
-  /** Wait for decisions and trust from other terminals instead of exiting. */
-  wait: boolean;
-  trustRoots: string[];
-  agentCommand?: string;
-  /** Aborted on SIGINT/SIGTERM: drain. */
-  signal?: AbortSignal;
-  progress: (line: ProgressLine) => void;
-  /** Leave a checkpoint for the views when the run stops, if its log has this many events (default 5,000). */
-  checkpointAfter?: number;
-}
-
-export type ProgressLine =
-  | { kind: "task"; index: number; total: number; task: string; ok: boolean; seconds: number; detail?: string; retry: boolean }
-  | { kind: "started"; index: number; total: number; task: string; attempt: number }
-  | { kind: "note"; text: string };
-
-export interface Waiting {
-  kind: "waiting";
-  reason: string;
-  next: string;
-}
-
-export type Outcome = { kind: "completed" | "failed" | "aborted" } | Waiting | { kind: "drained" };
+export type { ExecuteOptions, Outcome, ProgressLine, Waiting } from "./run-context.js";
 
 const ACTIVE_WORKER = new Set(["spawning", "trust_resolved", "running"]);
 
-export class Orchestrator {
+export class Orchestrator implements RunContext {
   private run!: GroupCommit;
   private indexed?: { spec: Plan | null; position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask> };
   private readonly active = new Map<TaskId, Promise<void>>();
@@ -81,9 +52,12 @@ export class Orchestrator {
   private readonly launcher = new Launcher(this.env);
   private readonly drain = new AbortController();
   /** The process group of every attempt's process, for killing it after a crash. */
-  private readonly pids: PidRecords;
+  readonly pids: PidRecords;
 
-  constructor(private readonly options: ExecuteOptions) {
+  /** The steps of one attempt, each decided and durable before its effect. */
+  private readonly attempts = new Attempts(this);
+
+  constructor(readonly options: ExecuteOptions) {
     // Every running process and every wait listens for the drain, each until it ends: with more
     // than ten at once Node would warn of a leak (on the user's terminal) where there is none.
     setMaxListeners(0, this.drain.signal);
@@ -116,11 +90,11 @@ export class Orchestrator {
   }
 
   /** Decides and appends a command, sharing the append with the others of this turn. */
-  private command(command: CommandInput): Promise<void> {
+  command(command: CommandInput): Promise<void> {
     return this.run.command(command);
   }
 
-  private get state() {
+  get state() {
     return this.run.state;
   }
 
@@ -128,7 +102,7 @@ export class Orchestrator {
     return stateName(this.state.plan.value);
   }
 
-  private taskState(id: TaskId): string {
+  taskState(id: TaskId): string {
     const cell = this.state.tasks.get(id);
     return cell ? stateName(cell.value) : "unknown";
   }
@@ -163,7 +137,7 @@ export class Orchestrator {
     return plan === "completed" || plan === "failed" || plan === "aborted" ? { kind: plan } : undefined;
   }
 
-  private note(text: string): void {
+  note(text: string): void {
     this.options.progress({ kind: "note", text });
   }
 
@@ -176,17 +150,11 @@ export class Orchestrator {
     return join(this.attemptsDir, `${workerIdFor(task, attempt)}.log`);
   }
 
-  /** What every process of an attempt shares: where it runs, where its output goes, the drain. */
-  private processOptions(task: PlanTask, attempt: number) {
+  processOptions(task: PlanTask, attempt: number): ProcessOptions {
     return { cwd: this.cwdOf(task), env: this.env, logFile: this.attemptLog(task.id, attempt), redact: this.redact, signal: this.drain.signal, start: this.launcher.start };
   }
 
-  private interruptedByDrain(task: PlanTask): Promise<void> {
-    return this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "drained: peh run was stopped" });
-  }
-
-  /** `[Task i/n]`: the task's place in the plan. */
-  private numbered(task: PlanTask): { index: number; total: number } {
+  numbered(task: PlanTask): { index: number; total: number } {
     return { index: (this.planIndex().position.get(task.id) ?? -1) + 1, total: this.tasks().length };
   }
 
@@ -309,13 +277,13 @@ export class Orchestrator {
       }
       const worker = this.workerState(task.id);
       let work: (() => Promise<void>) | undefined;
-      const retryWait = state === "retry_scheduled" ? this.retryWaitMs(task.id) : undefined;
+      const retryWait = state === "retry_scheduled" ? retryWaitMs(this.state, task.id) : undefined;
       if (retryWait !== undefined && retryWait > 0 && (retryIn === undefined || retryWait < retryIn)) retryIn = retryWait;
-      if (state === "ready" || retryWait === 0 || (state === "interrupted" && task.idempotent)) work = () => this.attempt(task);
-      else if (state === "running" && worker === "trust_required" && this.trustedRoot(task)) work = () => this.trustAndRun(task);
-      else if (state === "running" && worker === "ready_for_prompt") work = () => this.work(task);
-      else if (state === "verifying") work = () => this.verify(task, undefined);
-      else if (state === "classifying" || state === "classified") work = () => this.resumeFailure(task);
+      if (state === "ready" || retryWait === 0 || (state === "interrupted" && task.idempotent)) work = () => this.attempts.start(task);
+      else if (state === "running" && worker === "trust_required" && this.trustedRoot(task)) work = () => this.attempts.trustAndRun(task);
+      else if (state === "running" && worker === "ready_for_prompt") work = () => this.attempts.work(task);
+      else if (state === "verifying") work = () => this.attempts.verify(task, undefined);
+      else if (state === "classifying" || state === "classified") work = () => this.attempts.resumeFailure(task);
       if (!work) continue;
       const running = work()
         .catch((error: unknown) => {
@@ -328,158 +296,12 @@ export class Orchestrator {
     return retryIn;
   }
 
-  private cwdOf(task: PlanTask): string {
+  cwdOf(task: PlanTask): string {
     return workingDirOf(this.state.workspace ?? process.cwd(), task);
   }
 
-  private trustedRoot(task: PlanTask): string | undefined {
+  trustedRoot(task: PlanTask): string | undefined {
     return trustedRootFor(this.policy, this.cwdOf(task));
-  }
-
-  /**
-   * A new attempt. Its start, its trust (when a root covers it) and its worker's running state
-   * are decided in order in one batch, one durable append, before the process is spawned.
-   */
-  private async attempt(task: PlanTask): Promise<void> {
-    const root = this.trustedRoot(task);
-    const attempt = this.state.tasks.get(task.id)!.context.attempt + 1;
-    const worker_id = workerIdFor(task.id, attempt);
-    const decided = [this.command({ type: "StartAttempt", at: now(), task_id: task.id, cwd: this.cwdOf(task) })];
-    if (root) {
-      decided.push(this.command({ type: "ResolveTrust", at: now(), worker_id, resolution: { source: "allowlist", root } }));
-      decided.push(this.command({ type: "MarkWorkerRunning", at: now(), worker_id }));
-    }
-    await Promise.all(decided);
-    this.options.progress({ kind: "started", ...this.numbered(task), task: task.id, attempt });
-    if (root) await this.work(task, true);
-  }
-
-  private async trustAndRun(task: PlanTask): Promise<void> {
-    const worker_id = workerIdFor(task.id, this.state.tasks.get(task.id)!.context.attempt);
-    await this.command({ type: "ResolveTrust", at: now(), worker_id, resolution: { source: "allowlist", root: this.trustedRoot(task)! } });
-    await this.work(task);
-  }
-
-  /** The worker is ready for its prompt: run the command (or agent), then the acceptance tests. */
-  private async work(task: PlanTask, running = false): Promise<void> {
-    const attempt = this.state.tasks.get(task.id)!.context.attempt;
-    const worker_id: WorkerId = workerIdFor(task.id, attempt);
-    const command = task.run ?? this.options.agentCommand;
-    if (!running) await this.command({ type: "MarkWorkerRunning", at: now(), worker_id });
-    const result = command
-      ? await runCommand({
-          ...this.processOptions(task, attempt),
-          command,
-          timeoutMs: durationMs(task.timeout),
-          // An agent task's prompt goes to its command's stdin: the configured agent command, or
-          // the task's own `run` when it has both.
-          ...(task.agent === undefined ? {} : { stdin: promptOf(task) }),
-          // Asynchronous: a synchronous write here cost ~0.6 ms of the main thread per process.
-          onSpawn: (pid: number) => void this.pids.record(worker_id, pid).catch(() => undefined),
-        })
-      : undefined;
-    if (result?.aborted) {
-      await this.interruptedByDrain(task);
-      return;
-    }
-    const error = result === undefined ? { code: "NO_AGENT", message: "an agent task needs an agent command: set agent.command in the config or --agent-command" } : result.spawn_error;
-    await this.command({
-      type: "RecordExit",
-      at: now(),
-      task_id: task.id,
-      exit_code: result?.exit_code ?? null,
-      signal: result?.signal ?? null,
-      timed_out: result?.timed_out ?? false,
-      duration_ms: result?.duration_ms ?? 0,
-      ...(error ? { error } : {}),
-    });
-    if (result === undefined || this.taskState(task.id) !== "verifying") {
-      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? error?.message ?? "" });
-      return;
-    }
-    await this.verify(task, result);
-  }
-
-  /** Runs the acceptance tests of the current attempt (again, after a crash) and records them. */
-  private async verify(task: PlanTask, result: RunResult | undefined): Promise<void> {
-    const attempt = this.state.tasks.get(task.id)!.context.attempt;
-    const common = this.processOptions(task, attempt);
-    const evidence = [];
-    let failure: { stage: "verify"; output: string } | undefined;
-    for (const check of task.acceptance_tests) {
-      const outcome = await runCommand({ ...common, command: check, timeoutMs: durationMs(task.timeout) });
-      if (outcome.aborted) {
-        await this.interruptedByDrain(task);
-        return;
-      }
-      evidence.push({ command: check, exit_code: outcome.exit_code, duration_ms: outcome.duration_ms });
-      if (outcome.exit_code !== 0) {
-        failure = { stage: "verify", output: outcome.tail };
-        break;
-      }
-    }
-    await this.command({ type: "RecordVerification", at: now(), task_id: task.id, evidence, duration_ms: result?.duration_ms ?? 0 });
-    if (failure) {
-      await this.failed(task, attempt, result, failure);
-      return;
-    }
-    this.options.progress({ kind: "task", ...this.numbered(task), task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1 });
-  }
-
-  /** A crash came between a recorded failure and its escalation: finish the job from the log. */
-  private async resumeFailure(task: PlanTask): Promise<void> {
-    const attempt = this.state.tasks.get(task.id)!.context.attempt;
-    if (this.taskState(task.id) === "classifying") {
-      const failed = (await this.options.store.read(this.options.runId)).findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
-      const data = failed?.type === "TASK_FAILED" ? failed.data : undefined;
-      const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: data.error.message };
-      await this.failed(task, attempt, result, { stage: data?.stage ?? "run", output: data?.error.message ?? "" });
-      return;
-    }
-    await this.recover(task, "classified before a crash", undefined);
-  }
-
-  /** Classifies a failed attempt, then follows the recovery policy of its class. */
-  private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: { stage: "run" | "verify"; output: string }): Promise<void> {
-    const found = classify(
-      { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, timed_out: result?.timed_out ?? false, stage: failure.stage, output: failure.output },
-      [...(this.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
-    );
-    await this.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
-    const what =
-      failure.stage === "verify" ? "acceptance test failed"
-      : result?.timed_out ? "timed out"
-      : result?.spawn_error ? `did not start: ${result.spawn_error.message}`
-      : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
-    this.options.progress({ kind: "task", ...this.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1 });
-    await this.recover(task, `${found.rule}: ${found.evidence}`, retryAfterMs(failure.output));
-  }
-
-  /**
-   * The recipe for the task's classified failure, as the decider and the task's budget decide:
-   * a retry after a wait (recorded with its due time), or a human's decision (nothing new is
-   * scheduled meanwhile), or the policy's own skip or abort.
-   */
-  private async recover(task: PlanTask, evidence: string, retry_after_ms: number | undefined): Promise<void> {
-    await this.command({
-      type: "Recover",
-      at: now(),
-      task_id: task.id,
-      evidence: evidence.slice(0, 400),
-      jitter: Math.random(),
-      ...(retry_after_ms === undefined ? {} : { retry_after_ms }),
-    });
-    const context = this.state.tasks.get(task.id)!.context;
-    if (this.taskState(task.id) === "retry_scheduled" && context.due_at) {
-      const wait = this.retryWaitMs(task.id) / 1000;
-      this.note(`${task.id}: ${context.failure_class} failure, automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"} in ${wait.toFixed(1)}s`);
-    }
-  }
-
-  /** What remains of a scheduled retry's wait (0: due now; a human's retry has no due time). */
-  private retryWaitMs(id: TaskId): number {
-    const due = this.state.tasks.get(id)?.context.due_at ?? null;
-    return due === null ? 0 : Math.max(0, Date.parse(due) - Date.now());
   }
 
   /** What the run waits for from a human, with the command that unblocks it; undefined if nothing. */

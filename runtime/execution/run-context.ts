@@ -1,0 +1,65 @@
+// What the parts of an executing run share: the options `peh run` gives the orchestrator, the
+// progress lines it reports, its outcomes, and what one attempt needs from the run around it.
+import type { PlanTask, RunId, TaskId } from "../../events/index.js";
+import type { LowdbEventStore } from "../../events/adapters.js";
+import type { CommandInput } from "../../machines/commands.js";
+import type { RunState } from "../../machines/run.js";
+import type { PidRecords } from "./attempt-support.js";
+import type { ProcessStarter } from "./process-runner.js";
+import type { Redactor } from "./redact.js";
+
+export interface ExecuteOptions {
+  store: LowdbEventStore;
+  runId: RunId;
+  concurrency: number;
+  /** Wait for decisions and trust from other terminals instead of exiting. */
+  wait: boolean;
+  trustRoots: string[];
+  agentCommand?: string;
+  /** Aborted on SIGINT/SIGTERM: drain. */
+  signal?: AbortSignal;
+  progress: (line: ProgressLine) => void;
+  /** Leave a checkpoint for the views when the run stops, if its log has this many events (default 5,000). */
+  checkpointAfter?: number;
+}
+
+export type ProgressLine =
+  | { kind: "task"; index: number; total: number; task: string; ok: boolean; seconds: number; detail?: string; retry: boolean }
+  | { kind: "started"; index: number; total: number; task: string; attempt: number }
+  | { kind: "note"; text: string };
+
+export interface Waiting {
+  kind: "waiting";
+  reason: string;
+  next: string;
+}
+
+export type Outcome = { kind: "completed" | "failed" | "aborted" } | Waiting | { kind: "drained" };
+
+/** What every process of an attempt shares: where it runs, where its output goes, the drain. */
+export interface ProcessOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+  redact: Redactor;
+  signal: AbortSignal;
+  start: ProcessStarter;
+}
+
+/** What one attempt needs from the run that executes it (the orchestrator provides it). */
+export interface RunContext {
+  readonly options: ExecuteOptions;
+  /** The run as of the last durable append. */
+  readonly state: RunState;
+  /** Decides and appends a command, sharing the append with the others of this turn. */
+  command(command: CommandInput): Promise<void>;
+  /** The process group of every attempt's process, for killing it after a crash. */
+  readonly pids: PidRecords;
+  processOptions(task: PlanTask, attempt: number): ProcessOptions;
+  /** `[Task i/n]`: the task's place in the plan. */
+  numbered(task: PlanTask): { index: number; total: number };
+  note(text: string): void;
+  cwdOf(task: PlanTask): string;
+  trustedRoot(task: PlanTask): string | undefined;
+  taskState(id: TaskId): string;
+}
