@@ -180,7 +180,7 @@ describe("recovery › the ledger in peh status", () => {
     expect(status.awaited).toEqual([expect.objectContaining({ kind: "decision", command: expect.stringMatching(/^peh decide r-\S+ --task fetch retry\|skip\|abort --as NAME$/) })]);
     const text = ws.peh("status");
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/! fetch\s+awaiting_decision attempt 3 · retries 2 of 2 \(transient\) · exhausted/);
+    expect(text.stdout).toMatch(/! fetch\s+awaiting decision attempt 3 · retries 2 of 2 \(transient\) · exhausted/);
     expect(text.stdout).toMatch(/→ peh decide r-\S+ --task fetch/);
 
     expect(ws.peh("decide", "--task", "fetch", "retry", "--as", "bo").code).toBe(0);
