@@ -8,22 +8,29 @@ import { processIo, renderError } from "./output.js";
 import { buildProgram } from "./program.js";
 
 async function main(argv: string[]): Promise<number> {
-  const io = processIo();
-  const program = await buildProgram(io, argv);
+  const json = argv.includes("--json");
+  const io = processIo({ json });
   try {
+    const program = await buildProgram(io, argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.done;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // --help and --version end here with code 0; anything else commander refused is usage.
-      return error.exitCode === 0 ? EXIT.done : EXIT.usage;
+      // --help and --version end here with code 0; anything else commander refused is usage
+      // (commander has said why on stderr; with --json the document says it too).
+      if (error.exitCode === 0) return EXIT.done;
+      if (json) io.fail({ code: "USAGE", message: error.message.replace(/^error: /, ""), hint: "see the command's --help" });
+      return EXIT.usage;
     }
     if (isPehError(error)) {
-      renderError(io, error, argv.includes("--json"));
+      renderError(io, error, json);
       return exitCodeFor(error.code);
     }
     io.err(`peh hit an unexpected error. Please report it with the stack below.\n${(error as Error)?.stack ?? String(error)}`);
+    if (json) io.fail({ code: "INTERNAL", message: `peh hit an unexpected error: ${(error as Error)?.message ?? String(error)}`, hint: "please report it with the stack printed on stderr" });
     return EXIT.failed;
+  } finally {
+    io.end();
   }
 }
 

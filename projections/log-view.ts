@@ -3,6 +3,7 @@
 // form is the public pattern's log entry (timestamp, event, task_id, task_name, details) plus
 // seq and actor.
 import type { PehEvent, Plan } from "../events/index.js";
+import { plural, stateWords } from "./words.js";
 
 export interface LogEntry {
   seq: number;
@@ -21,10 +22,8 @@ export interface LogEntry {
   transition: string | null;
 }
 
-/** An event's time as every view prints it: `2026-01-15 14:23:45` (UTC, as recorded). */
-export function clockTime(iso: string): string {
-  return iso.replace("T", " ").slice(0, 19);
-}
+/** An event's time in UTC, labelled: `2026-01-15 14:23:45 UTC` (the text views use the reader's zone). */
+export { utcTime as clockTime } from "./time-format.js";
 
 /** The events after which a run has nothing more to log: it is complete, failed, aborted or rejected. */
 export const RUN_ENDING_EVENTS: ReadonlySet<PehEvent["type"]> = new Set(["EXECUTION_COMPLETE", "GATE_REJECTED"]);
@@ -54,7 +53,7 @@ export function logReader(): (event: PehEvent) => LogEntry {
       details,
       place: index >= 0 ? { index: index + 1, total: plan!.tasks.length } : null,
       summary,
-      transition: event.to && event.from !== event.to ? `${event.from ?? "∅"} → ${event.to}` : null,
+      transition: event.to && event.from !== event.to ? `${event.from ? stateWords(event.from) : "∅"} → ${stateWords(event.to)}` : null,
     };
   };
 }
@@ -78,7 +77,7 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
   switch (event.type) {
     case "PLAN_CREATED": {
       const { plan, planner, workspace } = event.data;
-      return { details: { version: plan.version, tasks: plan.tasks.length, planner, workspace }, summary: `version 1, ${plan.tasks.length} tasks (planner: ${planner})` };
+      return { details: { version: plan.version, tasks: plan.tasks.length, planner, workspace }, summary: `version 1, ${plural(plan.tasks.length, "task")} (planner: ${planner})` };
     }
     case "GATE_APPROVAL_REQUESTED": {
       const { version, risky_tasks, note } = event.data;
@@ -135,7 +134,7 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       return { details: { attempt: event.data.attempt }, summary: `attempt ${event.data.attempt}: acceptance tests` };
     case "TASK_COMPLETED": {
       const { attempt, duration_ms, evidence } = event.data;
-      return { details: { attempt, duration_ms, evidence }, summary: `attempt ${attempt}, ${seconds(duration_ms)}, ${evidence.length ? `${evidence.length} check${evidence.length === 1 ? "" : "s"} passed` : "no acceptance tests"}` };
+      return { details: { attempt, duration_ms, evidence }, summary: `attempt ${attempt}, ${seconds(duration_ms)}, ${evidence.length ? `${plural(evidence.length, "check")} passed` : "no acceptance tests"}` };
     }
     case "TASK_FAILED": {
       const { attempt, stage, error, exit_code, signal, timed_out, duration_ms } = event.data;

@@ -1,10 +1,54 @@
-// Pure. The outcome report of a run in Markdown, from its log alone: objective, plan version and
-// approver, every task the log shows (in plan order, then those a change dropped) with its
-// outcome and evidence, the recoveries and decisions, and the totals.
-import { clockTime } from "./log-view.js";
+// Pure. The outcome report of a run, from its log alone: objective, plan version and approver,
+// every task the log shows (in plan order, then those a change dropped) with its outcome and
+// evidence, the recoveries and decisions, and the totals. As data (`peh report --json`, times
+// ISO-8601 UTC) and as Markdown (times in the zone the caller gives, labelled).
 import type { CheckEvidence, PehEvent } from "../events/index.js";
 import { foldRun } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
+import { skippedFailuresOf, skippedFailuresText, withDeciders, type SkippedFailure } from "./skipped.js";
+import { utcTime, type TimeFormat } from "./time-format.js";
+import { plural, stateWords } from "./words.js";
+
+export interface ReportTask {
+  /** Its place in the plan; null for a task a change dropped. */
+  number: number | null;
+  id: string;
+  objective: string;
+  /** Its task machine's state, or `dropped` for a task a change dropped. */
+  outcome: string;
+  attempts: number;
+  duration_ms: number;
+  evidence: CheckEvidence[];
+  last_error: string | null;
+  skipped_reason: string | null;
+}
+
+/** A recovery or decision, or a change to the plan: when, what, and the output it quotes. */
+export interface ReportEntry {
+  at: string;
+  event: PehEvent["type"];
+  task_id: string | null;
+  actor: string;
+  text: string;
+  evidence?: string;
+}
+
+export interface Report {
+  run_id: string | null;
+  objective: string | null;
+  /** The plan machine's state: completed, failed, aborted, executing… */
+  outcome: string;
+  ended_at: string | null;
+  plan: { version: number | null; approval: { version: number; actor: string; at: string; confirmations: { task_id: string; phrase: string }[] } | null };
+  /** From the first task's start to the end, once the run has ended. */
+  elapsed_ms: number | null;
+  tasks: ReportTask[];
+  recoveries: ReportEntry[];
+  plan_changes: ReportEntry[];
+  /** The tasks skipped after a failure, by policy or by whom. */
+  skipped_failures: SkippedFailure[];
+  totals: { tasks: number; succeeded: number; failed: number; skipped: number; upstream_failed: number; not_finished: number; events: number };
+}
 
 interface TaskRecord {
   id: string;
@@ -20,7 +64,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const code = (text: string) => `\`${text.replaceAll("`", "'")}\``;
 const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
 
-export function renderReport(events: readonly PehEvent[]): string {
+export function reportOf(events: readonly PehEvent[]): Report {
   const state = foldRun(events);
   const plan = state.plan_spec;
   const records = new Map<string, TaskRecord>();
@@ -29,8 +73,12 @@ export function renderReport(events: readonly PehEvent[]): string {
     if (!found) records.set(id, (found = { id, objective: "", attempts: 0, duration_ms: 0, evidence: [], last_error: null, skipped_reason: null }));
     return found;
   };
-  const happenings: string[] = [];
-  const gate: string[] = [];
+  const happenings: ReportEntry[] = [];
+  const gate: ReportEntry[] = [];
+  const entry = (event: PehEvent, text: string, evidence?: string): ReportEntry => {
+    const task_id = "task_id" in event.data ? String(event.data.task_id) : null;
+    return { at: event.at, event: event.type, task_id, actor: event.actor, text, ...(evidence === undefined ? {} : { evidence }) };
+  };
   let approval: PehEvent | undefined;
   let started: string | undefined;
   let ended: PehEvent | undefined;
@@ -40,13 +88,13 @@ export function renderReport(events: readonly PehEvent[]): string {
       case "GATE_MODIFIED":
       case "PLAN_CHANGED":
         for (const task of event.data.plan.tasks) record(task.id).objective = task.objective;
-        if (event.type !== "PLAN_CREATED") gate.push(`- ${clockTime(event.at)} version ${event.data.plan.version} by ${event.actor}${event.type === "PLAN_CHANGED" ? " (mid-run change)" : ""}: ${event.data.change}`);
+        if (event.type !== "PLAN_CREATED") gate.push(entry(event, `version ${event.data.plan.version} by ${event.actor}${event.type === "PLAN_CHANGED" ? " (mid-run change)" : ""}: ${event.data.change}`));
         break;
       case "GATE_APPROVED":
         approval = event;
         break;
       case "GATE_REJECTED":
-        gate.push(`- ${clockTime(event.at)} rejected by ${event.actor}: ${event.data.reason}`);
+        gate.push(entry(event, `rejected by ${event.actor}: ${event.data.reason}`));
         break;
       case "TASK_STARTED":
         started ??= event.at;
@@ -69,25 +117,25 @@ export function renderReport(events: readonly PehEvent[]): string {
         record(event.data.task_id).skipped_reason = event.data.reason;
         break;
       case "FAILURE_CLASSIFIED":
-        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** attempt ${event.data.attempt} failed: ${event.data.class} (${event.data.rule}) — ${code(event.data.evidence || "no output")}`);
+        happenings.push(entry(event, `attempt ${event.data.attempt} failed: ${event.data.class} (${event.data.rule})`, event.data.evidence));
         break;
       case "RECOVERY_ATTEMPTED":
-        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** retry: attempt ${event.data.next_attempt} after ${seconds(event.data.delay_ms)}`);
+        happenings.push(entry(event, `retry: attempt ${event.data.next_attempt} after ${seconds(event.data.delay_ms)}`));
         break;
       case "RECOVERY_SUCCEEDED":
-        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** recovered on attempt ${event.data.attempt}`);
+        happenings.push(entry(event, `recovered on attempt ${event.data.attempt}`));
         break;
       case "RECOVERY_ESCALATION":
-        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** escalated: ${event.data.reason}`);
+        happenings.push(entry(event, `escalated: ${event.data.reason}`));
         break;
       case "PERMISSION_REQUIRED":
-        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** needs a permission: ${event.data.detail}`);
+        happenings.push(entry(event, `needs a permission: ${event.data.detail}`));
         break;
       case "DECISION_RECORDED":
-        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** decision: ${event.data.decision} by ${event.actor}`);
+        happenings.push(entry(event, `decision: ${event.data.decision} by ${event.actor}`));
         break;
       case "TASK_INTERRUPTED":
-        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** attempt ${event.data.attempt} interrupted: ${event.data.reason}`);
+        happenings.push(entry(event, `attempt ${event.data.attempt} interrupted: ${event.data.reason}`));
         break;
       case "EXECUTION_COMPLETE":
         ended = event;
@@ -103,36 +151,74 @@ export function renderReport(events: readonly PehEvent[]): string {
   const order = [...inPlan, ...dropped];
   const stateOf = (id: string) => {
     const cell = state.tasks.get(id as never);
-    return cell ? stateName(cell.value) : "dropped by a change";
+    return cell ? stateName(cell.value) : "dropped";
   };
-  const counts = (name: string) => order.filter((id) => stateOf(id) === name).length;
+  const count = (name: string) => order.filter((id) => stateOf(id) === name).length;
+  const finished = count("succeeded") + count("failed") + count("skipped") + count("upstream_failed") + dropped.length;
+  return {
+    run_id: state.run_id,
+    objective: plan?.objective ?? null,
+    outcome,
+    ended_at: ended?.at ?? null,
+    plan: {
+      version: plan?.version ?? null,
+      approval:
+        approval?.type === "GATE_APPROVED"
+          ? { version: approval.data.version, actor: approval.actor, at: approval.at, confirmations: approval.data.confirmations.map(({ task_id, phrase }) => ({ task_id, phrase })) }
+          : null,
+    },
+    elapsed_ms: started && ended ? Date.parse(ended.at) - Date.parse(started) : null,
+    tasks: order.map((id, i) => ({ number: planned.has(id) ? i + 1 : null, ...record(id), outcome: stateOf(id) })),
+    recoveries: happenings,
+    plan_changes: gate,
+    skipped_failures: withDeciders(skippedFailuresOf(state), events),
+    totals: {
+      tasks: order.length,
+      succeeded: count("succeeded"),
+      failed: count("failed"),
+      skipped: count("skipped") + dropped.length,
+      upstream_failed: count("upstream_failed"),
+      not_finished: order.length - finished,
+      events: events.length,
+    },
+  };
+}
+
+/** The report in Markdown, its times in `time`'s zone (labelled). */
+export function renderReport(report: Report, time: TimeFormat = utcTime): string {
+  const { plan, totals } = report;
+  const approval = plan.approval;
+  const confirming = approval?.confirmations.length ? `, confirming ${approval.confirmations.map((c) => `${c.task_id} (${code(c.phrase)})`).join(", ")}` : "";
+  const skipped = report.skipped_failures.length ? ` with ${skippedFailuresText(report.skipped_failures)}` : "";
+  const line = (entry: ReportEntry) =>
+    `- ${time(entry.at)} ${entry.task_id ? `**${entry.task_id}** ` : ""}${entry.text}${entry.evidence === undefined ? "" : ` — ${code(entry.evidence || "no output")}`}`;
   const lines = [
-    `# ${plan?.objective ?? "Run"}`,
+    `# ${report.objective ?? "Run"}`,
     "",
-    `- Run: ${code(state.run_id ?? "?")}`,
-    `- Outcome: **${outcome.replaceAll("_", " ")}**${ended?.type === "EXECUTION_COMPLETE" ? ` at ${clockTime(ended.at)}` : " (not finished)"}`,
-    `- Plan: version ${plan?.version ?? "?"}${approval?.type === "GATE_APPROVED" ? `, approved (version ${approval.data.version}) by ${approval.actor} at ${clockTime(approval.at)}${approval.data.confirmations.length ? `, confirming ${approval.data.confirmations.map((c) => `${c.task_id} (${code(c.phrase)})`).join(", ")}` : ""}` : ", not approved"}`,
-    ...(started && ended ? [`- Elapsed: ${seconds(Date.parse(ended.at) - Date.parse(started))} from the first task to the end`] : []),
+    `- Run: ${code(report.run_id ?? "?")}`,
+    `- Outcome: **${stateWords(report.outcome)}${skipped}**${report.ended_at ? ` at ${time(report.ended_at)}` : " (not finished)"}`,
+    `- Plan: version ${plan.version ?? "?"}${approval ? `, approved (version ${approval.version}) by ${approval.actor} at ${time(approval.at)}${confirming}` : ", not approved"}`,
+    ...(report.elapsed_ms === null ? [] : [`- Elapsed: ${seconds(report.elapsed_ms)} from the first task to the end`]),
     "",
     "## Tasks",
     "",
     "| # | task | outcome | attempts | time | evidence |",
     "|---|---|---|---|---|---|",
-    ...order.map((id, i) => {
-      const r = record(id);
-      const evidence = r.evidence.map((e) => `${code(e.command)} → ${e.exit_code}`).join("; ");
-      const detail = r.skipped_reason ? `skipped: ${r.skipped_reason}` : r.last_error && stateOf(id) !== "succeeded" ? r.last_error : evidence;
-      return `| ${planned.has(id) ? i + 1 : "–"} | **${id}** ${cell(r.objective)} | ${stateOf(id).replaceAll("_", " ")} | ${r.attempts} | ${r.attempts ? seconds(r.duration_ms) : "–"} | ${cell(detail || "–")} |`;
+    ...report.tasks.map((task) => {
+      const evidence = task.evidence.map((e) => `${code(e.command)} → ${e.exit_code}`).join("; ");
+      const detail = task.skipped_reason ? `skipped: ${task.skipped_reason}` : task.last_error && task.outcome !== "succeeded" ? task.last_error : evidence;
+      const outcome = task.outcome === "dropped" ? "dropped by a change" : stateWords(task.outcome);
+      return `| ${task.number ?? "–"} | **${task.id}** ${cell(task.objective)} | ${outcome} | ${task.attempts} | ${task.attempts ? seconds(task.duration_ms) : "–"} | ${cell(detail || "–")} |`;
     }),
     "",
     "## Recoveries and decisions",
     "",
-    ...(happenings.length ? happenings : ["None: every task that ran succeeded on its first attempt."]),
+    ...(report.recoveries.length ? report.recoveries.map(line) : ["None: every task that ran succeeded on its first attempt."]),
     "",
-    ...(gate.length ? ["## Plan changes", "", ...gate, ""] : []),
+    ...(report.plan_changes.length ? ["## Plan changes", "", ...report.plan_changes.map(line), ""] : []),
     "## Totals",
     "",
-    `${order.length} tasks: ${counts("succeeded")} succeeded, ${counts("failed")} failed, ${counts("skipped") + dropped.length} skipped, ${counts("upstream_failed")} upstream failed, ${order.length - counts("succeeded") - counts("failed") - counts("skipped") - counts("upstream_failed") - dropped.length} not finished. ${events.length} events.`,
+    `${plural(totals.tasks, "task")}: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.upstream_failed} upstream failed, ${totals.not_finished} not finished. ${plural(totals.events, "event")}.`,
     "",
   ];
   return lines.join("\n");

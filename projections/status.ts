@@ -7,6 +7,7 @@ import { policyFor } from "../machines/recovery.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
 import { viewOf, type RunView } from "./run-view.js";
+import { skippedFailuresOf, type SkippedFailure } from "./skipped.js";
 
 /** Where a task stands with its attempts and its recovery budget. */
 export interface LedgerEntry {
@@ -37,12 +38,14 @@ export interface Awaited {
 export interface StatusView extends RunView {
   ledger: LedgerEntry[];
   awaited: Awaited[];
+  /** The tasks skipped after a failure, by policy or by a human: a completed run that is not clean. */
+  skipped_failures: SkippedFailure[];
 }
 
 const UNDER_WAY = new Set(["running", "verifying", "classifying"]);
 
 export function statusOf(state: RunState): StatusView {
-  return { ...viewOf(state), ledger: ledgerOf(state), awaited: awaitedOf(state) };
+  return { ...viewOf(state), ledger: ledgerOf(state), awaited: awaitedOf(state), skipped_failures: skippedFailuresOf(state) };
 }
 
 export function ledgerOf(state: RunState): LedgerEntry[] {

@@ -11,65 +11,92 @@ import { delay } from "./execution/delay.js";
 
 type Inspector = ReturnType<typeof createInspector>;
 
-export interface StreamOptions {
+export interface FollowingOptions {
   store: EventStore;
   runId: RunId;
-  url: string;
-  /** Log events per second while replaying (0: all at once). */
-  speed: number;
   /** Keep streaming a live run's new events until it ends. */
   follow: boolean;
   signal: AbortSignal;
+  /** Called once the events logged so far have gone and the live run is followed. */
+  onFollow?: () => void;
+}
+
+export interface StreamOptions extends FollowingOptions {
+  url: string;
+  /** Log events per second while replaying (0: all at once). */
+  speed: number;
+}
+
+/**
+ * A run's events in log order: those logged so far (each after `pace`), then, when following a
+ * run that has not ended, every new one as it is appended, until the run ends or `signal` aborts.
+ */
+async function* runEvents(options: FollowingOptions, pace?: () => Promise<void>): AsyncGenerator<PehEvent> {
+  const { store, runId, signal } = options;
+  const events = await store.read(runId);
+  for (const event of events) {
+    if (signal.aborted) return;
+    yield event;
+    if (pace) await pace();
+  }
+  const last = events.at(-1);
+  if (!options.follow || (last && RUN_ENDING_EVENTS.has(last.type)) || signal.aborted) return;
+  options.onFollow?.();
+  for await (const event of store.follow(runId, { from: (last?.seq ?? 0) + 1, signal })) {
+    yield event;
+    if (RUN_ENDING_EVENTS.has(event.type)) return;
+  }
 }
 
 /** Sends a run to the relay at `url`; resolves with the last seq sent once it has left. */
 export async function streamToRelay(options: StreamOptions): Promise<number> {
-  const { store, runId, signal } = options;
-  const inspection = new Inspection(runId);
+  const inspection = new Inspection(options.runId);
   const inspector = createWebSocketInspector({ url: options.url, maxDeferredEvents: Number.MAX_SAFE_INTEGER });
   try {
-    await connected(inspector, options.url, signal);
-    const events = await store.read(runId);
-    let last = events.at(-1);
-    for (const event of events) {
-      if (signal.aborted) break;
+    await connected(inspector, options.url, options.signal);
+    let last = 0;
+    const pace = options.speed > 0 ? () => pause(1000 / options.speed, options.signal) : undefined;
+    for await (const event of runEvents(options, pace)) {
       send(inspector, inspection.next(event));
-      if (options.speed > 0) await pause(1000 / options.speed, signal);
-    }
-    if (options.follow && last && !RUN_ENDING_EVENTS.has(last.type) && !signal.aborted) {
-      for await (const event of store.follow(runId, { from: last.seq + 1, signal })) {
-        send(inspector, inspection.next(event));
-        last = event;
-        if (RUN_ENDING_EVENTS.has(event.type)) break;
-      }
+      last = event.seq;
     }
     await drained(inspector);
-    return last?.seq ?? 0;
+    return last;
   } finally {
     inspector.stop();
   }
 }
 
-/** The same stream, through the library's own inspector, into a file. */
-export async function recordInspection(file: string, runId: RunId, events: readonly PehEvent[]): Promise<number> {
-  const inspection = new Inspection(runId);
+/**
+ * The same stream, through the library's own inspector, into a file: each line written as its
+ * event comes, so a live run can be watched in the file while it is followed.
+ */
+export async function recordInspection(file: string, options: FollowingOptions): Promise<{ recorded: number; events: number }> {
+  const inspection = new Inspection(options.runId);
   // Opened first, so that a path that cannot be written is a usage error, not a stream's crash.
   const handle = await open(file, "w").catch((error: NodeJS.ErrnoException) => {
     const why = error.code === "ENOENT" ? "its directory does not exist" : error.code === "EISDIR" ? "it is a directory" : `${error.code ?? error.message}`;
     throw new PehError("USAGE", `cannot write ${file}: ${why}`, "pass --record a file in a directory that exists and that you may write");
   });
   const out = handle.createWriteStream();
-  let count = 0;
+  let recorded = 0;
+  let events = 0;
   const inspector = createInspector({
     send(event: StatelyInspectionEvent) {
       out.write(`${JSON.stringify(event)}\n`);
-      count++;
+      recorded++;
     },
   });
-  for (const event of events) send(inspector, inspection.next(event));
-  out.end();
-  await finished(out);
-  return count;
+  try {
+    for await (const event of runEvents(options)) {
+      send(inspector, inspection.next(event));
+      events++;
+    }
+  } finally {
+    out.end();
+    await finished(out);
+  }
+  return { recorded, events };
 }
 
 /** The library's local relay: serves a page embedding the hosted inspector, and relays to it. */

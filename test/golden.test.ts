@@ -31,6 +31,9 @@ beforeAll(async () => {
 });
 afterAll(async () => cleanup());
 
+// The text views print times in the reader's zone (TZ), labelled: the expected files are in UTC.
+const view = (args: string[]) => peh(["--store", store, ...args], { env: { TZ: "UTC" } });
+
 async function golden(name: string, actual: string): Promise<void> {
   const file = join(fixtures, name);
   if (update) await writeFile(file, actual);
@@ -49,16 +52,16 @@ const views: [string, string[]][] = [
 
 describe("golden logs", () => {
   it.each(views)("%s is what `peh %s` prints for the recorded run", async (name, args) => {
-    const result = peh(["--store", store, ...args]);
+    const result = view(args);
     expect(result.code, result.stderr).toBe(0);
     await golden(name, result.stdout);
   });
 
   it("the log view lists every event once, in order, and the report every task the log shows", () => {
-    const lines = peh(["--store", store, "log", "--json"]).stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { seq: number; event: string });
+    const lines = view(["log", "--json"]).stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { seq: number; event: string });
     expect(lines.map((line) => line.seq)).toEqual(events.map((event) => event.seq));
     expect(lines.map((line) => line.event)).toEqual(events.map((event) => event.type));
-    const report = peh(["--store", store, "report"]).stdout;
+    const report = view(["report"]).stdout;
     const tasks = [...new Set(events.flatMap((e) => ("task_id" in e.data ? [String(e.data.task_id)] : [])))];
     for (const task of tasks) expect(report).toContain(`**${task}**`);
   });
@@ -72,16 +75,39 @@ describe("golden logs", () => {
   });
 
   it("graph --run highlights the states the run's machines are in", () => {
-    const tasks = peh(["--store", store, "graph", "task", "--run", "latest"]);
+    const tasks = view(["graph", "task", "--run", "latest"]);
     expect(tasks.code, tasks.stderr).toBe(0);
     expect(tasks.stdout).toContain("class succeeded current");
     expect(tasks.stdout).toContain("class skipped current");
     expect(tasks.stdout).not.toContain("class pending current");
-    expect(peh(["--store", store, "graph", "plan", "--run", events[0]!.run_id]).stdout).toContain("class completed current");
+    expect(view(["graph", "plan", "--run", events[0]!.run_id]).stdout).toContain("class completed current");
+  });
+
+  it("prints every time in the reader's zone (TZ) with its offset, while --json keeps ISO-8601 UTC", () => {
+    const kolkata = (args: string[]) => peh(["--store", store, ...args], { env: { TZ: "Asia/Kolkata" } }).stdout;
+    const first = events[0]!.at; // 2026-11-23T20:58:16Z, 02:28:16 the next day in Kolkata (UTC+05:30)
+    expect(kolkata(["log"]).split("\n")[0]).toMatch(/^2026-11-24 02:28:16 UTC\+05:30 PLAN_CREATED /);
+    expect(kolkata(["status"])).toContain("last at 2026-11-24 02:28:18 UTC+05:30");
+    expect(kolkata(["runs"])).toContain("2026-11-24 02:28:18 UTC+05:30");
+    expect(kolkata(["replay", "--at", "1"])).toContain("PLAN_CREATED at 2026-11-24 02:28:16 UTC+05:30");
+    expect(kolkata(["report"])).toContain("approved (version 1) by ana at 2026-11-24 02:28:16 UTC+05:30");
+    expect(kolkata(["show"])).toMatch(/^  2026-11-24 02:28:1\d UTC\+05:30  v1 /m);
+    expect((JSON.parse(kolkata(["log", "--json"]).split("\n")[0]!) as { timestamp: string }).timestamp).toBe(first);
+    expect((JSON.parse(kolkata(["status", "--json"])) as { at: string }).at).toBe(events.at(-1)!.at);
+  });
+
+  it("replay --at 0 says the run has no plan yet; state names read as words", () => {
+    const before = view(["replay", "--at", "0"]);
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.stdout).toContain(`Run ${events[0]!.run_id} has no plan yet at event #0: its plan is recorded at event #1 (PLAN_CREATED).`);
+    expect(before.stdout).not.toMatch(/null|undefined/);
+    const json = JSON.parse(view(["replay", "--at", "0", "--json"]).stdout) as { run_id: string };
+    expect(json.run_id).toBe(events[0]!.run_id);
+    expect(view(["replay", "--at", "3"]).stdout).toContain("Bootstrap: cli entry: pending");
   });
 
   it("replay --at beyond the log is a clear error (exit 2)", () => {
-    const result = peh(["--store", store, "replay", "--at", String(events.length + 1)]);
+    const result = view(["replay", "--at", String(events.length + 1)]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`outside this run's log, which holds events 1 to ${events.length}`);
   });

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { createWebSocketInspector, createWebSocketReceiver, type StatelyInspectionEvent } from "@statelyai/inspect";
 import { createInspectorServer } from "@statelyai/inspect/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LowdbEventStore } from "../events/adapters.js";
 import { PehEventSchema, type PehEvent } from "../events/index.js";
 import { peh } from "./support/cli.js";
 import { tempDir } from "./support/temp-dir.js";
@@ -62,6 +63,37 @@ describe("peh inspect", () => {
     const file = join(dir.path, "run.inspect.jsonl");
     const result = peh(["--store", store, "inspect", "--record", file]);
     expect(result.code, result.stderr).toBe(0);
+    checkStream((await readFile(file, "utf8")).trimEnd().split("\n").map((line) => JSON.parse(line) as StatelyInspectionEvent));
+  });
+
+  it("--record follows a live run that another process appends to, until EXECUTION_COMPLETE", async () => {
+    const live = join(dir.path, "live");
+    const runId = events[0]!.run_id;
+    const logged = 30;
+    await mkdir(join(live, "runs", runId), { recursive: true });
+    await writeFile(join(live, "runs", runId, "events.jsonl"), events.slice(0, logged).map((event) => `${JSON.stringify(event)}\n`).join(""));
+    const file = join(dir.path, "live.inspect.jsonl");
+    const child = spawn(process.execPath, [bin, "--store", live, "inspect", "--record", file], { env: { ...process.env, NO_COLOR: "1" } });
+    let output = "";
+    const following = new Promise<void>((resolve) => {
+      const seen = (chunk: Buffer) => {
+        output += chunk;
+        if (output.includes(`following ${runId}`)) resolve();
+      };
+      child.stdout.on("data", seen);
+      child.stderr.on("data", seen);
+    });
+    const exit = new Promise<number | null>((resolve) => child.on("close", resolve));
+    // The log so far is recorded, then the run goes on: the rest is appended while peh follows.
+    await Promise.race([following, exit]);
+    const store = new LowdbEventStore(live);
+    try {
+      for (const event of events.slice(logged)) await store.append(runId, [event], event.seq - 1);
+    } finally {
+      await store.close();
+    }
+    expect(await exit, output).toBe(0);
+    expect(output).toContain(`(${events.length} log events)`);
     checkStream((await readFile(file, "utf8")).trimEnd().split("\n").map((line) => JSON.parse(line) as StatelyInspectionEvent));
   });
 

@@ -4,12 +4,14 @@ import type { Command } from "commander";
 import { isPehError, PehError, workerIdFor, type TaskId } from "../../events/index.js";
 import { stateName } from "../../machines/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
+import { plural } from "../../projections/words.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { whyNotADirectory } from "../../runtime/directory.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { addTrustedRoot, canonicalize, trustedRootFor } from "../../runtime/execution/trust.js";
 import { actorOf, storeOf } from "../context.js";
-import { paint, type Io } from "../output.js";
+import { RUN_ARGUMENT } from "../run-argument.js";
+import { paint, printJson, type Io } from "../output.js";
 import { now } from "../../runtime/execution/clock.js";
 
 export function decideCommand(program: Command, io: Io): void {
@@ -21,11 +23,12 @@ export function decideCommand(program: Command, io: Io): void {
         "dependents proceed) or abort (the run ends; dependents become upstream_failed). Recorded with who decided.",
     )
     // [run] before a required argument: commander would take a lone decision for the run id.
-    .argument("<args...>", "[run] retry|skip|abort")
+    .argument("<args...>", `[run] retry|skip|abort (run: ${RUN_ARGUMENT})`)
     .requiredOption("--task <id>", "the task that waits")
     .option("--as <name>", "who decides (recorded in the log)")
+    .option("--json", "machine output: {run_id, task_id, decision, actor, next}")
     .addHelpText("after", "\nExamples:\n  peh decide --task test retry --as ana\n  peh decide r-20260115-142345-ab12 --task deploy abort --as ana")
-    .action(async (args: string[], options: { task: string; as?: string }, command: Command) => {
+    .action(async (args: string[], options: { task: string; as?: string; json?: boolean }, command: Command) => {
       const decision = args.at(-1);
       const runArg = args.length === 2 ? args[0] : undefined;
       if (args.length > 2 || (decision !== "retry" && decision !== "skip" && decision !== "abort")) {
@@ -42,8 +45,10 @@ export function decideCommand(program: Command, io: Io): void {
         const hint = waiting.length > 0 ? `tasks waiting for a decision: ${waiting.join(", ")}` : (error.hint ?? `no task of ${runId} waits for a decision: \`peh status ${runId}\` shows where it is`);
         throw new PehError(error.code, error.message, hint, error.details);
       });
+      const next = `peh run ${runId}`;
+      if (options.json) return printJson(io, { run_id: runId, task_id: options.task, decision, actor, next });
       const p = paint(io);
-      io.out(`${p.green("✓")} ${decision} for ${options.task} in ${runId}, decided by ${actor}\n${p.bold("Next:")} peh run ${runId}`);
+      io.out(`${p.green("✓")} ${decision} for ${options.task} in ${runId}, decided by ${actor}\n${p.bold("Next:")} ${next}`);
     });
 }
 
@@ -55,11 +60,12 @@ export function trustCommand(program: Command, io: Io): void {
       "Trust a task's worker that waits at trust_required (--task), or trust a directory (--root): recorded in the " +
         "run for every waiting worker inside it and added to your config file for next time. A plan can never grant trust.",
     )
-    .argument("[run]", "run id (default: the most recent)")
+    .argument("[run]", RUN_ARGUMENT)
     .option("--task <id>", "trust this task's current worker")
     .option("--root <dir>", "trust this directory from now on")
     .option("--as <name>", "who trusts (recorded in the log)")
-    .action(async (runArg: string | undefined, options: { task?: string; root?: string; as?: string }, command: Command) => {
+    .option("--json", "machine output: {run_id, actor, task_id or root, resolved (the workers trusted), next}")
+    .action(async (runArg: string | undefined, options: { task?: string; root?: string; as?: string; json?: boolean }, command: Command) => {
       if ((options.task === undefined) === (options.root === undefined)) {
         throw new PehError("USAGE", "give exactly one of --task ID or --root DIR", "peh trust --task build --as ana");
       }
@@ -76,6 +82,7 @@ export function trustCommand(program: Command, io: Io): void {
           throw new PehError("USAGE", `task ${options.task} has no worker waiting for trust`, `workers waiting: ${waiting.map(([id]) => id).join(", ") || "none"}`);
         }
         await run.handle({ type: "ResolveTrust", at: now(), actor, worker_id, resolution: { source: "manual", by: actor } });
+        if (options.json) return printJson(io, { run_id: runId, actor, task_id: options.task, resolved: [worker_id], next: `peh run ${runId}` });
         io.out(`${p.green("✓")} trusted ${worker_id} (by ${actor})\n${p.bold("Next:")} peh run ${runId}`);
         return;
       }
@@ -87,12 +94,13 @@ export function trustCommand(program: Command, io: Io): void {
         throw new PehError("USAGE", `${root} ${notADirectory}: peh trusts only a directory that exists`, "check the path given to --root, or make the directory first");
       }
       await addTrustedRoot(root);
-      let resolved = 0;
+      const resolved: string[] = [];
       for (const [worker_id, cell] of waiting) {
         if (!trustedRootFor({ roots: [root], deny: [] }, cell.context.cwd)) continue;
         await run.handle({ type: "ResolveTrust", at: now(), actor, worker_id, resolution: { source: "allowlist", root } });
-        resolved++;
+        resolved.push(worker_id);
       }
-      io.out(`${p.green("✓")} trusted ${root} (by ${actor}; saved in your config); ${resolved} waiting worker${resolved === 1 ? "" : "s"} resolved\n${p.bold("Next:")} peh run ${runId}`);
+      if (options.json) return printJson(io, { run_id: runId, actor, root, resolved, next: `peh run ${runId}` });
+      io.out(`${p.green("✓")} trusted ${root} (by ${actor}; saved in your config); ${plural(resolved.length, "waiting worker")} resolved\n${p.bold("Next:")} peh run ${runId}`);
     });
 }

@@ -20,6 +20,7 @@ import {
 import { resolveRunId } from "../../runtime/run-id.js";
 import { actorOf, askPhrases, collect, interactive, PLANNER_TIMEOUT, plannerTimeoutMs, storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
+import { RUN_ARGUMENT } from "../run-argument.js";
 import { renderPlan } from "../render/plan-view.js";
 
 function report(io: Io, json: boolean | undefined, runId: RunId, state: RunState, done: string): void {
@@ -38,7 +39,7 @@ function report(io: Io, json: boolean | undefined, runId: RunId, state: RunState
   io.out([`${p.green("✓")} ${done}`, ...(next ? [`${p.bold("Next:")} ${next}`] : [])].join("\n"));
 }
 
-const runArgument = "run id (default: the most recent)";
+const runArgument = RUN_ARGUMENT;
 
 export function approveCommand(program: Command, io: Io): void {
   program

@@ -6,12 +6,13 @@ import { stateName } from "../../machines/state-name.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { viewStateOf } from "../../runtime/view-state.js";
 import { storeOf } from "../context.js";
-import type { Io } from "../output.js";
+import { RUN_NAMES } from "../run-argument.js";
+import { printJson, type Io } from "../output.js";
 
 /** The states a run's machines of one kind are in now, from its log. */
 async function currentStates(command: Command, run: string, machine: MachineName): Promise<string[]> {
   const store = storeOf(command);
-  const { state } = await viewStateOf(store, await resolveRunId(store, run === "latest" ? undefined : run));
+  const { state } = await viewStateOf(store, await resolveRunId(store, run));
   if (machine === "plan") return [stateName(state.plan.value)];
   if (machine === "bootstrap") return [stateName(state.bootstrap.value)];
   const cells = machine === "task" ? [...state.tasks.values()] : [...state.workers.values()];
@@ -35,7 +36,7 @@ export function graphCommand(program: Command, io: Io): void {
     .argument("[machine]", `one of ${MACHINE_NAMES.join(", ")}`, "plan")
     .addOption(new Option("--format <format>", "diagram format").choices(DIAGRAM_FORMATS).default("mermaid"))
     .option("--json", "same as --format json")
-    .option("--run <run>", "highlight the states this run's machines of that kind are in now (\"latest\": the most recent run)")
+    .option("--run <run>", `highlight the states this run's machines of that kind are in now (${RUN_NAMES})`)
     .addHelpText(
       "after",
       "\nExamples:\n  peh graph worker\n  peh graph bootstrap --format dot | dot -Tsvg > bootstrap.svg\n  peh graph task --json\n  peh graph task --run latest      # the states the latest run's tasks are in",
@@ -45,6 +46,8 @@ export function graphCommand(program: Command, io: Io): void {
         throw new PehError("USAGE", `unknown machine "${machine}"`, `pick one of: ${MACHINE_NAMES.join(", ")}`);
       }
       const highlight = options.run === undefined ? undefined : await currentStates(command, options.run, machine as MachineName);
-      io.out(renderDiagram(machine as MachineName, options.json ? "json" : options.format, highlight ? { highlight } : {}));
+      // --json: the machine config as the command's one document (as --format json prints it).
+      if (options.json) printJson(io, JSON.parse(renderDiagram(machine as MachineName, "json")) as object);
+      else io.out(renderDiagram(machine as MachineName, options.format, highlight ? { highlight } : {}));
     });
 }

@@ -1,13 +1,14 @@
 // `peh replay [RUN] --at SEQ` (time travel) and `peh report [RUN]` (the outcome in Markdown):
 // both rebuilt from the log alone.
-import { clockTime } from "../../projections/log-view.js";
 import type { Command } from "commander";
 import { PehError } from "../../events/index.js";
 import { runStateAt } from "../../projections/state-at.js";
-import { renderReport } from "../../projections/report.js";
+import { renderReport, reportOf } from "../../projections/report.js";
 import { statusOf } from "../../projections/status.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
+import { RUN_ARGUMENT } from "../run-argument.js";
+import { localTime } from "../time.js";
 import { paint, printJson, type Io } from "../output.js";
 import { renderStatus } from "./status.js";
 
@@ -20,7 +21,7 @@ export function replayCommand(program: Command, io: Io): void {
         "the bootstrap, every task with its ledger, the workers, and what the run waited for then. `peh log` shows " +
         "each event's seq. SEQ 0 is before the first event; a SEQ beyond the log is an error.",
     )
-    .argument("[run]", "run id (default: the most recent)")
+    .argument("[run]", RUN_ARGUMENT)
     .requiredOption("--at <seq>", "the event to stop after")
     .option("--json", "machine output")
     .addHelpText("after", "\nExample:\n  peh replay --at 14 --json")
@@ -30,14 +31,22 @@ export function replayCommand(program: Command, io: Io): void {
       const runId = await resolveRunId(store, runArg);
       const events = await store.read(runId);
       const seq = Number(options.at);
-      const status = statusOf(runStateAt(events, seq));
+      const state = runStateAt(events, seq);
+      const status = statusOf(state);
       const event = events[seq - 1];
       if (options.json) {
-        printJson(io, { after: { seq, event: event?.type ?? null, timestamp: event?.at ?? null }, ...status });
+        printJson(io, { after: { seq, event: event?.type ?? null, timestamp: event?.at ?? null }, ...status, run_id: runId });
         return;
       }
       const p = paint(io);
-      io.out([p.bold(`As of event #${seq}${event ? ` ${event.type} at ${clockTime(event.at)}` : " (before the first event)"} of ${events.length}`), ...renderStatus(io, status)].join("\n"));
+      const heading = p.bold(`As of event #${seq}${event ? ` ${event.type} at ${localTime(event.at)}` : " (before the first event)"} of ${events.length}`);
+      if (state.plan_spec === null) {
+        // Before its plan a run has no tasks, version or objective: say so rather than print blanks.
+        const created = events.find((e) => e.type === "PLAN_CREATED");
+        io.out(`${heading}\nRun ${runId} has no plan yet at event #${seq}${created ? `: its plan is recorded at event #${created.seq} (PLAN_CREATED)` : ""}.`);
+        return;
+      }
+      io.out([heading, ...renderStatus(io, status)].join("\n"));
     });
 }
 
@@ -48,13 +57,16 @@ export function reportCommand(program: Command, io: Io): void {
     .description(
       "Print a run's outcome report in Markdown, from its log alone: the objective, the plan version and who " +
         "approved it, every task the log shows (in plan order) with its outcome, attempts, time and evidence, the " +
-        "recoveries and decisions, the plan changes, and the totals. Works on a finished, live or crashed run.",
+        "recoveries and decisions (failures skipped by policy or by a human are named in the outcome), the plan changes, and the totals. Times are in your zone (TZ), with its offset. Works on a finished, live or crashed run.",
     )
-    .argument("[run]", "run id (default: the most recent)")
-    .addHelpText("after", "\nExample:\n  peh report > report.md")
-    .action(async (runArg: string | undefined, _options: unknown, command: Command) => {
+    .argument("[run]", RUN_ARGUMENT)
+    .option("--json", "the report's data (tasks, recoveries, decisions, totals; times in ISO-8601 UTC), not Markdown")
+    .addHelpText("after", "\nExamples:\n  peh report > report.md\n  peh report --json | jq '.tasks[] | select(.outcome != \"succeeded\")'")
+    .action(async (runArg: string | undefined, options: { json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
-      io.out(renderReport(await store.read(runId)));
+      const report = reportOf(await store.read(runId));
+      if (options.json) printJson(io, report);
+      else io.out(renderReport(report, localTime));
     });
 }

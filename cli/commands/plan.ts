@@ -29,7 +29,7 @@ export function planCommand(program: Command, io: Io): void {
     .option("--planner <planner>", 'builtin, or "cmd:<command>" for an external planner speaking the planning contract', "builtin")
     .addOption(new Option(PLANNER_TIMEOUT.flags, PLANNER_TIMEOUT.description).default(PLANNER_TIMEOUT.default))
     .option("--strict", "treat warnings (vague objectives, fewer than 3 or more than 7 tasks) as errors")
-    .option("--json", "print {run_id, plan, problems}")
+    .option("--json", "print {run_id, plan, problems} (and the error, if the plan is refused)")
     .addHelpText(
       "after",
       '\nExamples:\n  peh plan --from examples/release.yaml\n  peh plan "add dark mode to the dashboard"\n  peh plan "audit the IAM roles" --planner "cmd:python3 examples/planner.py"',
@@ -61,11 +61,8 @@ export function planCommand(program: Command, io: Io): void {
           ].join("\n"),
         );
       } catch (error) {
-        if (options.json && isPehError(error, "PLAN_INVALID")) {
-          printJson(io, { run_id: null, plan: null, problems: problemsOf(error) });
-          process.exitCode = 2;
-          return;
-        }
+        // Nothing was recorded; the document says so beside the error (exit 2).
+        if (options.json && isPehError(error, "PLAN_INVALID")) printJson(io, { run_id: null, plan: null, problems: problemsOf(error) });
         throw error;
       }
     });

@@ -2,14 +2,17 @@
 // only an approved plan runs. Off a terminal only the flags approve; never a silent yes.
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { PehError, type RunId } from "../../events/index.js";
-import { runView } from "../../projections/run-view.js";
+import { isPehError, PehError, type RunId } from "../../events/index.js";
+import { foldRun } from "../../machines/run.js";
+import { viewOf } from "../../projections/run-view.js";
+import { skippedFailuresOf, withDeciders } from "../../projections/skipped.js";
 import { approveRun, createRun } from "../../runtime/gate.js";
 import { Orchestrator } from "../../runtime/execution/orchestrator.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { ask, askPhrases, collect, interactive, storeOf } from "../context.js";
-import { paint, type Io } from "../output.js";
+import { RUN_ARGUMENT } from "../run-argument.js";
+import { paint, printJson, problemsOf, type Io } from "../output.js";
 import { renderPlan, renderProblems } from "../render/plan-view.js";
 import { LiveView } from "../render/live.js";
 import { renderSummary } from "../render/progress.js";
@@ -37,7 +40,7 @@ export function runCommand(program: Command, io: Io): void {
         "otherwise --approve-as NAME and a --confirm per risky task; otherwise exit 3). A run whose current plan " +
         "version is not approved exits 3 and starts nothing.",
     )
-    .argument("[run]", "run id (default: the most recent)")
+    .argument("[run]", RUN_ARGUMENT)
     .option("--from <file>", "plan this file first")
     .option("--approve-as <name>", "with --from: approve as this human")
     .option("--confirm <phrase>", "with --from: the phrase of a risky task (repeat for each)", collect, [])
@@ -46,7 +49,7 @@ export function runCommand(program: Command, io: Io): void {
     .option("--wait", "wait for decisions and trust given from another terminal instead of exiting 3")
     .option("--trust-root <dir>", "trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config file)", collect, [])
     .option("--agent-command <command>", "the agent CLI that agent tasks' prompts are written to (stdin)")
-    .option("--json", "machine output")
+    .option("--json", "machine output: one document with the outcome (with --from, the plan too), and the error if it stops")
     .addHelpText(
       "after",
       '\nExamples:\n  peh run --from examples/release.yaml --approve-as ana --confirm "deploy 2.4.1 to production" --trust-root .\n  peh run --wait          # resume the latest run, waiting for decisions from other terminals' +
@@ -82,9 +85,13 @@ export function runCommand(program: Command, io: Io): void {
           progress: (line) => (options.json ? undefined : live.show(line)),
         }).execute();
         live.stop();
-        const view = runView(await store.read(runId));
-        if (options.json) io.out(JSON.stringify({ run_id: runId, outcome, progress: view.progress }, null, 2));
-        else io.out(renderSummary(io, view, (performance.now() - started) / 1000));
+        const events = await store.read(runId);
+        const state = foldRun(events);
+        const view = viewOf(state);
+        const skipped_failures = withDeciders(skippedFailuresOf(state), events);
+        // The outcome joins the document; an exit 3 below adds its error to the same document.
+        if (options.json) printJson(io, { run_id: runId, outcome, progress: view.progress, skipped_failures });
+        else io.out(renderSummary(io, view, (performance.now() - started) / 1000, skipped_failures));
         if (outcome.kind === "waiting") throw new PehError("WAITING_FOR_HUMAN", `run ${runId} is waiting: ${outcome.reason}`, outcome.next);
         if (outcome.kind === "drained") process.exitCode = stoppedBy === "SIGINT" ? 130 : 143;
         else if (outcome.kind !== "completed") process.exitCode = 1;
@@ -99,9 +106,16 @@ export function runCommand(program: Command, io: Io): void {
 async function planAndGate(io: Io, command: Command, runArg: string | undefined, options: RunOptions): Promise<RunId> {
   if (runArg !== undefined) throw new PehError("USAGE", "give a run id or --from, not both");
   const store = storeOf(command);
-  const created = await createRun(store, { workspace: process.cwd(), from: options.from, strict: options.strict });
-  const p = paint(io);
-  io.out([`${p.bold("Run")} ${created.run_id} · plan version 1`, ...renderPlan(io, created.plan), ...renderProblems(io, created.problems), ""].join("\n"));
+  const created = await createRun(store, { workspace: process.cwd(), from: options.from, strict: options.strict }).catch((error: unknown) => {
+    if (options.json && isPehError(error, "PLAN_INVALID")) printJson(io, { run_id: null, plan: null, problems: problemsOf(error) });
+    throw error;
+  });
+  // With --json the plan is part of the one document, beside the outcome (or the error) to come.
+  if (options.json) printJson(io, { run_id: created.run_id, plan: created.plan, problems: created.problems });
+  else {
+    const p = paint(io);
+    io.out([`${p.bold("Run")} ${created.run_id} · plan version 1`, ...renderPlan(io, created.plan), ...renderProblems(io, created.problems), ""].join("\n"));
+  }
   let actor = options.approveAs;
   const confirmations = [...options.confirm];
   if (actor === undefined && interactive()) {

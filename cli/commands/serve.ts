@@ -33,6 +33,7 @@ export function serveCommand(program: Command, _io: Io): void {
     .option("--planner <planner>", 'planning: "builtin" (default) or "cmd:<command>"')
     .option(PLANNER_TIMEOUT.flags, `planning: ${PLANNER_TIMEOUT.description}`, PLANNER_TIMEOUT.default)
     .option("--as <name>", "worker: who the service acts for in the log (default: $PEH_ACTOR or peh-serve)")
+    .option("--json", "a refusal before the service starts is printed as {\"error\": …} (its answers are JSON lines anyway)")
     .option("--trust-root <dir>", "worker: trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config)", (value: string, previous: string[]) => [...previous, value], [])
     .addHelpText(
       "after",

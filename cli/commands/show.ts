@@ -2,10 +2,12 @@
 import type { Command } from "commander";
 import { stateName } from "../../machines/state-name.js";
 import { gateHistory } from "../../projections/gate-history.js";
+import { stateWords } from "../../projections/words.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { nextStep } from "../../runtime/gate.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
+import { RUN_ARGUMENT } from "../run-argument.js";
 import { paint, printJson, type Io } from "../output.js";
 import { renderHistory, renderPlan } from "../render/plan-view.js";
 
@@ -14,7 +16,7 @@ export function showCommand(program: Command, io: Io): void {
     .command("show")
     .summary("the plan of a run and its gate state")
     .description("Show a run's current plan version, its gate state, the history of gate decisions and what to type next. RUN defaults to the most recent run.")
-    .argument("[run]", "run id (default: the most recent)")
+    .argument("[run]", RUN_ARGUMENT)
     .option("--json", "machine output")
     .action(async (runArg: string | undefined, options: { json?: boolean }, command: Command) => {
       const store = storeOf(command);
@@ -43,8 +45,8 @@ export function showCommand(program: Command, io: Io): void {
       const approved = state.plan.context.approved_version;
       io.out(
         [
-          `${p.bold("Run")} ${runId} · plan version ${state.plan_spec?.version ?? "?"} · ${gate.replaceAll("_", " ")}${approved ? ` (approved: version ${approved})` : ""}`,
-          ...(state.plan_spec ? renderPlan(io, state.plan_spec, { states: tasks }) : []),
+          `${p.bold("Run")} ${runId} · plan version ${state.plan_spec?.version ?? "?"} · ${stateWords(gate)}${approved ? ` (approved: version ${approved})` : ""}`,
+          ...(state.plan_spec ? renderPlan(io, state.plan_spec, { states: new Map([...tasks].map(([id, name]) => [id, stateWords(name)])) }) : []),
           ...renderHistory(io, history),
           ...(next ? ["", `${p.bold("Next:")} ${next}`] : []),
         ].join("\n"),

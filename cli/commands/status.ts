@@ -1,13 +1,16 @@
 // `peh status [RUN]` and `peh runs`: the state of a run rebuilt from its log: the plan, every
 // task with its recovery ledger, the workers under way, the bootstrap, and what the run waits
 // for with the exact command to type. Reads nothing but the log (a long run's from its checkpoint).
-import { clockTime } from "../../projections/log-view.js";
 import type { Command } from "commander";
 import { statusOf, type LedgerEntry, type StatusView } from "../../projections/status.js";
+import { skippedFailuresText } from "../../projections/skipped.js";
+import { plural, stateWords } from "../../projections/words.js";
 import { isPehError, PehError } from "../../events/index.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { viewStateOf } from "../../runtime/view-state.js";
 import { storeOf } from "../context.js";
+import { RUN_ARGUMENT } from "../run-argument.js";
+import { localTime } from "../time.js";
 import { paint, printJson, type Io } from "../output.js";
 
 const MARK: Record<string, string> = {
@@ -32,9 +35,9 @@ export function statusCommand(program: Command, io: Io): void {
       "Show the state of a run, rebuilt from its log: the plan, every task with its recovery ledger (attempts, " +
         "automatic retries used of those allowed, the next retry's time, never tried or exhausted), the workers " +
         "under way, the bootstrap, and what the run waits for with the exact command that unblocks it. Works on a " +
-        "finished, live or crashed run. RUN defaults to the most recent run.",
+        "finished, live or crashed run. Times are in your zone (TZ), with its offset. RUN defaults to the most recent run.",
     )
-    .argument("[run]", "run id (default: the most recent)")
+    .argument("[run]", RUN_ARGUMENT)
     .option("--json", "machine output")
     .action(async (runArg: string | undefined, options: { json?: boolean }, command: Command) => {
       const store = storeOf(command);
@@ -90,7 +93,7 @@ export function statusCommand(program: Command, io: Io): void {
           continue;
         }
         const done = `${row.progress.succeeded}/${row.progress.total}`;
-        io.out(`${p.bold(row.run_id)}  ${row.state.padEnd(18)} ${done.padStart(7)} succeeded  ${clockTime(row.updated_at)}  ${row.objective ?? ""}`);
+        io.out(`${p.bold(row.run_id)}  ${stateWords(row.state).padEnd(18)} ${done.padStart(7)} succeeded  ${localTime(row.updated_at)}  ${row.objective ?? ""}`);
       }
     });
 }
@@ -103,18 +106,22 @@ export function renderStatus(io: Io, status: StatusView): string[] {
   const ledger = new Map(status.ledger.map((entry) => [entry.task_id, entry]));
   const width = Math.max(4, ...status.tasks.map((t) => t.id.length));
   const lines = [
-    `${p.bold("Run")} ${status.run_id} · ${plan.state.replaceAll("_", " ")} · plan version ${plan.version}${approved} · ${status.seq} events${status.at ? `, last at ${clockTime(status.at)}` : ""}`,
+    `${p.bold("Run")} ${status.run_id} · ${stateWords(plan.state)} · plan version ${plan.version}${approved} · ${plural(status.seq, "event")}${status.at ? `, last at ${localTime(status.at)}` : ""}`,
     `Objective: ${status.objective ?? "?"}`,
-    `Bootstrap: ${status.bootstrap.state.replaceAll("_", " ")}`,
+    `Bootstrap: ${stateWords(status.bootstrap.state)}`,
     `Tasks: ${succeeded}/${total} succeeded, ${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed, ${awaiting_decision} awaiting a decision`,
-    ...status.tasks.map((task) => `  ${MARK[task.state] ?? "·"} ${task.id.padEnd(width)}  ${task.state.padEnd(17)} ${ledgerText(ledger.get(task.id))}`),
+    ...status.tasks.map((task) => `  ${MARK[task.state] ?? "·"} ${task.id.padEnd(width)}  ${stateWords(task.state).padEnd(17)} ${ledgerText(ledger.get(task.id))}`),
   ];
+  if (status.skipped_failures.length > 0) {
+    const text = skippedFailuresText(status.skipped_failures);
+    lines.push(p.yellow(plan.state === "completed" ? `Completed with ${text}` : text[0]!.toUpperCase() + text.slice(1)));
+  }
   const busy = status.workers.filter((w) => !["finished", "failed"].includes(w.state));
   if (busy.length > 0) {
     lines.push("Workers:");
     for (const worker of busy) {
       const trust = worker.trust ? ` · trusted by ${worker.trust.source === "manual" ? worker.trust.by : worker.trust.root}` : "";
-      lines.push(`  ${worker.id}  ${worker.state}${trust}`);
+      lines.push(`  ${worker.id}  ${stateWords(worker.state)}${trust}`);
     }
   }
   if (status.awaited.length > 0) {
@@ -131,7 +138,7 @@ function ledgerText(entry: LedgerEntry | undefined): string {
   const parts = [`attempt ${entry.attempts}`];
   if (entry.failure_class) parts.push(`retries ${entry.retries_used} of ${entry.retries_allowed} (${entry.failure_class})`);
   else if (entry.retries_used > 0) parts.push(`retries used ${entry.retries_used}`);
-  if (entry.next_retry_at) parts.push(`next retry ${clockTime(entry.next_retry_at)}`);
+  if (entry.next_retry_at) parts.push(`next retry ${localTime(entry.next_retry_at)}`);
   if (entry.standing.startsWith("exhausted")) parts.push("exhausted");
   return parts.join(" · ");
 }

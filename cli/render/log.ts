@@ -1,6 +1,7 @@
 // The text form of the execution log: one greppable line per event,
 // `2026-01-15 14:23:45 TASK_STARTED [Task 2/5] build · attempt 1 [ready → running] (#12)`.
-import { clockTime, type LogEntry } from "../../projections/log-view.js";
+import type { LogEntry } from "../../projections/log-view.js";
+import { localTime } from "../time.js";
 import { paint, type Io } from "../output.js";
 
 const BAD = new Set(["TASK_FAILED", "WORKER_FAILED", "BOOTSTRAP_PHASE_FAILED", "GATE_REJECTED", "RECOVERY_ESCALATION", "PERMISSION_REQUIRED"]);
@@ -8,7 +9,7 @@ const GOOD = new Set(["TASK_COMPLETED", "GATE_APPROVED", "RECOVERY_SUCCEEDED"]);
 
 export function renderLogLine(io: Io, entry: LogEntry): string {
   const p = paint(io);
-  const time = clockTime(entry.timestamp);
+  const time = localTime(entry.timestamp);
   const type = BAD.has(entry.event) ? p.red(entry.event) : GOOD.has(entry.event) ? p.green(entry.event) : entry.event === "EXECUTION_COMPLETE" ? p.bold(entry.event) : entry.event;
   const subject = entry.place ? ` [Task ${entry.place.index}/${entry.place.total}] ${entry.task_id}` : entry.task_id ? ` ${entry.task_id}` : "";
   const moved = entry.transition ? ` ${p.dim(`[${entry.transition}]`)}` : "";

@@ -1,9 +1,10 @@
 // Renders a plan for review: numbered tasks with their dependencies, ⚠ RISKY marks with the
 // phrase each needs, the problems found, and the command to type next.
-import { clockTime } from "../../projections/log-view.js";
 import type { Plan, PlanFile, Problem } from "../../events/index.js";
 import { confirmationPhrase } from "../../events/index.js";
 import type { GateEntry } from "../../projections/gate-history.js";
+import { plural } from "../../projections/words.js";
+import { localTime } from "../time.js";
 import { paint, type Io } from "../output.js";
 
 export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Map<string, string> } = {}): string[] {
@@ -15,16 +16,30 @@ export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Ma
     const deps = task.depends_on.map((id) => `Task ${number.get(id) ?? `? ${id}`}`).join(", ");
     const state = options.states?.get(task.id);
     lines.push(`  Task ${i + 1}/${total}: ${p.bold(task.id)}${deps ? ` (depends on ${deps})` : ""}${state ? p.dim(` [${state}]`) : ""}`);
-    lines.push(`      ${task.objective}`);
-    if (task.run) lines.push(p.dim(`      run: ${task.run}`));
-    if (task.agent && !task.run) lines.push(p.dim(`      agent: ${task.agent.split("\n")[0]}`));
-    for (const check of task.acceptance_tests) lines.push(p.dim(`      check: ${check}`));
+    lines.push(...indented("", task.objective));
+    if (task.run) lines.push(...indented("run: ", task.run).map(p.dim));
+    if (task.agent && !task.run) {
+      const [first, ...rest] = linesOf(task.agent);
+      lines.push(p.dim(`      agent: ${first}${rest.length ? ` (+${plural(rest.length, "line")})` : ""}`));
+    }
+    for (const check of task.acceptance_tests) lines.push(...indented("check: ", check).map(p.dim));
     if (task.risky) {
       const why = task.risk_reason ? ` (${task.risk_reason})` : "";
       lines.push(`      ${p.yellow("⚠ RISKY")}${why} — approving needs the phrase "${confirmationPhrase(task)}"`);
     }
   });
   return lines;
+}
+
+const linesOf = (text: string): string[] => text.replace(/\s+$/, "").split(/\r?\n/);
+
+/**
+ * A field of a task under its heading, every line of it: a multi-line `run` (a YAML block) is
+ * what the approver approves, so none of it is hidden, and each line is indented under the first.
+ */
+function indented(label: string, text: string): string[] {
+  const [first, ...rest] = linesOf(text);
+  return [`      ${label}${first}`, ...rest.map((line) => `      ${" ".repeat(label.length)}${line}`)];
 }
 
 export function renderProblems(io: Io, problems: readonly Problem[]): string[] {
@@ -46,7 +61,7 @@ export function renderHistory(io: Io, history: readonly GateEntry[]): string[] {
   const p = paint(io);
   const lines = ["", p.bold("Gate history:")];
   for (const entry of history) {
-    lines.push(`  ${clockTime(entry.at)}  v${entry.version}  ${entry.action.padEnd(24)} ${entry.actor.padEnd(10)} ${entry.detail}`);
+    lines.push(`  ${localTime(entry.at)}  v${entry.version}  ${entry.action.padEnd(24)} ${entry.actor.padEnd(10)} ${entry.detail}`);
   }
   return lines;
 }

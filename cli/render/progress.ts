@@ -1,6 +1,8 @@
 // Progress lines while a run executes, and its summary.
 import type { ProgressLine } from "../../runtime/execution/orchestrator.js";
 import type { RunView } from "../../projections/run-view.js";
+import { skippedFailuresText, type SkippedFailure } from "../../projections/skipped.js";
+import { stateWords } from "../../projections/words.js";
 import { paint, type Io } from "../output.js";
 
 /** A permanent progress line; a task's start has none (the live view shows it while it runs). */
@@ -12,8 +14,16 @@ export function renderProgress(io: Io, line: Exclude<ProgressLine, { kind: "star
   return `${label} ${mark} ${line.task}: ${line.ok ? `${line.seconds.toFixed(1)}s` : line.detail ?? "failed"}`;
 }
 
-export function renderSummary(io: Io, view: RunView, seconds: number): string {
+/**
+ * The last line of a run: its state and counts, green only when nothing failed. A run that went
+ * past failures (skipped by policy or by a human) is completed, and says which it went past.
+ */
+export function renderSummary(io: Io, view: RunView, seconds: number, skippedFailures: readonly SkippedFailure[] = []): string {
   const p = paint(io);
   const { succeeded, failed, skipped, upstream_failed, total } = view.progress;
-  return `${p.bold(view.plan.state.replaceAll("_", " "))}: ${succeeded}/${total} succeeded, ${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed · ${seconds.toFixed(1)}s`;
+  const state = view.plan.state;
+  const counts = `${succeeded}/${total} succeeded, ${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed · ${seconds.toFixed(1)}s`;
+  if (skippedFailures.length > 0) return `${p.bold(p.yellow(`${stateWords(state)} with ${skippedFailuresText(skippedFailures)}`))} · ${counts}`;
+  const color = state === "completed" ? p.green : state === "failed" || state === "aborted" ? p.red : (text: string) => text;
+  return `${p.bold(color(stateWords(state)))}: ${counts}`;
 }

@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { syntheticLog } from "../../bench/synthetic.js";
 import { peh } from "../support/cli.js";
@@ -98,5 +99,65 @@ describe("peh binary", () => {
 
   it("exits 2 on an unknown option", () => {
     expect(peh(["graph", "--bogus"]).code).toBe(2);
+  });
+});
+
+describe("peh binary › RUN", () => {
+  const golden = fileURLToPath(new URL("../fixtures/golden/release.events.jsonl", import.meta.url));
+  const FIRST = "r-20261123-205816-4b1f";
+  const SECOND = "r-20261123-205817-beef";
+  const takingRun: string[][] = [
+    ["show", "RUN"],
+    ["approve", "RUN", "--as", "ana"],
+    ["modify", "RUN", "--skip", "lint", "--as", "ana"],
+    ["refine", "RUN", "--feedback", "skip lint", "--as", "ana"],
+    ["clarify", "RUN", "--question", "which region?", "--as", "ana"],
+    ["reject", "RUN", "--reason", "no", "--as", "ana"],
+    ["run", "RUN"],
+    ["decide", "RUN", "--task", "lint", "skip", "--as", "ana"],
+    ["trust", "RUN", "--task", "lint", "--as", "ana"],
+    ["status", "RUN"],
+    ["log", "RUN"],
+    ["replay", "RUN", "--at", "1"],
+    ["report", "RUN"],
+    ["inspect", "RUN", "--record", "run.inspect.jsonl"],
+    ["graph", "task", "--run", "RUN"],
+  ];
+
+  /** A store with two recorded runs whose ids both start with `r-20261123-2058`. */
+  async function twoRuns(): Promise<{ path: string; remove(): Promise<void> }> {
+    const dir = await tempDir();
+    const text = await readFile(golden, "utf8");
+    for (const [id, log] of [[FIRST, text], [SECOND, text.replaceAll(FIRST, SECOND)]] as const) {
+      await mkdir(join(dir.path, "runs", id), { recursive: true });
+      await writeFile(join(dir.path, "runs", id, "events.jsonl"), log);
+    }
+    return dir;
+  }
+
+  it.each(takingRun)("peh %s refuses the start of two runs' ids, naming both (exit 2)", async (...argv) => {
+    const dir = await twoRuns();
+    try {
+      const result = peh(["--store", dir.path, ...argv.map((word) => (word === "RUN" ? "r-20261123-2058" : word)), "--json"], { cwd: dir.path });
+      expect(result.code).toBe(2);
+      expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: "USAGE", message: `"r-20261123-2058" is the start of 2 runs' ids: ${FIRST}, ${SECOND}` } });
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("takes a run by the start of its id, or latest, as by its id", async () => {
+    const dir = await twoRuns();
+    try {
+      const status = (run: string) => JSON.parse(peh(["--store", dir.path, "status", run, "--json"]).stdout) as { run_id: string };
+      expect(status("r-20261123-205816").run_id).toBe(FIRST);
+      expect(status("latest").run_id).toBe(SECOND);
+      const typo = peh(["--store", dir.path, "show", "r-20261123-205818"]);
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toContain(`there is no run "r-20261123-205818" in this store`);
+      expect(typo.stderr).toMatch(/did you mean r-20261123-20581[67]/);
+    } finally {
+      await dir.remove();
+    }
   });
 });

@@ -55,6 +55,17 @@ describe("peh plan", () => {
     expect(json.problems.map((p) => p.code).sort()).toEqual(["CYCLE", "NO_CHECK", "TASK_COUNT"]);
   });
 
+  it("shows every line of a multi-line run indented under its task, and counts one task as one", async () => {
+    await writeFile(
+      join(workspace.path, "multi.yaml"),
+      ["objective: Write notes.txt", "tasks:", "  - id: notes", "    objective: Write notes.txt", "    scope: workspace", "    run: |", "      echo one > notes.txt", "      echo two >> notes.txt", '    acceptance_tests: ["test -s notes.txt"]', ""].join("\n"),
+    );
+    const result = peh("plan", "--from", "multi.yaml");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(["      run: echo one > notes.txt", "           echo two >> notes.txt", "      check: test -s notes.txt"].join("\n"));
+    expect(peh("log").stdout).toContain("PLAN_CREATED · version 1, 1 task (planner: file)");
+  });
+
   it("plans an objective with the built-in planner", () => {
     const result = peh("plan", "add dark mode to the dashboard");
     expect(result.code).toBe(0);

@@ -5,7 +5,7 @@ import { LiveView } from "../../cli/render/live.js";
 /** A terminal that records what was printed and what was drawn in place, and a clock we move. */
 function terminal() {
   const writes: string[] = [];
-  const io: Io = { out: (t) => writes.push(`out:${t}`), err: (t) => writes.push(`err:${t}`), color: false, live: (t) => writes.push(`live:${t}`) };
+  const io: Io = { out: (t) => writes.push(`out:${t}`), err: (t) => writes.push(`err:${t}`), color: false, live: (t) => writes.push(`live:${t}`), document: () => undefined, line: () => undefined };
   let now = 0;
   return { io, writes, clock: () => now, advance: (ms: number) => (now += ms) };
 }
@@ -58,7 +58,7 @@ describe("peh run › live view", () => {
 
   it("draws nothing in place off a terminal: only the plain lines", () => {
     const writes: string[] = [];
-    const view = new LiveView({ out: (t) => writes.push(t), err: () => undefined, color: false });
+    const view = new LiveView({ out: (t) => writes.push(t), err: () => undefined, color: false, document: () => undefined, line: () => undefined });
     view.show({ kind: "started", index: 1, total: 1, task: "build", attempt: 1 });
     view.show({ kind: "task", index: 1, total: 1, task: "build", ok: true, seconds: 0.1, retry: false });
     view.stop();

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../cli/program.js";
 import { exitCodeFor } from "../../cli/exit-codes.js";
-import type { Io } from "../../cli/output.js";
+import { RUN_ARGUMENT } from "../../cli/run-argument.js";
+import { createOutput, type Output } from "../../cli/output.js";
 import { ErrorCodeSchema } from "../../events/index.js";
 
-function capture(): Io & { text: () => string } {
+function capture(): Output & { text: () => string } {
   const lines: string[] = [];
-  return { out: (t) => lines.push(t), err: (t) => lines.push(t), color: false, text: () => lines.join("\n") };
+  const io = createOutput({ stdout: (t) => lines.push(t), stderr: (t) => lines.push(t) }, { json: false, color: false });
+  return Object.assign(io, { text: () => lines.join("") });
 }
 
 async function parse(argv: string[]) {
@@ -18,7 +20,8 @@ async function parse(argv: string[]) {
   } catch (caught) {
     error = caught;
   }
-  return { io, error };
+  io.end();
+  return { io, error, program };
 }
 
 describe("peh command line › argv", () => {
@@ -46,6 +49,23 @@ describe("peh command line › argv", () => {
     expect(error).toBeDefined();
     expect(io.text()).toMatch(/mermaid, dot, json/);
   });
+});
+
+// Every command, from the program as `peh --help` builds it.
+const commands = (await parse([])).program.commands.map((command) => [command.name(), command] as const);
+
+describe("peh command line › --json and RUN", () => {
+  it.each(commands)("%s takes --json", (_name, command) => {
+    expect(command.options.map((option) => option.long)).toContain("--json");
+  });
+
+  it.each(commands.filter(([, command]) => command.registeredArguments.some((argument) => argument.name() === "run")))(
+    "%s takes a RUN as an id, the start of one, or latest",
+    (_name, command) => {
+      const run = command.registeredArguments.find((argument) => argument.name() === "run")!;
+      expect(run.description).toBe(RUN_ARGUMENT);
+    },
+  );
 });
 
 describe("peh command line › exit codes", () => {

@@ -126,6 +126,28 @@ describe("recovery › end to end", () => {
     expect(decision?.data.decision).toBe("skip");
   });
 
+  it("a run that went past a failure the policy skipped completes (exit 0), and its summary, status and report say so", async () => {
+    await ws.write(
+      "plan.yaml",
+      [
+        "objective: Lint, then build",
+        "recovery: { logic_error: { action: skip } }",
+        "tasks:",
+        "  - { id: lint, objective: Lint the sources, scope: workspace, run: 'echo 3 problems >&2; exit 1' }",
+        "  - { id: build, objective: Write build.txt, scope: workspace, depends_on: [lint], run: 'echo ok > build.txt' }",
+      ].join("\n"),
+    );
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
+    expect(result.code, result.stderr).toBe(0);
+    const said = "completed with 1 failure skipped by policy: lint (logic_error)";
+    expect(result.stdout).toContain(`${said} · 1/2 succeeded, 0 failed, 1 skipped`);
+    expect(result.stdout).not.toMatch(/^completed:/m);
+    expect(ws.peh("status").stdout).toContain("Completed with 1 failure skipped by policy: lint (logic_error)");
+    expect(ws.peh("report").stdout).toContain(`- Outcome: **${said}** at `);
+    const status = JSON.parse(ws.peh("status", "--json").stdout) as { skipped_failures: unknown[] };
+    expect(status.skipped_failures).toEqual([{ task_id: "lint", class: "logic_error", by: "policy", actor: null }]);
+  });
+
   it("a retry's wait survives a restart: the resumed run waits for the recorded due time, not a new delay", async () => {
     await ws.write("plan.yaml", planWith(flaky(1, "ECONNRESET"), "recovery: { transient: { delays: [2s] } }"));
     ws.peh("plan", "--from", "plan.yaml");
@@ -180,7 +202,7 @@ describe("recovery › the ledger in peh status", () => {
     expect(status.awaited).toEqual([expect.objectContaining({ kind: "decision", command: expect.stringMatching(/^peh decide r-\S+ --task fetch retry\|skip\|abort --as NAME$/) })]);
     const text = ws.peh("status");
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/! fetch\s+awaiting_decision attempt 3 · retries 2 of 2 \(transient\) · exhausted/);
+    expect(text.stdout).toMatch(/! fetch\s+awaiting decision attempt 3 · retries 2 of 2 \(transient\) · exhausted/);
     expect(text.stdout).toMatch(/→ peh decide r-\S+ --task fetch/);
 
     expect(ws.peh("decide", "--task", "fetch", "retry", "--as", "bo").code).toBe(0);

@@ -163,6 +163,7 @@ describe("peh run › stop on error", () => {
     const run = ws.start(["run", "--wait", "--trust-root", ".", "--concurrency", "1"]);
     await run.line(/waiting: task a failed/);
     expect(ws.peh("decide", "--task", "a", "skip", "--as", "bo").code).toBe(0);
+    expect(await run.line(/^completed/)).toMatch(/^completed with 1 failure skipped by bo: a \(logic_error\) · 2\/3 succeeded/);
     expect(await run.exit).toBe(0);
     expect(state()).toMatchObject({ state: "completed", tasks: { a: "skipped", b: "succeeded", c: "succeeded" } });
   });

@@ -10,9 +10,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function peh(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+export function peh(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
   const result = spawnSync(process.execPath, [bin, ...args], {
     cwd: options.cwd,
+    ...(options.input === undefined ? {} : { input: options.input }),
     env: { ...process.env, NO_COLOR: "1", ...options.env },
     encoding: "utf8",
   });
