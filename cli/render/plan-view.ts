@@ -20,7 +20,7 @@ export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Ma
     if (task.agent && !task.run) lines.push(p.dim(`      agent: ${task.agent.split("\n")[0]}`));
     for (const check of task.acceptance_tests) lines.push(p.dim(`      check: ${check}`));
     if (task.risky) {
-      const why = task.risk_reason ? ` (${task.risk_reason})` : "";
+      const why = ` (${task.risk_reason ?? "the plan marks it risky"})`;
       lines.push(`      ${p.yellow("⚠ RISKY")}${why} — approving needs the phrase "${confirmationPhrase(task)}"`);
     }
   });

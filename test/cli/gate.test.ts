@@ -25,7 +25,7 @@ describe("peh plan", () => {
     const result = peh("plan", "--from", "release.yaml");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Task 2/4: unit-tests (depends on Task 1)");
-    expect(result.stdout).toContain(`⚠ RISKY — approving needs the phrase "${PHRASE}"`);
+    expect(result.stdout).toContain(`⚠ RISKY (the plan marks it risky) — approving needs the phrase "${PHRASE}"`);
     expect(result.stdout).toMatch(/Next: peh approve r-\S+ --as NAME --confirm "deploy 2.4.1 to production"/);
     expect(await runs()).toHaveLength(1);
   });
@@ -59,6 +59,13 @@ describe("peh plan", () => {
     const result = peh("plan", "add dark mode to the dashboard");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Task 1/5: design");
+  });
+
+  it("shows the one risky step of a release with its reason and a phrase that names what it approves", () => {
+    const result = peh("plan", "release saas-backend 2.4.1 to production");
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/⚠ RISKY/g)).toHaveLength(1);
+    expect(result.stdout).toContain('⚠ RISKY (deploys to production) — approving needs the phrase "deploy saas-backend 2.4.1 to production"');
   });
 
   it("takes --planner-timeout as seconds or as a duration, and refuses anything else", async () => {
