@@ -1,9 +1,11 @@
 // Pure (the file system enters as an injected `realpath`). Validates a plan and returns every
 // problem at once, each with the task, where it is and how to fix it. Errors block the plan;
 // warnings do not, unless `strict`.
-import { dirname, isAbsolute, normalize, relative, resolve, sep } from "node:path";
 import type { PlanFile, Problem, ProblemCode } from "../../events/index.js";
 import { compressEdges, findCyclesIndexed } from "./cycles.js";
+import { checkScope, type Add } from "./scope-check.js";
+
+export { isInside } from "./scope-check.js";
 
 export interface ValidateOptions {
   /** The workspace the plan runs in (absolute). */
@@ -21,9 +23,6 @@ const VAGUE = /\b(optimi[sz]e|improve|fix|clean[ -]?up|refactor|enhance|tidy|pol
 const CONCRETE = /[/\\.`'"]|\d|[a-z][A-Z]|\w_\w|#\w/;
 
 const ZERO_DURATION = /^0+(ms|s|m|h)$/;
-
-/** The start of a path that climbs out of its root. */
-const PARENT = `..${sep}`;
 
 const FILLER = new Set(["the", "a", "an", "it", "this", "that", "things", "stuff", "code", "everything", "all", "some", "our", "of", "to", "and", "up"]);
 
@@ -133,8 +132,6 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
   return problems;
 }
 
-type Add = (severity: Problem["severity"], code: ProblemCode, path: (string | number)[], message: string, fix: string, task_id?: string) => void;
-
 /** A NUL byte cannot reach a shell or a path: the command or path would be cut at it. */
 function checkNulBytes(task: PlanFile["tasks"][number], i: number, add: Add): void {
   // Checked field by field, allocating nothing unless one is found (plans of 100k tasks).
@@ -147,46 +144,6 @@ function checkNulBytes(task: PlanFile["tasks"][number], i: number, add: Add): vo
 function reportNul(task: PlanFile["tasks"][number], add: Add, path: (string | number)[]): void {
   add("error", "SCHEMA", path, `task "${task.id}": ${path[2]} holds a NUL byte (\\0), which no shell or path can carry`,
     "remove the NUL byte (a \\u0000 or \\0 escape in the plan file)", task.id);
-}
-
-function checkScope(task: PlanFile["tasks"][number], i: number, options: ValidateOptions, add: Add): void {
-  const path = task.scope_path ?? undefined;
-  if (task.scope !== "workspace" && (path === undefined || path.trim() === "")) {
-    add("error", "SCOPE_PATH_MISSING", ["tasks", i, "scope_path"], `task "${task.id}" has scope "${task.scope}" but no scope_path`,
-      'set scope_path to a path relative to the workspace, e.g. "src/dashboard", or use scope: workspace', task.id);
-    return;
-  }
-  if (path === undefined) return;
-  if (isAbsolute(path)) {
-    add("error", "SCOPE_ESCAPE", ["tasks", i, "scope_path"], `task "${task.id}": scope_path "${path}" is absolute`, "make it relative to the workspace", task.id);
-    return;
-  }
-  // Only a path with ".." in it can climb out lexically; skip normalizing the rest (big plans).
-  const normalized = path.includes("..") ? normalize(path) : path;
-  if (normalized === ".." || normalized.startsWith(PARENT)) {
-    add("error", "SCOPE_ESCAPE", ["tasks", i, "scope_path"], `task "${task.id}": scope_path "${path}" leaves the workspace`, "use a path inside the workspace, without ..", task.id);
-    return;
-  }
-  if (!options.realpath) return;
-  const realWorkspace = options.realpath(options.workspace) ?? options.workspace;
-  // A path that does not exist yet escapes if its deepest existing ancestor does (a symlink out
-  // of the workspace with a directory to be created below it).
-  let probe = resolve(options.workspace, normalized);
-  let real = options.realpath(probe);
-  while (real === undefined && dirname(probe) !== probe && isInside(options.workspace, dirname(probe))) {
-    probe = dirname(probe);
-    real = options.realpath(probe);
-  }
-  if (real !== undefined && !isInside(realWorkspace, real)) {
-    add("error", "SCOPE_ESCAPE", ["tasks", i, "scope_path"], `task "${task.id}": scope_path "${path}" resolves through a symlink to ${real}, outside the workspace`,
-      "point scope_path at a real directory inside the workspace", task.id);
-  }
-}
-
-/** Component by component: `/w/app` contains `/w/app/src` but not `/w/app-evil`. */
-export function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === "" || (!rel.startsWith(PARENT) && rel !== ".." && !isAbsolute(rel));
 }
 
 /** The known id (or name) closest to `wanted` (edit distance ≤ 2), for a "did you mean". */
