@@ -2,7 +2,6 @@
 // the run (via RunHandle) and returns what the CLI shows. Invalid plans are refused before
 // anything is recorded.
 import { randomBytes } from "node:crypto";
-import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   PehError,
@@ -26,6 +25,7 @@ import { detectContext } from "./planning/detect.js";
 import { loadPlanFile } from "./planning/plan-file.js";
 import { plannerFor } from "./planning/planner.js";
 import { resolveRisk } from "./planning/risk.js";
+import { nodeScopeFs } from "./planning/scope-fs.js";
 import { validatePlan } from "./planning/validate.js";
 import { now } from "./execution/clock.js";
 
@@ -33,14 +33,6 @@ export function newRunId(at = new Date()): RunId {
   const stamp = at.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return RunIdSchema.parse(`r-${stamp}-${randomBytes(2).toString("hex")}`);
 }
-
-const realpath = (path: string): string | undefined => {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-};
 
 export interface PlanInput {
   workspace: string;
@@ -64,7 +56,7 @@ export interface PreparedPlan {
 /** Throws PLAN_INVALID carrying every problem, or returns the plan with risk resolved. */
 function checked(plan: PlanFile, input: PlanInput, locate?: (path: (string | number)[]) => number | undefined): { plan: PlanFile; problems: Problem[] } {
   const resolved = resolveRisk(plan);
-  const problems = validatePlan(resolved, { workspace: input.workspace, strict: input.strict, realpath, ...(locate ? { locate } : {}) });
+  const problems = validatePlan(resolved, { workspace: input.workspace, strict: input.strict, fs: nodeScopeFs, ...(locate ? { locate } : {}) });
   throwIfErrors(problems);
   return { plan: resolved, problems };
 }

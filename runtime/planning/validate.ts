@@ -1,19 +1,20 @@
-// Pure (the file system enters as an injected `realpath`). Validates a plan and returns every
+// Pure (the file system enters as an injected ScopeFs). Validates a plan and returns every
 // problem at once, each with the task, where it is and how to fix it. Errors block the plan;
 // warnings do not, unless `strict`.
 import type { PlanFile, Problem, ProblemCode } from "../../events/index.js";
 import { compressEdges, findCyclesIndexed } from "./cycles.js";
 import { checkScope, type Add } from "./scope-check.js";
+import { memoScopeFs, realWorkspace, type ScopeFs } from "./scope-escape.js";
 
-export { isInside } from "./scope-check.js";
+export { isInside } from "./scope-escape.js";
 
 export interface ValidateOptions {
   /** The workspace the plan runs in (absolute). */
   workspace: string;
   /** Warnings become errors. */
   strict?: boolean;
-  /** Resolves symlinks of an existing path (fs.realpathSync); undefined if the path does not exist. */
-  realpath?: (path: string) => string | undefined;
+  /** Reads symlinks and what is at a path (nodeScopeFs); without it, scopes are checked lexically only. */
+  fs?: ScopeFs;
   /** The line of a field in the plan file, when it came from one. */
   locate?: (path: (string | number)[]) => number | undefined;
 }
@@ -59,7 +60,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
 
   const count = plan.tasks.length;
   if (count === 0) {
-    add("error", "TASK_COUNT", ["tasks"], "the plan has no tasks: there is nothing to approve or run", "add the steps of the work as tasks (see examples/release.yaml)");
+    add("error", "TASK_COUNT", ["tasks"], "the plan has no tasks: there is nothing to approve or run", `add the steps of the work as tasks, e.g. ${EXAMPLE_TASK}`);
   } else if (count < 3 || count > 7) {
     add(warning, "TASK_COUNT", ["tasks"], `the plan has ${count} task${count === 1 ? "" : "s"}; a reviewable plan has 3 to 7`,
       count < 3 ? "split the work into at least 3 concrete, testable steps" : "group related steps so that 3 to 7 remain, or split the plan");
@@ -74,6 +75,9 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
   // fields are in the CPU's cache (a 100k-task plan is not, and a second visit costs misses).
   const position = new Map<string, number>();
   const owner = new Int32Array(count);
+  // The file system is asked once per path, and the workspace resolved once, for the whole plan.
+  const fs = options.fs && memoScopeFs(options.fs);
+  const scope = { workspace: options.workspace, fs, realWorkspace: fs && realWorkspace(options.workspace, fs) };
   let edgeCount = 0;
   plan.tasks.forEach((task, i) => {
     const first = position.get(task.id);
@@ -96,7 +100,8 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
       add("error", "SCHEMA", ["tasks", i, "timeout"], `task "${task.id}": a timeout of ${task.timeout} leaves the task no time`,
         "give it a positive duration (e.g. 10m), or leave timeout out for no limit", task.id);
     }
-    checkScope(task, i, options, add);
+    checkScope(task, i, scope, add);
+    if (task.confirm !== undefined) checkConfirm(task, i, add);
   });
 
   // Second pass, once every id is known: the dependencies, as edges between first positions (a
@@ -130,6 +135,28 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
       `remove one of these dependencies, e.g. "${ids[1]}" from the depends_on of "${ids[0]}"`, ids[0]);
   }
   return problems;
+}
+
+/** A task in plan-file form, for the fixes that show one. */
+export const EXAMPLE_TASK = '{ id: build, objective: "Compile to dist/", scope: workspace, run: "npm run build", acceptance_tests: ["test -f dist/index.js"] }';
+
+/**
+ * Phrases anyone types without reading: a risky task's phrase must name what it approves. Compared
+ * trimmed, in lower case, without the punctuation around it.
+ */
+const GENERIC_PHRASES = new Set([
+  "", "y", "yes", "yep", "yeah", "yup", "ok", "okay", "k", "sure", "true", "1", "approve", "approved", "confirm", "confirmed",
+  "accept", "accepted", "agree", "allow", "go", "go ahead", "proceed", "continue", "do it", "ship it", "lgtm", "+1", "done", "y/n", "yes/no",
+]);
+
+export function isGenericPhrase(phrase: string): boolean {
+  return GENERIC_PHRASES.has(phrase.trim().toLowerCase().replace(/^[\s"'`.!?,;:]+|[\s"'`.!?,;:]+$/g, "").replace(/\s+/g, " "));
+}
+
+function checkConfirm(task: PlanFile["tasks"][number], i: number, add: Add): void {
+  if (!isGenericPhrase(task.confirm!)) return;
+  add("error", "GENERIC_CONFIRM", ["tasks", i, "confirm"], `task "${task.id}": confirm "${task.confirm}" is a generic yes, and a generic yes never approves a risky task`,
+    `write a phrase that names what is approved, e.g. "deploy 2.4.1 to production"`, task.id);
 }
 
 /** A NUL byte cannot reach a shell or a path: the command or path would be cut at it. */
