@@ -82,18 +82,33 @@ export interface ScopeEscape {
 export function scopeEscape(workspace: string, task: Pick<PlanTask, "scope_path">, fs: ScopeFs, real = realWorkspace(workspace, fs)): ScopeEscape | undefined {
   const path = task.scope_path;
   if (path === undefined || path === null || path === "" || path.includes("\0")) return undefined;
+  return escapeOf(real, path, fs).escape;
+}
+
+export interface Place {
+  /** Where the directory really is: below the workspace as it is written when inside, else its real path. */
+  path: string;
+  escape?: ScopeEscape;
+}
+
+/**
+ * Where a directory of the workspace (a task's working directory) really is, for the record
+ * and for the trust gate: a link inside the workspace that leads out shows where it leads.
+ */
+export function placeOf(workspace: string, dir: string, fs: ScopeFs, real = realWorkspace(workspace, fs)): Place {
+  const written = resolve(workspace);
+  const { resolved, escape } = escapeOf(real, relative(written, resolve(dir)), fs);
+  if (resolved.real === undefined) return { path: dir, ...(escape ? { escape } : {}) };
+  return escape ? { path: resolved.real, escape } : { path: join(written, relative(real, resolved.real)) };
+}
+
+function escapeOf(real: string, path: string, fs: ScopeFs): { resolved: Resolution; escape?: ScopeEscape } {
   const resolved = resolveReal(real, path, fs, real);
   const through = resolved.link && `the symlink ${relative(real, resolved.link.path) || resolved.link.path} → ${resolved.link.target}`;
-  if (resolved.real === undefined) {
-    return { kind: "loop", detail: `goes round a symlink loop${through ? ` at ${through}` : ""}`, ...(resolved.link ? { link: resolved.link } : {}) };
-  }
-  if (isInside(real, resolved.real)) return undefined;
-  return {
-    kind: "outside",
-    detail: `resolves ${through ? `through ${through} ` : ""}to ${resolved.real}, outside the workspace`,
-    real: resolved.real,
-    ...(resolved.link ? { link: resolved.link } : {}),
-  };
+  const link = resolved.link ? { link: resolved.link } : {};
+  if (resolved.real === undefined) return { resolved, escape: { kind: "loop", detail: `goes round a symlink loop${through ? ` at ${through}` : ""}`, ...link } };
+  if (isInside(real, resolved.real)) return { resolved };
+  return { resolved, escape: { kind: "outside", detail: `resolves ${through ? `through ${through} ` : ""}to ${resolved.real}, outside the workspace`, real: resolved.real, ...link } };
 }
 
 /**

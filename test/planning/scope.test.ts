@@ -2,14 +2,14 @@ import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PlanFileInput } from "../../events/index.js";
-import { scopeEscape, type ScopeFs } from "../../runtime/planning/scope-escape.js";
+import { placeOf, scopeEscape, type ScopeFs } from "../../runtime/planning/scope-escape.js";
 import { nodeScopeFs } from "../../runtime/planning/scope-fs.js";
 import { validatePlan } from "../../runtime/planning/validate.js";
 import { planFile } from "../support/fixtures.js";
 import { tempDir } from "../support/temp-dir.js";
 
-/** A file system of symlinks, directories and files, written as a table (nothing else exists). */
-function fakeFs(entries: Record<string, `-> ${string}` | "dir" | "file">): ScopeFs {
+/** A file system as a table: "dir", "file", or "-> target" for a symlink (nothing else exists). */
+function fakeFs(entries: Record<string, string>): ScopeFs {
   const kind = (path: string, hops = 0): "directory" | "file" | undefined => {
     const entry = entries[path];
     if (entry === undefined || hops > 40) return undefined;
@@ -62,6 +62,13 @@ describe("scope › a symlink that leads out of the workspace", () => {
     expect(scopeEscape("/w/app", { scope_path: "src" }, fs)).toBeUndefined();
     expect(scopeEscape("/w/app", { scope_path: null }, fs)).toBeUndefined();
     expect(scopeEscape("/w/app", { scope_path: "out/x" }, fs)).toMatchObject({ kind: "outside", real: "/srv/data/x", link: { path: "/w/app/out", target: "/srv/data" } });
+  });
+
+  it("says where a working directory really is: below the workspace as written when inside, else its real path", () => {
+    const fs = fakeFs({ ...W, "/w/app/docs": "-> src", "/w/app/out": "-> /srv/data", "/home": "dir", "/home/ana": "-> /w" });
+    expect(placeOf("/w/app", "/w/app/docs", fs)).toEqual({ path: "/w/app/src" });
+    expect(placeOf("/home/ana/app", "/home/ana/app/docs/new", fs)).toEqual({ path: "/home/ana/app/src/new" });
+    expect(placeOf("/w/app", "/w/app/out", fs)).toMatchObject({ path: "/srv/data", escape: { kind: "outside", real: "/srv/data" } });
   });
 
   it("follows real symlinks the same way, a dangling one included", async () => {
