@@ -23,6 +23,7 @@ import { RunHandle } from "./command-handler.js";
 import { moveTask, skipTask } from "./planning/edit.js";
 import { detectContext } from "./planning/detect.js";
 import { loadPlanFile } from "./planning/plan-file.js";
+import { planFileProblems } from "./planning/plan-file-problems.js";
 import { plannerFor } from "./planning/planner.js";
 import { resolveRisk } from "./planning/risk.js";
 import { nodeScopeFs } from "./planning/scope-fs.js";
@@ -79,7 +80,7 @@ export async function preparePlan(input: PlanInput): Promise<PreparedPlan> {
   }
   if (input.from !== undefined) {
     const loaded = await loadPlanFile(resolve(input.workspace, input.from));
-    throwIfErrors(loaded.problems);
+    throwIfErrors(planFileProblems(loaded, { workspace: input.workspace, strict: input.strict, fs: nodeScopeFs }));
     return { ...checked(loaded.plan!, input, loaded.locate), planner: "file" };
   }
   if (input.objective === undefined || input.objective.trim() === "") {
@@ -163,7 +164,7 @@ export async function modifyRun(
   let locate: ((path: (string | number)[]) => number | undefined) | undefined;
   if (m.kind === "file") {
     const loaded = await loadPlanFile(resolve(workspace, m.from));
-    throwIfErrors(loaded.problems);
+    throwIfErrors(planFileProblems(loaded, { workspace, strict: input.strict, fs: nodeScopeFs }));
     edited = { plan: loaded.plan!, change: `replaced from ${m.from}` };
     locate = loaded.locate;
   } else {

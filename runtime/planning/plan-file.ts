@@ -8,6 +8,8 @@ import { closest } from "./validate.js";
 export interface LoadedPlanFile {
   plan: PlanFile | undefined;
   problems: Problem[];
+  /** The file's value, when it was read but failed the schema: what can still be validated. */
+  value?: unknown;
   /** The line of a field, for later validation problems. */
   locate(path: (string | number)[]): number | undefined;
 }
@@ -97,7 +99,7 @@ export function parsePlanSource(source: string): LoadedPlanFile {
     problems.push(problem(path, `${render(path)}: not a field of ${owner}`, guess ? `did you mean "${guess}"?` : `remove it, or check its spelling (the fields of ${owner}: ${known.join(", ")})`));
   }
   if (problems.length === 0 && parsed.success) return { plan: parsed.data, problems: [], locate };
-  return { plan: undefined, problems, locate };
+  return { plan: undefined, problems, locate, value: json };
 }
 
 const PLAN_FIELDS = Object.keys(PlanFileSchema.shape);

@@ -55,6 +55,33 @@ describe("peh plan", () => {
     expect(json.problems.map((p) => p.code).sort()).toEqual(["CYCLE", "NO_CHECK", "TASK_COUNT"]);
   });
 
+  it("reports schema and semantic problems in one run: a file with 2 of one and 8 of the other gets 10 errors", async () => {
+    await writeFile(
+      join(workspace.path, "bad.yaml"),
+      [
+        "objective: Ship app.js to the CDN",
+        "tasks:",
+        "  - { id: a, objective: Build a.js, scope: galaxy, run: make }",
+        "  - { id: b, objective: Build b.js, scope: workspace, run: make, idempotent: maybe }",
+        "  - { id: c, objective: Build c.js, scope: workspace, depends_on: [a, zz], run: make }",
+        "  - { id: c, objective: Build c2.js, scope: workspace, run: make }",
+        "  - { id: d, objective: Build d.js, scope: workspace }",
+        "  - { id: e, objective: Build e.js, scope: module, run: make }",
+        "  - { id: f, objective: Build f.js, scope: module, scope_path: ../up, run: make }",
+        "  - { id: g, objective: Build g.js, scope: workspace, run: make, confirm: ok }",
+        "  - { id: h, objective: Build h.js, scope: workspace, depends_on: [i], run: make }",
+        "  - { id: i, objective: Build i.js, scope: workspace, depends_on: [h], run: make }",
+        "  - { id: j, objective: Build j.js, scope: workspace, run: make, timeout: 0s }",
+      ].join("\n"),
+    );
+    const result = peh("plan", "--from", "bad.yaml", "--json");
+    expect(result.code).toBe(2);
+    const errors = (JSON.parse(result.stdout) as { problems: { code: string; severity: string }[] }).problems.filter((p) => p.severity === "error");
+    expect(errors.map((p) => p.code).sort()).toEqual(["CYCLE", "DUPLICATE_ID", "GENERIC_CONFIRM", "NO_CHECK", "SCHEMA", "SCHEMA", "SCHEMA", "SCOPE_ESCAPE", "SCOPE_PATH_MISSING", "UNKNOWN_DEPENDENCY"]);
+    expect(peh("plan", "--from", "bad.yaml").stderr).toContain("the plan has 10 errors; nothing was recorded");
+    expect(await runs()).toEqual([]);
+  });
+
   it("plans an objective with the built-in planner", () => {
     const result = peh("plan", "add dark mode to the dashboard");
     expect(result.code).toBe(0);
