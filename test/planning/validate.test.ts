@@ -198,9 +198,27 @@ describe("plan file › locations", () => {
 
   it("says plainly that a file is empty or that a required field is missing", () => {
     expect(parsePlanSource("").problems).toEqual([expect.objectContaining({ code: "SCHEMA", message: "the plan file is empty", fix: expect.stringContaining("objective and tasks") })]);
-    expect(parsePlanSource("tasks: []\n").problems).toEqual([expect.objectContaining({ code: "SCHEMA", path: "objective", message: "objective: missing (the plan needs it)", fix: "add objective (see examples/release.yaml)" })]);
+    expect(parsePlanSource("tasks: []\n").problems).toEqual([expect.objectContaining({ code: "SCHEMA", path: "objective", message: "objective: missing (the plan needs it)", fix: 'add objective, e.g. objective: "Compile TypeScript to dist/"' })]);
     const noScope = parsePlanSource("objective: Ship it\ntasks:\n  - id: a\n    objective: Build a.js\n    run: make\n");
     expect(noScope.problems).toEqual([expect.objectContaining({ path: "tasks[0].scope", task_id: "a", line: 3, message: "tasks[0].scope: missing (the task needs it)" })]);
+  });
+
+  it("shows how to write the field in the fix itself, never pointing at a file only peh's repository has", () => {
+    const sources = [
+      "",
+      "tasks: []\n",
+      "objective: 3\ntasks: {}\n",
+      "objective: Ship it\ntasks:\n  - { id: a, objective: 7, scope: workspace, run: [make], acceptance_tests: true, depends_on: b, recovery: [], classify: {} }\n",
+      "objective: Ship it\ntasks:\n  - { objective: Build a.js }\n",
+      "objective: Ship it\ntasks: []\n",
+    ];
+    const fixes = sources.flatMap((source) => {
+      const loaded = parsePlanSource(source);
+      return [...loaded.problems, ...(loaded.plan ? validatePlan(loaded.plan, W) : [])].map((p) => p.fix);
+    });
+    expect(fixes.length).toBeGreaterThan(8);
+    for (const fix of fixes) expect(fix).not.toMatch(/examples\//);
+    expect(fixes).toContain('add scope, e.g. scope: workspace (or module, single_file or custom, with a scope_path)');
   });
 
   it("says how to write what YAML read as another type: a numeric id quoted, a boolean as true or false", () => {
