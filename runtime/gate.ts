@@ -195,15 +195,24 @@ export async function modifyRun(
   return run.state;
 }
 
+/** What a refine made: the run, and clause by clause what the planner applied (null: it does not say). */
+export interface RefinedRun {
+  state: RunState;
+  applied: string[] | null;
+  not_applied: string[] | null;
+  /** What feedback the planner understands, when some was not applied. */
+  hint: string | null;
+}
+
 /** Asks the run's planner for a new version from feedback. */
-export async function refineRun(store: EventStore, runId: RunId, input: { actor: string; feedback: string; plannerTimeoutMs?: number }): Promise<RunState> {
+export async function refineRun(store: EventStore, runId: RunId, input: { actor: string; feedback: string; plannerTimeoutMs?: number }): Promise<RefinedRun> {
   const run = await RunHandle.open(store, runId);
   const workspace = run.state.workspace ?? process.cwd();
   const planner = plannerFor(plannerOf(await store.read(runId, { to: 1 })), { timeoutMs: input.plannerTimeoutMs, cwd: workspace });
   const refined = await planner.refine(currentPlan(run.state), input.feedback);
   const { plan } = checked(refined.plan, { workspace });
   await run.handle({ type: "ModifyPlan", at: now(), actor: input.actor, plan, change: refined.change });
-  return run.state;
+  return { state: run.state, applied: refined.applied ?? null, not_applied: refined.not_applied ?? null, hint: refined.hint ?? null };
 }
 
 export const clarifyRun = (store: EventStore, runId: RunId, input: { actor: string; question: string }) =>

@@ -122,7 +122,7 @@ export interface Refined {
   ignored: string[];
 }
 
-const HOW = 'feedback the built-in planner understands: "skip ID", "move ID before|after ID", "add OBJECTIVE [after ID]", separated by ";"';
+export const REFINE_FEEDBACK = 'feedback the built-in planner understands: "skip ID", "move ID before|after ID", "add OBJECTIVE [after ID]", separated by ";"';
 
 /** Applies feedback clause by clause; throws if none of it could be applied. */
 export function refine(plan: PlanFile, feedback: string): Refined {
@@ -144,7 +144,7 @@ export function refine(plan: PlanFile, feedback: string): Refined {
     }
   }
   if (applied.length === 0) {
-    throw new PehError("USAGE", `cannot apply the feedback: ${ignored.join("; ")}`, HOW);
+    throw new PehError("USAGE", `cannot apply the feedback: ${ignored.join("; ")}`, REFINE_FEEDBACK);
   }
   return { plan: current, applied, ignored };
 }

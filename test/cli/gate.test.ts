@@ -180,6 +180,18 @@ describe("peh approve, run, modify, show", () => {
     expect(result.stderr).toContain("build, unit-tests, lint, deploy-prod");
   });
 
+  it("says clause by clause what a partial refine applied and what it did not, also with --json", () => {
+    expect(peh("plan", "add dark mode to the dashboard").code).toBe(0);
+    const result = peh("refine", "--feedback", "skip document; make it pop; skip nonexistent", "--as", "bo");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("applied: skip document");
+    expect(result.stdout).toContain('not applied: "make it pop": not understood');
+    expect(result.stdout).toContain('not applied: "skip nonexistent": the plan has no task "nonexistent"');
+    expect(result.stdout).toContain('feedback the built-in planner understands: "skip ID"');
+    const json = JSON.parse(peh("refine", "--feedback", "skip verify; pop", "--as", "bo", "--json").stdout) as { version: number; applied: string[]; not_applied: string[] };
+    expect(json).toMatchObject({ version: 3, applied: ["skip verify"], not_applied: ['"pop": not understood'] });
+  });
+
   it("refuses to approve a rejected plan", () => {
     peh("plan", "--from", "release.yaml");
     expect(peh("reject", "--reason", "not this week", "--as", "bo").code).toBe(0);
