@@ -154,6 +154,19 @@ describe("peh approve, run, modify, show", () => {
     expect(approved.stdout).toContain("approved version 1");
   });
 
+  it("asks for the phrase of a task that has one though nothing else makes it risky, and refuses a generic phrase", async () => {
+    const tasks = ["tasks:", "  - { id: a, objective: Build a.js, scope: workspace, run: make }", "  - { id: b, objective: Build b.js, scope: workspace, run: make }"];
+    await writeFile(join(workspace.path, "tag.yaml"), ["objective: Tag v1 of app.js", ...tasks, "  - { id: tag, objective: Tag v1, scope: workspace, run: git tag v1, confirm: tag v1 now }"].join("\n"));
+    const planned = peh("plan", "--from", "tag.yaml");
+    expect(planned.stdout).toContain('⚠ RISKY (the plan gives it a confirmation phrase) — approving needs the phrase "tag v1 now"');
+    expect(peh("approve", "--as", "ana").code).toBe(2);
+    expect(peh("approve", "--as", "ana", "--confirm", "tag v1 now").code).toBe(0);
+    await writeFile(join(workspace.path, "yes.yaml"), ["objective: Tag v1 of app.js", ...tasks, '  - { id: tag, objective: Tag v1, scope: workspace, run: git tag v1, risky: true, confirm: " Yes " }'].join("\n"));
+    const generic = peh("plan", "--from", "yes.yaml");
+    expect(generic.code).toBe(2);
+    expect(generic.stderr).toMatch(/GENERIC_CONFIRM \(task tag, line 5\): task "tag": confirm " Yes " is a generic yes, and a generic yes never approves a risky task/);
+  });
+
   it("needs a new approval after a modification", () => {
     peh("plan", "--from", "release.yaml");
     peh("approve", "--as", "ana", "--confirm", PHRASE);
