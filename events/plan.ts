@@ -98,7 +98,9 @@ export const ProblemCodeSchema = z.enum([
   "CYCLE",
   "NO_CHECK",
   "SCOPE_PATH_MISSING",
+  "SCOPE_PATH_INVALID",
   "SCOPE_ESCAPE",
+  "GENERIC_CONFIRM",
   "VAGUE_OBJECTIVE",
   "TASK_COUNT",
 ]);

@@ -100,12 +100,29 @@ export function awaitedOf(state: RunState): Awaited[] {
     if (stateName(worker.value) !== "trust_required") continue;
     const task = worker.context.task_id as TaskId;
     if (state.tasks.get(task)?.context.attempt !== worker.context.attempt) continue;
+    // The cwd is recorded where it really is: one outside the workspace came through a symlink,
+    // and trusting it would not make it the workspace; `peh run` refuses the attempt.
+    const cwd = worker.context.cwd;
+    if (state.workspace !== null && !within(state.workspace, cwd)) {
+      awaited.push({
+        kind: "trust",
+        task_id: task,
+        reason: `task ${task} would run in ${cwd}, outside the workspace ${state.workspace} (a symlink leads there); peh does not run it there`,
+        command: `peh run ${run}   (refuses the attempt before anything runs; then peh decide ${run} --task ${task} retry|skip|abort --as NAME)`,
+      });
+      continue;
+    }
     awaited.push({
       kind: "trust",
       task_id: task,
-      reason: `task ${task} runs in ${worker.context.cwd}, which is in no trusted root`,
+      reason: `task ${task} runs in ${cwd}, which is in no trusted root`,
       command: `peh trust ${run} --task ${task} --as NAME   (or peh trust ${run} --root DIR --as NAME)`,
     });
   }
   return awaited;
+}
+
+/** `/w/app` holds `/w/app` and `/w/app/src`, not `/w/app-evil` (both paths as recorded: absolute, normalized). */
+function within(root: string, path: string): boolean {
+  return path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
 }

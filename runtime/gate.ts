@@ -2,7 +2,6 @@
 // the run (via RunHandle) and returns what the CLI shows. Invalid plans are refused before
 // anything is recorded.
 import { randomBytes } from "node:crypto";
-import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   PehError,
@@ -24,8 +23,10 @@ import { RunHandle } from "./command-handler.js";
 import { moveTask, skipTask } from "./planning/edit.js";
 import { detectContext } from "./planning/detect.js";
 import { loadPlanFile } from "./planning/plan-file.js";
+import { planFileProblems } from "./planning/plan-file-problems.js";
 import { plannerFor } from "./planning/planner.js";
 import { resolveRisk } from "./planning/risk.js";
+import { nodeScopeFs } from "./planning/scope-fs.js";
 import { validatePlan } from "./planning/validate.js";
 import { now } from "./execution/clock.js";
 
@@ -33,14 +34,6 @@ export function newRunId(at = new Date()): RunId {
   const stamp = at.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return RunIdSchema.parse(`r-${stamp}-${randomBytes(2).toString("hex")}`);
 }
-
-const realpath = (path: string): string | undefined => {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-};
 
 export interface PlanInput {
   workspace: string;
@@ -64,7 +57,7 @@ export interface PreparedPlan {
 /** Throws PLAN_INVALID carrying every problem, or returns the plan with risk resolved. */
 function checked(plan: PlanFile, input: PlanInput, locate?: (path: (string | number)[]) => number | undefined): { plan: PlanFile; problems: Problem[] } {
   const resolved = resolveRisk(plan);
-  const problems = validatePlan(resolved, { workspace: input.workspace, strict: input.strict, realpath, ...(locate ? { locate } : {}) });
+  const problems = validatePlan(resolved, { workspace: input.workspace, strict: input.strict, fs: nodeScopeFs, ...(locate ? { locate } : {}) });
   throwIfErrors(problems);
   return { plan: resolved, problems };
 }
@@ -87,7 +80,7 @@ export async function preparePlan(input: PlanInput): Promise<PreparedPlan> {
   }
   if (input.from !== undefined) {
     const loaded = await loadPlanFile(resolve(input.workspace, input.from));
-    throwIfErrors(loaded.problems);
+    throwIfErrors(planFileProblems(loaded, { workspace: input.workspace, strict: input.strict, fs: nodeScopeFs }));
     return { ...checked(loaded.plan!, input, loaded.locate), planner: "file" };
   }
   if (input.objective === undefined || input.objective.trim() === "") {
@@ -171,7 +164,7 @@ export async function modifyRun(
   let locate: ((path: (string | number)[]) => number | undefined) | undefined;
   if (m.kind === "file") {
     const loaded = await loadPlanFile(resolve(workspace, m.from));
-    throwIfErrors(loaded.problems);
+    throwIfErrors(planFileProblems(loaded, { workspace, strict: input.strict, fs: nodeScopeFs }));
     edited = { plan: loaded.plan!, change: `replaced from ${m.from}` };
     locate = loaded.locate;
   } else {
@@ -202,15 +195,24 @@ export async function modifyRun(
   return run.state;
 }
 
+/** What a refine made: the run, and clause by clause what the planner applied (null: it does not say). */
+export interface RefinedRun {
+  state: RunState;
+  applied: string[] | null;
+  not_applied: string[] | null;
+  /** What feedback the planner understands, when some was not applied. */
+  hint: string | null;
+}
+
 /** Asks the run's planner for a new version from feedback. */
-export async function refineRun(store: EventStore, runId: RunId, input: { actor: string; feedback: string; plannerTimeoutMs?: number }): Promise<RunState> {
+export async function refineRun(store: EventStore, runId: RunId, input: { actor: string; feedback: string; plannerTimeoutMs?: number }): Promise<RefinedRun> {
   const run = await RunHandle.open(store, runId);
   const workspace = run.state.workspace ?? process.cwd();
   const planner = plannerFor(plannerOf(await store.read(runId, { to: 1 })), { timeoutMs: input.plannerTimeoutMs, cwd: workspace });
   const refined = await planner.refine(currentPlan(run.state), input.feedback);
   const { plan } = checked(refined.plan, { workspace });
   await run.handle({ type: "ModifyPlan", at: now(), actor: input.actor, plan, change: refined.change });
-  return run.state;
+  return { state: run.state, applied: refined.applied ?? null, not_applied: refined.not_applied ?? null, hint: refined.hint ?? null };
 }
 
 export const clarifyRun = (store: EventStore, runId: RunId, input: { actor: string; question: string }) =>

@@ -16,6 +16,7 @@ import {
   refineRun,
   rejectRun,
   type Modification,
+  type RefinedRun,
 } from "../../runtime/gate.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { actorOf, askPhrases, collect, interactive, PLANNER_TIMEOUT, plannerTimeoutMs, storeOf } from "../context.js";
@@ -23,7 +24,8 @@ import { paint, printJson, type Io } from "../output.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 import { renderPlan } from "../render/plan-view.js";
 
-function report(io: Io, json: boolean | undefined, runId: RunId, state: RunState, done: string): void {
+/** `more`: what a command adds to its --json document, and the lines it adds below its ✓ line. */
+function report(io: Io, json: boolean | undefined, runId: RunId, state: RunState, done: string, more: { json?: Record<string, unknown>; lines?: string[] } = {}): void {
   const next = nextStep(runId, state);
   if (json) {
     printJson(io, {
@@ -32,11 +34,12 @@ function report(io: Io, json: boolean | undefined, runId: RunId, state: RunState
       version: state.plan_spec?.version ?? null,
       approved_version: state.plan.context.approved_version,
       next: next ?? null,
+      ...more.json,
     });
     return;
   }
   const p = paint(io);
-  io.out([`${p.green("✓")} ${done}`, ...(next ? [`${p.bold("Next:")} ${next}`] : [])].join("\n"));
+  io.out([`${p.green("✓")} ${done}`, ...(more.lines ?? []), ...(next ? [`${p.bold("Next:")} ${next}`] : [])].join("\n"));
 }
 
 const runArgument = RUN_ARGUMENT;
@@ -140,8 +143,9 @@ export function refineCommand(program: Command, io: Io): void {
     .summary("ask the planner for a new version from feedback")
     .description(
       'Ask the run\'s planner for a new plan version. The built-in planner understands "skip ID", ' +
-        '"move ID before|after ID" and "add OBJECTIVE [after ID]", separated by ";", and says what it could ' +
-        "not apply; an external planner gets the feedback as is.",
+        '"move ID before|after ID" and "add OBJECTIVE [after ID]", separated by ";". peh says clause by clause ' +
+        "what was applied and what was not, and why (--json: applied, not_applied); feedback none of which " +
+        "applies makes no version. An external planner gets the feedback as is and does not say what it applied.",
     )
     .argument("[run]", runArgument)
     .requiredOption("--feedback <text>", "what to change")
@@ -152,9 +156,24 @@ export function refineCommand(program: Command, io: Io): void {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
       const actor = await actorOf(options.as, "refines the plan");
-      const after = await refineRun(store, runId, { actor, feedback: options.feedback, plannerTimeoutMs: plannerTimeoutMs(options.plannerTimeout) });
-      report(io, options.json, runId, after, `made version ${after.plan_spec?.version} of ${runId}'s plan from the feedback; it needs approval`);
+      const refined = await refineRun(store, runId, { actor, feedback: options.feedback, plannerTimeoutMs: plannerTimeoutMs(options.plannerTimeout) });
+      const after = refined.state;
+      report(io, options.json, runId, after, `made version ${after.plan_spec?.version} of ${runId}'s plan from the feedback; it needs approval`, {
+        json: { applied: refined.applied, not_applied: refined.not_applied },
+        lines: refinedLines(io, runId, refined),
+      });
     });
+}
+
+/** Clause by clause: what the planner applied, and what it did not, with why. */
+function refinedLines(io: Io, runId: RunId, refined: RefinedRun): string[] {
+  const p = paint(io);
+  if (refined.applied === null || refined.not_applied === null) return [`  the planner does not say what it applied: review version ${refined.state.plan_spec?.version} (peh show ${runId})`];
+  return [
+    ...refined.applied.map((clause) => `  ${p.green("applied:")} ${clause}`),
+    ...refined.not_applied.map((clause) => `  ${p.yellow("not applied:")} ${clause}`),
+    ...(refined.not_applied.length > 0 && refined.hint ? [`  (${refined.hint})`] : []),
+  ];
 }
 
 export function clarifyCommand(program: Command, io: Io): void {

@@ -21,7 +21,9 @@ export function planCommand(program: Command, io: Io): void {
     .summary("create a run: plan, validate and show it for approval")
     .description(
       "Create a run from a plan file (YAML or JSON) or from an objective handed to a planner. The plan is " +
-        "validated (every problem at once), risky tasks are marked, and the run waits for `peh approve`. " +
+        "validated (every problem at once: the schema's and the rest together), risky tasks are marked (marked " +
+        "so by the plan, given a confirm phrase, or matching a destructive pattern in a command, check, prompt or " +
+        "objective), and the run waits for `peh approve`. " +
         "Nothing is recorded for an invalid plan.",
     )
     .argument("[objective...]", "what to achieve, for the planner (quote it)")

@@ -24,7 +24,7 @@ export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Ma
     }
     for (const check of task.acceptance_tests) lines.push(...indented("check: ", check).map(p.dim));
     if (task.risky) {
-      const why = task.risk_reason ? ` (${task.risk_reason})` : "";
+      const why = ` (${task.risk_reason ?? "the plan marks it risky"})`;
       lines.push(`      ${p.yellow("⚠ RISKY")}${why} — approving needs the phrase "${confirmationPhrase(task)}"`);
     }
   });

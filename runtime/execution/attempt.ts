@@ -8,6 +8,7 @@ import { classify, retryAfterMs } from "./classify.js";
 import { now } from "./clock.js";
 import { runCommand, type RunResult } from "./process-runner.js";
 import type { RunContext } from "./run-context.js";
+import { refusedOutOfScope, startInScope } from "./scope-guard.js";
 
 /** What remains of a scheduled retry's wait (0: due now; a human's retry has no due time). */
 export function retryWaitMs(state: RunState, id: TaskId): number {
@@ -31,10 +32,13 @@ export class Attempts {
    * are decided in order in one batch, one durable append, before the process is spawned.
    */
   async start(task: PlanTask): Promise<void> {
+    // Its scope is resolved again: one that leads out of the workspace now fails it here.
+    const cwd = await startInScope(this.run, task);
+    if (cwd === undefined) return;
     const root = this.run.trustedRoot(task);
     const attempt = this.attemptOf(task) + 1;
     const worker_id = workerIdFor(task.id, attempt);
-    const decided = [this.run.command({ type: "StartAttempt", at: now(), task_id: task.id, cwd: this.run.cwdOf(task) })];
+    const decided = [this.run.command({ type: "StartAttempt", at: now(), task_id: task.id, cwd })];
     if (root) {
       decided.push(this.run.command({ type: "ResolveTrust", at: now(), worker_id, resolution: { source: "allowlist", root } }));
       decided.push(this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id }));
@@ -55,6 +59,8 @@ export class Attempts {
     const attempt = this.attemptOf(task);
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
     const command = task.run ?? this.run.options.agentCommand;
+    // After a wait for trust, a link may have been re-pointed: its scope is checked once more.
+    if (!running && (await refusedOutOfScope(this.run, task))) return;
     if (!running) await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id });
     const result = command
       ? await runCommand({

@@ -28,6 +28,7 @@ import { PidRecords, workingDirOf } from "./attempt-support.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
 import { redactorFor, type Redactor } from "./redact.js";
+import { placeOfAttempt } from "./scope-guard.js";
 import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
 import { now } from "./clock.js";
 import { leaveCheckpoint } from "../view-state.js";
@@ -281,6 +282,7 @@ export class Orchestrator implements RunContext {
       if (retryWait !== undefined && retryWait > 0 && (retryIn === undefined || retryWait < retryIn)) retryIn = retryWait;
       if (state === "ready" || retryWait === 0 || (state === "interrupted" && task.idempotent)) work = () => this.attempts.start(task);
       else if (state === "running" && worker === "trust_required" && this.trustedRoot(task)) work = () => this.attempts.trustAndRun(task);
+      else if (state === "running" && worker === "trust_required" && placeOfAttempt(this, task).escaped) work = () => this.attempts.work(task); // refused: it leads out now
       else if (state === "running" && worker === "ready_for_prompt") work = () => this.attempts.work(task);
       else if (state === "verifying") work = () => this.attempts.verify(task, undefined);
       else if (state === "classifying" || state === "classified") work = () => this.attempts.resumeFailure(task);

@@ -20,8 +20,18 @@ interface Step {
   /** File the step must leave behind (its check), relative to docs/peh/<slug>/. */
   note?: string;
   tests?: boolean;
-  risky?: boolean;
+  /** A step that is risky in its own words: why, and the phrase that approves it. */
+  risk?: { reason: string; confirm: string };
   after: string[];
+}
+
+/**
+ * What the objective is about, without the verb a phrase puts back: "release saas-backend 2.4.1
+ * to production" → "saas-backend 2.4.1".
+ */
+function subject(objective: string, verbs: RegExp): string {
+  const rest = objective.replace(verbs, "").replace(/\s+(?:to|in|on|into)\s+(?:the\s+)?prod(?:uction)?\b.*$/i, "").trim();
+  return rest === "" ? objective : rest;
 }
 
 function template(objective: string): Step[] {
@@ -32,15 +42,28 @@ function template(objective: string): Step[] {
       { id: "test", objective: "Run the full test suite against the build", tests: true, after: ["build"] },
       { id: "deploy-staging", objective: "Deploy the build to staging", note: "staging.md", after: ["test"] },
       { id: "smoke-staging", objective: "Smoke-test staging and record the results", note: "smoke.md", after: ["deploy-staging"] },
-      { id: "deploy-production", objective: `Deploy to production: ${o}`, note: "production.md", risky: true, after: ["smoke-staging"] },
+      {
+        id: "deploy-production",
+        objective: `Deploy to production: ${o}`,
+        note: "production.md",
+        risk: { reason: "deploys to production", confirm: `deploy ${subject(o, /^\s*(?:release|deploy|ship|publish|roll ?out)\s+/i)} to production` },
+        after: ["smoke-staging"],
+      },
     ];
   }
   if (/\b(migrat\w*|schema|database)\b/i.test(o)) {
     return [
       { id: "backup", objective: "Back up the data the migration touches and record where", note: "backup.md", after: [] },
       { id: "write-migration", objective: `Write the migration for: ${o}`, tests: true, after: [] },
-      { id: "dry-run", objective: "Run the migration against a copy and record the result", note: "dry-run.md", after: ["backup", "write-migration"] },
-      { id: "migrate", objective: "Run the database migration on the real data", note: "migrate.md", risky: true, after: ["dry-run"] },
+      // Worded so that only the step that changes the real data reads as a migration to run.
+      { id: "dry-run", objective: "Try the migration on a copy of the data and record the result", note: "dry-run.md", after: ["backup", "write-migration"] },
+      {
+        id: "migrate",
+        objective: "Run the database migration on the real data",
+        note: "migrate.md",
+        risk: { reason: "runs the database migration on the real data", confirm: `migrate ${subject(o, /^\s*(?:migrate|run the (?:database )?migrations? (?:for|of)|migration (?:for|of))\s+/i)}` },
+        after: ["dry-run"],
+      },
       { id: "verify", objective: "Verify the migrated data and the application against it", tests: true, after: ["migrate"] },
     ];
   }
@@ -83,8 +106,10 @@ export function decompose(objective: string, context: PlanningContext = {}): Pla
       ...(step.note ? [`test -s docs/peh/${slug}/${step.note}`] : []),
       ...(step.tests ? [test] : []),
     ],
-    ...(step.risky ? { risky: true } : {}),
-    idempotent: !step.risky,
+    // The risky step says why and names what its phrase approves; the others are judged by
+    // their own words (risk.ts), not by the overall objective they quote for context.
+    ...(step.risk ? { risky: true, risk_reason: step.risk.reason, confirm: step.risk.confirm } : {}),
+    idempotent: !step.risk,
   }));
   return PlanFileSchema.parse({ objective: text, tasks });
 }
@@ -97,7 +122,7 @@ export interface Refined {
   ignored: string[];
 }
 
-const HOW = 'feedback the built-in planner understands: "skip ID", "move ID before|after ID", "add OBJECTIVE [after ID]", separated by ";"';
+export const REFINE_FEEDBACK = 'feedback the built-in planner understands: "skip ID", "move ID before|after ID", "add OBJECTIVE [after ID]", separated by ";"';
 
 /** Applies feedback clause by clause; throws if none of it could be applied. */
 export function refine(plan: PlanFile, feedback: string): Refined {
@@ -119,7 +144,7 @@ export function refine(plan: PlanFile, feedback: string): Refined {
     }
   }
   if (applied.length === 0) {
-    throw new PehError("USAGE", `cannot apply the feedback: ${ignored.join("; ")}`, HOW);
+    throw new PehError("USAGE", `cannot apply the feedback: ${ignored.join("; ")}`, REFINE_FEEDBACK);
   }
   return { plan: current, applied, ignored };
 }

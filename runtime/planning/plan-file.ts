@@ -3,11 +3,13 @@
 import { readFile } from "node:fs/promises";
 import { LineCounter, isNode, parseDocument } from "yaml";
 import { PehError, PlanFileSchema, PlanTaskSchema, type PlanFile, type Problem } from "../../events/index.js";
-import { closest } from "./validate.js";
+import { closest, EXAMPLE_TASK } from "./validate.js";
 
 export interface LoadedPlanFile {
   plan: PlanFile | undefined;
   problems: Problem[];
+  /** The file's value, when it was read but failed the schema: what can still be validated. */
+  value?: unknown;
   /** The line of a field, for later validation problems. */
   locate(path: (string | number)[]): number | undefined;
 }
@@ -76,7 +78,7 @@ export function parsePlanSource(source: string): LoadedPlanFile {
     };
   };
   if (json === null || json === undefined) {
-    return { plan: undefined, problems: [{ severity: "error", code: "SCHEMA", message: "the plan file is empty", fix: "write a plan: its objective and tasks (see examples/release.yaml)" }], locate };
+    return { plan: undefined, problems: [{ severity: "error", code: "SCHEMA", message: "the plan file is empty", fix: `write a plan: its objective and tasks, e.g. objective: "Release saas-backend 2.4.1" and tasks: [${EXAMPLE_TASK}]` }], locate };
   }
   const schemaProblem = (path: (string | number)[], code: string, message: string): Problem => {
     // A field that is not there at all: zod's words ("expected string, received undefined",
@@ -84,7 +86,7 @@ export function parsePlanSource(source: string): LoadedPlanFile {
     const owner = path.length > 0 ? valueAt(json, path.slice(0, -1)) : undefined;
     if (isRecord(owner) && !(String(path.at(-1)) in owner)) {
       const whose = path[0] === "tasks" && path.length === 3 ? "the task" : "the plan";
-      return problem(path, `${render(path)}: missing (${whose} needs it)`, `add ${String(path.at(-1))} (see examples/release.yaml)`);
+      return problem(path, `${render(path)}: missing (${whose} needs it)`, `add ${String(path.at(-1))}${exampleOf(path)}`);
     }
     return problem(path, `${render(path) || "the plan"}: ${message}`, schemaFix(path, code, valueAt(json, path)));
   };
@@ -97,7 +99,7 @@ export function parsePlanSource(source: string): LoadedPlanFile {
     problems.push(problem(path, `${render(path)}: not a field of ${owner}`, guess ? `did you mean "${guess}"?` : `remove it, or check its spelling (the fields of ${owner}: ${known.join(", ")})`));
   }
   if (problems.length === 0 && parsed.success) return { plan: parsed.data, problems: [], locate };
-  return { plan: undefined, problems, locate };
+  return { plan: undefined, problems, locate, value: json };
 }
 
 const PLAN_FIELDS = Object.keys(PlanFileSchema.shape);
@@ -140,9 +142,38 @@ function schemaFix(path: PropertyKey[], code: string, value: unknown): string {
   if (field === "scope") return "scope is one of: workspace, module, single_file, custom";
   if (field === "timeout" || path.includes("delays")) return "write durations like 250ms, 5s, 10m or 1h";
   if (field === "id" || path.at(-2) === "depends_on") return "ids start with an ASCII letter or digit and hold ASCII letters (a-z, A-Z), digits, '.', '_' or '-'";
-  if (code === "invalid_type") return `give ${field || "it"} the type the plan format expects (see examples/release.yaml)`;
+  if (code === "invalid_type") return `give ${field || "it"} the type the plan format expects${exampleOf(path)}`;
   if (code === "unrecognized_keys") return "remove the unknown field, or check its spelling";
-  return "see examples/release.yaml for the plan format";
+  return `write it as the plan format has it${exampleOf(path)}`;
+}
+
+/**
+ * How a field is written, inline: a fix must not send the user to a file that only peh's own
+ * repository has (examples/ is not in their workspace).
+ */
+const FIELD_EXAMPLES: Record<string, string> = {
+  objective: 'objective: "Compile TypeScript to dist/"',
+  tasks: `tasks: [${EXAMPLE_TASK}]`,
+  id: "id: build",
+  scope: "scope: workspace (or module, single_file or custom, with a scope_path)",
+  scope_path: "scope_path: src/dashboard",
+  acceptance_tests: 'acceptance_tests: ["test -f dist/index.js"]',
+  depends_on: "depends_on: [build]",
+  run: 'run: "npm run build"',
+  agent: 'agent: "Write docs/notes.md: what changed and why"',
+  confirm: 'confirm: "deploy 2.4.1 to production"',
+  timeout: "timeout: 10m",
+  recovery: "recovery: { transient: { max_retries: 2, delays: [5s, 30s] } }",
+  classify: 'classify: [{ match: "quota exceeded", class: transient }]',
+  commit_policy: 'commit_policy: "one commit per task"',
+  escalation_policy: 'escalation_policy: "ask the on-call engineer"',
+};
+
+/** `, e.g. <the field written out>` for the field at `path` (or its list), or nothing. */
+function exampleOf(path: PropertyKey[]): string {
+  const field = [...path].reverse().find((part): part is string => typeof part === "string");
+  const example = field === undefined ? `a task: ${EXAMPLE_TASK}` : FIELD_EXAMPLES[field];
+  return example === undefined ? "" : `, e.g. ${example}`;
 }
 
 export async function loadPlanFile(path: string): Promise<LoadedPlanFile> {

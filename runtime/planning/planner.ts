@@ -1,14 +1,25 @@
 // Which planner plans: the built-in one, or an external command (`cmd:<command>`).
 import { PehError, type PlanFile } from "../../events/index.js";
-import { decompose, refine, type PlanningContext } from "./builtin-planner.js";
+import { decompose, refine, REFINE_FEEDBACK, type PlanningContext } from "./builtin-planner.js";
 import { callPlanner, packetsToPlan } from "./external-planner.js";
+
+/** A new plan from feedback, with what was applied. */
+export interface Refinement {
+  plan: PlanFile;
+  /** The change note recorded in GATE_MODIFIED. */
+  change: string;
+  /** Clause by clause, where the planner can say: what it applied, and what not (with why). */
+  applied?: string[];
+  not_applied?: string[];
+  /** What feedback the planner understands, when some of it was not applied. */
+  hint?: string;
+}
 
 export interface Planner {
   /** As recorded in PLAN_CREATED: `builtin`, `cmd:<command>`, or `file`. */
   name: string;
   decompose(objective: string, context: PlanningContext): Promise<PlanFile>;
-  /** A new plan from feedback, and what was applied (for the change note). */
-  refine(plan: PlanFile, feedback: string): Promise<{ plan: PlanFile; change: string }>;
+  refine(plan: PlanFile, feedback: string): Promise<Refinement>;
 }
 
 export const builtinPlanner: Planner = {
@@ -17,7 +28,13 @@ export const builtinPlanner: Planner = {
   refine: async (plan, feedback) => {
     const refined = refine(plan, feedback);
     const ignored = refined.ignored.length > 0 ? ` (not applied: ${refined.ignored.join("; ")})` : "";
-    return { plan: refined.plan, change: `refine: ${refined.applied.join(", ")}${ignored}` };
+    return {
+      plan: refined.plan,
+      change: `refine: ${refined.applied.join(", ")}${ignored}`,
+      applied: refined.applied,
+      not_applied: refined.ignored,
+      ...(refined.ignored.length > 0 ? { hint: REFINE_FEEDBACK } : {}),
+    };
   },
 };
 

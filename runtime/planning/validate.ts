@@ -1,17 +1,20 @@
-// Pure (the file system enters as an injected `realpath`). Validates a plan and returns every
+// Pure (the file system enters as an injected ScopeFs). Validates a plan and returns every
 // problem at once, each with the task, where it is and how to fix it. Errors block the plan;
 // warnings do not, unless `strict`.
-import { dirname, isAbsolute, normalize, relative, resolve, sep } from "node:path";
 import type { PlanFile, Problem, ProblemCode } from "../../events/index.js";
 import { compressEdges, findCyclesIndexed } from "./cycles.js";
+import { checkScope, type Add } from "./scope-check.js";
+import { memoScopeFs, realWorkspace, type ScopeFs } from "./scope-escape.js";
+
+export { isInside } from "./scope-escape.js";
 
 export interface ValidateOptions {
   /** The workspace the plan runs in (absolute). */
   workspace: string;
   /** Warnings become errors. */
   strict?: boolean;
-  /** Resolves symlinks of an existing path (fs.realpathSync); undefined if the path does not exist. */
-  realpath?: (path: string) => string | undefined;
+  /** Reads symlinks and what is at a path (nodeScopeFs); without it, scopes are checked lexically only. */
+  fs?: ScopeFs;
   /** The line of a field in the plan file, when it came from one. */
   locate?: (path: (string | number)[]) => number | undefined;
 }
@@ -21,9 +24,6 @@ const VAGUE = /\b(optimi[sz]e|improve|fix|clean[ -]?up|refactor|enhance|tidy|pol
 const CONCRETE = /[/\\.`'"]|\d|[a-z][A-Z]|\w_\w|#\w/;
 
 const ZERO_DURATION = /^0+(ms|s|m|h)$/;
-
-/** The start of a path that climbs out of its root. */
-const PARENT = `..${sep}`;
 
 const FILLER = new Set(["the", "a", "an", "it", "this", "that", "things", "stuff", "code", "everything", "all", "some", "our", "of", "to", "and", "up"]);
 
@@ -60,7 +60,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
 
   const count = plan.tasks.length;
   if (count === 0) {
-    add("error", "TASK_COUNT", ["tasks"], "the plan has no tasks: there is nothing to approve or run", "add the steps of the work as tasks (see examples/release.yaml)");
+    add("error", "TASK_COUNT", ["tasks"], "the plan has no tasks: there is nothing to approve or run", `add the steps of the work as tasks, e.g. ${EXAMPLE_TASK}`);
   } else if (count < 3 || count > 7) {
     add(warning, "TASK_COUNT", ["tasks"], `the plan has ${count} task${count === 1 ? "" : "s"}; a reviewable plan has 3 to 7`,
       count < 3 ? "split the work into at least 3 concrete, testable steps" : "group related steps so that 3 to 7 remain, or split the plan");
@@ -75,6 +75,9 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
   // fields are in the CPU's cache (a 100k-task plan is not, and a second visit costs misses).
   const position = new Map<string, number>();
   const owner = new Int32Array(count);
+  // The file system is asked once per path, and the workspace resolved once, for the whole plan.
+  const fs = options.fs && memoScopeFs(options.fs);
+  const scope = { workspace: options.workspace, fs, realWorkspace: fs && realWorkspace(options.workspace, fs) };
   let edgeCount = 0;
   plan.tasks.forEach((task, i) => {
     const first = position.get(task.id);
@@ -97,7 +100,8 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
       add("error", "SCHEMA", ["tasks", i, "timeout"], `task "${task.id}": a timeout of ${task.timeout} leaves the task no time`,
         "give it a positive duration (e.g. 10m), or leave timeout out for no limit", task.id);
     }
-    checkScope(task, i, options, add);
+    checkScope(task, i, scope, add);
+    if (task.confirm !== undefined) checkConfirm(task, i, add);
   });
 
   // Second pass, once every id is known: the dependencies, as edges between first positions (a
@@ -133,7 +137,27 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
   return problems;
 }
 
-type Add = (severity: Problem["severity"], code: ProblemCode, path: (string | number)[], message: string, fix: string, task_id?: string) => void;
+/** A task in plan-file form, for the fixes that show one. */
+export const EXAMPLE_TASK = '{ id: build, objective: "Compile to dist/", scope: workspace, run: "npm run build", acceptance_tests: ["test -f dist/index.js"] }';
+
+/**
+ * Phrases anyone types without reading: a risky task's phrase must name what it approves. Compared
+ * trimmed, in lower case, without the punctuation around it.
+ */
+const GENERIC_PHRASES = new Set([
+  "", "y", "yes", "yep", "yeah", "yup", "ok", "okay", "k", "sure", "true", "1", "approve", "approved", "confirm", "confirmed",
+  "accept", "accepted", "agree", "allow", "go", "go ahead", "proceed", "continue", "do it", "ship it", "lgtm", "+1", "done", "y/n", "yes/no",
+]);
+
+export function isGenericPhrase(phrase: string): boolean {
+  return GENERIC_PHRASES.has(phrase.trim().toLowerCase().replace(/^[\s"'`.!?,;:]+|[\s"'`.!?,;:]+$/g, "").replace(/\s+/g, " "));
+}
+
+function checkConfirm(task: PlanFile["tasks"][number], i: number, add: Add): void {
+  if (!isGenericPhrase(task.confirm!)) return;
+  add("error", "GENERIC_CONFIRM", ["tasks", i, "confirm"], `task "${task.id}": confirm "${task.confirm}" is a generic yes, and a generic yes never approves a risky task`,
+    `write a phrase that names what is approved, e.g. "deploy 2.4.1 to production"`, task.id);
+}
 
 /** A NUL byte cannot reach a shell or a path: the command or path would be cut at it. */
 function checkNulBytes(task: PlanFile["tasks"][number], i: number, add: Add): void {
@@ -147,46 +171,6 @@ function checkNulBytes(task: PlanFile["tasks"][number], i: number, add: Add): vo
 function reportNul(task: PlanFile["tasks"][number], add: Add, path: (string | number)[]): void {
   add("error", "SCHEMA", path, `task "${task.id}": ${path[2]} holds a NUL byte (\\0), which no shell or path can carry`,
     "remove the NUL byte (a \\u0000 or \\0 escape in the plan file)", task.id);
-}
-
-function checkScope(task: PlanFile["tasks"][number], i: number, options: ValidateOptions, add: Add): void {
-  const path = task.scope_path ?? undefined;
-  if (task.scope !== "workspace" && (path === undefined || path.trim() === "")) {
-    add("error", "SCOPE_PATH_MISSING", ["tasks", i, "scope_path"], `task "${task.id}" has scope "${task.scope}" but no scope_path`,
-      'set scope_path to a path relative to the workspace, e.g. "src/dashboard", or use scope: workspace', task.id);
-    return;
-  }
-  if (path === undefined) return;
-  if (isAbsolute(path)) {
-    add("error", "SCOPE_ESCAPE", ["tasks", i, "scope_path"], `task "${task.id}": scope_path "${path}" is absolute`, "make it relative to the workspace", task.id);
-    return;
-  }
-  // Only a path with ".." in it can climb out lexically; skip normalizing the rest (big plans).
-  const normalized = path.includes("..") ? normalize(path) : path;
-  if (normalized === ".." || normalized.startsWith(PARENT)) {
-    add("error", "SCOPE_ESCAPE", ["tasks", i, "scope_path"], `task "${task.id}": scope_path "${path}" leaves the workspace`, "use a path inside the workspace, without ..", task.id);
-    return;
-  }
-  if (!options.realpath) return;
-  const realWorkspace = options.realpath(options.workspace) ?? options.workspace;
-  // A path that does not exist yet escapes if its deepest existing ancestor does (a symlink out
-  // of the workspace with a directory to be created below it).
-  let probe = resolve(options.workspace, normalized);
-  let real = options.realpath(probe);
-  while (real === undefined && dirname(probe) !== probe && isInside(options.workspace, dirname(probe))) {
-    probe = dirname(probe);
-    real = options.realpath(probe);
-  }
-  if (real !== undefined && !isInside(realWorkspace, real)) {
-    add("error", "SCOPE_ESCAPE", ["tasks", i, "scope_path"], `task "${task.id}": scope_path "${path}" resolves through a symlink to ${real}, outside the workspace`,
-      "point scope_path at a real directory inside the workspace", task.id);
-  }
-}
-
-/** Component by component: `/w/app` contains `/w/app/src` but not `/w/app-evil`. */
-export function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === "" || (!rel.startsWith(PARENT) && rel !== ".." && !isAbsolute(rel));
 }
 
 /** The known id (or name) closest to `wanted` (edit distance ≤ 2), for a "did you mean". */

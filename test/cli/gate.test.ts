@@ -25,7 +25,7 @@ describe("peh plan", () => {
     const result = peh("plan", "--from", "release.yaml");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Task 2/4: unit-tests (depends on Task 1)");
-    expect(result.stdout).toContain(`⚠ RISKY — approving needs the phrase "${PHRASE}"`);
+    expect(result.stdout).toContain(`⚠ RISKY (the plan marks it risky) — approving needs the phrase "${PHRASE}"`);
     expect(result.stdout).toMatch(/Next: peh approve r-\S+ --as NAME --confirm "deploy 2.4.1 to production"/);
     expect(await runs()).toHaveLength(1);
   });
@@ -66,10 +66,44 @@ describe("peh plan", () => {
     expect(peh("log").stdout).toContain("PLAN_CREATED · version 1, 1 task (planner: file)");
   });
 
+  it("reports schema and semantic problems in one run: a file with 2 of one and 8 of the other gets 10 errors", async () => {
+    await writeFile(
+      join(workspace.path, "bad.yaml"),
+      [
+        "objective: Ship app.js to the CDN",
+        "tasks:",
+        "  - { id: a, objective: Build a.js, scope: galaxy, run: make }",
+        "  - { id: b, objective: Build b.js, scope: workspace, run: make, idempotent: maybe }",
+        "  - { id: c, objective: Build c.js, scope: workspace, depends_on: [a, zz], run: make }",
+        "  - { id: c, objective: Build c2.js, scope: workspace, run: make }",
+        "  - { id: d, objective: Build d.js, scope: workspace }",
+        "  - { id: e, objective: Build e.js, scope: module, run: make }",
+        "  - { id: f, objective: Build f.js, scope: module, scope_path: ../up, run: make }",
+        "  - { id: g, objective: Build g.js, scope: workspace, run: make, confirm: ok }",
+        "  - { id: h, objective: Build h.js, scope: workspace, depends_on: [i], run: make }",
+        "  - { id: i, objective: Build i.js, scope: workspace, depends_on: [h], run: make }",
+        "  - { id: j, objective: Build j.js, scope: workspace, run: make, timeout: 0s }",
+      ].join("\n"),
+    );
+    const result = peh("plan", "--from", "bad.yaml", "--json");
+    expect(result.code).toBe(2);
+    const errors = (JSON.parse(result.stdout) as { problems: { code: string; severity: string }[] }).problems.filter((p) => p.severity === "error");
+    expect(errors.map((p) => p.code).sort()).toEqual(["CYCLE", "DUPLICATE_ID", "GENERIC_CONFIRM", "NO_CHECK", "SCHEMA", "SCHEMA", "SCHEMA", "SCOPE_ESCAPE", "SCOPE_PATH_MISSING", "UNKNOWN_DEPENDENCY"]);
+    expect(peh("plan", "--from", "bad.yaml").stderr).toContain("the plan has 10 errors; nothing was recorded");
+    expect(await runs()).toEqual([]);
+  });
+
   it("plans an objective with the built-in planner", () => {
     const result = peh("plan", "add dark mode to the dashboard");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Task 1/5: design");
+  });
+
+  it("shows the one risky step of a release with its reason and a phrase that names what it approves", () => {
+    const result = peh("plan", "release saas-backend 2.4.1 to production");
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/⚠ RISKY/g)).toHaveLength(1);
+    expect(result.stdout).toContain('⚠ RISKY (deploys to production) — approving needs the phrase "deploy saas-backend 2.4.1 to production"');
   });
 
   it("takes --planner-timeout as seconds or as a duration, and refuses anything else", async () => {
@@ -131,6 +165,19 @@ describe("peh approve, run, modify, show", () => {
     expect(approved.stdout).toContain("approved version 1");
   });
 
+  it("asks for the phrase of a task that has one though nothing else makes it risky, and refuses a generic phrase", async () => {
+    const tasks = ["tasks:", "  - { id: a, objective: Build a.js, scope: workspace, run: make }", "  - { id: b, objective: Build b.js, scope: workspace, run: make }"];
+    await writeFile(join(workspace.path, "tag.yaml"), ["objective: Tag v1 of app.js", ...tasks, "  - { id: tag, objective: Tag v1, scope: workspace, run: git tag v1, confirm: tag v1 now }"].join("\n"));
+    const planned = peh("plan", "--from", "tag.yaml");
+    expect(planned.stdout).toContain('⚠ RISKY (the plan gives it a confirmation phrase) — approving needs the phrase "tag v1 now"');
+    expect(peh("approve", "--as", "ana").code).toBe(2);
+    expect(peh("approve", "--as", "ana", "--confirm", "tag v1 now").code).toBe(0);
+    await writeFile(join(workspace.path, "yes.yaml"), ["objective: Tag v1 of app.js", ...tasks, '  - { id: tag, objective: Tag v1, scope: workspace, run: git tag v1, risky: true, confirm: " Yes " }'].join("\n"));
+    const generic = peh("plan", "--from", "yes.yaml");
+    expect(generic.code).toBe(2);
+    expect(generic.stderr).toMatch(/GENERIC_CONFIRM \(task tag, line 5\): task "tag": confirm " Yes " is a generic yes, and a generic yes never approves a risky task/);
+  });
+
   it("needs a new approval after a modification", () => {
     peh("plan", "--from", "release.yaml");
     peh("approve", "--as", "ana", "--confirm", PHRASE);
@@ -155,6 +202,18 @@ describe("peh approve, run, modify, show", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('the plan has no task "nope"');
     expect(result.stderr).toContain("build, unit-tests, lint, deploy-prod");
+  });
+
+  it("says clause by clause what a partial refine applied and what it did not, also with --json", () => {
+    expect(peh("plan", "add dark mode to the dashboard").code).toBe(0);
+    const result = peh("refine", "--feedback", "skip document; make it pop; skip nonexistent", "--as", "bo");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("applied: skip document");
+    expect(result.stdout).toContain('not applied: "make it pop": not understood');
+    expect(result.stdout).toContain('not applied: "skip nonexistent": the plan has no task "nonexistent"');
+    expect(result.stdout).toContain('feedback the built-in planner understands: "skip ID"');
+    const json = JSON.parse(peh("refine", "--feedback", "skip verify; pop", "--as", "bo", "--json").stdout) as { version: number; applied: string[]; not_applied: string[] };
+    expect(json).toMatchObject({ version: 3, applied: ["skip verify"], not_applied: ['"pop": not understood'] });
   });
 
   it("refuses to approve a rejected plan", () => {

@@ -30,6 +30,27 @@ describe("built-in planner › decompose", () => {
     expect(decompose("migrate the users table").tasks.filter((t) => t.risky).map((t) => t.id)).toEqual(["migrate"]);
   });
 
+  // Every task quotes the overall objective for context; risk judges each by its own work.
+  const riskOf = (objective: string) => resolveRisk(decompose(objective)).tasks.filter((t) => t.risky).map((t) => [t.id, t.confirm, t.risk_reason]);
+
+  it.each([
+    ["release saas-backend 2.4.1 to production", [["deploy-production", "deploy saas-backend 2.4.1 to production", "deploys to production"]]],
+    ["Deploy the billing API to prod", [["deploy-production", "deploy the billing API to production", "deploys to production"]]],
+    ["migrate the users table to the new schema", [["migrate", "migrate the users table to the new schema", "runs the database migration on the real data"]]],
+    ["run the database migration for the orders table", [["migrate", "migrate the orders table", "runs the database migration on the real data"]]],
+    ["fix the crash when uploading an empty file", []],
+    ["audit the IAM roles of the billing account", []],
+    ["add dark mode to the dashboard", []],
+  ])("plans %j with only the step that does it risky, with its reason and a phrase that names it", (objective, expected) => {
+    expect(riskOf(objective)).toEqual(expected);
+  });
+
+  it("still makes the tasks risky when the objective asks for a risky step no task takes on", () => {
+    const risky = resolveRisk(decompose("add a nightly job that runs rm -rf /var/cache/app")).tasks.filter((t) => t.risky);
+    expect(risky.length).toBeGreaterThan(0);
+    for (const task of risky) expect(task.risk_reason).toContain("plan's objective");
+  });
+
   it("uses the detected test command, and a check that fails on purpose without one", () => {
     expect(decompose("add dark mode", { test_command: "make test" }).tasks.flatMap((t) => t.acceptance_tests)).toContain("make test");
     expect(decompose("add dark mode").tasks.flatMap((t) => t.acceptance_tests).join(" ")).toContain("exit 1");

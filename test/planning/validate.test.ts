@@ -1,9 +1,9 @@
 import { mkdir, symlink } from "node:fs/promises";
-import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PlanFileInput } from "../../events/index.js";
 import { parsePlanSource } from "../../runtime/planning/plan-file.js";
+import { nodeScopeFs } from "../../runtime/planning/scope-fs.js";
 import { isInside, isVague, validatePlan } from "../../runtime/planning/validate.js";
 import { planFile } from "../support/fixtures.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -98,14 +98,7 @@ describe("plan validation › errors", () => {
       await mkdir(join(workspace, "src"), { recursive: true });
       await mkdir(join(dir.path, "app-evil"));
       await symlink(join(dir.path, "app-evil"), join(workspace, "evil"));
-      const realpath = (path: string) => {
-        try {
-          return realpathSync(path);
-        } catch {
-          return undefined;
-        }
-      };
-      const problems = validatePlan(plan(task("in", { scope: "module", scope_path: "src" }), task("out", { scope: "module", scope_path: "evil" }), task("c")), { workspace, realpath });
+      const problems = validatePlan(plan(task("in", { scope: "module", scope_path: "src" }), task("out", { scope: "module", scope_path: "evil" }), task("c")), { workspace, fs: nodeScopeFs });
       expect(problems.map((p) => [p.code, p.task_id])).toEqual([["SCOPE_ESCAPE", "out"]]);
     } finally {
       await dir.remove();
@@ -144,6 +137,18 @@ describe("plan validation › errors", () => {
       ["DUPLICATE_ID", "tasks[3].id"],
       ["CYCLE", "tasks[0].depends_on"],
     ]);
+  });
+});
+
+describe("plan validation › confirmation phrases", () => {
+  it.each(["yes", "Y", " OK ", "okay", "approve", "Approved!", "confirm", "sure", "true", "  ", "LGTM", "go ahead."])("refuses confirm %j: a generic yes never approves a risky task", (confirm) => {
+    const problems = validatePlan(plan(task("a", { risky: true, confirm }), task("b"), task("c")), W);
+    expect(problems).toEqual([expect.objectContaining({ severity: "error", code: "GENERIC_CONFIRM", task_id: "a", path: "tasks[0].confirm" })]);
+    expect(problems[0]?.message).toContain("a generic yes never approves a risky task");
+  });
+
+  it("accepts a phrase that names what is approved", () => {
+    expect(validatePlan(plan(task("a", { risky: true, confirm: "deploy 2.4.1 to production" }), task("b", { confirm: "yes, drop the staging db" }), task("c")), W)).toEqual([]);
   });
 });
 
@@ -193,9 +198,27 @@ describe("plan file › locations", () => {
 
   it("says plainly that a file is empty or that a required field is missing", () => {
     expect(parsePlanSource("").problems).toEqual([expect.objectContaining({ code: "SCHEMA", message: "the plan file is empty", fix: expect.stringContaining("objective and tasks") })]);
-    expect(parsePlanSource("tasks: []\n").problems).toEqual([expect.objectContaining({ code: "SCHEMA", path: "objective", message: "objective: missing (the plan needs it)", fix: "add objective (see examples/release.yaml)" })]);
+    expect(parsePlanSource("tasks: []\n").problems).toEqual([expect.objectContaining({ code: "SCHEMA", path: "objective", message: "objective: missing (the plan needs it)", fix: 'add objective, e.g. objective: "Compile TypeScript to dist/"' })]);
     const noScope = parsePlanSource("objective: Ship it\ntasks:\n  - id: a\n    objective: Build a.js\n    run: make\n");
     expect(noScope.problems).toEqual([expect.objectContaining({ path: "tasks[0].scope", task_id: "a", line: 3, message: "tasks[0].scope: missing (the task needs it)" })]);
+  });
+
+  it("shows how to write the field in the fix itself, never pointing at a file only peh's repository has", () => {
+    const sources = [
+      "",
+      "tasks: []\n",
+      "objective: 3\ntasks: {}\n",
+      "objective: Ship it\ntasks:\n  - { id: a, objective: 7, scope: workspace, run: [make], acceptance_tests: true, depends_on: b, recovery: [], classify: {} }\n",
+      "objective: Ship it\ntasks:\n  - { objective: Build a.js }\n",
+      "objective: Ship it\ntasks: []\n",
+    ];
+    const fixes = sources.flatMap((source) => {
+      const loaded = parsePlanSource(source);
+      return [...loaded.problems, ...(loaded.plan ? validatePlan(loaded.plan, W) : [])].map((p) => p.fix);
+    });
+    expect(fixes.length).toBeGreaterThan(8);
+    for (const fix of fixes) expect(fix).not.toMatch(/examples\//);
+    expect(fixes).toContain('add scope, e.g. scope: workspace (or module, single_file or custom, with a scope_path)');
   });
 
   it("says how to write what YAML read as another type: a numeric id quoted, a boolean as true or false", () => {
