@@ -138,6 +138,10 @@ export class LowdbEventStore implements EventStore {
     return readCheckpoint(join(this.runDir(runId), CHECKPOINT_FILE), this.logPath(runId), tag);
   }
 
+  locate(runId: RunId): string {
+    return this.logPath(runId);
+  }
+
   private logPath(runId: RunId): string {
     return join(this.runDir(runId), "events.jsonl");
   }

@@ -50,6 +50,10 @@ export class InMemoryEventStore implements EventStore {
     });
   }
 
+  locate(runId: RunId): string {
+    return `run ${runId} (in memory)`;
+  }
+
   async close(): Promise<void> {
     this.appended.removeAllListeners();
   }

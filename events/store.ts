@@ -60,6 +60,8 @@ export interface EventStore {
   /** Yields events from `from` on, then new ones as they are appended, until aborted. */
   follow(runId: RunId, options?: FollowOptions): AsyncIterable<PehEvent>;
   close(): Promise<void>;
+  /** Where the run's log is kept (its file, for the embedded store), for messages about it. */
+  locate?(runId: RunId): string;
   /**
    * Optional, a cache for read-only views: keeps `checkpoint` beside the run's log, bound to the
    * exact bytes of its first `seq` events. It is never the source of truth: whatever decides or

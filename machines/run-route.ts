@@ -75,6 +75,15 @@ export function entityOf(event: PehEvent): Entity {
   return nameOf(kind, idOf(kind, event));
 }
 
+/** Whether the event's envelope names the entity its type and data say (`entityOf`), without building the name. */
+export function entityMatches(event: PehEvent): boolean {
+  const kind = kindOf(event.type);
+  if (kind === "plan" || kind === "bootstrap") return event.entity === kind;
+  const id = idOf(kind, event);
+  const entity = event.entity;
+  return entity.length === kind.length + 1 + id.length && entity.startsWith(kind) && entity.charCodeAt(kind.length) === 58 && entity.endsWith(id);
+}
+
 /** Task events that the plan must vouch for: it only lets work start while it executes. */
 const PLAN_JUDGES = new Set<PehEvent["type"]>([
   "BOOTSTRAP_PHASE_STARTED",

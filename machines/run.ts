@@ -9,6 +9,7 @@ import {
   addressOfEntity,
   deliveries,
   entityName,
+  entityMatches,
   entityOf,
   nameOf,
   route,
@@ -85,16 +86,26 @@ function createdBy(state: RunState, event: PehEvent): WorkerSnapshot | undefined
   return undefined;
 }
 
-/** Why `event` may not be appended now, or undefined if it may. Asks the machines. */
-export function whyIllegal(state: RunState, event: PehEvent): string | undefined {
+/**
+ * Why `event` cannot stand right after `state` whatever the machines say: its seq, its run, its
+ * entity, a second plan, a second worker of one id. Cheap: the checked fold asks it of every event.
+ */
+function whyMisplaced(state: RunState, event: PehEvent): string | undefined {
   if (event.seq !== state.seq + 1) return `seq ${event.seq} does not follow ${state.seq}`;
   if (state.run_id !== null && event.run_id !== state.run_id) return `event of run ${event.run_id} in run ${state.run_id}`;
-  const entity = entityOf(event);
-  if (event.entity !== entity) return `${event.type} belongs to ${entity}, not ${event.entity}`;
+  if (!entityMatches(event)) return `${event.type} belongs to ${entityOf(event)}, not ${event.entity}`;
   if (event.type === "PLAN_CREATED" && state.run_id !== null) return "the run already has a plan";
   if (event.type === "WORKER_SPAWNING" && state.workers.has(event.data.worker_id)) {
     return `worker ${event.data.worker_id} already exists`;
   }
+  return undefined;
+}
+
+/** Why `event` may not be appended now, or undefined if it may. Asks the machines. */
+export function whyIllegal(state: RunState, event: PehEvent): string | undefined {
+  const misplaced = whyMisplaced(state, event);
+  if (misplaced !== undefined) return misplaced;
+  const entity = entityOf(event);
   for (const delivery of deliveries(state, event)) {
     if (delivery.role !== "judge") continue;
     const name = entityName(delivery.address);
@@ -103,11 +114,13 @@ export function whyIllegal(state: RunState, event: PehEvent): string | undefined
       if (name === entity && createdBy(state, event)) continue; // created by this event
       return `${name} does not exist`;
     }
-    if (!accepts(delivery.address, snapshot, event)) {
-      return `${event.type} is not allowed for ${name} in state ${stateName(snapshot.value)}`;
-    }
+    if (!accepts(delivery.address, snapshot, event)) return notAllowed(event, name, snapshot);
   }
   return undefined;
+}
+
+function notAllowed(event: PehEvent, name: string, snapshot: AnySnapshot): string {
+  return `${event.type} is not allowed for ${name} in state ${stateName(snapshot.value)}`;
 }
 
 /** Throws ILLEGAL_TRANSITION unless the machines accept `event` now. */
@@ -127,14 +140,32 @@ export interface Effect {
 }
 
 /**
- * Folds one event into the run, in place, through the machines' pure `transition()`. The log
- * holds only legal events, so replay does not re-check; `whyIllegal` is for new events.
- * Returns the named effects the transitions ask for (the runtime executes them; replay ignores).
+ * Folds one event into the run, in place, through the machines' pure `transition()`, without
+ * judging it: for an event the decider has just judged (`whyIllegal`). Returns the named effects
+ * the transitions ask for (the runtime executes them; replay ignores them).
  */
 export function evolve(state: RunState, event: PehEvent, collect = true): Effect[] {
+  return fold(state, event, collect, false);
+}
+
+/**
+ * Folds one event read from a log, judging it as `whyIllegal` would have before it was appended:
+ * a log edited by hand, or written by a bug, must not be believed. Throws STORE_CORRUPT naming
+ * the seq and what is wrong (the caller adds where the log is); the state is then unusable. The
+ * machines' answers are memoized with their steps, so the check costs a comparison per judge.
+ */
+export function evolveChecked(state: RunState, event: PehEvent, collect = true): Effect[] {
+  return fold(state, event, collect, true);
+}
+
+function fold(state: RunState, event: PehEvent, collect: boolean, check: boolean): Effect[] {
+  if (check) {
+    const misplaced = whyMisplaced(state, event);
+    if (misplaced !== undefined) throw illegalInLog(event, misplaced);
+  }
   const created = createdBy(state, event);
   if (created && event.type === "WORKER_SPAWNING") state.workers.set(event.data.worker_id, created);
-  const folding: Folding = { state, event, effects: NO_EFFECTS, collect };
+  const folding: Folding = { state, event, effects: NO_EFFECTS, collect, check, created };
   route(state, event, deliver, folding);
   if (event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED") {
     adoptPlan(state, event.data.plan, event.type === "PLAN_CHANGED" ? event.data.settled : undefined);
@@ -148,24 +179,43 @@ export function evolve(state: RunState, event: PehEvent, collect = true): Effect
   return folding.effects;
 }
 
+function illegalInLog(event: PehEvent, why: string): PehError {
+  return new PehError(
+    "STORE_CORRUPT",
+    `the event at seq ${event.seq} (${event.type}) cannot stand where it is: ${why}`,
+    "restore the log from a backup, or move the run aside; peh never rewrites a log",
+    { seq: event.seq, run_id: event.run_id },
+  );
+}
+
 interface Folding {
   state: RunState;
   event: PehEvent;
   effects: Effect[];
   /** Whether to gather the effects (replay ignores them: a long log need not build them). */
   collect: boolean;
+  /** Whether every judge must accept the event (a log being read), else it was judged already. */
+  check: boolean;
+  /** The worker this event creates: it is not asked to accept its own creation. */
+  created: WorkerSnapshot | undefined;
 }
 
 /** Steps one machine of the run by the event being folded. */
-function deliver(folding: Folding, kind: Kind, id: string): void {
+function deliver(folding: Folding, kind: Kind, id: string, role: "judge" | "observer"): void {
   const { state, event } = folding;
   const cell = cellAt(state, kind, id);
-  if (!cell) return;
+  if (!cell) {
+    if (folding.check && role === "judge") throw illegalInLog(event, `${nameOf(kind, id)} does not exist`);
+    return;
+  }
   // Copy-on-write: change in place only a cell this state owns.
   const into = cell.owner === state.token ? cell : { ...cell, owner: state.token };
   const before = cell.value;
   // An observer that does not accept the event stays as it is: the step changes nothing.
-  const actions = stepLite(MEMOS[kind], cell, into, event);
+  const step = stepLite(MEMOS[kind], cell, into, event);
+  if (folding.check && role === "judge" && !step.accepted && cell !== folding.created) {
+    throw illegalInLog(event, notAllowed(event, nameOf(kind, id), { ...into, value: before }));
+  }
   if (into !== cell) put(state, kind, id, into);
   if (state.recheck.all) {
     // Every task is asked at the next turn already (and a fold from the start stays so).
@@ -175,7 +225,7 @@ function deliver(folding: Folding, kind: Kind, id: string): void {
     state.recheck = RECHECK_ALL;
   }
   if (!folding.collect) return;
-  for (const action of actions) {
+  for (const action of step.actions) {
     if (action.type.startsWith("xstate.")) continue;
     if (folding.effects === NO_EFFECTS) folding.effects = [];
     folding.effects.push({ entity: nameOf(kind, id), action: action.type, params: action.params });
@@ -207,8 +257,11 @@ function adoptPlan(state: RunState, plan: Plan, settled: readonly TaskId[] | und
   }
 }
 
-/** Folds a whole log. */
+/**
+ * Folds a whole log (or the rest of one, onto `state`), judging every event where it stands:
+ * throws STORE_CORRUPT at the first one the machines would not have accepted (see `evolveChecked`).
+ */
 export function foldRun(events: Iterable<PehEvent>, state: RunState = initialRunState()): RunState {
-  for (const event of events) evolve(state, event, false);
+  for (const event of events) fold(state, event, false, true);
   return state;
 }

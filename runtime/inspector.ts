@@ -8,6 +8,7 @@ import { PehError, type EventStore, type PehEvent, type RunId } from "../events/
 import { Inspection, type InspectionStep } from "../projections/inspection.js";
 import { RUN_ENDING_EVENTS } from "../projections/log-view.js";
 import { delay } from "./execution/delay.js";
+import { readRun } from "./read-run.js";
 
 type Inspector = ReturnType<typeof createInspector>;
 
@@ -29,7 +30,7 @@ export async function streamToRelay(options: StreamOptions): Promise<number> {
   const inspector = createWebSocketInspector({ url: options.url, maxDeferredEvents: Number.MAX_SAFE_INTEGER });
   try {
     await connected(inspector, options.url, signal);
-    const events = await store.read(runId);
+    const { events } = await readRun(store, runId);
     let last = events.at(-1);
     for (const event of events) {
       if (signal.aborted) break;

@@ -6,6 +6,7 @@ import { PehError } from "../../events/index.js";
 import { runStateAt } from "../../projections/state-at.js";
 import { renderReport } from "../../projections/report.js";
 import { statusOf } from "../../projections/status.js";
+import { readRun } from "../../runtime/read-run.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
@@ -28,7 +29,7 @@ export function replayCommand(program: Command, io: Io): void {
       if (!/^\d+$/.test(options.at)) throw new PehError("USAGE", `--at wants an event's seq (a whole number ≥ 0), not "${options.at}"`, "peh log shows each event's seq");
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
-      const events = await store.read(runId);
+      const { events } = await readRun(store, runId);
       const seq = Number(options.at);
       const status = statusOf(runStateAt(events, seq));
       const event = events[seq - 1];
@@ -55,6 +56,6 @@ export function reportCommand(program: Command, io: Io): void {
     .action(async (runArg: string | undefined, _options: unknown, command: Command) => {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
-      io.out(renderReport(await store.read(runId)));
+      io.out(renderReport((await readRun(store, runId)).events));
     });
 }

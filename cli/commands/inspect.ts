@@ -5,6 +5,7 @@
 // `--speed`; a live run then streams as it goes.
 import type { Command } from "commander";
 import { PehError } from "../../events/index.js";
+import { readRun } from "../../runtime/read-run.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
 import type { Io } from "../output.js";
@@ -46,7 +47,7 @@ export function inspectCommand(program: Command, io: Io): void {
       // Loaded here: the inspector library (and its WebSocket stack) is only for this command.
       const { recordInspection, startRelay, streamToRelay } = await import("../../runtime/inspector.js");
       if (options.record !== undefined) {
-        const events = await store.read(runId);
+        const { events } = await readRun(store, runId);
         const count = await recordInspection(options.record, runId, events);
         io.out(`recorded ${count} inspection events of ${runId} (${events.length} log events) to ${options.record}`);
         return;

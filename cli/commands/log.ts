@@ -1,6 +1,7 @@
 // `peh log [RUN] [--json] [--follow]`: the execution log, one line per event, from the log alone.
 import type { Command } from "commander";
 import { RUN_ENDING_EVENTS, logJson, logReader } from "../../projections/log-view.js";
+import { readRun } from "../../runtime/read-run.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
 import type { Io } from "../output.js";
@@ -25,7 +26,7 @@ export function logCommand(program: Command, io: Io): void {
       const runId = await resolveRunId(store, runArg);
       const read = logReader();
       const print = (entry: ReturnType<typeof read>) => io.out(options.json ? JSON.stringify(logJson(entry)) : renderLogLine(io, entry));
-      const events = await store.read(runId);
+      const { events } = await readRun(store, runId);
       for (const event of events) print(read(event));
       if (!options.follow || events.some((event) => RUN_ENDING_EVENTS.has(event.type))) return;
       const stop = new AbortController();
