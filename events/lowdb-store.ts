@@ -83,6 +83,15 @@ export class LowdbEventStore implements EventStore {
     });
   }
 
+  async head(runId: RunId): Promise<{ seq: number; hash: string }> {
+    const run = await this.open(runId, false);
+    return serialize(run, async () => {
+      await run.adapter.catchUp(run.db.data);
+      const { seq, chain } = run.adapter.chainPoint;
+      return { seq, hash: chain };
+    });
+  }
+
   async listRuns(): Promise<RunSummary[]> {
     const names = await readdir(join(this.dir, "runs")).catch(() => [] as string[]);
     const summaries: RunSummary[] = [];

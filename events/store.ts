@@ -60,6 +60,12 @@ export interface EventStore {
   /** Yields events from `from` on, then new ones as they are appended, until aborted. */
   follow(runId: RunId, options?: FollowOptions): AsyncIterable<PehEvent>;
   close(): Promise<void>;
+  /**
+   * The seal of the run's last event: its seq and the hash that chains it to every event before
+   * (see seal.ts; "" at seq 0). Adapters that hold the same log agree on it; kept elsewhere, it
+   * tells later whether the log still ends the same.
+   */
+  head?(runId: RunId): Promise<{ seq: number; hash: string }>;
   /** Where the run's log is kept (its file, for the embedded store), for messages about it. */
   locate?(runId: RunId): string;
   /**
