@@ -1,7 +1,7 @@
 // `peh decide [RUN] --task ID retry|skip|abort --as NAME` and `peh trust [RUN] (--task ID | --root DIR) --as NAME`:
 // the human answers to a run that waits; both work from another terminal while `peh run --wait` waits.
 import type { Command } from "commander";
-import { isPehError, PehError, workerIdFor, type TaskId } from "../../events/index.js";
+import { isPehError, PehError, workerIdFor, type RunId, type TaskId } from "../../events/index.js";
 import { stateName } from "../../machines/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
 import { RunHandle } from "../../runtime/command-handler.js";
@@ -11,6 +11,8 @@ import { addTrustedRoot, canonicalize, trustedRootFor } from "../../runtime/exec
 import { actorOf, storeOf } from "../context.js";
 import { paint, type Io } from "../output.js";
 import { now } from "../../runtime/execution/clock.js";
+import { livenessOf } from "../../runtime/execution/lease.js";
+import type { LowdbEventStore } from "../../events/adapters.js";
 
 export function decideCommand(program: Command, io: Io): void {
   program
@@ -43,7 +45,7 @@ export function decideCommand(program: Command, io: Io): void {
         throw new PehError(error.code, error.message, hint, error.details);
       });
       const p = paint(io);
-      io.out(`${p.green("✓")} ${decision} for ${options.task} in ${runId}, decided by ${actor}\n${p.bold("Next:")} peh run ${runId}`);
+      io.out(`${p.green("✓")} ${decision} for ${options.task} in ${runId}, decided by ${actor}\n${p.bold("Next:")} ${await nextStep(store, runId, "decision")}`);
     });
 }
 
@@ -76,7 +78,7 @@ export function trustCommand(program: Command, io: Io): void {
           throw new PehError("USAGE", `task ${options.task} has no worker waiting for trust`, `workers waiting: ${waiting.map(([id]) => id).join(", ") || "none"}`);
         }
         await run.handle({ type: "ResolveTrust", at: now(), actor, worker_id, resolution: { source: "manual", by: actor } });
-        io.out(`${p.green("✓")} trusted ${worker_id} (by ${actor})\n${p.bold("Next:")} peh run ${runId}`);
+        io.out(`${p.green("✓")} trusted ${worker_id} (by ${actor})\n${p.bold("Next:")} ${await nextStep(store, runId, "trust")}`);
         return;
       }
       const root = canonicalize(options.root!);
@@ -93,6 +95,16 @@ export function trustCommand(program: Command, io: Io): void {
         await run.handle({ type: "ResolveTrust", at: now(), actor, worker_id, resolution: { source: "allowlist", root } });
         resolved++;
       }
-      io.out(`${p.green("✓")} trusted ${root} (by ${actor}; saved in your config); ${resolved} waiting worker${resolved === 1 ? "" : "s"} resolved\n${p.bold("Next:")} peh run ${runId}`);
+      io.out(`${p.green("✓")} trusted ${root} (by ${actor}; saved in your config); ${resolved} waiting worker${resolved === 1 ? "" : "s"} resolved\n${p.bold("Next:")} ${await nextStep(store, runId, "trust")}`);
     });
+}
+
+/**
+ * What to do once a decision or trust is recorded: resume the run, unless a live `peh run` (one
+ * waiting with --wait, or still running other tasks) holds it and will pick it up by itself.
+ */
+async function nextStep(store: LowdbEventStore, runId: RunId, what: "decision" | "trust"): Promise<string> {
+  const { holder, alive } = await livenessOf(store.runDir(runId));
+  if (!holder || !alive) return `peh run ${runId}`;
+  return `nothing: the peh run that holds ${runId} (pid ${holder.pid} on host ${holder.host}) will pick the ${what} up`;
 }

@@ -5,6 +5,7 @@
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { PehError } from "../../events/index.js";
+import type { Liveness } from "../../projections/status.js";
 import { describeHolder, holderText, isHolderAlive, parseHolder, sameHolder, thisProcess, type Holder } from "../../events/adapters.js";
 
 export interface Lease {
@@ -50,4 +51,12 @@ export async function acquireLease(runDir: string, runId: string): Promise<Lease
 export async function leaseHolder(runDir: string): Promise<{ holder: Holder; alive: boolean } | undefined> {
   const holder = parseHolder(await readFile(leasePath(runDir), "utf8").catch(() => ""));
   return holder && { holder, alive: isHolderAlive(holder) };
+}
+
+/** Who drives the run now, for the views: the lease's holder and whether it still runs. */
+export async function livenessOf(runDir: string): Promise<Liveness> {
+  const held = await leaseHolder(runDir);
+  if (!held) return { holder: null, alive: false };
+  const { pid, host, started } = held.holder;
+  return { holder: { pid, host, ...(started ? { started } : {}) }, alive: held.alive };
 }
