@@ -108,6 +108,7 @@ describe("sealed log › appends", () => {
     for (let cut = 1; cut < torn.length; cut++) {
       await writeFile(logFile, Buffer.concat([intact, torn.subarray(0, cut)]));
       expect(await new LowdbEventStore(dir.path).version(runId), `cut after byte ${cut} of ${torn.length}`).toBe(10);
+      expect((await new LowdbEventStore(dir.path).listRuns())[0]?.events, `listed, cut after byte ${cut}`).toBe(10);
     }
     const resumed = new LowdbEventStore(dir.path);
     await resumed.append(runId, batch(11), 10);
