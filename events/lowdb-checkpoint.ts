@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { open, readFile, rename, writeFile, type FileHandle } from "node:fs/promises";
 import { z } from "zod";
 import { parseLogLines, type ChainPoint } from "./jsonl-append-adapter.js";
-import { GENESIS, chainAfter } from "./seal.js";
+import { GENESIS, chainAfter, looksSealed } from "./seal.js";
 import type { Checkpoint, CheckpointRead } from "./store.js";
 
 export const CHECKPOINT_FILE = "checkpoint.json";
@@ -80,9 +80,10 @@ async function hashLines(file: string, count: number): Promise<{ bytes: number; 
     const chunk = Buffer.alloc(CHUNK);
     let offset = 0;
     let lines = 0;
+    // A sealed line carries the chain after it, and once one line is sealed every later one is:
+    // only plain lines (a log from before seals) are decoded and hashed, and the last line read.
     let chain = GENESIS;
     let last: { chain: string; end: number | undefined } = { chain, end: undefined };
-    // The start of the line under way, carried over from earlier chunks.
     let carry: Buffer[] = [];
     while (lines < count) {
       const { bytesRead } = await handle.read(chunk, 0, CHUNK, offset);
@@ -91,10 +92,13 @@ async function hashLines(file: string, count: number): Promise<{ bytes: number; 
       let start = 0;
       for (let at = chunk.indexOf(NEWLINE, 0); at !== -1 && at < bytesRead && lines < count; at = chunk.indexOf(NEWLINE, at + 1)) {
         lines++;
-        const line = Buffer.concat([...carry, chunk.subarray(start, at)]).toString("utf8");
+        const whole = carry.length > 0 ? Buffer.concat([...carry, chunk.subarray(start, at)]) : undefined;
         carry = [];
-        last = chainAfter(chain, line);
-        chain = last.chain;
+        const [bytes, from, to] = whole ? [whole, 0, whole.length] : [chunk, start, at];
+        if (lines === count || !looksSealed(bytes, from, to)) {
+          last = chainAfter(chain, bytes.toString("utf8", from, to));
+          chain = last.chain;
+        }
         start = end = at + 1;
       }
       const used = lines < count ? bytesRead : end;

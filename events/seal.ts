@@ -62,6 +62,15 @@ export function unseal(line: string, json: { hash?: unknown; end?: unknown }, pr
 }
 
 /**
+ * Whether the line in `bytes[start, end)` carries a seal where peh writes it: a cheap look at its
+ * last bytes, so that a checkpoint finds the chain at its seq without decoding every line.
+ */
+export function looksSealed(bytes: Buffer, start: number, end: number): boolean {
+  const at = end - SEAL_LENGTH;
+  return at > start && bytes[end - 1] === 0x7d && bytes[end - 2] === 0x22 && bytes.toString("latin1", at, at + HASH_HEAD.length) === HASH_HEAD;
+}
+
+/**
  * The chain after a line that was already checked when it was read (a checkpoint's prefix), and
  * the seq its append ends at (undefined for a plain line): a sealed line carries its chain.
  */
