@@ -1,9 +1,12 @@
-// Append benchmarks on the embedded lowdb store: durable (fsync) appends, batched and single.
-import { mkdtemp, rm } from "node:fs/promises";
+// Append benchmarks on the embedded lowdb store: durable (fsync) appends, batched and single; and
+// what sealing costs a read: a sealed log read (parsed, validated, every seal checked) beside the
+// same events written as logs were before seals.
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LowdbEventStore } from "../events/adapters.js";
 import { PehEventSchema, RunIdSchema, type PehEvent, type RunId } from "../events/index.js";
+import { syntheticLog } from "./synthetic.js";
 
 function events(runId: RunId, from: number, count: number): PehEvent[] {
   return Array.from({ length: count }, (_, i) =>
@@ -72,4 +75,28 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Reads of a log of `tasks` synthetic tasks (10 events each) by a fresh store, best of `rounds`:
+ * events per second, sealed (as peh writes logs now, in appends of 10) and plain (as before).
+ */
+export async function readEventsPerSecond(tasks: number, rounds: number): Promise<{ sealed: number; plain: number }> {
+  const log = syntheticLog(tasks);
+  const run = log[0]!.run_id;
+  return withStore(async (store) => {
+    for (let from = 0; from < log.length; from += 10) await store.append(run, log.slice(from, from + 10), from);
+    const plainDir = join(store.dir, "plain");
+    await mkdir(join(plainDir, "runs", run), { recursive: true });
+    await writeFile(join(plainDir, "runs", run, "events.jsonl"), log.map((event) => JSON.stringify(event) + "\n").join(""));
+    const best = { sealed: 0, plain: 0 };
+    for (let round = 0; round < rounds; round++) {
+      for (const [kind, dir] of [["sealed", store.dir], ["plain", plainDir]] as const) {
+        const start = performance.now();
+        const read = await new LowdbEventStore(dir).read(run);
+        best[kind] = Math.max(best[kind], read.length / ((performance.now() - start) / 1000));
+      }
+    }
+    return best;
+  });
 }

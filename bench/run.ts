@@ -1,7 +1,7 @@
 // `npm run bench`: prints one JSON object of figures. `--quick` runs small sizes in well under a
 // minute (for CI to execute, not to judge timings). Each figure beside its baseline in one run.
 import { foldRun } from "../machines/run.js";
-import { appendEventsPerSecond, appendRatio } from "./append.js";
+import { appendEventsPerSecond, appendRatio, readEventsPerSecond } from "./append.js";
 import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
 import { dagPlan, lookupFloorMs, validateMs } from "./validate.js";
 import { schedulerFigures } from "./scheduler.js";
@@ -32,6 +32,10 @@ const figures = {
   append_events_per_s: Math.round(await appendEventsPerSecond(quick ? 2_000 : 20_000, 100)),
   append_ratio_100k_vs_1k: Number((await appendRatio(quick ? 10_000 : 100_000, 1_000, quick ? 200 : 1_000, quick ? 1 : 3)).toFixed(2)),
   replay_events_per_s: Math.round(replayEventsPerSecond(quick ? 100_000 : 1_000_000, quick ? 2 : 3)),
+  ...(await readEventsPerSecond(quick ? 2_000 : 10_000, 3).then((r) => ({
+    read_sealed_events_per_s: Math.round(r.sealed),
+    read_plain_events_per_s: Math.round(r.plain),
+  }))),
   ...validated,
   scheduler_ratio_vs_xargs: Number(scheduler.ratio.toFixed(2)),
   launch_floor_ratio_vs_xargs: Number(scheduler.launch_floor_ratio.toFixed(2)),

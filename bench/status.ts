@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { GENESIS, sealAppend } from "../events/seal.js";
 import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
 
 const bin = fileURLToPath(new URL("../cli/main.js", import.meta.url));
@@ -26,7 +27,15 @@ export async function statusFigures(events: number, rounds: number): Promise<Sta
     const log = syntheticLog(Math.round(events / EVENTS_PER_TASK));
     const runDir = join(dir, ".peh", "runs", log[0]!.run_id);
     await mkdir(runDir, { recursive: true });
-    await writeFile(join(runDir, "events.jsonl"), log.map((event) => JSON.stringify(event)).join("\n") + "\n");
+    // Sealed as peh writes a log, in appends of 10 events (a task's lifecycle).
+    const lines: string[] = [];
+    let chain = GENESIS;
+    for (let from = 0; from < log.length; from += 10) {
+      const sealed = sealAppend(chain, log.slice(from, from + 10));
+      lines.push(...sealed.lines);
+      chain = sealed.chain;
+    }
+    await writeFile(join(runDir, "events.jsonl"), lines.join("\n") + "\n");
     const hook = join(dir, "rss-hook.mjs");
     await writeFile(hook, HOOK);
     const status = (): { ms: number; rss_mb: number } => {

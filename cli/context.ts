@@ -11,9 +11,10 @@ export interface GlobalOptions {
   store?: string;
 }
 
-export function storeOf(command: Command): LowdbEventStore {
+/** The store the command reads (`create`: or makes, for the commands that record a new run). */
+export function storeOf(command: Command, { create = false } = {}): LowdbEventStore {
   const options = command.optsWithGlobals() as GlobalOptions;
-  return openStore({ store: options.store });
+  return openStore({ store: options.store, create });
 }
 
 export function storePath(command: Command): string {

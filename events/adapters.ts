@@ -2,4 +2,5 @@
 export { InMemoryEventStore } from "./memory-store.js";
 export { LowdbEventStore } from "./lowdb-store.js";
 export { JsonLinesAppendAdapter, type RunLog } from "./jsonl-append-adapter.js";
-export { FileLock, isProcessAlive } from "./file-lock.js";
+export { FileLock } from "./file-lock.js";
+export { describeHolder, holderText, isHolderAlive, isProcessAlive, parseHolder, sameHolder, thisProcess, type Holder } from "./process-identity.js";

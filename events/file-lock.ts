@@ -1,16 +1,20 @@
-// A cross-process lock on one path, holding the owner's pid so that a lock left by a crashed
-// process (dead pid) is taken over instead of blocking forever.
+// A cross-process lock on one path, naming its holder (pid, host and start time: see
+// process-identity.ts) so that a lock left by a crashed process is taken over instead of blocking
+// forever, even once its pid has been reused by another process.
 //
 // Taking the lock is one hard link: each FileLock writes a key file beside the lock once
-// (`events.lock.<pid>-<n>`, holding its pid), then links the lock's name to it. link() is atomic
+// (`events.lock.<pid>-<n>`, naming its holder), then links the lock's name to it. link() is atomic
 // and fails if the name exists, like O_EXCL, but it makes no new file: on this project's machine
 // a new file cost ~0.8 ms of kernel time (inode allocation), a link ~0.05 ms, and every append
-// takes the lock. The lock always reads as a file holding the holder's pid. Where hard links are
-// refused, the lock is created with O_EXCL and the pid written into it, as before.
+// takes the lock. The lock always reads as a file naming its holder; reading who holds it (and
+// /proc for whether that process still runs) happens only when the lock is contended. Where hard
+// links are refused, the lock is created with O_EXCL and the holder written into it.
 import { rmSync } from "node:fs";
 import { link, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { PehError } from "./errors.js";
+import { describeHolder, holderText, isHolderAlive, isProcessAlive, parseHolder, sameHolder, type Holder } from "./process-identity.js";
+
 
 /** Key files of this process's locks, removed when it exits. */
 const keys = new Set<string>();
@@ -18,16 +22,6 @@ let keyCount = 0;
 process.once("exit", () => {
   for (const key of keys) rmSync(key, { force: true });
 });
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 export class FileLock {
   constructor(
@@ -52,8 +46,8 @@ export class FileLock {
         const holder = await this.holder();
         throw new PehError(
           "LOCK_TIMEOUT",
-          `could not lock ${this.path} within ${this.timeoutMs} ms: process ${holder ?? "?"} holds it`,
-          holder ? `wait for process ${holder} to finish, or stop it` : `remove ${this.path} if no peh process is running`,
+          `could not lock ${this.path} within ${this.timeoutMs} ms: ${holder ? describeHolder(holder) : "a process"} holds it`,
+          holder ? `wait for process ${holder.pid} (on ${holder.host}) to finish, or stop it` : `remove ${this.path} if no peh process is running`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, wait));
@@ -86,7 +80,7 @@ export class FileLock {
       }
     }
     const handle = await open(this.path, "wx");
-    await handle.writeFile(`${process.pid}\n`);
+    await handle.writeFile(holderText());
     await handle.close();
   }
 
@@ -105,29 +99,29 @@ export class FileLock {
 
   private async writeKey(): Promise<string> {
     const key = `${this.path}.${process.pid}-${++keyCount}`;
-    await writeFile(key, `${process.pid}\n`);
+    await writeFile(key, holderText());
     keys.add(key);
     await removeDeadKeys(this.path);
     return key;
   }
 
-  private holder(): Promise<number | undefined> {
-    return pidIn(this.path);
+  private holder(): Promise<Holder | undefined> {
+    return holderIn(this.path);
   }
 
   /** Removes the lock if its holder is dead. Renaming first means only one process breaks it. */
   private async breakIfStale(): Promise<boolean> {
-    const pid = await this.holder();
-    // A lock file caught between create and write has no pid yet: its writer is alive.
-    if (pid === undefined || isProcessAlive(pid)) return false;
+    const holder = await this.holder();
+    // A lock file caught between create and write names no holder yet: its writer is alive.
+    if (holder === undefined || isHolderAlive(holder)) return false;
     const grave = `${this.path}.stale-${process.pid}-${Date.now()}`;
     try {
       await rename(this.path, grave);
     } catch {
       return true; // someone else broke it first; try again
     }
-    const taken = await pidIn(grave);
-    if (taken !== undefined && taken !== pid && isProcessAlive(taken)) {
+    const taken = await holderIn(grave);
+    if (taken !== undefined && !sameHolder(taken, holder) && isHolderAlive(taken)) {
       // We moved a live lock that replaced the stale one in between: put it back, unless a third
       // process has taken the free place already (link, unlike rename, never overwrites).
       await link(grave, this.path).catch(() => undefined);
@@ -147,18 +141,23 @@ export class FileLock {
 async function removeDeadKeys(path: string): Promise<void> {
   const prefix = `${basename(path)}.`;
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
-  const dead = names.filter((name) => {
-    const pid = name.startsWith(prefix) ? /^(\d+)-\d+$/.exec(name.slice(prefix.length))?.[1] : undefined;
-    return pid !== undefined && !isProcessAlive(Number(pid));
-  });
-  await Promise.all(dead.map((name) => unlink(join(dirname(path), name)).catch(() => undefined)));
+  const keys = names.filter((name) => name.startsWith(prefix) && /^\d+-\d+$/.test(name.slice(prefix.length)));
+  const dead = await Promise.all(
+    keys.map(async (name) => {
+      const file = join(dirname(path), name);
+      if (!isProcessAlive(Number(name.slice(prefix.length).split("-")[0]))) return file;
+      // A live pid may be another process that reused it: the key names who wrote it.
+      const holder = await holderIn(file);
+      return holder !== undefined && !isHolderAlive(holder) ? file : undefined;
+    }),
+  );
+  await Promise.all(dead.map((file) => file && unlink(file).catch(() => undefined)));
 }
 
 /** Errors of a file system without hard links. */
 const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EMLINK"]);
 
-/** The pid a lock (or a lock moved aside) holds. */
-async function pidIn(path: string): Promise<number | undefined> {
-  const pid = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+/** The holder a lock (or a lock moved aside, or a key file) names. */
+async function holderIn(path: string): Promise<Holder | undefined> {
+  return parseHolder(await readFile(path, "utf8").catch(() => ""));
 }

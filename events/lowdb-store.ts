@@ -83,6 +83,15 @@ export class LowdbEventStore implements EventStore {
     });
   }
 
+  async head(runId: RunId): Promise<{ seq: number; hash: string }> {
+    const run = await this.open(runId, false);
+    return serialize(run, async () => {
+      await run.adapter.catchUp(run.db.data);
+      const { seq, chain } = run.adapter.chainPoint;
+      return { seq, hash: chain };
+    });
+  }
+
   async listRuns(): Promise<RunSummary[]> {
     const names = await readdir(join(this.dir, "runs")).catch(() => [] as string[]);
     const summaries: RunSummary[] = [];
@@ -138,6 +147,10 @@ export class LowdbEventStore implements EventStore {
     return readCheckpoint(join(this.runDir(runId), CHECKPOINT_FILE), this.logPath(runId), tag);
   }
 
+  locate(runId: RunId): string {
+    return this.logPath(runId);
+  }
+
   private logPath(runId: RunId): string {
     return join(this.runDir(runId), "events.jsonl");
   }
@@ -171,15 +184,22 @@ export class LowdbEventStore implements EventStore {
       const size = (await handle.stat()).size;
       const last = await lineFrom(handle, size, "end");
       if (last === undefined) return undefined;
-      const fields = (line: string): { at: string; seq: number } => {
+      const fields = (line: string): { at: string; seq: number; end: number } => {
         try {
-          const event = JSON.parse(line) as { at?: unknown; seq?: unknown };
-          return { at: String(event.at ?? ""), seq: Number(event.seq ?? 0) };
+          const event = JSON.parse(line) as { at?: unknown; seq?: unknown; end?: unknown };
+          const seq = Number(event.seq ?? 0);
+          return { at: String(event.at ?? ""), seq, end: Number(event.end ?? seq) };
         } catch {
-          return { at: "", seq: 0 };
+          return { at: "", seq: 0, end: 0 };
         }
       };
-      const end = fields(last);
+      let end = fields(last);
+      if (end.end > end.seq) {
+        // The last lines are an append whose write was torn (a crash): they do not count. Rare,
+        // so the log is read as every read does, which leaves the torn append out.
+        const events = await this.read(runId);
+        end = { at: events.at(-1)?.at ?? "", seq: events.length, end: events.length };
+      }
       const created_at = (await createdAt(handle, size)) ?? fields((await lineFrom(handle, size, "start")) ?? "").at;
       return { run_id: runId, events: end.seq, created_at, updated_at: end.at };
     } finally {
@@ -210,8 +230,9 @@ async function lineFrom(handle: FileHandle, size: number, from: "start" | "end")
     const buffer = Buffer.alloc(length);
     await handle.read(buffer, 0, length, position);
     const lines = buffer.toString("utf8").split("\n");
-    // A line is known whole only if the chunk holds both its ends (or reaches the file's).
-    const candidates = from === "start" ? lines.slice(0, length === size ? lines.length : -1) : lines.slice(length === size ? 0 : 1).reverse();
+    // A line is known whole only if the chunk holds both its ends (or reaches the file's), and
+    // only once its newline is written: what follows the last newline is a torn tail.
+    const candidates = from === "start" ? lines.slice(0, length === size ? lines.length : -1) : lines.slice(length === size ? 0 : 1, -1).reverse();
     const found = candidates.find(complete);
     if (found !== undefined) return found;
     if (length === size) return undefined;

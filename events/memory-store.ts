@@ -4,17 +4,22 @@ import { deepFreeze, type PehEvent } from "./envelope.js";
 import type { RunId } from "./ids.js";
 import { checkAppend, type AppendResult, type EventStore, type FollowOptions, type ReadRange, type RunSummary } from "./store.js";
 import { followLog } from "./follow.js";
+import { GENESIS, sealAppend } from "./seal.js";
 
 export class InMemoryEventStore implements EventStore {
   private readonly logs = new Map<RunId, PehEvent[]>();
   private readonly appended = new EventEmitter().setMaxListeners(0);
+  /** Each run's chain of seals, as a durable adapter would write it (nothing here can edit a line). */
+  private readonly chains = new Map<RunId, string>();
 
   async append(runId: RunId, events: readonly PehEvent[], expectedVersion: number): Promise<AppendResult> {
     const log = this.logs.get(runId) ?? [];
     checkAppend(runId, log.length, events, expectedVersion);
     // Cloned, then frozen: a caller mutating its event afterwards must not rewrite history, and
     // readers share the stored events without copying them.
-    log.push(...events.map((event) => deepFreeze(structuredClone(event))));
+    const stored = events.map((event) => deepFreeze(structuredClone(event)));
+    if (stored.length > 0) this.chains.set(runId, sealAppend(this.chains.get(runId) ?? GENESIS, stored).chain);
+    log.push(...stored);
     this.logs.set(runId, log);
     this.appended.emit(runId);
     return { nextExpectedVersion: log.length };
@@ -27,6 +32,10 @@ export class InMemoryEventStore implements EventStore {
 
   async version(runId: RunId): Promise<number> {
     return this.logs.get(runId)?.length ?? 0;
+  }
+
+  async head(runId: RunId): Promise<{ seq: number; hash: string }> {
+    return { seq: this.logs.get(runId)?.length ?? 0, hash: this.chains.get(runId) ?? GENESIS };
   }
 
   async listRuns(): Promise<RunSummary[]> {
@@ -48,6 +57,10 @@ export class InMemoryEventStore implements EventStore {
         return () => this.appended.off(runId, notify);
       },
     });
+  }
+
+  locate(runId: RunId): string {
+    return `run ${runId} (in memory)`;
   }
 
   async close(): Promise<void> {

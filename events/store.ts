@@ -61,6 +61,14 @@ export interface EventStore {
   follow(runId: RunId, options?: FollowOptions): AsyncIterable<PehEvent>;
   close(): Promise<void>;
   /**
+   * The seal of the run's last event: its seq and the hash that chains it to every event before
+   * (see seal.ts; "" at seq 0). Adapters that hold the same log agree on it; kept elsewhere, it
+   * tells later whether the log still ends the same.
+   */
+  head?(runId: RunId): Promise<{ seq: number; hash: string }>;
+  /** Where the run's log is kept (its file, for the embedded store), for messages about it. */
+  locate?(runId: RunId): string;
+  /**
    * Optional, a cache for read-only views: keeps `checkpoint` beside the run's log, bound to the
    * exact bytes of its first `seq` events. It is never the source of truth: whatever decides or
    * appends folds the log itself.

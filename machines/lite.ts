@@ -4,7 +4,8 @@
 // on a miss the real machine computes the step (via `step`) and the result is remembered as the
 // new value, status, actions and the context fields that changed. A property test checks that
 // the memoized fold always equals the plain one. `materialize` rebuilds a real snapshot, so
-// legality (`can()`) is always asked of the machine itself.
+// legality (`can()`) is always asked of the machine itself; the answer is memoized with the step,
+// under the same key (which covers everything guards read), so a fold can check every event.
 import type { AnyStateMachine, StateValue } from "xstate";
 import { start, step, type CollectedAction } from "./step.js";
 
@@ -33,12 +34,18 @@ interface Memo {
   byValue: Map<string, Map<string, Outcome>>;
 }
 
-interface Outcome {
+interface Outcome extends Step {
   value: StateValue;
   status: Lite["status"];
   /** Context fields the step changed (null: the context is untouched). */
   changes: [field: string, value: unknown][] | null;
-  actions: CollectedAction[];
+}
+
+/** What a step did: the named actions it asks for (not run), and whether the machine accepted the event. */
+export interface Step {
+  actions: readonly CollectedAction[];
+  /** `can(event)` of the state stepped from, as the machine answers it. */
+  accepted: boolean;
 }
 
 type Snapshot = { value: StateValue; context: unknown; status: Lite["status"]; can(event: unknown): boolean; hasTag(tag: string): boolean };
@@ -46,7 +53,7 @@ type Snapshot = { value: StateValue; context: unknown; status: Lite["status"]; c
 const MAX_MEMO = 50_000;
 /** Every spec that holds a memo, so tests can clear them. */
 const specs = new Set<MemoSpec<never, never>>();
-const initials = new Map<AnyStateMachine, Omit<Outcome, "changes">>();
+const initials = new Map<AnyStateMachine, { value: StateValue; status: Lite["status"]; actions: CollectedAction[] }>();
 
 /** The real xstate snapshot of a cell: ask it `can(event)`. */
 export function materialize(machine: AnyStateMachine, lite: Lite): Snapshot {
@@ -81,9 +88,10 @@ const valueKey = (value: StateValue): string => (typeof value === "string" ? val
 
 /**
  * Steps `from` by `event` and writes the result into `into` (which may be `from` itself).
- * Returns the named actions the transition asks for; they are not run.
+ * Returns the named actions the transition asks for (they are not run) and whether the machine
+ * accepted the event.
  */
-export function stepLite<C, E>(spec: MemoSpec<C, E>, from: Lite<C>, into: Lite<C>, event: E): readonly CollectedAction[] {
+export function stepLite<C, E>(spec: MemoSpec<C, E>, from: Lite<C>, into: Lite<C>, event: E): Step {
   const eventKey = spec.key(from.context, event);
   let memo = spec.memo;
   if (!memo) {
@@ -96,21 +104,23 @@ export function stepLite<C, E>(spec: MemoSpec<C, E>, from: Lite<C>, into: Lite<C
     into.context = known.changes ? withChanges(from.context, known.changes) : from.context;
     into.value = known.value;
     into.status = known.status;
-    return known.actions;
+    return known;
   }
   const before = materialize(spec.machine, from as Lite);
+  const accepted = before.can(event);
   const [after, actions] = step(spec.machine, before as never, event as never) as unknown as [Snapshot, CollectedAction[]];
+  const outcome: Outcome = { value: after.value, status: after.status, changes: eventKey === undefined ? null : changesBetween(before.context, after.context), actions, accepted };
   if (eventKey !== undefined) {
     if (memo.size >= MAX_MEMO) spec.memo = memo = { size: 0, byValue: new Map() };
     let entries = memo.byValue.get(value);
     if (!entries) memo.byValue.set(value, (entries = new Map()));
-    entries.set(eventKey, { value: after.value, status: after.status, changes: changesBetween(before.context, after.context), actions });
+    entries.set(eventKey, outcome);
     memo.size++;
   }
   into.value = after.value;
   into.context = after.context as C;
   into.status = after.status;
-  return actions;
+  return outcome;
 }
 
 function changesBetween(before: unknown, after: unknown): [string, unknown][] | null {

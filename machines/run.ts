@@ -1,249 +1,30 @@
 // Pure. A run is a plan machine, a bootstrap machine, one task machine per task and one worker
-// machine per attempt. This module routes each event to the machines it concerns, asks them
-// whether it is legal (`can`), and folds it in with the machines' pure transition functions.
-import {
-  PehError,
-  type Entity,
-  type PehEvent,
-  type Plan,
-  type RunId,
-  type TaskId,
-  type WorkerId,
-} from "../events/index.js";
-import { bootstrapMachine, bootstrapMemo } from "./bootstrap.js";
+// machine per attempt. This module asks the machines an event is routed to whether it is legal
+// (`can`), and folds it in with the machines' pure transition functions.
+import { PehError, type Entity, type PehEvent, type Plan, type TaskId, type WorkerId } from "../events/index.js";
+import { bootstrapMemo } from "./bootstrap.js";
 import { materialize, startLite, stepLite, type Lite, type MemoSpec } from "./lite.js";
-import { planMachine, planMemo, type PlanContext } from "./plan.js";
+import { planMemo } from "./plan.js";
+import {
+  addressOfEntity,
+  deliveries,
+  entityName,
+  entityMatches,
+  entityOf,
+  nameOf,
+  route,
+  type Address,
+  type Kind,
+} from "./run-route.js";
+import { RECHECK_ALL, initialRunState, recheckAlso, type BootstrapSnapshot, type PlanSnapshot, type RunState, type TaskSnapshot, type WorkerSnapshot } from "./run-state.js";
 import { stateName } from "./state-name.js";
 import { taskMachine, taskMemo, type TaskContext } from "./task.js";
 import { workerMachine, workerMemo, type WorkerContext } from "./worker.js";
 
-/** A machine's state in a run: value, context and status (see lite.ts for why not a snapshot). */
-export type PlanSnapshot = Lite<PlanContext>;
-export type TaskSnapshot = Lite<TaskContext>;
-export type WorkerSnapshot = Lite<WorkerContext>;
-export type BootstrapSnapshot = Lite<unknown>;
+export * from "./run-state.js";
+export { entitiesReachedBy, entityOf } from "./run-route.js";
+
 type AnySnapshot = Lite<unknown>;
-
-export interface RunState {
-  /** Owns the cells this state may change in place; a clone gets a new one (copy-on-write). */
-  token: object;
-  run_id: RunId | null;
-  /** The seq of the last event folded in: the version an append must expect. */
-  seq: number;
-  /** The time of the last event folded in (machines have no clock; this is the log's). */
-  at: string | null;
-  workspace: string | null;
-  /** The current version of the plan, as recorded. */
-  plan_spec: Plan | null;
-  plan: PlanSnapshot;
-  bootstrap: BootstrapSnapshot;
-  tasks: Map<TaskId, TaskSnapshot>;
-  workers: Map<WorkerId, WorkerSnapshot>;
-  /** task → the tasks that depend on it, for delivering settling events. */
-  dependents: Map<TaskId, TaskId[]>;
-  /** The tasks the scheduler asks about TASK_READY at its next turn (derived, never saved). */
-  recheck: Recheck;
-}
-
-/** Task ids, newest first; a draft adds one in O(1) and shares the rest with the state it copies. */
-export interface TaskList {
-  readonly id: TaskId;
-  readonly next: TaskList | null;
-}
-
-/**
- * Which tasks may have become ready since the scheduler's last turn. Only a task's own machine
- * and the plan judge TASK_READY, so a task can have become ready only if its machine has been
- * stepped since (`ids`), or the plan's state changed or a plan was adopted (`all`). Without it,
- * every turn of the scheduler asked every task: quadratic in the plan's size. A hint derived as
- * events are folded, never saved: a state that is loaded or folded anew starts at `all`.
- */
-export type Recheck = { readonly all: true } | { readonly all: false; readonly ids: TaskList | null; readonly length: number };
-export const RECHECK_ALL: Recheck = { all: true };
-export const RECHECK_NONE: Recheck = { all: false, ids: null, length: 0 };
-
-/**
- * The state's list with `id` added. A list longer than the run has tasks (and a little slack)
- * becomes `all`, which then costs the scheduler about as much: a state that folds many events
- * between two turns (a long-lived service) keeps no list longer than its tasks.
- */
-export function recheckAlso(state: RunState, id: TaskId): Recheck {
-  const { recheck } = state;
-  if (recheck.all) return recheck;
-  if (recheck.length >= state.tasks.size + 64) return RECHECK_ALL;
-  return { all: false, ids: { id, next: recheck.ids }, length: recheck.length + 1 };
-}
-
-/** The distinct ids of a recheck list, oldest first by the last time each machine was stepped. */
-export function recheckedTasks(ids: TaskList | null): TaskId[] {
-  const newestFirst = new Set<TaskId>();
-  for (let at = ids; at !== null; at = at.next) newestFirst.add(at.id);
-  return [...newestFirst].reverse();
-}
-
-export function initialRunState(): RunState {
-  const token = {};
-  return {
-    token,
-    run_id: null,
-    seq: 0,
-    at: null,
-    workspace: null,
-    plan_spec: null,
-    plan: startLite<PlanContext>(planMachine, token),
-    bootstrap: startLite(bootstrapMachine, token),
-    tasks: new Map(),
-    workers: new Map(),
-    dependents: new Map(),
-    recheck: RECHECK_ALL,
-  };
-}
-
-/** Which machine of the run: the plan, the bootstrap, a task or a worker (by id). */
-interface Address {
-  kind: "plan" | "bootstrap" | "task" | "worker";
-  id: string;
-}
-const PLAN: Address = { kind: "plan", id: "" };
-const BOOTSTRAP: Address = { kind: "bootstrap", id: "" };
-
-/** Where an event must be accepted (`judge`) or is only passed on (`observer`). */
-interface Delivery {
-  address: Address;
-  role: "judge" | "observer";
-}
-
-/** Which kind of machine an event type belongs to. Exhaustive: a new type must be placed here. */
-function kindOf(type: PehEvent["type"]): Kind {
-  switch (type) {
-    case "PLAN_CREATED":
-    case "GATE_APPROVAL_REQUESTED":
-    case "GATE_APPROVED":
-    case "GATE_MODIFIED":
-    case "GATE_CLARIFICATION_REQUESTED":
-    case "GATE_REJECTED":
-    case "PLAN_CHANGED":
-    case "EXECUTION_COMPLETE":
-      return "plan";
-    case "BOOTSTRAP_PHASE_STARTED":
-    case "BOOTSTRAP_PHASE_COMPLETED":
-    case "BOOTSTRAP_PHASE_FAILED":
-      return "bootstrap";
-    case "WORKER_SPAWNING":
-    case "WORKER_TRUST_REQUIRED":
-    case "WORKER_TRUST_RESOLVED":
-    case "WORKER_READY":
-    case "WORKER_RUNNING":
-    case "WORKER_FINISHED":
-    case "WORKER_FAILED":
-      return "worker";
-    case "TASK_READY":
-    case "TASK_STARTED":
-    case "TASK_VERIFYING":
-    case "TASK_COMPLETED":
-    case "TASK_FAILED":
-    case "FAILURE_CLASSIFIED":
-    case "RECOVERY_ATTEMPTED":
-    case "RECOVERY_SUCCEEDED":
-    case "RECOVERY_ESCALATION":
-    case "PERMISSION_REQUIRED":
-    case "DECISION_RECORDED":
-    case "TASK_SKIPPED":
-    case "TASK_INTERRUPTED":
-      return "task";
-    default: {
-      const unhandled: never = type;
-      throw new Error(`unrouted event type ${String(unhandled)}`);
-    }
-  }
-}
-
-/** The machine an event belongs to: its kind, and the task or worker id from its data. */
-function idOf(kind: Kind, event: PehEvent): string {
-  const data = event.data as { task_id?: string; worker_id?: string };
-  return kind === "worker" ? data.worker_id! : kind === "task" ? data.task_id! : "";
-}
-
-/** The entity an event belongs to, from its type and data: the envelope must agree. */
-export function entityOf(event: PehEvent): Entity {
-  const kind = kindOf(event.type);
-  return nameOf(kind, idOf(kind, event));
-}
-
-/** Task events that the plan must vouch for: it only lets work start while it executes. */
-const PLAN_JUDGES = new Set<PehEvent["type"]>([
-  "BOOTSTRAP_PHASE_STARTED",
-  "BOOTSTRAP_PHASE_COMPLETED",
-  "BOOTSTRAP_PHASE_FAILED",
-  "TASK_READY",
-  "TASK_STARTED",
-  "WORKER_SPAWNING",
-  "TASK_SKIPPED",
-  "RECOVERY_ESCALATION",
-  "PERMISSION_REQUIRED",
-  "DECISION_RECORDED",
-]);
-
-/** Events by which a task may settle for its dependents; the task machine's guard decides. */
-const SETTLING = new Set<PehEvent["type"]>(["TASK_COMPLETED", "DECISION_RECORDED", "TASK_SKIPPED"]);
-
-type Kind = Address["kind"];
-type Visit<T> = (context: T, kind: Kind, id: string, role: Delivery["role"]) => void;
-
-/**
- * Calls `visit` for every machine the event concerns: its own (judge), the plan where it must
- * vouch (judge), the task of a spawning worker (judge), the dependents of a settling task
- * (observers). The one place that routes events. Top-level visitors and plain (kind, id)
- * arguments, no closures or address objects: the fold calls this for every event of long logs.
- */
-function route<T>(state: RunState, event: PehEvent, visit: Visit<T>, context: T): void {
-  const kind = kindOf(event.type);
-  const id = idOf(kind, event);
-  visit(context, kind, id, "judge");
-  if (kind !== "plan" && PLAN_JUDGES.has(event.type)) visit(context, "plan", "", "judge");
-  if (event.type === "WORKER_SPAWNING") visit(context, "task", event.data.task_id, "judge");
-  if (event.type === "PLAN_CHANGED") {
-    for (const id of touchedBy(state, event.data.plan)) visit(context, "task", id, "judge");
-  }
-  if (kind === "task" && SETTLING.has(event.type)) {
-    for (const dependent of state.dependents.get(id as TaskId) ?? []) visit(context, "task", dependent, "observer");
-  }
-}
-
-/**
- * The tasks a change mid-run touches, each of which must accept it: those it alters, and those
- * it drops that were not skipped for it first. Tasks it leaves as they were are not asked.
- */
-function touchedBy(state: RunState, plan: Plan): TaskId[] {
-  const next = new Map(plan.tasks.map((task) => [task.id, task]));
-  const touched: TaskId[] = [];
-  for (const before of state.plan_spec?.tasks ?? []) {
-    const after = next.get(before.id);
-    if (after === undefined ? stateName(state.tasks.get(before.id)!.value) !== "skipped" : !sameTask(before, after)) {
-      touched.push(before.id);
-    }
-  }
-  return touched;
-}
-
-function sameTask(a: Plan["tasks"][number], b: Plan["tasks"][number]): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function collect(list: Delivery[], kind: Kind, id: string, role: Delivery["role"]): void {
-  list.push({ address: kind === "plan" ? PLAN : kind === "bootstrap" ? BOOTSTRAP : { kind, id }, role });
-}
-
-/** The machines `event` is delivered to (to judge it or to observe it), asked before it is folded. */
-export function entitiesReachedBy(state: RunState, event: PehEvent): Entity[] {
-  return deliveries(state, event).map((delivery) => entityName(delivery.address));
-}
-
-function deliveries(state: RunState, event: PehEvent): Delivery[] {
-  const list: Delivery[] = [];
-  route(state, event, collect, list);
-  return list;
-}
 
 function get(state: RunState, address: Address): AnySnapshot | undefined {
   return cellAt(state, address.kind, address.id);
@@ -285,21 +66,6 @@ const MEMOS = {
   worker: workerMemo as MemoSpec<unknown, PehEvent>,
 };
 
-function entityName(address: Address): Entity {
-  return nameOf(address.kind, address.id);
-}
-
-function nameOf(kind: Kind, id: string): Entity {
-  return kind === "plan" || kind === "bootstrap" ? kind : `${kind}:${id}`;
-}
-
-function addressOfEntity(entity: Entity): Address {
-  if (entity === "plan") return PLAN;
-  if (entity === "bootstrap") return BOOTSTRAP;
-  const colon = entity.indexOf(":");
-  return { kind: entity.slice(0, colon) as Address["kind"], id: entity.slice(colon + 1) };
-}
-
 /** Asks the machine itself whether it accepts `event` in this state. */
 function accepts(address: Address, snapshot: AnySnapshot, event: PehEvent): boolean {
   return materialize(MEMOS[address.kind].machine, snapshot).can(event);
@@ -320,16 +86,26 @@ function createdBy(state: RunState, event: PehEvent): WorkerSnapshot | undefined
   return undefined;
 }
 
-/** Why `event` may not be appended now, or undefined if it may. Asks the machines. */
-export function whyIllegal(state: RunState, event: PehEvent): string | undefined {
+/**
+ * Why `event` cannot stand right after `state` whatever the machines say: its seq, its run, its
+ * entity, a second plan, a second worker of one id. Cheap: the checked fold asks it of every event.
+ */
+function whyMisplaced(state: RunState, event: PehEvent): string | undefined {
   if (event.seq !== state.seq + 1) return `seq ${event.seq} does not follow ${state.seq}`;
   if (state.run_id !== null && event.run_id !== state.run_id) return `event of run ${event.run_id} in run ${state.run_id}`;
-  const entity = entityOf(event);
-  if (event.entity !== entity) return `${event.type} belongs to ${entity}, not ${event.entity}`;
+  if (!entityMatches(event)) return `${event.type} belongs to ${entityOf(event)}, not ${event.entity}`;
   if (event.type === "PLAN_CREATED" && state.run_id !== null) return "the run already has a plan";
   if (event.type === "WORKER_SPAWNING" && state.workers.has(event.data.worker_id)) {
     return `worker ${event.data.worker_id} already exists`;
   }
+  return undefined;
+}
+
+/** Why `event` may not be appended now, or undefined if it may. Asks the machines. */
+export function whyIllegal(state: RunState, event: PehEvent): string | undefined {
+  const misplaced = whyMisplaced(state, event);
+  if (misplaced !== undefined) return misplaced;
+  const entity = entityOf(event);
   for (const delivery of deliveries(state, event)) {
     if (delivery.role !== "judge") continue;
     const name = entityName(delivery.address);
@@ -338,11 +114,13 @@ export function whyIllegal(state: RunState, event: PehEvent): string | undefined
       if (name === entity && createdBy(state, event)) continue; // created by this event
       return `${name} does not exist`;
     }
-    if (!accepts(delivery.address, snapshot, event)) {
-      return `${event.type} is not allowed for ${name} in state ${stateName(snapshot.value)}`;
-    }
+    if (!accepts(delivery.address, snapshot, event)) return notAllowed(event, name, snapshot);
   }
   return undefined;
+}
+
+function notAllowed(event: PehEvent, name: string, snapshot: AnySnapshot): string {
+  return `${event.type} is not allowed for ${name} in state ${stateName(snapshot.value)}`;
 }
 
 /** Throws ILLEGAL_TRANSITION unless the machines accept `event` now. */
@@ -362,14 +140,32 @@ export interface Effect {
 }
 
 /**
- * Folds one event into the run, in place, through the machines' pure `transition()`. The log
- * holds only legal events, so replay does not re-check; `whyIllegal` is for new events.
- * Returns the named effects the transitions ask for (the runtime executes them; replay ignores).
+ * Folds one event into the run, in place, through the machines' pure `transition()`, without
+ * judging it: for an event the decider has just judged (`whyIllegal`). Returns the named effects
+ * the transitions ask for (the runtime executes them; replay ignores them).
  */
 export function evolve(state: RunState, event: PehEvent, collect = true): Effect[] {
+  return fold(state, event, collect, false);
+}
+
+/**
+ * Folds one event read from a log, judging it as `whyIllegal` would have before it was appended:
+ * a log edited by hand, or written by a bug, must not be believed. Throws STORE_CORRUPT naming
+ * the seq and what is wrong (the caller adds where the log is); the state is then unusable. The
+ * machines' answers are memoized with their steps, so the check costs a comparison per judge.
+ */
+export function evolveChecked(state: RunState, event: PehEvent, collect = true): Effect[] {
+  return fold(state, event, collect, true);
+}
+
+function fold(state: RunState, event: PehEvent, collect: boolean, check: boolean): Effect[] {
+  if (check) {
+    const misplaced = whyMisplaced(state, event);
+    if (misplaced !== undefined) throw illegalInLog(event, misplaced);
+  }
   const created = createdBy(state, event);
   if (created && event.type === "WORKER_SPAWNING") state.workers.set(event.data.worker_id, created);
-  const folding: Folding = { state, event, effects: NO_EFFECTS, collect };
+  const folding: Folding = { state, event, effects: NO_EFFECTS, collect, check, created };
   route(state, event, deliver, folding);
   if (event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED") {
     adoptPlan(state, event.data.plan, event.type === "PLAN_CHANGED" ? event.data.settled : undefined);
@@ -383,24 +179,43 @@ export function evolve(state: RunState, event: PehEvent, collect = true): Effect
   return folding.effects;
 }
 
+function illegalInLog(event: PehEvent, why: string): PehError {
+  return new PehError(
+    "STORE_CORRUPT",
+    `the event at seq ${event.seq} (${event.type}) cannot stand where it is: ${why}`,
+    "restore the log from a backup, or move the run aside; peh never rewrites a log",
+    { seq: event.seq, run_id: event.run_id },
+  );
+}
+
 interface Folding {
   state: RunState;
   event: PehEvent;
   effects: Effect[];
   /** Whether to gather the effects (replay ignores them: a long log need not build them). */
   collect: boolean;
+  /** Whether every judge must accept the event (a log being read), else it was judged already. */
+  check: boolean;
+  /** The worker this event creates: it is not asked to accept its own creation. */
+  created: WorkerSnapshot | undefined;
 }
 
 /** Steps one machine of the run by the event being folded. */
-function deliver(folding: Folding, kind: Kind, id: string): void {
+function deliver(folding: Folding, kind: Kind, id: string, role: "judge" | "observer"): void {
   const { state, event } = folding;
   const cell = cellAt(state, kind, id);
-  if (!cell) return;
+  if (!cell) {
+    if (folding.check && role === "judge") throw illegalInLog(event, `${nameOf(kind, id)} does not exist`);
+    return;
+  }
   // Copy-on-write: change in place only a cell this state owns.
   const into = cell.owner === state.token ? cell : { ...cell, owner: state.token };
   const before = cell.value;
   // An observer that does not accept the event stays as it is: the step changes nothing.
-  const actions = stepLite(MEMOS[kind], cell, into, event);
+  const step = stepLite(MEMOS[kind], cell, into, event);
+  if (folding.check && role === "judge" && !step.accepted && cell !== folding.created) {
+    throw illegalInLog(event, notAllowed(event, nameOf(kind, id), { ...into, value: before }));
+  }
   if (into !== cell) put(state, kind, id, into);
   if (state.recheck.all) {
     // Every task is asked at the next turn already (and a fold from the start stays so).
@@ -410,7 +225,7 @@ function deliver(folding: Folding, kind: Kind, id: string): void {
     state.recheck = RECHECK_ALL;
   }
   if (!folding.collect) return;
-  for (const action of actions) {
+  for (const action of step.actions) {
     if (action.type.startsWith("xstate.")) continue;
     if (folding.effects === NO_EFFECTS) folding.effects = [];
     folding.effects.push({ entity: nameOf(kind, id), action: action.type, params: action.params });
@@ -442,8 +257,11 @@ function adoptPlan(state: RunState, plan: Plan, settled: readonly TaskId[] | und
   }
 }
 
-/** Folds a whole log. */
+/**
+ * Folds a whole log (or the rest of one, onto `state`), judging every event where it stands:
+ * throws STORE_CORRUPT at the first one the machines would not have accepted (see `evolveChecked`).
+ */
 export function foldRun(events: Iterable<PehEvent>, state: RunState = initialRunState()): RunState {
-  for (const event of events) evolve(state, event, false);
+  for (const event of events) fold(state, event, false, true);
   return state;
 }

@@ -6,7 +6,7 @@ import type { AnyStateMachine } from "xstate";
 import type { PehEvent } from "../events/index.js";
 import { bootstrapMachine } from "../machines/bootstrap.js";
 import { planMachine } from "../machines/plan.js";
-import { entitiesReachedBy, evolve, initialRunState, type RunState } from "../machines/run.js";
+import { entitiesReachedBy, evolveChecked, initialRunState, type RunState } from "../machines/run.js";
 import { taskMachine } from "../machines/task.js";
 import { workerMachine } from "../machines/worker.js";
 
@@ -49,7 +49,7 @@ export class Inspection {
     // start (or restart) every task machine.
     const versioned = event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED";
     const reached = versioned ? undefined : entitiesReachedBy(this.state, event);
-    evolve(this.state, event);
+    evolveChecked(this.state, event); // a followed log is judged as a read one is
     // A machine that this event creates appears before the event is sent to it.
     if (versioned) {
       for (const [id, cell] of this.state.tasks) {

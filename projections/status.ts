@@ -1,6 +1,8 @@
 // Pure. What `peh status` shows, from the folded machines only: every machine's state (the run
 // view), each task's recovery ledger, and what the run waits for with the exact command that
-// unblocks it. The orchestrator asks the same question when it has nothing left to do.
+// unblocks it. The orchestrator asks the same question when it has nothing left to do. Whether a
+// `peh run` drives the run now is not in the log: the runtime reads it (the run's lease) and
+// passes it in, so this stays a pure function.
 import type { FailureClass, RunId, TaskId } from "../events/index.js";
 import { riskyTasksOf } from "../machines/plan.js";
 import { policyFor } from "../machines/recovery.js";
@@ -35,21 +37,50 @@ export interface Awaited {
   command: string;
 }
 
+/** Who holds the run's lease, as the runtime read it: null when nobody does. */
+export interface Liveness {
+  holder: { pid: number; host: string; started?: string } | null;
+  /** Whether that process still runs (a dead or reused pid is not it). */
+  alive: boolean;
+}
+
+/**
+ * For a run under way (executing, or awaiting a decision), whether a `peh run` drives it: the
+ * live holder, or `stopped` with the exact command that resumes it.
+ */
+export type Orchestrator = { state: "live"; pid: number; host: string; started: string | null } | { state: "stopped"; command: string };
+
 export interface StatusView extends RunView {
   ledger: LedgerEntry[];
   awaited: Awaited[];
   /** The tasks skipped after a failure, by policy or by a human: a completed run that is not clean. */
   skipped_failures: SkippedFailure[];
+  /** Present while the run is under way and the runtime said who drives it. */
+  orchestrator?: Orchestrator;
 }
 
 const UNDER_WAY = new Set(["running", "verifying", "classifying"]);
 
-export function statusOf(state: RunState): StatusView {
-  return { ...viewOf(state), ledger: ledgerOf(state), awaited: awaitedOf(state), skipped_failures: skippedFailuresOf(state) };
+/** The plan states in which a run needs a `peh run` to go on. */
+const UNDER_WAY_PLAN = new Set(["bootstrapping", "executing", "awaiting_decision"]);
+
+export function statusOf(state: RunState, liveness?: Liveness): StatusView {
+  const view: StatusView = { ...viewOf(state), ledger: ledgerOf(state), awaited: awaitedOf(state), skipped_failures: skippedFailuresOf(state) };
+  const orchestrator = liveness && orchestratorOf(state, liveness);
+  return orchestrator ? { ...view, orchestrator } : view;
+}
+
+/** Who drives a run under way (undefined for a run that is not). */
+export function orchestratorOf(state: RunState, liveness: Liveness): Orchestrator | undefined {
+  if (!UNDER_WAY_PLAN.has(stateName(state.plan.value))) return undefined;
+  const { holder, alive } = liveness;
+  if (holder && alive) return { state: "live", pid: holder.pid, host: holder.host, started: holder.started ?? null };
+  return { state: "stopped", command: `peh run ${state.run_id ?? "RUN"}` };
 }
 
 export function ledgerOf(state: RunState): LedgerEntry[] {
   const specs = new Map((state.plan_spec?.tasks ?? []).map((task) => [task.id, task]));
+  const trusting = waitingForTrust(state);
   return [...state.tasks].map(([id, cell]) => {
     const name = stateName(cell.value);
     const { attempt, retries, failure_class, due_at } = cell.context;
@@ -57,6 +88,7 @@ export function ledgerOf(state: RunState): LedgerEntry[] {
     const allowed = failure_class ? cell.context.budget[failure_class] : null;
     let standing: string = name.replaceAll("_", " ");
     if (attempt === 0 && (name === "pending" || name === "ready")) standing = "never tried";
+    else if (trusting.has(id)) standing = "waiting for trust";
     else if (UNDER_WAY.has(name)) standing = retries > 0 ? `running (retry ${retries})` : "running";
     else if (name === "awaiting_decision" && policy?.action === "retry" && allowed !== null && retries >= allowed) standing = "exhausted, awaiting decision";
     return {
@@ -70,6 +102,17 @@ export function ledgerOf(state: RunState): LedgerEntry[] {
       standing,
     };
   });
+}
+
+/** The tasks whose current attempt's worker waits at trust_required: started, but not running. */
+function waitingForTrust(state: RunState): Set<TaskId> {
+  const tasks = new Set<TaskId>();
+  for (const [, worker] of state.workers) {
+    if (stateName(worker.value) !== "trust_required") continue;
+    const task = worker.context.task_id as TaskId;
+    if (state.tasks.get(task)?.context.attempt === worker.context.attempt) tasks.add(task);
+  }
+  return tasks;
 }
 
 /** What the run waits for from a human, each with the command that unblocks it. */

@@ -3,7 +3,8 @@
 import { PehError, type EventStore, type PehEvent, type RunId } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
 import { decide, type DecideResult } from "../machines/decider.js";
-import { foldRun, type RunState } from "../machines/run.js";
+import type { RunState } from "../machines/run.js";
+import { foldStored } from "./read-run.js";
 
 export class RunHandle {
   private constructor(
@@ -12,9 +13,9 @@ export class RunHandle {
     private current: RunState,
   ) {}
 
-  /** Reads and folds the run's log. */
+  /** Reads and folds the run's log, judging every event (STORE_CORRUPT names the file and seq). */
   static async open(store: EventStore, runId: RunId): Promise<RunHandle> {
-    return new RunHandle(store, runId, foldRun(await store.read(runId)));
+    return new RunHandle(store, runId, foldStored(store, runId, await store.read(runId)));
   }
 
   get state(): RunState {

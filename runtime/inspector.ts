@@ -8,6 +8,7 @@ import { PehError, type EventStore, type PehEvent, type RunId } from "../events/
 import { Inspection, type InspectionStep } from "../projections/inspection.js";
 import { RUN_ENDING_EVENTS } from "../projections/log-view.js";
 import { delay } from "./execution/delay.js";
+import { readRun } from "./read-run.js";
 
 type Inspector = ReturnType<typeof createInspector>;
 
@@ -33,7 +34,8 @@ export interface StreamOptions extends FollowingOptions {
  */
 async function* runEvents(options: FollowingOptions, pace?: () => Promise<void>): AsyncGenerator<PehEvent> {
   const { store, runId, signal } = options;
-  const events = await store.read(runId);
+  // Judged like every read: an edited or illegal log is refused, not shown.
+  const { events } = await readRun(store, runId);
   for (const event of events) {
     if (signal.aborted) return;
     yield event;

@@ -19,7 +19,8 @@ const LISTED = 8;
  *   await resolveRunId(store, "r-2026011")   // the one run whose id starts so, else an error listing them
  */
 export async function resolveRunId(store: EventStore, run?: string): Promise<RunId> {
-  const runs = (await store.listRuns()).filter((summary) => summary.events > 0);
+  // Every run with a log, a damaged one too: naming it must lead to the damage, not to "no run".
+  const runs = await store.listRuns();
   // An exact id wins over the word and over prefixes: a run is never mistaken for another.
   const exact = runs.find((summary) => summary.run_id === run);
   if (exact) return exact.run_id;

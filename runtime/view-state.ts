@@ -7,8 +7,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EventStore, RunId } from "../events/index.js";
-import { foldRun, type RunState } from "../machines/run.js";
+import type { RunState } from "../machines/run.js";
 import { RUN_JSON_FORMAT, runStateFromJson, runStateToJson } from "../machines/run-json.js";
+import { foldStored } from "./read-run.js";
 
 /** Events folded beyond the last checkpoint before a view writes a new one. */
 export const CHECKPOINT_AFTER = 5_000;
@@ -25,10 +26,10 @@ export async function viewStateOf(store: EventStore, runId: RunId, checkpointAft
   let state: RunState;
   let from = 0;
   if (checkpoint && restored) {
-    state = foldRun(checkpoint.events, restored);
+    state = foldStored(store, runId, checkpoint.events, restored);
     from = checkpoint.seq;
   } else {
-    state = foldRun(await store.read(runId));
+    state = foldStored(store, runId, await store.read(runId));
   }
   if (state.seq - from >= checkpointAfter) await leaveCheckpoint(store, runId, state, 0);
   return { state, from_checkpoint: from };

@@ -3,6 +3,7 @@ import { isPehError, type PehEvent } from "../events/index.js";
 import { decide } from "../machines/decider.js";
 import { initialRunState, type RunState } from "../machines/run.js";
 import { runView, stateAt, viewOf } from "../projections/index.js";
+import { statusOf } from "../projections/status.js";
 import { BOOTSTRAP, approve, create, finish, runTask, scheduleReady } from "./support/fixtures.js";
 
 /** A whole run of the diamond, with the live state captured after every command's events. */
@@ -54,5 +55,28 @@ describe("projections › time travel", () => {
     })();
     expect(isPehError(error, "USAGE")).toBe(true);
     expect((error as Error).message).toContain(`events 1 to ${log.length}`);
+  });
+});
+
+describe("projections › status › who drives the run", () => {
+  /** The diamond's state after the given commands. */
+  const after = (...commands: Parameters<typeof decide>[1][]) => commands.reduce((state, command) => decide(state, command).state, initialRunState());
+  const executing = () => after(create(), approve(), ...BOOTSTRAP, scheduleReady);
+  const holder = { pid: 4242, host: "build-7", started: "2026-01-15T14:23:45.000Z" };
+
+  it("names the live holder of a run under way", () => {
+    expect(statusOf(executing(), { holder, alive: true }).orchestrator).toEqual({ state: "live", ...holder });
+  });
+
+  it("says a run under way with no live holder is stopped, with the command that resumes it", () => {
+    for (const liveness of [{ holder: null, alive: false }, { holder, alive: false }]) {
+      expect(statusOf(executing(), liveness).orchestrator).toEqual({ state: "stopped", command: "peh run r-test" });
+    }
+  });
+
+  it("says nothing of a run that is not under way, or when the runtime did not say", () => {
+    expect(statusOf(after(create()), { holder: null, alive: false }).orchestrator).toBeUndefined();
+    expect(statusOf(recordedRun().final, { holder: null, alive: false }).orchestrator).toBeUndefined();
+    expect("orchestrator" in statusOf(executing())).toBe(false);
   });
 });

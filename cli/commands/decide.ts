@@ -1,7 +1,7 @@
 // `peh decide [RUN] --task ID retry|skip|abort --as NAME` and `peh trust [RUN] (--task ID | --root DIR) --as NAME`:
 // the human answers to a run that waits; both work from another terminal while `peh run --wait` waits.
 import type { Command } from "commander";
-import { isPehError, PehError, workerIdFor, type TaskId } from "../../events/index.js";
+import { isPehError, PehError, workerIdFor, type RunId, type TaskId } from "../../events/index.js";
 import { stateName } from "../../machines/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
 import { plural } from "../../projections/words.js";
@@ -13,6 +13,8 @@ import { actorOf, storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 import { paint, printJson, type Io } from "../output.js";
 import { now } from "../../runtime/execution/clock.js";
+import { livenessOf } from "../../runtime/execution/lease.js";
+import type { LowdbEventStore } from "../../events/adapters.js";
 
 export function decideCommand(program: Command, io: Io): void {
   program
@@ -45,7 +47,7 @@ export function decideCommand(program: Command, io: Io): void {
         const hint = waiting.length > 0 ? `tasks waiting for a decision: ${waiting.join(", ")}` : (error.hint ?? `no task of ${runId} waits for a decision: \`peh status ${runId}\` shows where it is`);
         throw new PehError(error.code, error.message, hint, error.details);
       });
-      const next = `peh run ${runId}`;
+      const next = await nextStep(store, runId, "decision");
       if (options.json) return printJson(io, { run_id: runId, task_id: options.task, decision, actor, next });
       const p = paint(io);
       io.out(`${p.green("✓")} ${decision} for ${options.task} in ${runId}, decided by ${actor}\n${p.bold("Next:")} ${next}`);
@@ -82,8 +84,9 @@ export function trustCommand(program: Command, io: Io): void {
           throw new PehError("USAGE", `task ${options.task} has no worker waiting for trust`, `workers waiting: ${waiting.map(([id]) => id).join(", ") || "none"}`);
         }
         await run.handle({ type: "ResolveTrust", at: now(), actor, worker_id, resolution: { source: "manual", by: actor } });
-        if (options.json) return printJson(io, { run_id: runId, actor, task_id: options.task, resolved: [worker_id], next: `peh run ${runId}` });
-        io.out(`${p.green("✓")} trusted ${worker_id} (by ${actor})\n${p.bold("Next:")} peh run ${runId}`);
+        const next = await nextStep(store, runId, "trust");
+        if (options.json) return printJson(io, { run_id: runId, actor, task_id: options.task, resolved: [worker_id], next });
+        io.out(`${p.green("✓")} trusted ${worker_id} (by ${actor})\n${p.bold("Next:")} ${next}`);
         return;
       }
       const root = canonicalize(options.root!);
@@ -100,7 +103,18 @@ export function trustCommand(program: Command, io: Io): void {
         await run.handle({ type: "ResolveTrust", at: now(), actor, worker_id, resolution: { source: "allowlist", root } });
         resolved.push(worker_id);
       }
-      if (options.json) return printJson(io, { run_id: runId, actor, root, resolved, next: `peh run ${runId}` });
-      io.out(`${p.green("✓")} trusted ${root} (by ${actor}; saved in your config); ${plural(resolved.length, "waiting worker")} resolved\n${p.bold("Next:")} peh run ${runId}`);
+      const next = await nextStep(store, runId, "trust");
+      if (options.json) return printJson(io, { run_id: runId, actor, root, resolved, next });
+      io.out(`${p.green("✓")} trusted ${root} (by ${actor}; saved in your config); ${plural(resolved.length, "waiting worker")} resolved\n${p.bold("Next:")} ${next}`);
     });
+}
+
+/**
+ * What to do once a decision or trust is recorded: resume the run, unless a live `peh run` (one
+ * waiting with --wait, or still running other tasks) holds it and will pick it up by itself.
+ */
+async function nextStep(store: LowdbEventStore, runId: RunId, what: "decision" | "trust"): Promise<string> {
+  const { holder, alive } = await livenessOf(store.runDir(runId));
+  if (!holder || !alive) return `peh run ${runId}`;
+  return `nothing: the peh run that holds ${runId} (pid ${holder.pid} on host ${holder.host}) will pick the ${what} up`;
 }

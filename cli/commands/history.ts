@@ -5,6 +5,7 @@ import { PehError } from "../../events/index.js";
 import { runStateAt } from "../../projections/state-at.js";
 import { renderReport, reportOf } from "../../projections/report.js";
 import { statusOf } from "../../projections/status.js";
+import { readRun } from "../../runtime/read-run.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
@@ -29,7 +30,7 @@ export function replayCommand(program: Command, io: Io): void {
       if (!/^\d+$/.test(options.at)) throw new PehError("USAGE", `--at wants an event's seq (a whole number ≥ 0), not "${options.at}"`, "peh log shows each event's seq");
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
-      const events = await store.read(runId);
+      const { events } = await readRun(store, runId);
       const seq = Number(options.at);
       const state = runStateAt(events, seq);
       const status = statusOf(state);
@@ -65,7 +66,7 @@ export function reportCommand(program: Command, io: Io): void {
     .action(async (runArg: string | undefined, options: { json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
-      const report = reportOf(await store.read(runId));
+      const report = reportOf((await readRun(store, runId)).events);
       if (options.json) printJson(io, report);
       else io.out(renderReport(report, localTime));
     });

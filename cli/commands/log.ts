@@ -1,6 +1,7 @@
 // `peh log [RUN] [--json] [--follow]`: the execution log, one line per event, from the log alone.
 import type { Command } from "commander";
 import { RUN_ENDING_EVENTS, logJson, logReader } from "../../projections/log-view.js";
+import { readRun } from "../../runtime/read-run.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
@@ -27,7 +28,7 @@ export function logCommand(program: Command, io: Io): void {
       const read = logReader();
       // JSON lines: one compact object per event (an error that stops the log is one more line).
       const print = (entry: ReturnType<typeof read>) => (options.json ? io.line(logJson(entry)) : io.out(renderLogLine(io, entry)));
-      const events = await store.read(runId);
+      const { events } = await readRun(store, runId);
       for (const event of events) print(read(event));
       if (!options.follow || events.some((event) => RUN_ENDING_EVENTS.has(event.type))) return;
       const stop = new AbortController();

@@ -37,7 +37,7 @@ export function planCommand(program: Command, io: Io): void {
       '\nExamples:\n  peh plan --from examples/release.yaml\n  peh plan "add dark mode to the dashboard"\n  peh plan "audit the IAM roles" --planner "cmd:python3 examples/planner.py"',
     )
     .action(async (words: string[], options: PlanOptions, command: Command) => {
-      const store = storeOf(command);
+      const store = storeOf(command, { create: true });
       try {
         const created = await createRun(store, {
           workspace: process.cwd(),

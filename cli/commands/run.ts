@@ -57,7 +57,7 @@ export function runCommand(program: Command, io: Io): void {
         "spawns them). PEH_SPAWN=node makes Node spawn every process itself.",
     )
     .action(async (runArg: string | undefined, options: RunOptions, command: Command) => {
-      const store = storeOf(command);
+      const store = storeOf(command, { create: options.from !== undefined });
       const runId = options.from !== undefined ? await planAndGate(io, command, runArg, options) : await resolveRunId(store, runArg);
       const concurrency = options.concurrency === undefined ? availableParallelism() : Number(options.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new PehError("USAGE", `--concurrency must be a whole number ≥ 1, not "${options.concurrency}"`);
@@ -105,7 +105,7 @@ export function runCommand(program: Command, io: Io): void {
 
 async function planAndGate(io: Io, command: Command, runArg: string | undefined, options: RunOptions): Promise<RunId> {
   if (runArg !== undefined) throw new PehError("USAGE", "give a run id or --from, not both");
-  const store = storeOf(command);
+  const store = storeOf(command, { create: true });
   const created = await createRun(store, { workspace: process.cwd(), from: options.from, strict: options.strict }).catch((error: unknown) => {
     if (options.json && isPehError(error, "PLAN_INVALID")) printJson(io, { run_id: null, plan: null, problems: problemsOf(error) });
     throw error;

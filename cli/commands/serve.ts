@@ -54,7 +54,7 @@ export function serveCommand(program: Command, _io: Io): void {
       else if (name === "bootstrap") service = bootstrapService({ cwd, storeDir: dir });
       else {
         const actor = options.as ?? (process.env.PEH_ACTOR || "peh-serve");
-        service = workerService({ store: storeOf(command), cwd, storeDir: dir, actor, trustRoots: options.trustRoot });
+        service = workerService({ store: storeOf(command, { create: true }), cwd, storeDir: dir, actor, trustRoots: options.trustRoot });
       }
       await serve(service, process.stdin, process.stdout);
     });

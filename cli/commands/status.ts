@@ -2,11 +2,12 @@
 // task with its recovery ledger, the workers under way, the bootstrap, and what the run waits
 // for with the exact command to type. Reads nothing but the log (a long run's from its checkpoint).
 import type { Command } from "commander";
-import { statusOf, type LedgerEntry, type StatusView } from "../../projections/status.js";
+import { orchestratorOf, statusOf, type LedgerEntry, type Orchestrator, type StatusView } from "../../projections/status.js";
 import { skippedFailuresText } from "../../projections/skipped.js";
 import { plural, stateWords } from "../../projections/words.js";
 import { isPehError, PehError } from "../../events/index.js";
 import { resolveRunId } from "../../runtime/run-id.js";
+import { livenessOf } from "../../runtime/execution/lease.js";
 import { viewStateOf } from "../../runtime/view-state.js";
 import { storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
@@ -32,7 +33,8 @@ export function statusCommand(program: Command, io: Io): void {
     .command("status")
     .summary("the state of a run, from its log: tasks, recovery ledger, what it waits for")
     .description(
-      "Show the state of a run, rebuilt from its log: the plan, every task with its recovery ledger (attempts, " +
+      "Show the state of a run, rebuilt from its log: the plan, who drives it (the live peh run, or the command that " +
+        "resumes a stopped one), every task with its recovery ledger (attempts, " +
         "automatic retries used of those allowed, the next retry's time, never tried or exhausted), the workers " +
         "under way, the bootstrap, and what the run waits for with the exact command that unblocks it. Works on a " +
         "finished, live or crashed run. Times are in your zone (TZ), with its offset. RUN defaults to the most recent run.",
@@ -42,7 +44,7 @@ export function statusCommand(program: Command, io: Io): void {
     .action(async (runArg: string | undefined, options: { json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
-      const status = statusOf((await viewStateOf(store, runId)).state);
+      const status = statusOf((await viewStateOf(store, runId)).state, await livenessOf(store.runDir(runId)));
       if (options.json) printJson(io, status);
       else io.out(renderStatus(io, status).join("\n"));
     });
@@ -50,11 +52,11 @@ export function statusCommand(program: Command, io: Io): void {
   program
     .command("runs")
     .summary("every run in the store, oldest first")
-    .description("List every run in the store with its state, progress, objective and last change, oldest first.")
+    .description("List every run in the store with its state (a run under way: live, with the pid driving it, or stopped), progress, objective and last change, oldest first.")
     .option("--json", "machine output")
     .action(async (options: { json?: boolean }, command: Command) => {
       const store = storeOf(command);
-      const rows = [];
+      const rows: RunRow[] = [];
       for (const summary of await store.listRuns()) {
         const { run_id, events, created_at, updated_at } = summary;
         const read = await viewStateOf(store, run_id).catch((error: unknown) => {
@@ -67,6 +69,7 @@ export function statusCommand(program: Command, io: Io): void {
           continue;
         }
         const status = statusOf(read.state);
+        const orchestrator = orchestratorOf(read.state, await livenessOf(store.runDir(run_id)));
         rows.push({
           run_id,
           state: status.plan.state,
@@ -76,6 +79,7 @@ export function statusCommand(program: Command, io: Io): void {
           updated_at,
           progress: status.progress,
           waiting_for: status.awaited.map((a) => a.command),
+          ...(orchestrator ? { orchestrator } : {}),
         });
       }
       if (options.json) {
@@ -87,15 +91,31 @@ export function statusCommand(program: Command, io: Io): void {
         return;
       }
       const p = paint(io);
+      const stateOf = (row: RunRow) => row.state + (row.orchestrator ? ` (${drivenBy(row.orchestrator)})` : "");
+      const width = Math.max(18, ...rows.map((row) => stateOf(row).length));
       for (const row of rows) {
         if (!row.progress) {
-          io.out(`${p.bold(row.run_id)}  ${p.red(row.state.padEnd(18))} ${row.error?.message ?? ""}`);
+          io.out(`${p.bold(row.run_id)}  ${p.red(row.state.padEnd(width))} ${row.error?.message ?? ""}`);
           continue;
         }
         const done = `${row.progress.succeeded}/${row.progress.total}`;
-        io.out(`${p.bold(row.run_id)}  ${stateWords(row.state).padEnd(18)} ${done.padStart(7)} succeeded  ${localTime(row.updated_at)}  ${row.objective ?? ""}`);
+        io.out(`${p.bold(row.run_id)}  ${stateOf(row).padEnd(width)} ${done.padStart(7)} succeeded  ${localTime(row.updated_at)}  ${row.objective ?? ""}`);
       }
     });
+}
+
+/** A line of `peh runs`. */
+interface RunRow {
+  run_id: string;
+  state: string;
+  objective: string | null;
+  events: number;
+  created_at: string;
+  updated_at: string;
+  progress: StatusView["progress"] | null;
+  waiting_for: string[];
+  orchestrator?: Orchestrator;
+  error?: { code: string; message: string };
 }
 
 export function renderStatus(io: Io, status: StatusView): string[] {
@@ -109,8 +129,13 @@ export function renderStatus(io: Io, status: StatusView): string[] {
     `${p.bold("Run")} ${status.run_id} · ${stateWords(plan.state)} · plan version ${plan.version}${approved} · ${plural(status.seq, "event")}${status.at ? `, last at ${localTime(status.at)}` : ""}`,
     `Objective: ${status.objective ?? "?"}`,
     `Bootstrap: ${stateWords(status.bootstrap.state)}`,
+    ...(status.orchestrator ? [orchestratorLine(status.orchestrator)] : []),
     `Tasks: ${succeeded}/${total} succeeded, ${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed, ${awaiting_decision} awaiting a decision`,
-    ...status.tasks.map((task) => `  ${MARK[task.state] ?? "·"} ${task.id.padEnd(width)}  ${stateWords(task.state).padEnd(17)} ${ledgerText(ledger.get(task.id))}`),
+    ...status.tasks.map((task) => {
+      // Started, but its worker waits for a human's trust: not running.
+      const trust = ledger.get(task.id)?.standing === "waiting for trust";
+      return `  ${trust ? "?" : (MARK[task.state] ?? "·")} ${task.id.padEnd(width)}  ${(trust ? "waiting for trust" : stateWords(task.state)).padEnd(17)} ${ledgerText(ledger.get(task.id))}`;
+    }),
   ];
   if (status.skipped_failures.length > 0) {
     const text = skippedFailuresText(status.skipped_failures);
@@ -129,6 +154,18 @@ export function renderStatus(io: Io, status: StatusView): string[] {
     for (const awaited of status.awaited) lines.push(`  ${awaited.reason}`, `    → ${awaited.command}`);
   }
   return lines;
+}
+
+/** `live, pid 4242` or `stopped`, for `peh runs`. */
+function drivenBy(orchestrator: Orchestrator): string {
+  return orchestrator.state === "live" ? `live, pid ${orchestrator.pid}` : "stopped";
+}
+
+/** Who drives a run under way, or the command that resumes it. */
+function orchestratorLine(orchestrator: Orchestrator): string {
+  if (orchestrator.state === "stopped") return `Orchestrator: none, the run is stopped: resume it with ${orchestrator.command}`;
+  const started = orchestrator.started ? `, started ${localTime(orchestrator.started)}` : "";
+  return `Orchestrator: peh run, pid ${orchestrator.pid} on host ${orchestrator.host}${started}`;
 }
 
 /** `attempt 2 · retries 1 of 2 (transient) · next retry 14:23:50`. */

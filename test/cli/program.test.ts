@@ -69,8 +69,8 @@ describe("peh command line › --json and RUN", () => {
 });
 
 describe("peh command line › exit codes", () => {
-  it("maps every error code to one of 1 to 4", () => {
-    for (const code of ErrorCodeSchema.options) expect([1, 2, 3, 4]).toContain(exitCodeFor(code));
+  it("maps every error code to one of 1 to 5", () => {
+    for (const code of ErrorCodeSchema.options) expect([1, 2, 3, 4, 5]).toContain(exitCodeFor(code));
   });
 
   it.each([
@@ -79,6 +79,7 @@ describe("peh command line › exit codes", () => {
     ["WAITING_FOR_HUMAN", 3],
     ["APPEND_CONFLICT", 4],
     ["RUN_FAILED", 1],
+    ["STORE_CORRUPT", 5],
   ] as const)("%s exits %i", (code, exit) => {
     expect(exitCodeFor(code)).toBe(exit);
   });

@@ -255,7 +255,7 @@ describe("peh run › interruption", () => {
     await run.line(/\[Task 1\/3\] ✓ first/);
     const second = ws.peh("run", "--trust-root", ".");
     expect(second.code).toBe(4);
-    expect(second.stderr).toMatch(/another peh \(pid \d+\)/);
+    expect(second.stderr).toMatch(/another peh \(pid \d+ on host \S+, started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)/);
     expect(await run.exit).toBe(0);
   });
 });

@@ -106,6 +106,21 @@ describe("checkpoints of the lowdb store", () => {
     expect(isPehError(error) && error.code).toBe("STORE_CORRUPT");
   });
 
+  it("continues the log's chain of seals: a line edited after it is found with its seq, and it stands only between appends", async () => {
+    await store.append(runId, events.slice(0, 10), 0);
+    await store.append(runId, events.slice(10, 12), 10);
+    await viewStateOf(store, runId, 1);
+    await store.append(runId, events.slice(12, 15), 12);
+    const read = await store.readCheckpoint(runId, foldTag());
+    expect(read?.seq).toBe(12);
+    expect(read?.events).toEqual(events.slice(12, 15));
+    const sealed = (await readFile(logFile(), "utf8")).trimEnd().split("\n");
+    sealed[13] = sealed[13]!.replace('"actor":"system"', '"actor":"mallory"');
+    await writeFile(logFile(), sealed.join("\n") + "\n");
+    await expect(store.readCheckpoint(runId, foldTag())).rejects.toThrow(/the line for seq 14 was edited/);
+    await expect(store.saveCheckpoint(runId, { seq: 11, tag: foldTag(), state: {} })).rejects.toThrow(/seq 11 is inside an append that ends at seq 12/);
+  });
+
   it("is refused for a seq the log does not hold yet", async () => {
     await writeLog(5);
     await expect(store.saveCheckpoint(runId, { seq: 6, tag: foldTag(), state: {} })).rejects.toThrow(/fewer than 6 events/);

@@ -1,6 +1,7 @@
 // The EventStore conformance suite: every adapter (in-memory, lowdb, later PostgreSQL) must pass it.
 import { describe, expect, it } from "vitest";
 import { RunIdSchema, isPehError, type EventStore } from "../../events/index.js";
+import { GENESIS, sealAppend } from "../../events/seal.js";
 import { storeEvents } from "../support/store-events.js";
 
 export interface StoreHarness {
@@ -69,6 +70,17 @@ export function describeEventStore(name: string, open: () => Promise<StoreHarnes
       const rejected = results.find((r) => r.status === "rejected");
       expect(isPehError(rejected?.status === "rejected" ? rejected.reason : undefined, "APPEND_CONFLICT")).toBe(true);
       expect(await store.version(run)).toBe(1);
+    }));
+
+    it("seals every append as seal.ts does: the head is the chain through every event", withStore(async ({ store, reopen }) => {
+      expect(await store.head!(run)).toEqual({ seq: 0, hash: GENESIS });
+      await store.append(run, storeEvents(run, 1, 3), 0);
+      await store.append(run, storeEvents(run, 4, 2), 3);
+      const expected = sealAppend(sealAppend(GENESIS, storeEvents(run, 1, 3)).chain, storeEvents(run, 4, 2)).chain;
+      expect(await store.head!(run)).toEqual({ seq: 5, hash: expected });
+      const reader = reopen ? reopen() : store;
+      expect(await reader.head!(run)).toEqual({ seq: 5, hash: expected });
+      if (reader !== store) await reader.close();
     }));
 
     it("keeps runs apart and lists them", withStore(async ({ store }) => {

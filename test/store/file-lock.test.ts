@@ -4,7 +4,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { link, lstat, mkdir, readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { hostname } from "node:os";
 import { FileLock } from "../../events/file-lock.js";
+import { holderText, parseHolder, startOf } from "../../events/process-identity.js";
 import { PidRecords } from "../../runtime/execution/attempt-support.js";
 import { tempDir } from "../support/temp-dir.js";
 
@@ -18,10 +20,10 @@ afterEach(async () => dir.remove());
 const deadPid = () => spawnSync("/bin/sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim();
 
 describe("the run's lock", () => {
-  it("holds its holder's pid while held, as a link to the lock's key file, and is gone once released", async () => {
+  it("names its holder (pid, host, start time) while held, as a link to the lock's key file, and is gone once released", async () => {
     const lock = new FileLock(join(dir.path, "events.lock"));
     await lock.acquire();
-    expect(await readFile(lock.path, "utf8")).toBe(`${process.pid}\n`);
+    expect(parseHolder(await readFile(lock.path, "utf8"))).toEqual({ pid: process.pid, host: hostname(), start: startOf(process.pid), started: expect.any(String) });
     expect((await stat(lock.path)).nlink).toBe(2);
     await lock.release();
     await expect(lstat(lock.path)).rejects.toThrow(/ENOENT/);
@@ -46,7 +48,7 @@ describe("the run's lock", () => {
     await lock.release();
     for (const name of await readdir(dir.path)) await unlink(join(dir.path, name));
     await lock.acquire();
-    expect(await readFile(lock.path, "utf8")).toBe(`${process.pid}\n`);
+    expect(await readFile(lock.path, "utf8")).toBe(holderText());
   });
 
   it.each([
@@ -57,7 +59,7 @@ describe("the run's lock", () => {
     const dead = deadPid();
     await leave(path, dead);
     await new FileLock(path, 5_000).acquire();
-    expect(await readFile(path, "utf8")).toBe(`${process.pid}\n`);
+    expect(await readFile(path, "utf8")).toBe(holderText());
     expect((await readdir(dir.path)).filter((name) => name.includes(`.${dead}-`))).toEqual([]);
   });
 
@@ -74,10 +76,28 @@ describe("the run's lock", () => {
     expect(names).toEqual(expect.arrayContaining(["events.jsonl", "events.lock", `events.lock.${process.ppid}-1`]));
   });
 
-  it("times out naming a live holder", async () => {
+  it("times out naming a live holder: its pid, host and start", async () => {
     const path = join(dir.path, "events.lock");
     await writeFile(path, `${process.ppid}\n`);
-    await expect(new FileLock(path, 50).acquire()).rejects.toThrow(new RegExp(`process ${process.ppid} holds it`));
+    await expect(new FileLock(path, 50).acquire()).rejects.toThrow(new RegExp(`pid ${process.ppid} on host ${hostname()} holds it`));
+    await writeFile(path, JSON.stringify({ pid: process.ppid, host: hostname(), start: startOf(process.ppid), started: "2026-01-15T14:23:45.000Z" }));
+    await expect(new FileLock(path, 50).acquire()).rejects.toThrow(new RegExp(`pid ${process.ppid} on host ${hostname()}, started 2026-01-15 14:23:45 UTC holds it`));
+  });
+
+  it.runIf(startOf(process.pid) !== undefined)("is taken over from a live pid that is no longer its holder (the pid was reused), key file and all", async () => {
+    const path = join(dir.path, "events.lock");
+    const other = spawn("/bin/sh", ["-c", "sleep 60"], { stdio: "ignore" });
+    try {
+      // The holder had this pid, but started at another time: another process has the pid now.
+      const stale = JSON.stringify({ pid: other.pid, host: hostname(), start: `${startOf(process.pid)!.split(":")[0]}:1` });
+      await writeFile(`${path}.${other.pid}-1`, stale);
+      await link(`${path}.${other.pid}-1`, path);
+      await new FileLock(path, 5_000).acquire();
+      expect(await readFile(path, "utf8")).toBe(holderText());
+      expect(await readdir(dir.path)).not.toContain(`events.lock.${other.pid}-1`);
+    } finally {
+      other.kill();
+    }
   });
 });
 

@@ -2,10 +2,14 @@
 // SIGKILL `peh run` right after each seq in turn (PEH_CRASH_AFTER_SEQ), resume until it ends
 // (deciding `skip` when the run asks, as the human of the reference run did), and compare with
 // the uninterrupted run: same final states, each succeeded task's side effect exactly once, the
-// log gapless and parseable. Bounded: every k-th seq; full: every seq.
-import { appendFile, cp, readdir, readFile, rm } from "node:fs/promises";
+// log gapless and parseable. Bounded: every k-th seq; full: every seq. Then a write torn inside an
+// append: at every byte of a two-event append (bounded: a sample of the bytes), the run resumes
+// to the same end.
+import { appendFile, cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PehEventSchema } from "../../events/index.js";
+import { sealAppend } from "../../events/seal.js";
 import { expectSameEnd, runOutcome } from "../support/crash.js";
 import { workspace, type Workspace } from "../support/workspace.js";
 import { FULL, summary } from "./scale.js";
@@ -114,6 +118,59 @@ describe("torture › crash at every event boundary", () => {
       summary("torn write: the half-written event was dropped, and the run resumed to the same end");
     } finally {
       delete ws.env.PEH_CRASH_AFTER_SEQ;
+      await ws.remove();
+    }
+  });
+
+  it("resumes to the same end after a write torn at any byte of a two-event append", { timeout: 3_600_000 }, async () => {
+    const ws = await workspace();
+    const planned = `${ws.path}-planned`;
+    const crashed = `${ws.path}-crashed`;
+    const restore = async (from: string) => {
+      for (const name of [".peh", "effects.txt", "fetch.n"]) await rm(join(ws.path, name), { recursive: true, force: true });
+      await cp(from, join(ws.path, ".peh"), { recursive: true });
+    };
+    try {
+      await ws.write("plan.yaml", plan);
+      expect(ws.peh("plan", "--from", "plan.yaml").code).toBe(0);
+      expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+      await cp(join(ws.path, ".peh"), planned, { recursive: true });
+      const [runId] = await readdir(join(ws.path, ".peh", "runs"));
+      const logFile = join(ws.path, ".peh", "runs", runId!, "events.jsonl");
+      runToEnd(ws);
+      const expected = await outcome(ws);
+      // The first append of exactly two events that ends an attempt: WORKER_FINISHED and what the
+      // task does next. Kept in half, the run believed a worker finished that never ran.
+      const reference = (await readFile(logFile, "utf8")).trimEnd().split("\n").map((line) => JSON.parse(line) as { seq: number; end: number; type: string });
+      const first = reference.find((e, i) => e.type === "WORKER_FINISHED" && e.end === e.seq + 1 && reference[i - 1]!.end === e.seq - 1)!;
+      expect(first, "no two-event append ending an attempt in the reference run").toBeDefined();
+      const batch = reference.slice(first.seq - 1, first.seq + 1).map((e) => PehEventSchema.parse(e));
+      // Crash right before that append, as the run made it.
+      await restore(planned);
+      ws.env.PEH_CRASH_AFTER_SEQ = String(first.seq - 1);
+      expect(ws.peh("run", "--trust-root", ".", "--concurrency", "1").code).toBeNull();
+      delete ws.env.PEH_CRASH_AFTER_SEQ;
+      await cp(join(ws.path, ".peh"), crashed, { recursive: true });
+      const intact = await readFile(logFile);
+      const chain = (JSON.parse(intact.toString("utf8").trimEnd().split("\n").at(-1)!) as { hash: string }).hash;
+      const torn = Buffer.from(sealAppend(chain, batch).lines.join("\n") + "\n");
+      const newline = torn.indexOf(0x0a);
+      const cuts = FULL
+        ? Array.from({ length: torn.length - 1 }, (_, i) => i + 1)
+        : [...new Set([1, newline, newline + 1, newline + 2, ...Array.from({ length: 6 }, (_, i) => Math.round(((i + 1) * torn.length) / 7)), torn.length - 1])];
+      let identical = 0;
+      for (const cut of cuts) {
+        await restore(crashed);
+        await writeFile(logFile, Buffer.concat([intact, torn.subarray(0, cut)]));
+        runToEnd(ws);
+        expectSameEnd(await outcome(ws), expected, first.seq);
+        identical++;
+      }
+      summary(`torn appends: ${identical}/${cuts.length} resumed identically (a write of the two-event append at seq ${first.seq} torn after ${FULL ? "every byte" : "a sample of the bytes"} of its ${torn.length})`);
+    } finally {
+      delete ws.env.PEH_CRASH_AFTER_SEQ;
+      await rm(planned, { recursive: true, force: true });
+      await rm(crashed, { recursive: true, force: true });
       await ws.remove();
     }
   });
