@@ -7,7 +7,10 @@ import type { MemoSpec } from "./lite.js";
 
 export interface PlanContext {
   version: number;
+  /** The version a human approved at the gate; a change mid-run does not move it (see changed_by). */
   approved_version: number | null;
+  /** Who changed the approved plan mid-run (PLAN_CHANGED), each once, in order. */
+  changed_by: readonly string[];
   /** The risky tasks of the current version and the phrase each needs, derived from the plan. */
   risky: readonly RiskyTask[];
   task_count: number;
@@ -85,8 +88,13 @@ export const planMachine = setup({
       return { ...context, version: plan.version, risky: riskyTasksOf(plan), task_count: plan.tasks.length };
     }),
     recordApproval: assign({ approved_version: ({ context }) => context.version }),
-    /** A confirmed change mid-run carries the approval to the version it makes. */
-    carryApproval: assign({ approved_version: ({ context }) => context.version }),
+    /**
+     * A confirmed change mid-run lets the run go on without a new approval, but no human approved
+     * the version it makes: the approved version stays, and who changed it is kept beside it.
+     */
+    recordChange: assign({
+      changed_by: ({ context, event }) => (context.changed_by.includes(event.actor) ? context.changed_by : [...context.changed_by, event.actor]),
+    }),
     revokeApproval: assign({ approved_version: null }),
     awaitDecision: assign({
       awaiting: ({ context, event }) =>
@@ -110,7 +118,7 @@ export const planMachine = setup({
 }).createMachine({
   id: "plan",
   initial: "new",
-  context: { version: 0, approved_version: null, risky: [], task_count: 0, awaiting: [] },
+  context: { version: 0, approved_version: null, changed_by: [], risky: [], task_count: 0, awaiting: [] },
   states: {
     new: {
       on: { PLAN_CREATED: { guard: "isFirstVersion", target: "drafted", actions: "adoptVersion" } },
@@ -165,7 +173,7 @@ export const planMachine = setup({
         TASK_SKIPPED: acknowledge,
         RECOVERY_ESCALATION: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
         PERMISSION_REQUIRED: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
-        PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "carryApproval"] },
+        PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "recordChange"] },
         EXECUTION_COMPLETE: [
           {
             guard: and(["countsCoverEveryTask", "nothingFailed", "outcomeCompleted"]),
@@ -185,7 +193,7 @@ export const planMachine = setup({
         // A sibling that was already running may finish, fail and escalate too; nothing new starts.
         RECOVERY_ESCALATION: { actions: "awaitDecision" },
         PERMISSION_REQUIRED: { actions: "awaitDecision" },
-        PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "carryApproval"] },
+        PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "recordChange"] },
         // A change while a human decides may drop tasks that have not run (the task machine judges).
         TASK_SKIPPED: { guard: "isPlanChangeSkip", actions: "acknowledge" },
         DECISION_RECORDED: [

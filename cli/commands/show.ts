@@ -7,7 +7,7 @@ import { nextStep } from "../../runtime/gate.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
-import { renderHistory, renderPlan } from "../render/plan-view.js";
+import { approvalNote, renderHistory, renderPlan } from "../render/plan-view.js";
 
 export function showCommand(program: Command, io: Io): void {
   program
@@ -32,6 +32,7 @@ export function showCommand(program: Command, io: Io): void {
           state: gate,
           version: state.plan_spec?.version ?? null,
           approved_version: state.plan.context.approved_version,
+          changed_by: state.plan.context.changed_by,
           plan: state.plan_spec,
           tasks: Object.fromEntries(tasks),
           history,
@@ -40,10 +41,9 @@ export function showCommand(program: Command, io: Io): void {
         return;
       }
       const p = paint(io);
-      const approved = state.plan.context.approved_version;
       io.out(
         [
-          `${p.bold("Run")} ${runId} · plan version ${state.plan_spec?.version ?? "?"} · ${gate.replaceAll("_", " ")}${approved ? ` (approved: version ${approved})` : ""}`,
+          `${p.bold("Run")} ${runId} · plan version ${state.plan_spec?.version ?? "?"} · ${gate.replaceAll("_", " ")}${approvalNote(state.plan.context)}`,
           ...(state.plan_spec ? renderPlan(io, state.plan_spec, { states: tasks }) : []),
           ...renderHistory(io, history),
           ...(next ? ["", `${p.bold("Next:")} ${next}`] : []),

@@ -9,6 +9,7 @@ import { resolveRunId } from "../../runtime/run-id.js";
 import { viewStateOf } from "../../runtime/view-state.js";
 import { storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
+import { approvalNote } from "../render/plan-view.js";
 
 const MARK: Record<string, string> = {
   succeeded: "✓",
@@ -98,7 +99,7 @@ export function statusCommand(program: Command, io: Io): void {
 export function renderStatus(io: Io, status: StatusView): string[] {
   const p = paint(io);
   const plan = status.plan;
-  const approved = plan.approved_version === null ? "" : ` (approved: version ${plan.approved_version})`;
+  const approved = approvalNote(plan);
   const { succeeded, total, failed, skipped, upstream_failed, awaiting_decision } = status.progress;
   const ledger = new Map(status.ledger.map((entry) => [entry.task_id, entry]));
   const width = Math.max(4, ...status.tasks.map((t) => t.id.length));
