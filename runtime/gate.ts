@@ -19,7 +19,6 @@ import { mayHandle } from "../machines/lite.js";
 import { planMachine } from "../machines/plan.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
-import { awaitedOf } from "../projections/status.js";
 import { RunHandle } from "./command-handler.js";
 import { moveTask, skipTask } from "./planning/edit.js";
 import { detectContext } from "./planning/detect.js";
@@ -28,6 +27,9 @@ import { plannerFor } from "./planning/planner.js";
 import { resolveRisk } from "./planning/risk.js";
 import { validatePlan } from "./planning/validate.js";
 import { now } from "./execution/clock.js";
+
+export { approveRun } from "./approve.js";
+export { nextStep, requireApproved } from "./gate-next.js";
 
 export function newRunId(at = new Date()): RunId {
   const stamp = at.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -127,26 +129,6 @@ async function handle(store: EventStore, runId: RunId, command: CommandInput): P
   return run.state;
 }
 
-export async function approveRun(store: EventStore, runId: RunId, input: { actor: string; confirmations: string[]; version?: number }): Promise<RunState> {
-  const run = await RunHandle.open(store, runId);
-  const version = input.version ?? run.state.plan_spec?.version ?? 0;
-  try {
-    await run.handle({ type: "ApprovePlan", at: now(), actor: input.actor, version, confirmations: input.confirmations });
-  } catch (error) {
-    // The decider knows the phrases, not the run's id: name the run in the command to retype.
-    if (error instanceof PehError && error.code === "CONFIRMATION_MISSING") {
-      throw new PehError(error.code, error.message, nextStep(runId, run.state)?.replace("NAME", input.actor), error.details);
-    }
-    // The machine refused the version reviewed: say which one is current, so nobody approves blind.
-    const current = run.state.plan_spec?.version;
-    if (error instanceof PehError && error.code === "ILLEGAL_TRANSITION" && input.version !== undefined && current !== undefined && input.version !== current) {
-      throw new PehError(error.code, `${runId}'s plan is at version ${current}, not the version ${input.version} you reviewed; nothing was approved`, `review it (peh show ${runId}), then approve version ${current}`, error.details);
-    }
-    throw error;
-  }
-  return run.state;
-}
-
 export type Modification =
   | { kind: "file"; from: string }
   | { kind: "skip"; id: string }
@@ -232,36 +214,3 @@ function plannerOf(first: readonly { type: string; data: unknown }[]): string | 
   const created = first[0];
   return created?.type === "PLAN_CREATED" ? (created.data as { planner?: string }).planner : undefined;
 }
-
-/** The exact command that moves a waiting run on, for messages and `peh show`. */
-export function nextStep(runId: RunId, state: RunState): string | undefined {
-  switch (stateName(state.plan.value)) {
-    case "awaiting_approval":
-    case "clarification_requested":
-      // What the gate waits for, as `peh status` says it.
-      return awaitedOf(state)[0]?.command;
-    case "approved":
-      return `peh run ${runId}`;
-    default:
-      return undefined;
-  }
-}
-
-/**
- * `peh run` starts only an approved plan: otherwise it waits for a human (exit 3) and says
- * what to type. Nothing is recorded.
- */
-export function requireApproved(runId: RunId, state: RunState): void {
-  const name = stateName(state.plan.value);
-  if (name !== "awaiting_approval" && name !== "clarification_requested" && name !== "drafted" && name !== "rejected") return;
-  const version = state.plan_spec?.version ?? 0;
-  if (name === "rejected") {
-    throw new PehError("USAGE", `run ${runId} was rejected; it will not run`, 'plan again: peh plan --from plan.yaml, or peh plan "<objective>"');
-  }
-  throw new PehError(
-    "WAITING_FOR_HUMAN",
-    `version ${version} of run ${runId}'s plan is not approved (${name.replaceAll("_", " ")}); nothing was started`,
-    nextStep(runId, state),
-  );
-}
-
