@@ -3,10 +3,12 @@ import { PehError, type EventStore, type RunId } from "../events/index.js";
 import type { RunState } from "../machines/run.js";
 import { RunHandle } from "./command-handler.js";
 import { nextStep } from "./gate-next.js";
+import { gateRefusal, planAllows } from "./gate-refusals.js";
 import { now } from "./execution/clock.js";
 
 export async function approveRun(store: EventStore, runId: RunId, input: { actor: string; confirmations: string[]; version?: number }): Promise<RunState> {
   const run = await RunHandle.open(store, runId);
+  if (!planAllows("approve", run.state)) throw gateRefusal("approve", runId, run.state);
   const version = input.version ?? run.state.plan_spec?.version ?? 0;
   try {
     await run.handle({ type: "ApprovePlan", at: now(), actor: input.actor, version, confirmations: input.confirmations });

@@ -20,6 +20,7 @@ import { planMachine } from "../machines/plan.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
 import { RunHandle } from "./command-handler.js";
+import { gateRefusal, planAllows, type GateAction } from "./gate-refusals.js";
 import { moveTask, skipTask } from "./planning/edit.js";
 import { detectContext } from "./planning/detect.js";
 import { loadPlanFile } from "./planning/plan-file.js";
@@ -123,8 +124,10 @@ export async function createRun(store: EventStore, input: PlanInput & { actor?: 
   return { run_id: runId, plan: run.state.plan_spec!, problems: prepared.problems };
 }
 
-async function handle(store: EventStore, runId: RunId, command: CommandInput): Promise<RunState> {
+/** One gate command; refused in plain words when the plan, where it stands, cannot take it. */
+async function handle(action: GateAction, store: EventStore, runId: RunId, command: CommandInput): Promise<RunState> {
   const run = await RunHandle.open(store, runId);
+  if (!planAllows(action, run.state)) throw gateRefusal(action, runId, run.state);
   await run.handle(command);
   return run.state;
 }
@@ -146,6 +149,9 @@ export async function modifyRun(
   input: { actor: string; modification: Modification; strict?: boolean; confirmChange?: boolean; confirmations?: string[] },
 ): Promise<RunState> {
   const run = await RunHandle.open(store, runId);
+  // Asked first: a plan that can take no change refuses before its file is read or validated.
+  const midRun = mayHandle(planMachine, run.state.plan.value, "PLAN_CHANGED");
+  if (!midRun && !planAllows("modify", run.state)) throw gateRefusal("modify", runId, run.state);
   const current = currentPlan(run.state);
   const workspace = run.state.workspace ?? process.cwd();
   const m = input.modification;
@@ -160,7 +166,7 @@ export async function modifyRun(
     edited = m.kind === "skip" ? skipTask(current, m.id) : moveTask(current, m.id, m.where, m.other);
   }
   const { plan } = checked(edited.plan, { workspace, strict: input.strict }, locate);
-  if (!mayHandle(planMachine, run.state.plan.value, "PLAN_CHANGED")) {
+  if (!midRun) {
     await run.handle({ type: "ModifyPlan", at: now(), actor: input.actor, plan, change: edited.change });
     return run.state;
   }
@@ -187,6 +193,8 @@ export async function modifyRun(
 /** Asks the run's planner for a new version from feedback. */
 export async function refineRun(store: EventStore, runId: RunId, input: { actor: string; feedback: string; plannerTimeoutMs?: number }): Promise<RunState> {
   const run = await RunHandle.open(store, runId);
+  // Asked before the planner: a run that cannot take a new version does not wait for one.
+  if (!planAllows("refine", run.state)) throw gateRefusal("refine", runId, run.state);
   const workspace = run.state.workspace ?? process.cwd();
   const planner = plannerFor(plannerOf(await store.read(runId, { to: 1 })), { timeoutMs: input.plannerTimeoutMs, cwd: workspace });
   const refined = await planner.refine(currentPlan(run.state), input.feedback);
@@ -196,13 +204,13 @@ export async function refineRun(store: EventStore, runId: RunId, input: { actor:
 }
 
 export const clarifyRun = (store: EventStore, runId: RunId, input: { actor: string; question: string }) =>
-  handle(store, runId, { type: "RequestClarification", at: now(), actor: input.actor, question: input.question });
+  handle("question", store, runId, { type: "RequestClarification", at: now(), actor: input.actor, question: input.question });
 
 export const answerRun = (store: EventStore, runId: RunId, input: { actor: string; answer: string }) =>
-  handle(store, runId, { type: "AnswerClarification", at: now(), actor: input.actor, answer: input.answer });
+  handle("answer", store, runId, { type: "AnswerClarification", at: now(), actor: input.actor, answer: input.answer });
 
 export const rejectRun = (store: EventStore, runId: RunId, input: { actor: string; reason: string }) =>
-  handle(store, runId, { type: "RejectPlan", at: now(), actor: input.actor, reason: input.reason });
+  handle("reject", store, runId, { type: "RejectPlan", at: now(), actor: input.actor, reason: input.reason });
 
 function currentPlan(state: RunState): PlanFile {
   if (!state.plan_spec) throw new PehError("RUN_NOT_FOUND", "the run has no plan");

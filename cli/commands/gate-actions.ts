@@ -185,9 +185,10 @@ export function rejectCommand(program: Command, io: Io): void {
   program
     .command("reject")
     .summary("reject the plan")
-    .description("Reject the plan: the run ends without running anything.")
+    .description("Reject the plan: the run ends without running anything. --reason is required: the log records why.")
+    .addHelpText("after", '\nExample:\n  peh reject --reason "not this week" --as bo')
     .argument("[run]", runArgument)
-    .requiredOption("--reason <text>", "why")
+    .requiredOption("--reason <text>", "why the plan is rejected, recorded in the log")
     .option("--as <name>", "who rejects (recorded in the log)")
     .option("--json", "machine output")
     .action(async (runArg: string | undefined, options: { reason: string; as?: string; json?: boolean }, command: Command) => {

@@ -8,7 +8,7 @@ import { approveRun, createRun } from "../../runtime/gate.js";
 import { Orchestrator } from "../../runtime/execution/orchestrator.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
 import { resolveRunId } from "../../runtime/run-id.js";
-import { ask, askPhrases, collect, interactive, storeOf } from "../context.js";
+import { ask, askPhrases, collect, humanName, interactive, storeOf } from "../context.js";
 import { paint, type Io } from "../output.js";
 import { renderPlan, renderProblems } from "../render/plan-view.js";
 import { LiveView } from "../render/live.js";
@@ -102,10 +102,10 @@ async function planAndGate(io: Io, command: Command, runArg: string | undefined,
   const created = await createRun(store, { workspace: process.cwd(), from: options.from, strict: options.strict });
   const p = paint(io);
   io.out([`${p.bold("Run")} ${created.run_id} · plan version 1`, ...renderPlan(io, created.plan), ...renderProblems(io, created.problems), ""].join("\n"));
-  let actor = options.approveAs;
+  let actor = options.approveAs === undefined ? undefined : humanName(options.approveAs, "--approve-as", "approves");
   const confirmations = [...options.confirm];
   if (actor === undefined && interactive()) {
-    actor = await ask("Approve this plan? Type your name to approve (Ctrl-C to stop)");
+    actor = humanName(await ask("Approve this plan? Type your name to approve (Ctrl-C to stop)"), "the name typed", "approves");
     confirmations.push(...(await askPhrases(created.plan)));
   }
   if (actor !== undefined) await approveRun(store, created.run_id, { actor, confirmations });

@@ -1,5 +1,5 @@
 // The gate from the command line, in a temporary workspace with its own store.
-import { copyFile, readdir, writeFile } from "node:fs/promises";
+import { copyFile, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -178,6 +178,41 @@ describe("peh approve, run, modify, show", () => {
     const result = peh("run", "--from", "release.yaml");
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("peh approve");
+  });
+
+  it("refuses a gate action in plain words by the plan's state, with the detail in --json", async () => {
+    peh("plan", "--from", "release.yaml");
+    const log = async () => readFile(join(workspace.path, ".peh", "runs", (await runs())[0]!, "events.jsonl"), "utf8");
+    const created = await log();
+    const answer = peh("clarify", "--answer", "eu-west-1", "--as", "ana");
+    expect(answer.code).toBe(2);
+    expect(answer.stderr).toContain("`peh clarify --answer` refused: the plan has no open question (version 1 awaits approval); nothing was recorded");
+    expect(answer.stderr).not.toMatch(/AnswerClarification|GATE_APPROVAL_REQUESTED|is not allowed/);
+    expect(answer.stderr).toMatch(/hint {2}peh approve r-\S+ /);
+    const json = JSON.parse(peh("clarify", "--answer", "eu-west-1", "--as", "ana", "--json").stdout) as { error: { code: string; details: Record<string, unknown> } };
+    expect(json.error).toMatchObject({ code: "ILLEGAL_TRANSITION", details: { action: "answer", plan_state: "awaiting_approval", event: "GATE_APPROVAL_REQUESTED" } });
+    expect(await log()).toBe(created);
+    expect(peh("reject", "--reason", "not this week", "--as", "bo").code).toBe(0);
+    const rejected = await log();
+    expect(peh("reject", "--reason", "again", "--as", "bo").stderr).toContain("`peh reject` refused: the plan is already rejected");
+    expect(peh("refine", "--feedback", "skip lint", "--as", "bo").stderr).toContain("`peh refine` refused: the plan was rejected");
+    expect(await log()).toBe(rejected);
+  });
+
+  it('says "system" is peh\'s own name, not a human\'s, wherever a name is given', () => {
+    peh("plan", "--from", "release.yaml");
+    for (const args of [["approve", "--as", "system", "--confirm", PHRASE], ["reject", "--reason", "no", "--as", " system "]]) {
+      const result = peh(...args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`"system" (--as) is peh's own actor name, not a human's; nothing was recorded`);
+      expect(result.stderr).not.toContain("peh needs to know who");
+    }
+    const fromEnv = run(["approve", "--confirm", PHRASE], { cwd: workspace.path, env: { PEH_ACTOR: "system", XDG_CONFIG_HOME: join(workspace.path, ".config") } });
+    expect(fromEnv.stderr).toContain(`"system" ($PEH_ACTOR) is peh's own actor name`);
+    const oneGo = peh("run", "--from", "release.yaml", "--approve-as", "system", "--confirm", PHRASE);
+    expect(oneGo.code).toBe(2);
+    expect(oneGo.stderr).toContain(`"system" (--approve-as) is peh's own actor name`);
+    expect(JSON.parse(peh("show", "--json").stdout)).toMatchObject({ state: "awaiting_approval", approved_version: null });
   });
 
   it("says there are no runs yet", () => {
