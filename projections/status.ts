@@ -75,7 +75,9 @@ export function awaitedOf(state: RunState): Awaited[] {
   const plan = stateName(state.plan.value);
   if (plan === "awaiting_approval") {
     const phrases = state.plan_spec ? riskyTasksOf(state.plan_spec).map((r) => ` --confirm "${r.phrase}"`).join("") : "";
-    return [{ kind: "approval", task_id: null, reason: `version ${state.plan.context.version} of the plan waits for approval`, command: `peh approve ${run} --as NAME${phrases}` }];
+    // The version is named: an approval is of the version its actor saw (a modification meanwhile is refused).
+    const version = state.plan.context.version;
+    return [{ kind: "approval", task_id: null, reason: `version ${version} of the plan waits for approval`, command: `peh approve ${run} --version ${version} --as NAME${phrases}` }];
   }
   if (plan === "clarification_requested") {
     return [{ kind: "clarification", task_id: null, reason: "a question about the plan waits for an answer", command: `peh clarify ${run} --answer "…" --as NAME   (or peh modify / peh reject)` }];

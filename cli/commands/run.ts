@@ -108,6 +108,7 @@ async function planAndGate(io: Io, command: Command, runArg: string | undefined,
     actor = humanName(await ask("Approve this plan? Type your name to approve (Ctrl-C to stop)"), "the name typed", "approves");
     confirmations.push(...(await askPhrases(created.plan)));
   }
-  if (actor !== undefined) await approveRun(store, created.run_id, { actor, confirmations });
+  // The version shown above: a modification meanwhile is refused, never approved unseen.
+  if (actor !== undefined) await approveRun(store, created.run_id, { actor, confirmations, version: created.plan.version });
   return created.run_id;
 }

@@ -26,7 +26,7 @@ describe("peh plan", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Task 2/4: unit-tests (depends on Task 1)");
     expect(result.stdout).toContain(`⚠ RISKY — approving needs the phrase "${PHRASE}"`);
-    expect(result.stdout).toMatch(/Next: peh approve r-\S+ --as NAME --confirm "deploy 2.4.1 to production"/);
+    expect(result.stdout).toMatch(/Next: peh approve r-\S+ --version 1 --as NAME --confirm "deploy 2.4.1 to production"/);
     expect(await runs()).toHaveLength(1);
   });
 
@@ -136,6 +136,40 @@ describe("peh approve, run, modify, show", () => {
       ["modified", "bo"],
       ["approval requested", "bo"],
     ]);
+  });
+
+  it("approves without --version only the plan as created: a modified plan needs the version named", () => {
+    peh("plan", "--from", "release.yaml");
+    expect(peh("modify", "--skip", "lint", "--as", "mallory").code).toBe(0);
+    const unnamed = peh("approve", "--as", "ana", "--confirm", PHRASE);
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toMatch(/version 2 of r-\S+'s plan was made by a modification \(by mallory\): say which version you reviewed with --version; nothing was approved/);
+    expect(unnamed.stderr).toMatch(/hint {2}review it \(peh show r-\S+\), then: peh approve r-\S+ --version 2 --as ana --confirm "deploy 2.4.1 to production"/);
+    const stale = peh("approve", "--version", "1", "--as", "ana", "--confirm", PHRASE);
+    expect(stale.code).toBe(4);
+    expect(stale.stderr).toMatch(/plan changed to version 2 \(by mallory\) after you reviewed version 1; nothing was approved/);
+    expect(JSON.parse(peh("show", "--json").stdout)).toMatchObject({ state: "awaiting_approval", version: 2, approved_version: null });
+    const named = peh("approve", "--version", "2", "--as", "ana", "--confirm", PHRASE);
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout).toContain("approved version 2");
+  });
+
+  it("prints after plan, modify, refine and an answer the exact approve command, which approves as pasted", () => {
+    const next = (stdout: string) => /Next: (peh approve .*)$/m.exec(stdout)?.[1]?.replace("NAME", "ana");
+    const planned = next(peh("plan", "--from", "release.yaml").stdout);
+    expect(planned).toMatch(/^peh approve r-\S+ --version 1 --as ana --confirm "deploy 2.4.1 to production"$/);
+    const modified = next(peh("modify", "--skip", "lint", "--as", "bo").stdout);
+    expect(modified).toMatch(/ --version 2 --as ana /);
+    const refined = next(peh("refine", "--feedback", "skip unit-tests", "--as", "bo").stdout);
+    expect(refined).toMatch(/ --version 3 --as ana /);
+    peh("clarify", "--question", "which region?", "--as", "bo");
+    const answered = next(peh("clarify", "--answer", "eu-west-1", "--as", "ana").stdout);
+    expect(answered).toBe(refined);
+    // Pasted as a shell would split it: the phrase is one argument.
+    const words = answered!.split(" --confirm ")[0]!.split(" ").slice(1);
+    const pasted = peh(...words, "--confirm", PHRASE);
+    expect(pasted.code, pasted.stderr).toBe(0);
+    expect(pasted.stdout).toContain("approved version 3");
   });
 
   it("refuses a modification naming an unknown task, with the task list", () => {
