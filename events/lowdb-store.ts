@@ -8,7 +8,7 @@ import { deepFreeze, type PehEvent } from "./envelope.js";
 import { FileLock } from "./file-lock.js";
 import { followLog } from "./follow.js";
 import { RunIdSchema, type RunId } from "./ids.js";
-import { JsonLinesAppendAdapter, type RunLog } from "./jsonl-append-adapter.js";
+import { JsonLinesAppendAdapter, parseLogLines, type RunLog } from "./jsonl-append-adapter.js";
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from "./lowdb-checkpoint.js";
 import {
   checkAppend,
@@ -93,6 +93,22 @@ export class LowdbEventStore implements EventStore {
       if (summary) summaries.push(summary);
     }
     return summaries.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.run_id.localeCompare(b.run_id));
+  }
+
+  /** Reads at most `maxBytes` of the log's start: a longer first line is not looked at. */
+  async readFirst(runId: RunId, maxBytes: number): Promise<PehEvent | undefined> {
+    const handle = await open(this.logPath(runId), "r").catch(() => undefined);
+    if (!handle) return undefined;
+    try {
+      const buffer = Buffer.alloc(Math.min(maxBytes + 1, (await handle.stat()).size));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      const text = buffer.subarray(0, bytesRead).toString("utf8");
+      const end = text.indexOf("\n");
+      if (end === -1) return undefined;
+      return parseLogLines(this.logPath(runId), text.slice(0, end + 1), 1).events[0];
+    } finally {
+      await handle.close();
+    }
   }
 
   follow(runId: RunId, options: FollowOptions = {}): AsyncIterable<PehEvent> {

@@ -2,7 +2,7 @@
 // typed), bootstrapping, execution with waits for human decisions, and the outcome.
 // The plan machine also judges task events: nothing is made ready or started unless it executes.
 import { and, assign, setup } from "xstate";
-import { confirmationPhrase, type Plan, type PehEvent, type RiskyTask, type TaskId } from "../events/index.js";
+import { SERVICE_PLANNER, confirmationPhrase, type Plan, type PehEvent, type RiskyTask, type TaskId } from "../events/index.js";
 import type { MemoSpec } from "./lite.js";
 
 export interface PlanContext {
@@ -11,12 +11,17 @@ export interface PlanContext {
   approved_version: number | null;
   /** Who changed the approved plan mid-run (PLAN_CHANGED), each once, in order. */
   changed_by: readonly string[];
+  /** Who made the plan (PLAN_CREATED's planner): `rpc` for the worker service's own run. */
+  planner: string | null;
   /** The risky tasks of the current version and the phrase each needs, derived from the plan. */
   risky: readonly RiskyTask[];
   task_count: number;
   /** Tasks whose escalation waits for a human decision. */
   awaiting: readonly TaskId[];
 }
+
+/** The worker service's own run (see SERVICE_PLANNER). */
+export const isServicePlan = (context: Pick<PlanContext, "planner">): boolean => context.planner === SERVICE_PLANNER;
 
 export function riskyTasksOf(plan: Pick<Plan, "tasks">): RiskyTask[] {
   return plan.tasks.filter((task) => task.risky === true).map((task) => ({ task_id: task.id, phrase: confirmationPhrase(task) }));
@@ -85,7 +90,8 @@ export const planMachine = setup({
     adoptVersion: assign(({ context, event }) => {
       const plan = planOf(event);
       if (!plan) return context;
-      return { ...context, version: plan.version, risky: riskyTasksOf(plan), task_count: plan.tasks.length };
+      const planner = event.type === "PLAN_CREATED" ? event.data.planner : context.planner;
+      return { ...context, version: plan.version, risky: riskyTasksOf(plan), task_count: plan.tasks.length, planner };
     }),
     recordApproval: assign({ approved_version: ({ context }) => context.version }),
     /**
@@ -118,7 +124,7 @@ export const planMachine = setup({
 }).createMachine({
   id: "plan",
   initial: "new",
-  context: { version: 0, approved_version: null, changed_by: [], risky: [], task_count: 0, awaiting: [] },
+  context: { version: 0, approved_version: null, changed_by: [], planner: null, risky: [], task_count: 0, awaiting: [] },
   states: {
     new: {
       on: { PLAN_CREATED: { guard: "isFirstVersion", target: "drafted", actions: "adoptVersion" } },

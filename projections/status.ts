@@ -2,7 +2,7 @@
 // view), each task's recovery ledger, and what the run waits for with the exact command that
 // unblocks it. The orchestrator asks the same question when it has nothing left to do.
 import type { FailureClass, RunId, TaskId } from "../events/index.js";
-import { riskyTasksOf } from "../machines/plan.js";
+import { isServicePlan, riskyTasksOf } from "../machines/plan.js";
 import { policyFor } from "../machines/recovery.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
@@ -34,15 +34,28 @@ export interface Awaited {
   command: string;
 }
 
+/** The worker service's own run (`peh serve worker`): a service, not a run that ends. */
+export interface ServiceView {
+  /** The workers it has spawned. */
+  workers: number;
+}
+
 export interface StatusView extends RunView {
   ledger: LedgerEntry[];
   awaited: Awaited[];
+  /** Only for the worker service's run: views show it as `serving`, never as a run executing forever. */
+  service?: ServiceView;
 }
 
 const UNDER_WAY = new Set(["running", "verifying", "classifying"]);
 
 export function statusOf(state: RunState): StatusView {
-  return { ...viewOf(state), ledger: ledgerOf(state), awaited: awaitedOf(state) };
+  const service = serviceOf(state);
+  return { ...viewOf(state), ledger: ledgerOf(state), awaited: awaitedOf(state), ...(service ? { service } : {}) };
+}
+
+export function serviceOf(state: RunState): ServiceView | undefined {
+  return isServicePlan(state.plan.context) ? { workers: state.workers.size } : undefined;
 }
 
 export function ledgerOf(state: RunState): LedgerEntry[] {

@@ -1,6 +1,7 @@
 // Where the gate stands and what moves it on: the exact command a waiting run needs next, and the
-// refusal of `peh run` for a plan that is not approved. Pure reads of the folded run.
+// refusal of `peh run` for a plan that is not approved or is the worker service's. Pure reads.
 import { PehError, type RunId } from "../events/index.js";
+import { isServicePlan } from "../machines/plan.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
 import { awaitedOf } from "../projections/status.js";
@@ -24,6 +25,14 @@ export function nextStep(runId: RunId, state: RunState): string | undefined {
  * what to type. Nothing is recorded.
  */
 export function requireApproved(runId: RunId, state: RunState): void {
+  if (isServicePlan(state.plan.context)) {
+    // Its plan is extended by every spawn_worker and was approved by the service, not a human.
+    throw new PehError(
+      "USAGE",
+      `run ${runId} is the worker service's run (peh serve worker): peh run never runs its workers' commands; nothing was started`,
+      `look at its workers with peh status ${runId}; to run a plan, create one: peh plan --from plan.yaml`,
+    );
+  }
   const name = stateName(state.plan.value);
   if (name !== "awaiting_approval" && name !== "clarification_requested" && name !== "drafted" && name !== "rejected") return;
   const version = state.plan_spec?.version ?? 0;

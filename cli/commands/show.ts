@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { stateName } from "../../machines/state-name.js";
 import { gateHistory } from "../../projections/gate-history.js";
+import { serviceOf } from "../../projections/status.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { nextStep } from "../../runtime/gate.js";
 import { resolveRunId } from "../../runtime/run-id.js";
@@ -22,7 +23,9 @@ export function showCommand(program: Command, io: Io): void {
       const events = await store.read(runId);
       const run = await RunHandle.open(store, runId);
       const state = run.state;
-      const gate = stateName(state.plan.value);
+      const service = serviceOf(state);
+      // The worker service's run is a service, approved by itself: never shown as a plan that runs.
+      const gate = service ? "serving" : stateName(state.plan.value);
       const history = gateHistory(events);
       const next = nextStep(runId, state);
       const tasks = new Map([...state.tasks].map(([id, cell]) => [id as string, stateName(cell.value)]));
@@ -37,13 +40,14 @@ export function showCommand(program: Command, io: Io): void {
           tasks: Object.fromEntries(tasks),
           history,
           next: next ?? null,
+          ...(service ? { service } : {}),
         });
         return;
       }
       const p = paint(io);
       io.out(
         [
-          `${p.bold("Run")} ${runId} · plan version ${state.plan_spec?.version ?? "?"} · ${gate.replaceAll("_", " ")}${approvalNote(state.plan.context)}`,
+          `${p.bold("Run")} ${runId} · plan version ${state.plan_spec?.version ?? "?"} · ${gate.replaceAll("_", " ")}${service ? ` (peh serve worker: ${service.workers} worker${service.workers === 1 ? "" : "s"}; peh run never runs them)` : approvalNote(state.plan.context)}`,
           ...(state.plan_spec ? renderPlan(io, state.plan_spec, { states: tasks }) : []),
           ...renderHistory(io, history),
           ...(next ? ["", `${p.bold("Next:")} ${next}`] : []),

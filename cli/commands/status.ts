@@ -67,7 +67,9 @@ export function statusCommand(program: Command, io: Io): void {
         const status = statusOf(read.state);
         rows.push({
           run_id,
-          state: status.plan.state,
+          // The worker service's run is a service: it never ends, and nothing runs its commands.
+          state: status.service ? "serving" : status.plan.state,
+          ...(status.service ? { workers: status.service.workers } : {}),
           objective: status.objective,
           events,
           created_at,
@@ -90,8 +92,8 @@ export function statusCommand(program: Command, io: Io): void {
           io.out(`${p.bold(row.run_id)}  ${p.red(row.state.padEnd(18))} ${row.error?.message ?? ""}`);
           continue;
         }
-        const done = `${row.progress.succeeded}/${row.progress.total}`;
-        io.out(`${p.bold(row.run_id)}  ${row.state.padEnd(18)} ${done.padStart(7)} succeeded  ${clockTime(row.updated_at)}  ${row.objective ?? ""}`);
+        const done = row.workers === undefined ? `${`${row.progress.succeeded}/${row.progress.total}`.padStart(7)} succeeded` : workerCount(row.workers).padStart(17);
+        io.out(`${p.bold(row.run_id)}  ${row.state.padEnd(18)} ${done}  ${clockTime(row.updated_at)}  ${row.objective ?? ""}`);
       }
     });
 }
@@ -103,8 +105,11 @@ export function renderStatus(io: Io, status: StatusView): string[] {
   const { succeeded, total, failed, skipped, upstream_failed, awaiting_decision } = status.progress;
   const ledger = new Map(status.ledger.map((entry) => [entry.task_id, entry]));
   const width = Math.max(4, ...status.tasks.map((t) => t.id.length));
+  const where = status.service
+    ? `serving · ${workerCount(status.service.workers)} (peh serve worker; peh run never runs them)`
+    : `${plan.state.replaceAll("_", " ")} · plan version ${plan.version}${approved}`;
   const lines = [
-    `${p.bold("Run")} ${status.run_id} · ${plan.state.replaceAll("_", " ")} · plan version ${plan.version}${approved} · ${status.seq} events${status.at ? `, last at ${clockTime(status.at)}` : ""}`,
+    `${p.bold("Run")} ${status.run_id} · ${where} · ${status.seq} events${status.at ? `, last at ${clockTime(status.at)}` : ""}`,
     `Objective: ${status.objective ?? "?"}`,
     `Bootstrap: ${status.bootstrap.state.replaceAll("_", " ")}`,
     `Tasks: ${succeeded}/${total} succeeded, ${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed, ${awaiting_decision} awaiting a decision`,
@@ -124,6 +129,8 @@ export function renderStatus(io: Io, status: StatusView): string[] {
   }
   return lines;
 }
+
+const workerCount = (n: number) => `${n} worker${n === 1 ? "" : "s"}`;
 
 /** `attempt 2 · retries 1 of 2 (transient) · next retry 14:23:50`. */
 function ledgerText(entry: LedgerEntry | undefined): string {
