@@ -49,9 +49,9 @@ export interface StatusView extends RunView {
 
 const UNDER_WAY = new Set(["running", "verifying", "classifying"]);
 
-export function statusOf(state: RunState): StatusView {
+export function statusOf(state: RunState, options: AwaitedOptions = {}): StatusView {
   const service = serviceOf(state);
-  return { ...viewOf(state), ledger: ledgerOf(state), awaited: awaitedOf(state), ...(service ? { service } : {}) };
+  return { ...viewOf(state), ledger: ledgerOf(state), awaited: awaitedOf(state, options), ...(service ? { service } : {}) };
 }
 
 export function serviceOf(state: RunState): ServiceView | undefined {
@@ -82,8 +82,22 @@ export function ledgerOf(state: RunState): LedgerEntry[] {
   });
 }
 
+/** A trust.deny entry that covers a directory, and the config file it is in. */
+export interface Denial {
+  entry: string;
+  config: string;
+}
+
+export interface AwaitedOptions {
+  /**
+   * The deny entry covering a worker's directory, from the user's trust policy (the caller reads
+   * it; this fold cannot): a denied directory needs another fix than one in no trusted root.
+   */
+  denial?: (cwd: string) => Denial | undefined;
+}
+
 /** What the run waits for from a human, each with the command that unblocks it. */
-export function awaitedOf(state: RunState): Awaited[] {
+export function awaitedOf(state: RunState, options: AwaitedOptions = {}): Awaited[] {
   const run = (state.run_id ?? "RUN") as RunId;
   const plan = stateName(state.plan.value);
   if (plan === "awaiting_approval") {
@@ -112,12 +126,22 @@ export function awaitedOf(state: RunState): Awaited[] {
     if (stateName(worker.value) !== "trust_required") continue;
     const task = worker.context.task_id as TaskId;
     if (state.tasks.get(task)?.context.attempt !== worker.context.attempt) continue;
-    awaited.push({
-      kind: "trust",
-      task_id: task,
-      reason: `task ${task} runs in ${worker.context.cwd}, which is in no trusted root`,
-      command: `peh trust ${run} --task ${task} --as NAME   (or peh trust ${run} --root DIR --as NAME)`,
-    });
+    const denied = options.denial?.(worker.context.cwd);
+    awaited.push(
+      denied
+        ? {
+            kind: "trust",
+            task_id: task,
+            reason: `task ${task} runs in ${worker.context.cwd}, which is denied by trust.deny entry ${denied.entry} (in ${denied.config})`,
+            command: `remove ${denied.entry} from trust.deny in ${denied.config}, then: peh trust ${run} --task ${task} --as NAME`,
+          }
+        : {
+            kind: "trust",
+            task_id: task,
+            reason: `task ${task} runs in ${worker.context.cwd}, which is in no trusted root`,
+            command: `peh trust ${run} --task ${task} --as NAME   (or peh trust ${run} --root DIR --as NAME)`,
+          },
+    );
   }
   return awaited;
 }

@@ -40,7 +40,14 @@ export function statusCommand(program: Command, io: Io): void {
     .action(async (runArg: string | undefined, options: { json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
-      const status = statusOf((await viewStateOf(store, runId)).state);
+      const state = (await viewStateOf(store, runId)).state;
+      let status = statusOf(state);
+      if (status.awaited.some((awaited) => awaited.kind === "trust")) {
+        // The user's deny list says which waiting worker is denied, not merely untrusted (loaded
+        // only then: most views need neither the config nor the YAML parser).
+        const denial = await (await import("../../runtime/execution/trust.js")).viewDenial();
+        if (denial) status = statusOf(state, { denial });
+      }
       if (options.json) printJson(io, status);
       else io.out(renderStatus(io, status).join("\n"));
     });

@@ -30,7 +30,7 @@ import { serviceRun } from "../run-id.js";
 import { PlannedPacketSchema } from "../planning/external-planner.js";
 import { slugify } from "../planning/edit.js";
 import { validatePlan } from "../planning/validate.js";
-import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "../execution/trust.js";
+import { configPath, deniedBy, trustPolicy, trustedRootFor, untrustedReason, type TrustPolicy } from "../execution/trust.js";
 import { method, type Service } from "./protocol.js";
 import { now } from "../execution/clock.js";
 
@@ -197,7 +197,16 @@ export function workerService(options: WorkerServiceOptions): Service {
       params: markTrustedParams(options.actor),
       result: z.object({ success: z.boolean() }),
       handle: async ({ worker_id, approval_source }) => {
-        workerCell(await theRun(), worker_id);
+        const cell = workerCell(await theRun(), worker_id);
+        // The deny list wins over every grant, a human's for one worker too.
+        const denied = deniedBy(policy!, cell.context.cwd);
+        if (denied !== undefined) {
+          throw new PehError(
+            "USAGE",
+            `worker ${worker_id} runs in ${cell.context.cwd}, which is ${untrustedReason(policy!, cell.context.cwd)}; nothing was trusted`,
+            `if it is meant to be trusted, remove ${denied} from trust.deny in ${policy!.config} first`,
+          );
+        }
         const by = approval_source.trim();
         await act(() => ({ type: "ResolveTrust", at: now(), actor: by, worker_id, resolution: { source: "manual", by } }));
         return { success: true };
