@@ -75,6 +75,10 @@ export async function buildProgram(io: Io, argv: readonly string[] = []): Promis
   // No command, or one peh does not know: all of them, for the full help and commander's suggestion.
   for (const [, load] of needed.length > 0 ? needed : COMMANDS) for (const register of await load()) register(program, io);
   // --store works after the command too, as it did before options were positional.
-  for (const command of program.commands) command.option(STORE_FLAGS, STORE_HELP).exitOverride();
+  for (const command of program.commands) {
+    command.option(STORE_FLAGS, STORE_HELP).exitOverride();
+    // commander's help does not mark a required option: say it, or `--help` hides what is needed.
+    for (const option of command.options) if (option.mandatory && !option.description.endsWith("(required)")) option.description += " (required)";
+  }
   return program;
 }

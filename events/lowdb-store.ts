@@ -4,7 +4,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { mkdir, open, readdir, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Low } from "lowdb";
-import { deepFreeze, type PehEvent } from "./envelope.js";
+import { PehEventSchema, deepFreeze, type PehEvent } from "./envelope.js";
 import { FileLock } from "./file-lock.js";
 import { followLog } from "./follow.js";
 import { RunIdSchema, type RunId } from "./ids.js";
@@ -102,6 +102,31 @@ export class LowdbEventStore implements EventStore {
       if (summary) summaries.push(summary);
     }
     return summaries.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.run_id.localeCompare(b.run_id));
+  }
+
+  /** Reads at most `maxBytes` of the log's start: a longer first line is not looked at. */
+  async readFirst(runId: RunId, maxBytes: number): Promise<PehEvent | undefined> {
+    const handle = await open(this.logPath(runId), "r").catch(() => undefined);
+    if (!handle) return undefined;
+    try {
+      const buffer = Buffer.alloc(Math.min(maxBytes + 1, (await handle.stat()).size));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      const text = buffer.subarray(0, bytesRead).toString("utf8");
+      const end = text.indexOf("\n");
+      if (end === -1) return undefined;
+      // Only the first line: its append may go on past it, so it is judged alone, unsealed (a
+      // service run is told by its first event; a read of the log checks the rest).
+      let json: unknown;
+      try {
+        json = JSON.parse(text.slice(0, end));
+      } catch {
+        return undefined;
+      }
+      const parsed = PehEventSchema.safeParse(json);
+      return parsed.success ? deepFreeze(parsed.data) : undefined;
+    } finally {
+      await handle.close();
+    }
   }
 
   follow(runId: RunId, options: FollowOptions = {}): AsyncIterable<PehEvent> {

@@ -8,6 +8,13 @@ const version = z.number().int().positive();
 export const RiskyTaskSchema = z.object({ task_id: TaskIdSchema, phrase: z.string().min(1) });
 export type RiskyTask = z.infer<typeof RiskyTaskSchema>;
 
+/**
+ * PLAN_CREATED's planner for the worker service's own run (`peh serve worker`): how every command
+ * knows that run from the log. Its workers' commands are never run by `peh run`, and it is never
+ * another command's default run.
+ */
+export const SERVICE_PLANNER = "rpc";
+
 export const PlanCreatedSchema = eventSchema(
   "PLAN_CREATED",
   z.object({ plan: PlanSchema, workspace: z.string().min(1), planner: z.string().default("file") }),

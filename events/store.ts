@@ -57,6 +57,12 @@ export interface EventStore {
   version(runId: RunId): Promise<number>;
   /** Every run, oldest first. */
   listRuns(): Promise<RunSummary[]>;
+  /**
+   * Optional, a cheap look at a run's first event (its PLAN_CREATED) without reading the rest of
+   * the log: undefined if the run has none, or if it takes more than `maxBytes` to store (the
+   * caller wants only small ones). Without it, `read(runId, { to: 1 })` answers the same.
+   */
+  readFirst?(runId: RunId, maxBytes: number): Promise<PehEvent | undefined>;
   /** Yields events from `from` on, then new ones as they are appended, until aborted. */
   follow(runId: RunId, options?: FollowOptions): AsyncIterable<PehEvent>;
   close(): Promise<void>;

@@ -135,7 +135,7 @@ function hintFor(state: RunState): string | undefined {
   const plan = stateName(state.plan.value);
   switch (plan) {
     case "awaiting_approval":
-      return "the plan waits for approval: `peh approve --as NAME`";
+      return `the plan waits for approval: \`peh show\`, then \`peh approve --version ${state.plan.context.version} --as NAME\``;
     case "clarification_requested":
       return 'a question about the plan waits for an answer: `peh clarify --answer "…" --as NAME`';
     case "approved":

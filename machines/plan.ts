@@ -2,18 +2,26 @@
 // typed), bootstrapping, execution with waits for human decisions, and the outcome.
 // The plan machine also judges task events: nothing is made ready or started unless it executes.
 import { and, assign, setup } from "xstate";
-import { confirmationPhrase, type Plan, type PehEvent, type RiskyTask, type TaskId } from "../events/index.js";
+import { SERVICE_PLANNER, confirmationPhrase, type Plan, type PehEvent, type RiskyTask, type TaskId } from "../events/index.js";
 import type { MemoSpec } from "./lite.js";
 
 export interface PlanContext {
   version: number;
+  /** The version a human approved at the gate; a change mid-run does not move it (see changed_by). */
   approved_version: number | null;
+  /** Who changed the approved plan mid-run (PLAN_CHANGED), each once, in order. */
+  changed_by: readonly string[];
+  /** Who made the plan (PLAN_CREATED's planner): `rpc` for the worker service's own run. */
+  planner: string | null;
   /** The risky tasks of the current version and the phrase each needs, derived from the plan. */
   risky: readonly RiskyTask[];
   task_count: number;
   /** Tasks whose escalation waits for a human decision. */
   awaiting: readonly TaskId[];
 }
+
+/** The worker service's own run (see SERVICE_PLANNER). */
+export const isServicePlan = (context: Pick<PlanContext, "planner">): boolean => context.planner === SERVICE_PLANNER;
 
 export function riskyTasksOf(plan: Pick<Plan, "tasks">): RiskyTask[] {
   return plan.tasks.filter((task) => task.risky === true).map((task) => ({ task_id: task.id, phrase: confirmationPhrase(task) }));
@@ -82,11 +90,17 @@ export const planMachine = setup({
     adoptVersion: assign(({ context, event }) => {
       const plan = planOf(event);
       if (!plan) return context;
-      return { ...context, version: plan.version, risky: riskyTasksOf(plan), task_count: plan.tasks.length };
+      const planner = event.type === "PLAN_CREATED" ? event.data.planner : context.planner;
+      return { ...context, version: plan.version, risky: riskyTasksOf(plan), task_count: plan.tasks.length, planner };
     }),
     recordApproval: assign({ approved_version: ({ context }) => context.version }),
-    /** A confirmed change mid-run carries the approval to the version it makes. */
-    carryApproval: assign({ approved_version: ({ context }) => context.version }),
+    /**
+     * A confirmed change mid-run lets the run go on without a new approval, but no human approved
+     * the version it makes: the approved version stays, and who changed it is kept beside it.
+     */
+    recordChange: assign({
+      changed_by: ({ context, event }) => (context.changed_by.includes(event.actor) ? context.changed_by : [...context.changed_by, event.actor]),
+    }),
     revokeApproval: assign({ approved_version: null }),
     awaitDecision: assign({
       awaiting: ({ context, event }) =>
@@ -110,7 +124,7 @@ export const planMachine = setup({
 }).createMachine({
   id: "plan",
   initial: "new",
-  context: { version: 0, approved_version: null, risky: [], task_count: 0, awaiting: [] },
+  context: { version: 0, approved_version: null, changed_by: [], planner: null, risky: [], task_count: 0, awaiting: [] },
   states: {
     new: {
       on: { PLAN_CREATED: { guard: "isFirstVersion", target: "drafted", actions: "adoptVersion" } },
@@ -165,7 +179,7 @@ export const planMachine = setup({
         TASK_SKIPPED: acknowledge,
         RECOVERY_ESCALATION: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
         PERMISSION_REQUIRED: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
-        PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "carryApproval"] },
+        PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "recordChange"] },
         EXECUTION_COMPLETE: [
           {
             guard: and(["countsCoverEveryTask", "nothingFailed", "outcomeCompleted"]),
@@ -185,7 +199,7 @@ export const planMachine = setup({
         // A sibling that was already running may finish, fail and escalate too; nothing new starts.
         RECOVERY_ESCALATION: { actions: "awaitDecision" },
         PERMISSION_REQUIRED: { actions: "awaitDecision" },
-        PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "carryApproval"] },
+        PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "recordChange"] },
         // A change while a human decides may drop tasks that have not run (the task machine judges).
         TASK_SKIPPED: { guard: "isPlanChangeSkip", actions: "acknowledge" },
         DECISION_RECORDED: [

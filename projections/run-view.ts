@@ -38,7 +38,7 @@ export interface RunView {
   seq: number;
   at: string | null;
   objective: string | null;
-  plan: { state: string; version: number; approved_version: number | null; awaiting: string[] };
+  plan: { state: string; version: number; approved_version: number | null; changed_by: string[]; awaiting: string[] };
   bootstrap: { state: string };
   tasks: TaskView[];
   workers: WorkerView[];
@@ -89,6 +89,7 @@ export function viewOf(state: RunState): RunView {
       state: stateName(state.plan.value),
       version: plan.version,
       approved_version: plan.approved_version,
+      changed_by: [...plan.changed_by],
       awaiting: [...plan.awaiting],
     },
     bootstrap: { state: stateName(state.bootstrap.value) },

@@ -4,7 +4,7 @@
 // `peh run` drives the run now is not in the log: the runtime reads it (the run's lease) and
 // passes it in, so this stays a pure function.
 import type { FailureClass, RunId, TaskId } from "../events/index.js";
-import { riskyTasksOf } from "../machines/plan.js";
+import { isServicePlan, riskyTasksOf } from "../machines/plan.js";
 import { policyFor } from "../machines/recovery.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
@@ -50,6 +50,12 @@ export interface Liveness {
  */
 export type Orchestrator = { state: "live"; pid: number; host: string; started: string | null } | { state: "stopped"; command: string };
 
+/** The worker service's own run (`peh serve worker`): a service, not a run that ends. */
+export interface ServiceView {
+  /** The workers it has spawned. */
+  workers: number;
+}
+
 export interface StatusView extends RunView {
   ledger: LedgerEntry[];
   awaited: Awaited[];
@@ -57,6 +63,8 @@ export interface StatusView extends RunView {
   skipped_failures: SkippedFailure[];
   /** Present while the run is under way and the runtime said who drives it. */
   orchestrator?: Orchestrator;
+  /** Only for the worker service's run: views show it as `serving`, never as a run executing forever. */
+  service?: ServiceView;
 }
 
 const UNDER_WAY = new Set(["running", "verifying", "classifying"]);
@@ -64,10 +72,21 @@ const UNDER_WAY = new Set(["running", "verifying", "classifying"]);
 /** The plan states in which a run needs a `peh run` to go on. */
 const UNDER_WAY_PLAN = new Set(["bootstrapping", "executing", "awaiting_decision"]);
 
-export function statusOf(state: RunState, liveness?: Liveness): StatusView {
-  const view: StatusView = { ...viewOf(state), ledger: ledgerOf(state), awaited: awaitedOf(state), skipped_failures: skippedFailuresOf(state) };
-  const orchestrator = liveness && orchestratorOf(state, liveness);
+/** What the runtime read for a view and a pure fold cannot: who holds the lease, the deny list. */
+export interface StatusOptions extends AwaitedOptions {
+  liveness?: Liveness;
+}
+
+export function statusOf(state: RunState, options: StatusOptions = {}): StatusView {
+  const service = serviceOf(state);
+  const view: StatusView = { ...viewOf(state), ledger: ledgerOf(state), awaited: awaitedOf(state, options), skipped_failures: skippedFailuresOf(state), ...(service ? { service } : {}) };
+  // A service never ends and nothing runs its commands: no orchestrator is missing from it.
+  const orchestrator = !service && options.liveness && orchestratorOf(state, options.liveness);
   return orchestrator ? { ...view, orchestrator } : view;
+}
+
+export function serviceOf(state: RunState): ServiceView | undefined {
+  return isServicePlan(state.plan.context) ? { workers: state.workers.size } : undefined;
 }
 
 /** Who drives a run under way (undefined for a run that is not). */
@@ -115,13 +134,29 @@ function waitingForTrust(state: RunState): Set<TaskId> {
   return tasks;
 }
 
+/** A trust.deny entry that covers a directory, and the config file it is in. */
+export interface Denial {
+  entry: string;
+  config: string;
+}
+
+export interface AwaitedOptions {
+  /**
+   * The deny entry covering a worker's directory, from the user's trust policy (the caller reads
+   * it; this fold cannot): a denied directory needs another fix than one in no trusted root.
+   */
+  denial?: (cwd: string) => Denial | undefined;
+}
+
 /** What the run waits for from a human, each with the command that unblocks it. */
-export function awaitedOf(state: RunState): Awaited[] {
+export function awaitedOf(state: RunState, options: AwaitedOptions = {}): Awaited[] {
   const run = (state.run_id ?? "RUN") as RunId;
   const plan = stateName(state.plan.value);
   if (plan === "awaiting_approval") {
     const phrases = state.plan_spec ? riskyTasksOf(state.plan_spec).map((r) => ` --confirm "${r.phrase}"`).join("") : "";
-    return [{ kind: "approval", task_id: null, reason: `version ${state.plan.context.version} of the plan waits for approval`, command: `peh approve ${run} --as NAME${phrases}` }];
+    // The version is named: an approval is of the version its actor saw (a modification meanwhile is refused).
+    const version = state.plan.context.version;
+    return [{ kind: "approval", task_id: null, reason: `version ${version} of the plan waits for approval`, command: `peh approve ${run} --version ${version} --as NAME${phrases}` }];
   }
   if (plan === "clarification_requested") {
     return [{ kind: "clarification", task_id: null, reason: "a question about the plan waits for an answer", command: `peh clarify ${run} --answer "…" --as NAME   (or peh modify / peh reject)` }];
@@ -155,12 +190,22 @@ export function awaitedOf(state: RunState): Awaited[] {
       });
       continue;
     }
-    awaited.push({
-      kind: "trust",
-      task_id: task,
-      reason: `task ${task} runs in ${cwd}, which is in no trusted root`,
-      command: `peh trust ${run} --task ${task} --as NAME   (or peh trust ${run} --root DIR --as NAME)`,
-    });
+    const denied = options.denial?.(cwd);
+    awaited.push(
+      denied
+        ? {
+            kind: "trust",
+            task_id: task,
+            reason: `task ${task} runs in ${cwd}, which is denied by trust.deny entry ${denied.entry} (in ${denied.config})`,
+            command: `remove ${denied.entry} from trust.deny in ${denied.config}, then: peh trust ${run} --task ${task} --as NAME`,
+          }
+        : {
+            kind: "trust",
+            task_id: task,
+            reason: `task ${task} runs in ${cwd}, which is in no trusted root`,
+            command: `peh trust ${run} --task ${task} --as NAME   (or peh trust ${run} --root DIR --as NAME)`,
+          },
+    );
   }
   return awaited;
 }

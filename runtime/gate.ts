@@ -18,8 +18,8 @@ import { mayHandle } from "../machines/lite.js";
 import { planMachine } from "../machines/plan.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
-import { awaitedOf } from "../projections/status.js";
 import { RunHandle } from "./command-handler.js";
+import { gateRefusal, planAllows, type GateAction } from "./gate-refusals.js";
 import { moveTask, skipTask } from "./planning/edit.js";
 import { detectContext } from "./planning/detect.js";
 import { loadPlanFile } from "./planning/plan-file.js";
@@ -29,6 +29,9 @@ import { resolveRisk } from "./planning/risk.js";
 import { nodeScopeFs } from "./planning/scope-fs.js";
 import { validatePlan } from "./planning/validate.js";
 import { now } from "./execution/clock.js";
+
+export { approveRun } from "./approve.js";
+export { nextStep, requireApproved } from "./gate-next.js";
 
 export function newRunId(at = new Date()): RunId {
   const stamp = at.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -114,29 +117,11 @@ export async function createRun(store: EventStore, input: PlanInput & { actor?: 
   return { run_id: runId, plan: run.state.plan_spec!, problems: prepared.problems };
 }
 
-async function handle(store: EventStore, runId: RunId, command: CommandInput): Promise<RunState> {
+/** One gate command; refused in plain words when the plan, where it stands, cannot take it. */
+async function handle(action: GateAction, store: EventStore, runId: RunId, command: CommandInput): Promise<RunState> {
   const run = await RunHandle.open(store, runId);
+  if (!planAllows(action, run.state)) throw gateRefusal(action, runId, run.state);
   await run.handle(command);
-  return run.state;
-}
-
-export async function approveRun(store: EventStore, runId: RunId, input: { actor: string; confirmations: string[]; version?: number }): Promise<RunState> {
-  const run = await RunHandle.open(store, runId);
-  const version = input.version ?? run.state.plan_spec?.version ?? 0;
-  try {
-    await run.handle({ type: "ApprovePlan", at: now(), actor: input.actor, version, confirmations: input.confirmations });
-  } catch (error) {
-    // The decider knows the phrases, not the run's id: name the run in the command to retype.
-    if (error instanceof PehError && error.code === "CONFIRMATION_MISSING") {
-      throw new PehError(error.code, error.message, nextStep(runId, run.state)?.replace("NAME", input.actor), error.details);
-    }
-    // The machine refused the version reviewed: say which one is current, so nobody approves blind.
-    const current = run.state.plan_spec?.version;
-    if (error instanceof PehError && error.code === "ILLEGAL_TRANSITION" && input.version !== undefined && current !== undefined && input.version !== current) {
-      throw new PehError(error.code, `${runId}'s plan is at version ${current}, not the version ${input.version} you reviewed; nothing was approved`, `review it (peh show ${runId}), then approve version ${current}`, error.details);
-    }
-    throw error;
-  }
   return run.state;
 }
 
@@ -157,6 +142,9 @@ export async function modifyRun(
   input: { actor: string; modification: Modification; strict?: boolean; confirmChange?: boolean; confirmations?: string[] },
 ): Promise<RunState> {
   const run = await RunHandle.open(store, runId);
+  // Asked first: a plan that can take no change refuses before its file is read or validated.
+  const midRun = mayHandle(planMachine, run.state.plan.value, "PLAN_CHANGED");
+  if (!midRun && !planAllows("modify", run.state)) throw gateRefusal("modify", runId, run.state);
   const current = currentPlan(run.state);
   const workspace = run.state.workspace ?? process.cwd();
   const m = input.modification;
@@ -171,7 +159,7 @@ export async function modifyRun(
     edited = m.kind === "skip" ? skipTask(current, m.id) : moveTask(current, m.id, m.where, m.other);
   }
   const { plan } = checked(edited.plan, { workspace, strict: input.strict }, locate);
-  if (!mayHandle(planMachine, run.state.plan.value, "PLAN_CHANGED")) {
+  if (!midRun) {
     await run.handle({ type: "ModifyPlan", at: now(), actor: input.actor, plan, change: edited.change });
     return run.state;
   }
@@ -207,6 +195,8 @@ export interface RefinedRun {
 /** Asks the run's planner for a new version from feedback. */
 export async function refineRun(store: EventStore, runId: RunId, input: { actor: string; feedback: string; plannerTimeoutMs?: number }): Promise<RefinedRun> {
   const run = await RunHandle.open(store, runId);
+  // Asked before the planner: a run that cannot take a new version does not wait for one.
+  if (!planAllows("refine", run.state)) throw gateRefusal("refine", runId, run.state);
   const workspace = run.state.workspace ?? process.cwd();
   const planner = plannerFor(plannerOf(await store.read(runId, { to: 1 })), { timeoutMs: input.plannerTimeoutMs, cwd: workspace });
   const refined = await planner.refine(currentPlan(run.state), input.feedback);
@@ -216,13 +206,13 @@ export async function refineRun(store: EventStore, runId: RunId, input: { actor:
 }
 
 export const clarifyRun = (store: EventStore, runId: RunId, input: { actor: string; question: string }) =>
-  handle(store, runId, { type: "RequestClarification", at: now(), actor: input.actor, question: input.question });
+  handle("question", store, runId, { type: "RequestClarification", at: now(), actor: input.actor, question: input.question });
 
 export const answerRun = (store: EventStore, runId: RunId, input: { actor: string; answer: string }) =>
-  handle(store, runId, { type: "AnswerClarification", at: now(), actor: input.actor, answer: input.answer });
+  handle("answer", store, runId, { type: "AnswerClarification", at: now(), actor: input.actor, answer: input.answer });
 
 export const rejectRun = (store: EventStore, runId: RunId, input: { actor: string; reason: string }) =>
-  handle(store, runId, { type: "RejectPlan", at: now(), actor: input.actor, reason: input.reason });
+  handle("reject", store, runId, { type: "RejectPlan", at: now(), actor: input.actor, reason: input.reason });
 
 function currentPlan(state: RunState): PlanFile {
   if (!state.plan_spec) throw new PehError("RUN_NOT_FOUND", "the run has no plan");
@@ -234,36 +224,3 @@ function plannerOf(first: readonly { type: string; data: unknown }[]): string | 
   const created = first[0];
   return created?.type === "PLAN_CREATED" ? (created.data as { planner?: string }).planner : undefined;
 }
-
-/** The exact command that moves a waiting run on, for messages and `peh show`. */
-export function nextStep(runId: RunId, state: RunState): string | undefined {
-  switch (stateName(state.plan.value)) {
-    case "awaiting_approval":
-    case "clarification_requested":
-      // What the gate waits for, as `peh status` says it.
-      return awaitedOf(state)[0]?.command;
-    case "approved":
-      return `peh run ${runId}`;
-    default:
-      return undefined;
-  }
-}
-
-/**
- * `peh run` starts only an approved plan: otherwise it waits for a human (exit 3) and says
- * what to type. Nothing is recorded.
- */
-export function requireApproved(runId: RunId, state: RunState): void {
-  const name = stateName(state.plan.value);
-  if (name !== "awaiting_approval" && name !== "clarification_requested" && name !== "drafted" && name !== "rejected") return;
-  const version = state.plan_spec?.version ?? 0;
-  if (name === "rejected") {
-    throw new PehError("USAGE", `run ${runId} was rejected; it will not run`, 'plan again: peh plan --from plan.yaml, or peh plan "<objective>"');
-  }
-  throw new PehError(
-    "WAITING_FOR_HUMAN",
-    `version ${version} of run ${runId}'s plan is not approved (${name.replaceAll("_", " ")}); nothing was started`,
-    nextStep(runId, state),
-  );
-}
-

@@ -65,18 +65,18 @@ describe("projections › status › who drives the run", () => {
   const holder = { pid: 4242, host: "build-7", started: "2026-01-15T14:23:45.000Z" };
 
   it("names the live holder of a run under way", () => {
-    expect(statusOf(executing(), { holder, alive: true }).orchestrator).toEqual({ state: "live", ...holder });
+    expect(statusOf(executing(), { liveness: { holder, alive: true } }).orchestrator).toEqual({ state: "live", ...holder });
   });
 
   it("says a run under way with no live holder is stopped, with the command that resumes it", () => {
     for (const liveness of [{ holder: null, alive: false }, { holder, alive: false }]) {
-      expect(statusOf(executing(), liveness).orchestrator).toEqual({ state: "stopped", command: "peh run r-test" });
+      expect(statusOf(executing(), { liveness }).orchestrator).toEqual({ state: "stopped", command: "peh run r-test" });
     }
   });
 
   it("says nothing of a run that is not under way, or when the runtime did not say", () => {
-    expect(statusOf(after(create()), { holder: null, alive: false }).orchestrator).toBeUndefined();
-    expect(statusOf(recordedRun().final, { holder: null, alive: false }).orchestrator).toBeUndefined();
+    expect(statusOf(after(create()), { liveness: { holder: null, alive: false } }).orchestrator).toBeUndefined();
+    expect(statusOf(recordedRun().final, { liveness: { holder: null, alive: false } }).orchestrator).toBeUndefined();
     expect("orchestrator" in statusOf(executing())).toBe(false);
   });
 });

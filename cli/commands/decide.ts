@@ -8,7 +8,7 @@ import { plural } from "../../projections/words.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { whyNotADirectory } from "../../runtime/directory.js";
 import { resolveRunId } from "../../runtime/run-id.js";
-import { addTrustedRoot, canonicalize, trustedRootFor } from "../../runtime/execution/trust.js";
+import { addTrustedRoot, canonicalize, deniedBy, trustPolicy, trustedRootFor, untrustedReason } from "../../runtime/execution/trust.js";
 import { actorOf, storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 import { paint, printJson, type Io } from "../output.js";
@@ -60,7 +60,9 @@ export function trustCommand(program: Command, io: Io): void {
     .summary("resolve a worker's trust gate")
     .description(
       "Trust a task's worker that waits at trust_required (--task), or trust a directory (--root): recorded in the " +
-        "run for every waiting worker inside it and added to your config file for next time. A plan can never grant trust.",
+        "run for every waiting worker inside it and added to your config file for next time (edited in place: its " +
+        "comments and other keys stay). A plan can never grant trust, and trust.deny in your config always wins: " +
+        "a denied directory is refused for --root and for --task alike.",
     )
     .argument("[run]", RUN_ARGUMENT)
     .option("--task <id>", "trust this task's current worker")
@@ -80,8 +82,19 @@ export function trustCommand(program: Command, io: Io): void {
       if (options.task !== undefined) {
         const attempt = run.state.tasks.get(options.task as TaskId)?.context.attempt ?? 0;
         const worker_id = workerIdFor(options.task as TaskId, attempt);
-        if (!waiting.some(([id]) => id === worker_id)) {
+        const cell = waiting.find(([id]) => id === worker_id)?.[1];
+        if (!cell) {
           throw new PehError("USAGE", `task ${options.task} has no worker waiting for trust`, `workers waiting: ${waiting.map(([id]) => id).join(", ") || "none"}`);
+        }
+        // The deny list wins over every grant, a human's for one worker too.
+        const policy = await trustPolicy();
+        const denied = deniedBy(policy, cell.context.cwd);
+        if (denied !== undefined) {
+          throw new PehError(
+            "USAGE",
+            `task ${options.task} runs in ${cell.context.cwd}, which is ${untrustedReason(policy, cell.context.cwd)}; nothing was trusted`,
+            `if you mean to trust it, remove ${denied} from trust.deny in ${policy.config} first`,
+          );
         }
         await run.handle({ type: "ResolveTrust", at: now(), actor, worker_id, resolution: { source: "manual", by: actor } });
         const next = await nextStep(store, runId, "trust");
@@ -96,10 +109,13 @@ export function trustCommand(program: Command, io: Io): void {
       if (notADirectory) {
         throw new PehError("USAGE", `${root} ${notADirectory}: peh trusts only a directory that exists`, "check the path given to --root, or make the directory first");
       }
+      // Refused (nothing saved, nothing resolved) if trust.deny covers it.
       await addTrustedRoot(root);
+      // A denied directory inside the root stays denied.
+      const { deny } = await trustPolicy();
       const resolved: string[] = [];
       for (const [worker_id, cell] of waiting) {
-        if (!trustedRootFor({ roots: [root], deny: [] }, cell.context.cwd)) continue;
+        if (!trustedRootFor({ roots: [root], deny }, cell.context.cwd)) continue;
         await run.handle({ type: "ResolveTrust", at: now(), actor, worker_id, resolution: { source: "allowlist", root } });
         resolved.push(worker_id);
       }

@@ -47,36 +47,50 @@ const runArgument = RUN_ARGUMENT;
 export function approveCommand(program: Command, io: Io): void {
   program
     .command("approve")
-    .summary("approve the current plan version (risky tasks need their phrases)")
+    .summary("approve the plan version you reviewed (risky tasks need their phrases)")
     .description(
-      "Approve the current version of a run's plan. Every risky task needs its confirmation phrase, typed " +
-        "exactly (--confirm, once per risky task); a generic yes never approves a risky task. On a terminal " +
-        "without --confirm, peh shows the plan and asks for each phrase.",
+      "Approve a version of a run's plan: the one you reviewed. Every risky task needs its confirmation phrase, " +
+        "typed exactly (--confirm, once per risky task); a generic yes never approves a risky task. On a terminal " +
+        "without --confirm, peh shows the plan and asks for each phrase, and approves the version it showed.\n\n" +
+        "An approval is of the version its actor saw. Without --version, peh approves only the plan as created " +
+        "(version 1); once the plan was modified, --version N is required (peh show prints the current version, " +
+        "and every Next: line the exact command). If the plan changes while you approve, nothing is approved " +
+        "and peh says which version to review (exit 4).",
     )
     .argument("[run]", runArgument)
     .option("--as <name>", "who approves (recorded in the log)")
     .option("--confirm <phrase>", "the phrase of a risky task (repeat for each)", collect, [])
-    .option("--version <n>", "the plan version you reviewed (refused if the plan changed since)")
+    .option("--version <n>", "the plan version you reviewed (required once the plan was modified; refused if the plan changed since)")
     .option("--json", "machine output")
-    .addHelpText("after", '\nExample:\n  peh approve --as ana --confirm "deploy 2.4.1 to production"')
+    .addHelpText("after", '\nExamples:\n  peh approve --as ana --confirm "deploy 2.4.1 to production"\n  peh approve --version 2 --as ana --confirm "deploy 2.4.1 to production"   (after a modification)')
     .action(async (runArg: string | undefined, options: { as?: string; confirm: string[]; version?: string; json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
+      let version = versionOf(options.version);
       const actor = await actorOf(options.as, "approves");
       const confirmations = [...options.confirm];
       const state = (await RunHandle.open(store, runId)).state;
-      if (confirmations.length === 0 && interactive() && state.plan_spec && stateName(state.plan.value) === "awaiting_approval") {
-        io.out(renderPlan(io, state.plan_spec).join("\n"));
-        confirmations.push(...(await askPhrases(state.plan_spec)));
-      }
-      const version = options.version === undefined ? undefined : Number(options.version);
-      if (version !== undefined && (!Number.isInteger(version) || version < 1)) {
-        throw new PehError("USAGE", `--version wants the plan version you reviewed (1, 2, …), not "${options.version}"`, "peh show prints the current version");
+      const shown = state.plan_spec;
+      if (confirmations.length === 0 && interactive() && shown && stateName(state.plan.value) === "awaiting_approval" && (version === undefined || version === shown.version)) {
+        io.out([`${paint(io).bold("Run")} ${runId} · plan version ${shown.version}`, ...renderPlan(io, shown)].join("\n"));
+        confirmations.push(...(await askPhrases(shown)));
+        // What the actor saw: a modification while the prompt was up is refused, never approved.
+        version = shown.version;
       }
       const after = await approveRun(store, runId, { actor, confirmations, ...(version === undefined ? {} : { version }) });
       const risky = after.plan_spec ? riskyTasksOf(after.plan_spec).map((r) => r.task_id) : [];
       report(io, options.json, runId, after, `approved version ${after.plan.context.approved_version} of ${runId} as ${actor}${risky.length ? ` (confirmed ${risky.join(", ")})` : ""}`);
     });
+}
+
+/** `--version N` as the plan version reviewed, or a usage error. */
+function versionOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const version = Number(text);
+  if (!Number.isInteger(version) || version < 1) {
+    throw new PehError("USAGE", `--version wants the plan version you reviewed (1, 2, …), not "${text}"`, "peh show prints the current version");
+  }
+  return version;
 }
 
 export function modifyCommand(program: Command, io: Io): void {
@@ -205,9 +219,10 @@ export function rejectCommand(program: Command, io: Io): void {
   program
     .command("reject")
     .summary("reject the plan")
-    .description("Reject the plan: the run ends without running anything.")
+    .description("Reject the plan: the run ends without running anything. --reason is required: the log records why.")
+    .addHelpText("after", '\nExample:\n  peh reject --reason "not this week" --as bo')
     .argument("[run]", runArgument)
-    .requiredOption("--reason <text>", "why")
+    .requiredOption("--reason <text>", "why the plan is rejected, recorded in the log")
     .option("--as <name>", "who rejects (recorded in the log)")
     .option("--json", "machine output")
     .action(async (runArg: string | undefined, options: { reason: string; as?: string; json?: boolean }, command: Command) => {

@@ -10,7 +10,7 @@ import { approveRun, createRun } from "../../runtime/gate.js";
 import { Orchestrator } from "../../runtime/execution/orchestrator.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
 import { resolveRunId } from "../../runtime/run-id.js";
-import { ask, askPhrases, collect, interactive, storeOf } from "../context.js";
+import { ask, askPhrases, collect, humanName, interactive, storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 import { paint, printJson, problemsOf, type Io } from "../output.js";
 import { renderPlan, renderProblems } from "../render/plan-view.js";
@@ -116,12 +116,13 @@ async function planAndGate(io: Io, command: Command, runArg: string | undefined,
     const p = paint(io);
     io.out([`${p.bold("Run")} ${created.run_id} · plan version 1`, ...renderPlan(io, created.plan), ...renderProblems(io, created.problems), ""].join("\n"));
   }
-  let actor = options.approveAs;
+  let actor = options.approveAs === undefined ? undefined : humanName(options.approveAs, "--approve-as", "approves");
   const confirmations = [...options.confirm];
   if (actor === undefined && interactive()) {
-    actor = await ask("Approve this plan? Type your name to approve (Ctrl-C to stop)");
+    actor = humanName(await ask("Approve this plan? Type your name to approve (Ctrl-C to stop)"), "the name typed", "approves");
     confirmations.push(...(await askPhrases(created.plan)));
   }
-  if (actor !== undefined) await approveRun(store, created.run_id, { actor, confirmations });
+  // The version shown above: a modification meanwhile is refused, never approved unseen.
+  if (actor !== undefined) await approveRun(store, created.run_id, { actor, confirmations, version: created.plan.version });
   return created.run_id;
 }

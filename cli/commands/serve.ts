@@ -26,13 +26,16 @@ export function serveCommand(program: Command, _io: Io): void {
         "  planning:  decompose {objective, context?} → TaskPackets; refine {packets, feedback} → TaskPackets\n" +
         "  bootstrap: execute_phase {phase, context?} → {phase, success, diagnostics, artifacts}\n" +
         "  worker:    spawn_worker {task_packet, confirm?} → {worker_id}; check_trust {worker_id} → {requires_approval};\n" +
-        "             mark_trusted {worker_id, approval_source?} → {success}; get_worker {worker_id} → state and events\n\n" +
-        "The worker service records its workers in a run of its own in the store (see peh runs, peh log).",
+        "             mark_trusted {worker_id, approval_source} → {success}; get_worker {worker_id} → state and events\n\n" +
+        "The worker service records its workers in a run of its own, one per workspace, continued by the next " +
+        "service process on the same store. peh run never runs its workers' commands, and it is no other command's " +
+        "default run (peh runs lists it as serving). A risky packet needs its phrase in confirm; mark_trusted needs " +
+        "a human's name in approval_source.",
     )
     .addArgument(new Argument("<service>", "which service").choices(SERVICES))
     .option("--planner <planner>", 'planning: "builtin" (default) or "cmd:<command>"')
     .option(PLANNER_TIMEOUT.flags, `planning: ${PLANNER_TIMEOUT.description}`, PLANNER_TIMEOUT.default)
-    .option("--as <name>", "worker: who the service acts for in the log (default: $PEH_ACTOR or peh-serve)")
+    .option("--as <name>", "worker: the name the service records its own steps with (default: $PEH_ACTOR or peh-serve); never a trust")
     .option("--json", "a refusal before the service starts is printed as {\"error\": …} (its answers are JSON lines anyway)")
     .option("--trust-root <dir>", "worker: trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config)", (value: string, previous: string[]) => [...previous, value], [])
     .addHelpText(

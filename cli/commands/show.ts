@@ -2,14 +2,15 @@
 import type { Command } from "commander";
 import { stateName } from "../../machines/state-name.js";
 import { gateHistory } from "../../projections/gate-history.js";
-import { stateWords } from "../../projections/words.js";
+import { plural, stateWords } from "../../projections/words.js";
+import { serviceOf } from "../../projections/status.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { nextStep } from "../../runtime/gate.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 import { paint, printJson, type Io } from "../output.js";
-import { renderHistory, renderPlan } from "../render/plan-view.js";
+import { approvalNote, renderHistory, renderPlan } from "../render/plan-view.js";
 
 export function showCommand(program: Command, io: Io): void {
   program
@@ -24,7 +25,9 @@ export function showCommand(program: Command, io: Io): void {
       const events = await store.read(runId);
       const run = await RunHandle.open(store, runId);
       const state = run.state;
-      const gate = stateName(state.plan.value);
+      const service = serviceOf(state);
+      // The worker service's run is a service, approved by itself: never shown as a plan that runs.
+      const gate = service ? "serving" : stateName(state.plan.value);
       const history = gateHistory(events);
       const next = nextStep(runId, state);
       const tasks = new Map([...state.tasks].map(([id, cell]) => [id as string, stateName(cell.value)]));
@@ -34,18 +37,19 @@ export function showCommand(program: Command, io: Io): void {
           state: gate,
           version: state.plan_spec?.version ?? null,
           approved_version: state.plan.context.approved_version,
+          changed_by: state.plan.context.changed_by,
           plan: state.plan_spec,
           tasks: Object.fromEntries(tasks),
           history,
           next: next ?? null,
+          ...(service ? { service } : {}),
         });
         return;
       }
       const p = paint(io);
-      const approved = state.plan.context.approved_version;
       io.out(
         [
-          `${p.bold("Run")} ${runId} · plan version ${state.plan_spec?.version ?? "?"} · ${stateWords(gate)}${approved ? ` (approved: version ${approved})` : ""}`,
+          `${p.bold("Run")} ${runId} · plan version ${state.plan_spec?.version ?? "?"} · ${stateWords(gate)}${service ? ` (peh serve worker: ${plural(service.workers, "worker")}; peh run never runs them)` : approvalNote(state.plan.context)}`,
           ...(state.plan_spec ? renderPlan(io, state.plan_spec, { states: new Map([...tasks].map(([id, name]) => [id, stateWords(name)])) }) : []),
           ...renderHistory(io, history),
           ...(next ? ["", `${p.bold("Next:")} ${next}`] : []),

@@ -2,7 +2,7 @@
 // task with its recovery ledger, the workers under way, the bootstrap, and what the run waits
 // for with the exact command to type. Reads nothing but the log (a long run's from its checkpoint).
 import type { Command } from "commander";
-import { orchestratorOf, statusOf, type LedgerEntry, type Orchestrator, type StatusView } from "../../projections/status.js";
+import { statusOf, type LedgerEntry, type Orchestrator, type StatusView } from "../../projections/status.js";
 import { skippedFailuresText } from "../../projections/skipped.js";
 import { plural, stateWords } from "../../projections/words.js";
 import { isPehError, PehError } from "../../events/index.js";
@@ -13,6 +13,7 @@ import { storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 import { localTime } from "../time.js";
 import { paint, printJson, type Io } from "../output.js";
+import { approvalNote } from "../render/plan-view.js";
 
 const MARK: Record<string, string> = {
   succeeded: "✓",
@@ -44,7 +45,15 @@ export function statusCommand(program: Command, io: Io): void {
     .action(async (runArg: string | undefined, options: { json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
-      const status = statusOf((await viewStateOf(store, runId)).state, await livenessOf(store.runDir(runId)));
+      const state = (await viewStateOf(store, runId)).state;
+      const liveness = await livenessOf(store.runDir(runId));
+      let status = statusOf(state, { liveness });
+      if (status.awaited.some((awaited) => awaited.kind === "trust")) {
+        // The user's deny list says which waiting worker is denied, not merely untrusted (loaded
+        // only then: most views need neither the config nor the YAML parser).
+        const denial = await (await import("../../runtime/execution/trust.js")).viewDenial();
+        if (denial) status = statusOf(state, { liveness, denial });
+      }
       if (options.json) printJson(io, status);
       else io.out(renderStatus(io, status).join("\n"));
     });
@@ -68,11 +77,13 @@ export function statusCommand(program: Command, io: Io): void {
           rows.push({ run_id, state: "damaged", objective: null, events, created_at, updated_at, progress: null, waiting_for: [], error: { code: read.code, message: read.message } });
           continue;
         }
-        const status = statusOf(read.state);
-        const orchestrator = orchestratorOf(read.state, await livenessOf(store.runDir(run_id)));
+        const status = statusOf(read.state, { liveness: await livenessOf(store.runDir(run_id)) });
+        const orchestrator = status.orchestrator;
         rows.push({
           run_id,
-          state: status.plan.state,
+          // The worker service's run is a service: it never ends, and nothing runs its commands.
+          state: status.service ? "serving" : status.plan.state,
+          ...(status.service ? { workers: status.service.workers } : {}),
           objective: status.objective,
           events,
           created_at,
@@ -98,8 +109,8 @@ export function statusCommand(program: Command, io: Io): void {
           io.out(`${p.bold(row.run_id)}  ${p.red(row.state.padEnd(width))} ${row.error?.message ?? ""}`);
           continue;
         }
-        const done = `${row.progress.succeeded}/${row.progress.total}`;
-        io.out(`${p.bold(row.run_id)}  ${stateOf(row).padEnd(width)} ${done.padStart(7)} succeeded  ${localTime(row.updated_at)}  ${row.objective ?? ""}`);
+        const done = row.workers === undefined ? `${`${row.progress.succeeded}/${row.progress.total}`.padStart(7)} succeeded` : plural(row.workers, "worker").padStart(17);
+        io.out(`${p.bold(row.run_id)}  ${stateOf(row).padEnd(width)} ${done}  ${localTime(row.updated_at)}  ${row.objective ?? ""}`);
       }
     });
 }
@@ -115,18 +126,23 @@ interface RunRow {
   progress: StatusView["progress"] | null;
   waiting_for: string[];
   orchestrator?: Orchestrator;
+  /** The worker service's run: its workers, in place of progress. */
+  workers?: number;
   error?: { code: string; message: string };
 }
 
 export function renderStatus(io: Io, status: StatusView): string[] {
   const p = paint(io);
   const plan = status.plan;
-  const approved = plan.approved_version === null ? "" : ` (approved: version ${plan.approved_version})`;
+  const approved = approvalNote(plan);
   const { succeeded, total, failed, skipped, upstream_failed, awaiting_decision } = status.progress;
   const ledger = new Map(status.ledger.map((entry) => [entry.task_id, entry]));
   const width = Math.max(4, ...status.tasks.map((t) => t.id.length));
+  const where = status.service
+    ? `serving · ${plural(status.service.workers, "worker")} (peh serve worker; peh run never runs them)`
+    : `${stateWords(plan.state)} · plan version ${plan.version}${approved}`;
   const lines = [
-    `${p.bold("Run")} ${status.run_id} · ${stateWords(plan.state)} · plan version ${plan.version}${approved} · ${plural(status.seq, "event")}${status.at ? `, last at ${localTime(status.at)}` : ""}`,
+    `${p.bold("Run")} ${status.run_id} · ${where} · ${plural(status.seq, "event")}${status.at ? `, last at ${localTime(status.at)}` : ""}`,
     `Objective: ${status.objective ?? "?"}`,
     `Bootstrap: ${stateWords(status.bootstrap.state)}`,
     ...(status.orchestrator ? [orchestratorLine(status.orchestrator)] : []),

@@ -42,6 +42,16 @@ function indented(label: string, text: string): string[] {
   return [`      ${label}${first}`, ...rest.map((line) => `      ${" ".repeat(label.length)}${line}`)];
 }
 
+/**
+ * Which version a human approved, beside the current one: `(approved: version 1; changed mid-run
+ * by ana)`. A change mid-run makes a version nobody approved, and the views must not say otherwise.
+ */
+export function approvalNote(plan: { version: number; approved_version: number | null; changed_by: readonly string[] }): string {
+  if (plan.approved_version === null) return "";
+  const changed = plan.changed_by.length > 0 && plan.version !== plan.approved_version ? `; changed mid-run by ${plan.changed_by.join(", ")}` : "";
+  return ` (approved: version ${plan.approved_version}${changed})`;
+}
+
 export function renderProblems(io: Io, problems: readonly Problem[]): string[] {
   if (problems.length === 0) return [];
   const p = paint(io);

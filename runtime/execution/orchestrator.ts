@@ -29,7 +29,7 @@ import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { placeOfAttempt } from "./scope-guard.js";
-import { configPath, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
+import { configPath, denialOf, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
 import { now } from "./clock.js";
 import { leaveCheckpoint } from "../view-state.js";
 import type { ExecuteOptions, Outcome, ProcessOptions, RunContext, Waiting } from "./run-context.js";
@@ -308,7 +308,7 @@ export class Orchestrator implements RunContext {
 
   /** What the run waits for from a human, with the command that unblocks it; undefined if nothing. */
   private waitingFor(): Waiting | undefined {
-    const first = awaitedOf(this.state)[0];
+    const first = awaitedOf(this.state, { denial: denialOf(this.policy) })[0];
     return first && { kind: "waiting", reason: first.reason, next: first.command };
   }
 

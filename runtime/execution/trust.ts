@@ -2,13 +2,14 @@
 // ($XDG_CONFIG_HOME/peh/config.yaml: trust.roots, trust.deny), --trust-root flags and
 // PEH_TRUST_ROOTS. Paths are compared canonically, component by component; denied first.
 import { realpathSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { parse, stringify } from "yaml";
+import { basename, dirname, join, resolve } from "node:path";
+import { parse } from "yaml";
 import { z } from "zod";
 import { PehError } from "../../events/index.js";
 import { isInside } from "../planning/validate.js";
+import { withTrustedRoot } from "./config-edit.js";
 
 export const UserConfigSchema = z.object({
   trust: z.object({ roots: z.array(z.string()).default([]), deny: z.array(z.string()).default([]) }).default({ roots: [], deny: [] }),
@@ -45,14 +46,40 @@ function parseYaml(path: string, text: string): unknown {
   }
 }
 
-/** Records a trusted root in the user's config, for next time. */
+/**
+ * Records a trusted root in the user's config, for next time. The file is edited in place (its
+ * comments, order and keys peh does not know stay as they are) and replaced atomically. A root
+ * that trust.deny covers is refused: the deny list always wins.
+ */
 export async function addTrustedRoot(root: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = await readUserConfig(env);
+  const path = configPath(env);
   const canonical = canonicalize(root);
+  const denied = deniedBy({ roots: [], deny: config.trust.deny.map(canonicalize) }, canonical);
+  if (denied !== undefined) {
+    throw new PehError("USAGE", `${canonical} is denied by trust.deny entry ${denied} (in ${path}); nothing was saved or trusted`, `if you mean to trust it, remove ${denied} from trust.deny in ${path} first`);
+  }
   if (config.trust.roots.some((existing) => canonicalize(existing) === canonical)) return;
-  config.trust.roots.push(canonical);
-  await mkdir(dirname(configPath(env)), { recursive: true });
-  await writeFile(configPath(env), stringify(config));
+  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? "" : Promise.reject(error)));
+  await writeAtomically(path, withTrustedRoot(text, canonical));
+}
+
+/**
+ * Replaces `path` (the file a symlink points to, if it is one) with `text` in one rename, keeping
+ * its mode: a crash leaves the old config or the new one, never half of it.
+ */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const target = await realpath(path).catch(() => path);
+  await mkdir(dirname(target), { recursive: true });
+  const mode = await stat(target).then((info) => info.mode & 0o777, () => undefined);
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+  try {
+    await writeFile(temp, text, mode === undefined ? {} : { mode });
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
 }
 
 export function canonicalize(path: string): string {
@@ -67,6 +94,8 @@ export function canonicalize(path: string): string {
 export interface TrustPolicy {
   roots: string[];
   deny: string[];
+  /** The config file trust.deny comes from, for messages. */
+  config?: string;
 }
 
 export async function trustPolicy(flags: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<TrustPolicy> {
@@ -75,12 +104,44 @@ export async function trustPolicy(flags: string[] = [], env: NodeJS.ProcessEnv =
   return {
     roots: [...config.trust.roots, ...flags, ...fromEnv].map(canonicalize),
     deny: config.trust.deny.map(canonicalize),
+    config: configPath(env),
   };
 }
 
 /** The trusted root that contains `dir`, or undefined (also when a denied root contains it). */
 export function trustedRootFor(policy: TrustPolicy, dir: string): string | undefined {
+  if (deniedBy(policy, dir) !== undefined) return undefined;
   const path = canonicalize(dir);
-  if (policy.deny.some((denied) => isInside(denied, path))) return undefined;
   return policy.roots.find((root) => isInside(root, path));
+}
+
+/** The trust.deny entry that covers `dir`, if any: checked before any root, and it always wins. */
+export function deniedBy(policy: TrustPolicy, dir: string): string | undefined {
+  const path = canonicalize(dir);
+  return policy.deny.find((denied) => isInside(denied, path));
+}
+
+/** The deny entry covering a directory, as the views' trust reasons take it (projections/status.ts). */
+export function denialOf(policy: TrustPolicy): (dir: string) => { entry: string; config: string } | undefined {
+  return (dir) => {
+    const entry = deniedBy(policy, dir);
+    return entry === undefined ? undefined : { entry, config: policy.config ?? configPath() };
+  };
+}
+
+/**
+ * The user's deny list for a view, or undefined when the config cannot be read: a view of the log
+ * still shows, only without saying which waiting worker is denied (the command that acts says).
+ */
+export async function viewDenial(env: NodeJS.ProcessEnv = process.env): Promise<((dir: string) => { entry: string; config: string } | undefined) | undefined> {
+  return trustPolicy([], env).then(denialOf, () => undefined);
+}
+
+/**
+ * Why `dir` is not trusted, in words: "denied by trust.deny entry /w/secret (in CONFIG)" or
+ * "in no trusted root". The two need different fixes, so a message must not say one for the other.
+ */
+export function untrustedReason(policy: TrustPolicy, dir: string): string {
+  const denied = deniedBy(policy, dir);
+  return denied === undefined ? "in no trusted root" : `denied by trust.deny entry ${denied} (in ${policy.config ?? configPath()})`;
 }

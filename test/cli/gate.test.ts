@@ -1,5 +1,5 @@
 // The gate from the command line, in a temporary workspace with its own store.
-import { copyFile, readdir, writeFile } from "node:fs/promises";
+import { copyFile, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -26,7 +26,7 @@ describe("peh plan", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Task 2/4: unit-tests (depends on Task 1)");
     expect(result.stdout).toContain(`⚠ RISKY (the plan marks it risky) — approving needs the phrase "${PHRASE}"`);
-    expect(result.stdout).toMatch(/Next: peh approve r-\S+ --as NAME --confirm "deploy 2.4.1 to production"/);
+    expect(result.stdout).toMatch(/Next: peh approve r-\S+ --version 1 --as NAME --confirm "deploy 2.4.1 to production"/);
     expect(await runs()).toHaveLength(1);
   });
 
@@ -196,6 +196,40 @@ describe("peh approve, run, modify, show", () => {
     ]);
   });
 
+  it("approves without --version only the plan as created: a modified plan needs the version named", () => {
+    peh("plan", "--from", "release.yaml");
+    expect(peh("modify", "--skip", "lint", "--as", "mallory").code).toBe(0);
+    const unnamed = peh("approve", "--as", "ana", "--confirm", PHRASE);
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toMatch(/version 2 of r-\S+'s plan was made by a modification \(by mallory\): say which version you reviewed with --version; nothing was approved/);
+    expect(unnamed.stderr).toMatch(/hint {2}review it \(peh show r-\S+\), then: peh approve r-\S+ --version 2 --as ana --confirm "deploy 2.4.1 to production"/);
+    const stale = peh("approve", "--version", "1", "--as", "ana", "--confirm", PHRASE);
+    expect(stale.code).toBe(4);
+    expect(stale.stderr).toMatch(/plan changed to version 2 \(by mallory\) after you reviewed version 1; nothing was approved/);
+    expect(JSON.parse(peh("show", "--json").stdout)).toMatchObject({ state: "awaiting_approval", version: 2, approved_version: null });
+    const named = peh("approve", "--version", "2", "--as", "ana", "--confirm", PHRASE);
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout).toContain("approved version 2");
+  });
+
+  it("prints after plan, modify, refine and an answer the exact approve command, which approves as pasted", () => {
+    const next = (stdout: string) => /Next: (peh approve .*)$/m.exec(stdout)?.[1]?.replace("NAME", "ana");
+    const planned = next(peh("plan", "--from", "release.yaml").stdout);
+    expect(planned).toMatch(/^peh approve r-\S+ --version 1 --as ana --confirm "deploy 2.4.1 to production"$/);
+    const modified = next(peh("modify", "--skip", "lint", "--as", "bo").stdout);
+    expect(modified).toMatch(/ --version 2 --as ana /);
+    const refined = next(peh("refine", "--feedback", "skip unit-tests", "--as", "bo").stdout);
+    expect(refined).toMatch(/ --version 3 --as ana /);
+    peh("clarify", "--question", "which region?", "--as", "bo");
+    const answered = next(peh("clarify", "--answer", "eu-west-1", "--as", "ana").stdout);
+    expect(answered).toBe(refined);
+    // Pasted as a shell would split it: the phrase is one argument.
+    const words = answered!.split(" --confirm ")[0]!.split(" ").slice(1);
+    const pasted = peh(...words, "--confirm", PHRASE);
+    expect(pasted.code, pasted.stderr).toBe(0);
+    expect(pasted.stdout).toContain("approved version 3");
+  });
+
   it("refuses a modification naming an unknown task, with the task list", () => {
     peh("plan", "--from", "release.yaml");
     const result = peh("modify", "--skip", "nope", "--as", "bo");
@@ -248,6 +282,41 @@ describe("peh approve, run, modify, show", () => {
     const result = peh("run", "--from", "release.yaml");
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("peh approve");
+  });
+
+  it("refuses a gate action in plain words by the plan's state, with the detail in --json", async () => {
+    peh("plan", "--from", "release.yaml");
+    const log = async () => readFile(join(workspace.path, ".peh", "runs", (await runs())[0]!, "events.jsonl"), "utf8");
+    const created = await log();
+    const answer = peh("clarify", "--answer", "eu-west-1", "--as", "ana");
+    expect(answer.code).toBe(2);
+    expect(answer.stderr).toContain("`peh clarify --answer` refused: the plan has no open question (version 1 awaits approval); nothing was recorded");
+    expect(answer.stderr).not.toMatch(/AnswerClarification|GATE_APPROVAL_REQUESTED|is not allowed/);
+    expect(answer.stderr).toMatch(/hint {2}peh approve r-\S+ /);
+    const json = JSON.parse(peh("clarify", "--answer", "eu-west-1", "--as", "ana", "--json").stdout) as { error: { code: string; details: Record<string, unknown> } };
+    expect(json.error).toMatchObject({ code: "ILLEGAL_TRANSITION", details: { action: "answer", plan_state: "awaiting_approval", event: "GATE_APPROVAL_REQUESTED" } });
+    expect(await log()).toBe(created);
+    expect(peh("reject", "--reason", "not this week", "--as", "bo").code).toBe(0);
+    const rejected = await log();
+    expect(peh("reject", "--reason", "again", "--as", "bo").stderr).toContain("`peh reject` refused: the plan is already rejected");
+    expect(peh("refine", "--feedback", "skip lint", "--as", "bo").stderr).toContain("`peh refine` refused: the plan was rejected");
+    expect(await log()).toBe(rejected);
+  });
+
+  it('says "system" is peh\'s own name, not a human\'s, wherever a name is given', () => {
+    peh("plan", "--from", "release.yaml");
+    for (const args of [["approve", "--as", "system", "--confirm", PHRASE], ["reject", "--reason", "no", "--as", " system "]]) {
+      const result = peh(...args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`"system" (--as) is peh's own actor name, not a human's; nothing was recorded`);
+      expect(result.stderr).not.toContain("peh needs to know who");
+    }
+    const fromEnv = run(["approve", "--confirm", PHRASE], { cwd: workspace.path, env: { PEH_ACTOR: "system", XDG_CONFIG_HOME: join(workspace.path, ".config") } });
+    expect(fromEnv.stderr).toContain(`"system" ($PEH_ACTOR) is peh's own actor name`);
+    const oneGo = peh("run", "--from", "release.yaml", "--approve-as", "system", "--confirm", PHRASE);
+    expect(oneGo.code).toBe(2);
+    expect(oneGo.stderr).toContain(`"system" (--approve-as) is peh's own actor name`);
+    expect(JSON.parse(peh("show", "--json").stdout)).toMatchObject({ state: "awaiting_approval", approved_version: null });
   });
 
   it("says there are no runs yet", () => {

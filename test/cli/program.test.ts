@@ -83,4 +83,14 @@ describe("peh command line › exit codes", () => {
   ] as const)("%s exits %i", (code, exit) => {
     expect(exitCodeFor(code)).toBe(exit);
   });
+
+  it("says in every command's --help which options are required", async () => {
+    const program = await buildProgram(capture(), ["node", "peh"]);
+    const required = program.commands.flatMap((command) => command.options.filter((option) => option.mandatory).map((option) => [command.name(), option.long!] as const));
+    expect(required.map(([command]) => command)).toEqual(expect.arrayContaining(["reject", "refine", "decide"]));
+    for (const [command, flag] of required) {
+      const { io } = await parse([command, "--help"]);
+      expect(io.text(), `${command} --help`).toMatch(new RegExp(`^  ${flag} <[a-z]+>\\s+.*\\(required\\)$`, "m"));
+    }
+  });
 });

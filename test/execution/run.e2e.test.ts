@@ -296,6 +296,10 @@ describe("peh run › a change mid-run", () => {
     expect(await ws.read("n.txt")).toBe("n\n");
     const planChanged = (await events()).find((e) => e.type === "PLAN_CHANGED");
     expect(planChanged).toMatchObject({ actor: "bo", data: { plan: { version: 2 } } });
+    // Only version 1 was approved by a human; the views say who changed it since.
+    expect(ws.peh("show").stdout).toContain("plan version 2 · completed (approved: version 1; changed mid-run by bo)");
+    expect(JSON.parse(ws.peh("show", "--json").stdout)).toMatchObject({ version: 2, approved_version: 1, changed_by: ["bo"] });
+    expect(ws.peh("status").stdout).toContain("plan version 2 (approved: version 1; changed mid-run by bo)");
   });
 });
 

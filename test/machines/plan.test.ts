@@ -127,6 +127,18 @@ describe("plan machine › when executing", () => {
     expect(stateName(done.value)).toBe("aborted");
   });
 
+  it("keeps the version a human approved when a change mid-run makes a new one, and who changed it", () => {
+    const change = (version: number, actor: string) => ({
+      ...ev("PLAN_CHANGED", { plan: plan(version), change: "add notify", settled: [], confirmations: [] }),
+      actor,
+    });
+    const changed = walk(created, requested(), approved(),
+      ev("BOOTSTRAP_PHASE_STARTED", { phase: "cli_entry" }), ev("BOOTSTRAP_PHASE_COMPLETED", { phase: "main_runtime" }),
+      change(2, "ana"), change(3, "bo"), change(4, "ana"));
+    expect(changed.value).toBe("executing");
+    expect(changed.context).toMatchObject({ version: 4, approved_version: 1, changed_by: ["ana", "bo"] });
+  });
+
   it("completes only when the counts cover every task", () => {
     const short = ev("EXECUTION_COMPLETE", { outcome: "completed", counts: { succeeded: 3, failed: 0, skipped: 0, upstream_failed: 0 } });
     expect(executing().can(short)).toBe(false);

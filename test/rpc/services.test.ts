@@ -1,6 +1,8 @@
 // The JSON-RPC services as processes, over pipes (DESIGN §8): every method, each error code, bad
 // JSON followed by a good request, a huge line, an unknown method, requests without an id, EOF in
 // the middle of a line, and a round trip with the Python example planner.
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -71,7 +73,7 @@ describe("peh serve worker", () => {
     expect(worker_id).toBe("build-app#1");
     expect((await service.ask(rpc(2, "check_trust", { worker_id }))).result).toEqual({ requires_approval: true });
     expect((await service.ask(rpc(3, "mark_trusted", { worker_id, approval_source: "bo" }))).result).toEqual({ success: true });
-    const again = await service.ask(rpc(4, "mark_trusted", { worker_id }));
+    const again = await service.ask(rpc(4, "mark_trusted", { worker_id, approval_source: "cy" }));
     expect(again.error).toMatchObject({ code: -32000, message: expect.stringMatching(/not allowed for worker:build-app#1 in state ready_for_prompt/) });
     const view = (await service.ask(rpc(5, "get_worker", { worker_id }))).result;
     expect(view).toMatchObject({ worker_id, state: "ready_for_prompt", trust: { source: "manual", by: "bo" } });
@@ -83,10 +85,88 @@ describe("peh serve worker", () => {
     const unknown = await service.ask(rpc(6, "get_worker", { worker_id: "ghost#1" }));
     expect(unknown.error.message).toContain('unknown worker "ghost#1"');
     await service.end();
-    // The workers' run is a run like any other: every view replays it.
-    const status = JSON.parse(peh(["status", "--json"], { cwd: dir.path, env }).stdout);
+    // The workers' run is replayed by every view that names it.
+    const status = JSON.parse(peh(["status", view.run_id, "--json"], { cwd: dir.path, env }).stdout);
     expect(status.workers).toEqual([expect.objectContaining({ id: worker_id, state: "ready_for_prompt" })]);
-    expect(peh(["log"], { cwd: dir.path, env }).stdout).toContain("WORKER_TRUST_RESOLVED [Task 1/1] build-app · build-app#1: trusted by bo");
+    expect(peh(["log", view.run_id], { cwd: dir.path, env }).stdout).toContain("WORKER_TRUST_RESOLVED [Task 1/1] build-app · build-app#1: trusted by bo");
+  });
+
+  it("never lets peh run run a service run's commands, nor makes it another command's default run", async () => {
+    const service = startService(["worker", "--as", "ana"], { cwd: dir.path, env });
+    const wipe = { objective: "Write pwned.txt", scope: "workspace", run: "echo pwned > pwned.txt", acceptance_tests: ["true"] };
+    const { worker_id } = (await service.ask(rpc(1, "spawn_worker", { task_packet: wipe }))).result;
+    const { run_id } = (await service.ask(rpc(2, "get_worker", { worker_id }))).result;
+    await service.end();
+    // No run of the store is anyone's default but a plan's.
+    for (const args of [["run", "--trust-root", "."], ["status"], ["trust", "--task", "write-pwned-txt", "--as", "bo"]]) {
+      const result = peh(args, { cwd: dir.path, env });
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toContain(`this store has no runs but the worker service's (${run_id})`);
+    }
+    // Named, a human may trust its worker; peh run still refuses it, and nothing ran.
+    expect(peh(["trust", run_id, "--task", "write-pwned-txt", "--as", "bo"], { cwd: dir.path, env }).code).toBe(0);
+    const named = peh(["run", run_id, "--trust-root", "."], { cwd: dir.path, env });
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain(`run ${run_id} is the worker service's run (peh serve worker): peh run never runs its workers' commands; nothing was started`);
+    expect(existsSync(join(dir.path, "pwned.txt"))).toBe(false);
+    // A plan of a human's is the default again, even when the service run is newer.
+    await writeFile(join(dir.path, "plan.yaml"), "objective: Write notes.txt\ntasks:\n  - { id: notes, objective: Write notes.txt, scope: workspace, run: 'echo n > notes.txt', acceptance_tests: ['test -f notes.txt'] }\n");
+    const planned = peh(["plan", "--from", "plan.yaml", "--json"], { cwd: dir.path, env });
+    const later = startService(["worker", "--as", "ana"], { cwd: dir.path, env });
+    await later.ask(rpc(1, "spawn_worker", { task_packet: packet }));
+    await later.end();
+    expect(JSON.parse(peh(["show", "--json"], { cwd: dir.path, env }).stdout).run_id).toBe(JSON.parse(planned.stdout).run_id);
+  });
+
+  it("infers risk for a packet as for a plan file: a risky packet needs its phrase in confirm", async () => {
+    const service = startService(["worker", "--as", "ana"], { cwd: dir.path, env });
+    const risky = [
+      { id: "deploy", objective: "Deploy to production", scope: "workspace", acceptance_tests: ["true"] },
+      { id: "wipe", objective: "Clean the build", scope: "workspace", run: "rm -rf build", acceptance_tests: ["true"] },
+      { id: "drop", objective: "Reset the users", scope: "workspace", run: "psql -c 'DROP TABLE users'", acceptance_tests: ["true"], risky: false },
+    ];
+    for (const [i, task_packet] of risky.entries()) {
+      const refused = await service.ask(rpc(i, "spawn_worker", { task_packet }));
+      expect(refused.error, task_packet.id).toMatchObject({ code: -32000, message: expect.stringContaining(`the task packet is risky: each needs its phrase: ${task_packet.id} ("${task_packet.id}")`) });
+      expect(refused.error.data.hint).toContain("params.confirm");
+      expect((await service.ask(rpc(`${i}b`, "spawn_worker", { task_packet, confirm: task_packet.id }))).result).toEqual({ worker_id: `${task_packet.id}#1` });
+    }
+    await service.end();
+  });
+
+  it("records trust only from a human's name: mark_trusted without approval_source, or with system or the service's name, is refused", async () => {
+    const service = startService(["worker"], { cwd: dir.path, env });
+    const { worker_id } = (await service.ask(rpc(1, "spawn_worker", { task_packet: packet }))).result;
+    for (const [id, approval_source] of [[2, undefined], [3, "system"], [4, "peh-serve"], [5, " "]] as const) {
+      const refused = await service.ask(rpc(id, "mark_trusted", { worker_id, ...(approval_source === undefined ? {} : { approval_source }) }));
+      expect(refused.error, String(approval_source)).toMatchObject({ code: -32602, message: expect.stringMatching(/^invalid params: approval_source: a human's name is needed/) });
+    }
+    expect((await service.ask(rpc(6, "get_worker", { worker_id }))).result).toMatchObject({ state: "trust_required", trust: null });
+    expect((await service.ask(rpc(7, "mark_trusted", { worker_id, approval_source: "ana" }))).result).toEqual({ success: true });
+    await service.end();
+    const named = startService(["worker", "--as", "svc-bot"], { cwd: dir.path, env });
+    const second = (await named.ask(rpc(1, "spawn_worker", { task_packet: packet }))).result.worker_id;
+    expect((await named.ask(rpc(2, "mark_trusted", { worker_id: second, approval_source: "svc-bot" }))).error).toMatchObject({ code: -32602, message: expect.stringContaining('"svc-bot"') });
+    await named.end();
+  });
+
+  it("continues the service run of the workspace in the next service process: earlier workers are known, no id is reused", async () => {
+    const first = startService(["worker", "--as", "ana"], { cwd: dir.path, env });
+    const earlier = (await first.ask(rpc(1, "spawn_worker", { task_packet: packet }))).result.worker_id;
+    const run_id = (await first.ask(rpc(2, "get_worker", { worker_id: earlier }))).result.run_id;
+    await first.end();
+    const next = startService(["worker", "--as", "ana"], { cwd: dir.path, env });
+    expect((await next.ask(rpc(1, "get_worker", { worker_id: earlier }))).result).toMatchObject({ worker_id: earlier, run_id, state: "trust_required" });
+    expect((await next.ask(rpc(2, "mark_trusted", { worker_id: earlier, approval_source: "bo" }))).result).toEqual({ success: true });
+    expect((await next.ask(rpc(3, "spawn_worker", { task_packet: packet }))).result).toEqual({ worker_id: "build-app-2#1" });
+    await next.end();
+    // One service run, shown as a service with its workers, not as a run executing forever.
+    const runs = JSON.parse(peh(["runs", "--json"], { cwd: dir.path, env }).stdout) as { run_id: string; state: string; workers?: number }[];
+    expect(runs).toEqual([expect.objectContaining({ run_id, state: "serving", workers: 2 })]);
+    expect(peh(["runs"], { cwd: dir.path, env }).stdout).toMatch(new RegExp(`^${run_id}  serving +2 workers  `));
+    expect(peh(["status", run_id], { cwd: dir.path, env }).stdout).toContain(`Run ${run_id} · serving · 2 workers (peh serve worker; peh run never runs them)`);
+    expect(JSON.parse(peh(["status", run_id, "--json"], { cwd: dir.path, env }).stdout)).toMatchObject({ service: { workers: 2 } });
+    expect(peh(["show", run_id], { cwd: dir.path, env }).stdout).toContain("· serving (peh serve worker: 2 workers; peh run never runs them)");
   });
 
   it("starts a single_file worker in its file's directory, as peh run does", async () => {

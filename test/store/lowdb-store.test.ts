@@ -56,6 +56,23 @@ describe("lowdb event store › on disk", () => {
     }
   });
 
+  it("reads a run's first event alone when its line fits in the bytes given, and nothing otherwise", async () => {
+    const dir = await tempDir();
+    try {
+      const store = new LowdbEventStore(dir.path);
+      await store.append(run, storeEvents(run, 1, 3), 0);
+      const line = (await readFile(logFile(dir.path), "utf8")).split("\n")[0]!;
+      expect(await store.readFirst(run, line.length)).toMatchObject({ seq: 1, id: (await store.read(run))[0]!.id });
+      expect(await store.readFirst(run, line.length - 1)).toBeUndefined();
+      expect(await store.readFirst(RunIdSchema.parse("r-none"), 1024)).toBeUndefined();
+      // A first line torn by a crash is no event yet.
+      await writeFile(logFile(dir.path), line.slice(0, 20));
+      expect(await new LowdbEventStore(dir.path).readFirst(run, 1024)).toBeUndefined();
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it("drops a torn last line on open, and cuts it before the next append", async () => {
     const dir = await tempDir();
     try {
