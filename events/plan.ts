@@ -6,10 +6,17 @@ import { TaskIdSchema } from "./ids.js";
 export const ScopeSchema = z.enum(["workspace", "module", "single_file", "custom"]);
 export type Scope = z.infer<typeof ScopeSchema>;
 
-/** `250ms`, `5s`, `10m`, `1h`. */
+/** A duration's parts, days to milliseconds, each captured. */
+export const DURATION_PATTERN = /^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
+
+/**
+ * `250ms`, `5s`, `10m`, `1h`, `2d`, or compound: `1h30m`, `2m30s`, `1d12h` (each unit at most once,
+ * the largest first). Validation bounds it (MAX_DURATION in machines/recovery.ts); the schema
+ * does not, so that a plan recorded before the bound still reads.
+ */
 export const DurationSchema = z
   .string()
-  .regex(/^\d+(ms|s|m|h)$/, "a duration is a whole number with a unit: 250ms, 5s, 10m or 1h");
+  .regex(DURATION_PATTERN, "a duration is whole numbers with units, the largest first: 250ms, 5s, 10m, 1h, 2d, 1h30m");
 export type Duration = z.infer<typeof DurationSchema>;
 
 export const FailureClassSchema = z.enum([

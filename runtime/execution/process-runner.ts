@@ -7,6 +7,7 @@ import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { whyNotADirectory } from "../directory.js";
+import { timer } from "./delay.js";
 import { redactingStream, type Redactor } from "./redact.js";
 
 export interface RunSpec {
@@ -166,7 +167,7 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   };
   let timedOut = false;
   let aborted = false;
-  const timer = spec.timeoutMs ? setTimeout(() => ((timedOut = true), killGroup()), spec.timeoutMs) : undefined;
+  const stopTimer = spec.timeoutMs ? timer(spec.timeoutMs, () => ((timedOut = true), killGroup())) : undefined;
   const onAbort = () => ((aborted = true), killGroup());
   spec.signal?.addEventListener("abort", onAbort, { once: true });
   if (spec.signal?.aborted) onAbort();
@@ -186,7 +187,7 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   })
     .catch(spawnErrorOf)
     .then((ended) => (ended.spawn_error ? whyNotStarted(ended, spec.cwd) : ended));
-  if (timer) clearTimeout(timer);
+  stopTimer?.();
   spec.signal?.removeEventListener("abort", onAbort);
   killGroup(); // leftovers of the group, if any
   write(decoder.end());

@@ -4,6 +4,7 @@
 import { dirname, isAbsolute, normalize, relative, resolve, sep } from "node:path";
 import type { PlanFile, Problem, ProblemCode } from "../../events/index.js";
 import { compressEdges, findCyclesIndexed } from "./cycles.js";
+import { checkRunFields } from "./validate-run.js";
 
 export interface ValidateOptions {
   /** The workspace the plan runs in (absolute). */
@@ -19,8 +20,6 @@ export interface ValidateOptions {
 const VAGUE = /\b(optimi[sz]e|improve|fix|clean[ -]?up|refactor|enhance|tidy|polish|make (it )?better|update)\b/i;
 /** Something concrete: a path, a file, a name in code, a number, a quoted or backticked thing. */
 const CONCRETE = /[/\\.`'"]|\d|[a-z][A-Z]|\w_\w|#\w/;
-
-const ZERO_DURATION = /^0+(ms|s|m|h)$/;
 
 /** The start of a path that climbs out of its root. */
 const PARENT = `..${sep}`;
@@ -69,6 +68,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
     add(warning, "VAGUE_OBJECTIVE", ["objective"], `the objective "${plan.objective}" does not name what changes`,
       "name the concrete object: a file, a module, an endpoint, a measurable target");
   }
+  checkRunFields(plan, [], add);
 
   // First pass: the table from id to the task's first position (duplicates, dependencies and
   // cycles use it), and every check that needs only the task itself, made while the task's
@@ -93,10 +93,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
         "name the concrete object: a file, a function, a command, a measurable target", task.id);
     }
     checkNulBytes(task, i, add);
-    if (task.timeout !== undefined && ZERO_DURATION.test(task.timeout)) {
-      add("error", "SCHEMA", ["tasks", i, "timeout"], `task "${task.id}": a timeout of ${task.timeout} leaves the task no time`,
-        "give it a positive duration (e.g. 10m), or leave timeout out for no limit", task.id);
-    }
+    checkRunFields(task, ["tasks", i], add);
     checkScope(task, i, options, add);
   });
 

@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { readFile, realpath, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Launcher } from "../../runtime/execution/launcher.js";
 import { runCommand, spawnDirect, type ProcessStarter, type RunSpec } from "../../runtime/execution/process-runner.js";
 import { redactingStream, redactorFor } from "../../runtime/execution/redact.js";
@@ -122,6 +122,26 @@ describe.each(starters)("a process %s", (_, start) => {
     const result = await run("cat", { stdin: "the prompt\n" });
     expect(result.exit_code).toBe(0);
     expect(result.tail).toContain("the prompt\n");
+  });
+
+  it("holds a timeout longer than Node's timers (1000h): not killed after 25 days, killed at 1000h", async () => {
+    const hours = 3_600_000;
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const kill = vi.spyOn(process, "kill"); // still kills: the group's kill is what is watched
+    try {
+      let started: (pid: number) => void = () => undefined;
+      const spawned = new Promise<number>((resolve) => (started = resolve));
+      const running = run("sleep 60", { timeoutMs: 1000 * hours, onSpawn: (pid) => started(pid) });
+      const pid = await spawned;
+      await vi.advanceTimersByTimeAsync(25 * 24 * hours);
+      expect(kill).not.toHaveBeenCalledWith(-pid, "SIGKILL");
+      await vi.advanceTimersByTimeAsync(1000 * hours - 25 * 24 * hours);
+      expect(kill).toHaveBeenCalledWith(-pid, "SIGKILL");
+      expect(await running).toMatchObject({ timed_out: true, signal: "SIGKILL" });
+    } finally {
+      kill.mockRestore();
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -62,6 +62,27 @@ describe("plan validation › errors", () => {
     expect(problems[0]?.fix).toContain("leave timeout out");
   });
 
+  it("refuses any duration longer than peh allows (365d)", () => {
+    const problems = validatePlan(
+      planFile({
+        objective: "Ship app.js to the CDN",
+        recovery: { transient: { delays: ["5s", "400d"] } },
+        tasks: [
+          task("a", { timeout: "8761h" }),
+          task("b", { recovery: { unknown: { action: "retry", delays: ["9999999h"] } } }),
+          task("c", { timeout: "1h30m", recovery: { transient: { delays: ["2m30s", "1d"] } } }),
+        ],
+      }),
+      W,
+    );
+    expect(problems.filter((p) => p.code === "SCHEMA").map((p) => [p.severity, p.path, p.task_id])).toEqual([
+      ["error", "recovery.transient.delays[1]", undefined],
+      ["error", "tasks[0].timeout", "a"],
+      ["error", "tasks[1].recovery.unknown.delays[0]", "b"],
+    ]);
+    expect(problems.find((p) => p.path === "tasks[0].timeout")?.message).toBe('task "a": a timeout of 8761h is longer than peh allows (365d)');
+  });
+
   it("refuses a NUL byte in a command or a scope path, naming the field", () => {
     const problems = validatePlan(
       plan(task("a", { run: "echo a\0b" }), task("b", { acceptance_tests: ["true", "test -f x\0"] }), task("c", { scope: "module", scope_path: "src\0" })),
@@ -219,6 +240,14 @@ describe("plan file › locations", () => {
 
   it("reports an alias without its anchor as a syntax problem, not a crash (found by the plan-file fuzzer)", () => {
     expect(parsePlanSource("*-").problems).toEqual([expect.objectContaining({ code: "SYNTAX", message: expect.stringContaining("alias") })]);
+  });
+
+  it("reads compound durations, largest unit first, each unit once, and says how to write one", () => {
+    const durations = (timeout: string) => parsePlanSource(`objective: Ship it\ntasks:\n  - { id: a, objective: Build a.js, scope: workspace, run: make, timeout: "${timeout}" }\n`);
+    for (const good of ["250ms", "90s", "1h30m", "2m30s", "1d", "1d2h3m4s5ms", "1m5ms"]) expect(durations(good).problems, good).toEqual([]);
+    for (const bad of ["", "1h 30m", "30m1h", "1h1h", "1.5h", "1w", "m", "-1s", "5 s"]) {
+      expect(durations(bad).problems, bad).toEqual([expect.objectContaining({ code: "SCHEMA", path: "tasks[0].timeout", line: 3, fix: "write durations like 250ms, 5s, 10m, 1h, 2d or 1h30m" })]);
+    }
   });
 
   it("gives validation problems the line of the task they concern", () => {
