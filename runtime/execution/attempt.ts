@@ -50,6 +50,23 @@ export class Attempts {
     await this.work(task);
   }
 
+  /**
+   * One process of the attempt, its group journaled (so that a crash does not orphan it) from
+   * its start until it has ended.
+   */
+  private async process(task: PlanTask, attempt: number, spec: { command: string; timeoutMs: number | undefined; stdin?: string }): Promise<RunResult> {
+    const worker_id: WorkerId = workerIdFor(task.id, attempt);
+    let pid: number | undefined;
+    const result = await runCommand({
+      ...this.run.processOptions(task, attempt),
+      ...spec,
+      // Asynchronous: a synchronous write here cost ~0.6 ms of the main thread per process.
+      onSpawn: (started: number) => void this.run.pids.record(worker_id, (pid = started)).catch(() => undefined),
+    });
+    if (pid !== undefined) this.run.pids.ended(worker_id, pid);
+    return result;
+  }
+
   /** The worker is ready for its prompt: run the command (or agent), then the acceptance tests. */
   async work(task: PlanTask, running = false): Promise<void> {
     const attempt = this.attemptOf(task);
@@ -57,15 +74,12 @@ export class Attempts {
     const command = task.run ?? this.run.options.agentCommand;
     if (!running) await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id });
     const result = command
-      ? await runCommand({
-          ...this.run.processOptions(task, attempt),
+      ? await this.process(task, attempt, {
           command,
           timeoutMs: durationMs(task.timeout),
           // An agent task's prompt goes to its command's stdin: the configured agent command, or
           // the task's own `run` when it has both.
           ...(task.agent === undefined ? {} : { stdin: promptOf(task) }),
-          // Asynchronous: a synchronous write here cost ~0.6 ms of the main thread per process.
-          onSpawn: (pid: number) => void this.run.pids.record(worker_id, pid).catch(() => undefined),
         })
       : undefined;
     if (result?.aborted) {
@@ -93,11 +107,10 @@ export class Attempts {
   /** Runs the acceptance tests of the current attempt (again, after a crash) and records them. */
   async verify(task: PlanTask, result: RunResult | undefined): Promise<void> {
     const attempt = this.attemptOf(task);
-    const common = this.run.processOptions(task, attempt);
     const evidence = [];
     let failure: { stage: "verify"; output: string } | undefined;
     for (const check of task.acceptance_tests) {
-      const outcome = await runCommand({ ...common, command: check, timeoutMs: durationMs(task.timeout) });
+      const outcome = await this.process(task, attempt, { command: check, timeoutMs: durationMs(task.timeout) });
       if (outcome.aborted) {
         await this.interruptedByDrain(task);
         return;
