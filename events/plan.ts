@@ -45,6 +45,19 @@ export type Recovery = z.infer<typeof RecoverySchema>;
 export const ClassifyRuleSchema = z.strictObject({ match: z.string().min(1), class: FailureClassSchema });
 export type ClassifyRule = z.infer<typeof ClassifyRuleSchema>;
 
+/**
+ * How a task's commands run: `sh` (the default: `/bin/sh -e`, stopping at the first failing
+ * line), `bash` (`bash --noprofile --norc -eo pipefail`), or a command line in which `{0}` stands
+ * for a file holding the script (`sh {0}` for the lenient shell, `python3 {0}`), as GitHub
+ * Actions' `shell:` is. Validation checks a template (runtime/execution/shell.ts).
+ */
+export const ShellSchema = z.string().min(1);
+export type Shell = z.infer<typeof ShellSchema>;
+
+/** Environment variables for every process of a task, added to the run's: NAME → value. */
+export const EnvSchema = z.record(z.string(), z.string());
+export type Env = z.infer<typeof EnvSchema>;
+
 /** The public planning-execution-harness contract's packet, field for field. */
 export const TaskPacketSchema = z.object({
   objective: z.string().min(1),
@@ -69,6 +82,10 @@ export const PlanTaskSchema = TaskPacketSchema.extend({
   risk_reason: z.string().optional(),
   confirm: z.string().min(1).optional(),
   timeout: DurationSchema.optional(),
+  /** Wins over the plan's `shell`. */
+  shell: ShellSchema.optional(),
+  /** Added to the plan's `env` (a name in both takes the task's value). */
+  env: EnvSchema.optional(),
   recovery: RecoverySchema.optional(),
   classify: z.array(ClassifyRuleSchema).optional(),
   idempotent: z.boolean().default(true),
@@ -79,6 +96,10 @@ export type PlanTaskInput = z.input<typeof PlanTaskSchema>;
 /** What a plan file (YAML or JSON) or a planner holds. */
 export const PlanFileSchema = z.object({
   objective: z.string().min(1),
+  /** Every task's shell, unless the task names its own. */
+  shell: ShellSchema.optional(),
+  /** Every task's environment, under the task's own `env`. */
+  env: EnvSchema.optional(),
   recovery: RecoverySchema.optional(),
   classify: z.array(ClassifyRuleSchema).optional(),
   tasks: z.array(PlanTaskSchema),

@@ -4,13 +4,20 @@ import { clockTime } from "../../projections/log-view.js";
 import type { Plan, PlanFile, Problem } from "../../events/index.js";
 import { confirmationPhrase } from "../../events/index.js";
 import type { GateEntry } from "../../projections/gate-history.js";
+import { redactorFor } from "../../runtime/execution/redact.js";
+import { DEFAULT_SHELL } from "../../runtime/execution/shell.js";
 import { paint, type Io } from "../output.js";
 
 export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Map<string, string> } = {}): string[] {
   const p = paint(io);
   const number = new Map(plan.tasks.map((task, i) => [task.id as string, i + 1]));
   const total = plan.tasks.length;
-  const lines = [`${p.bold("Objective:")} ${plan.objective}`, ""];
+  const lines = [`${p.bold("Objective:")} ${plan.objective}`];
+  // How every task runs, where it is not the default: reviewers approve this too.
+  const planShell = plan.shell ?? DEFAULT_SHELL;
+  if (planShell !== DEFAULT_SHELL) lines.push(p.dim(`Shell: ${planShell}`));
+  if (plan.env) lines.push(p.dim(`Env: ${envList(plan.env)}`));
+  lines.push("");
   plan.tasks.forEach((task, i) => {
     const deps = task.depends_on.map((id) => `Task ${number.get(id) ?? `? ${id}`}`).join(", ");
     const state = options.states?.get(task.id);
@@ -19,12 +26,23 @@ export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Ma
     if (task.run) lines.push(p.dim(`      run: ${task.run}`));
     if (task.agent && !task.run) lines.push(p.dim(`      agent: ${task.agent.split("\n")[0]}`));
     for (const check of task.acceptance_tests) lines.push(p.dim(`      check: ${check}`));
+    if (task.shell !== undefined && task.shell !== planShell) lines.push(p.dim(`      shell: ${task.shell}`));
+    if (task.env) lines.push(p.dim(`      env: ${envList(task.env)}`));
     if (task.risky) {
       const why = task.risk_reason ? ` (${task.risk_reason})` : "";
       lines.push(`      ${p.yellow("⚠ RISKY")}${why} — approving needs the phrase "${confirmationPhrase(task)}"`);
     }
   });
   return lines;
+}
+
+/** `NAME=value, …`; a secret-looking name's value (by the logs' redaction rules) is not shown. */
+function envList(env: Readonly<Record<string, string>>): string {
+  const probe = "0123456789abcdef";
+  const secret = (name: string) => redactorFor({ [name]: probe })(probe) !== probe;
+  return Object.entries(env)
+    .map(([name, value]) => (secret(name) ? `${name}=[secret, not shown]` : `${name}=${value}`))
+    .join(", ");
 }
 
 export function renderProblems(io: Io, problems: readonly Problem[]): string[] {

@@ -8,6 +8,7 @@ import { classify, retryAfterMs } from "./classify.js";
 import { now } from "./clock.js";
 import { runCommand, type RunResult } from "./process-runner.js";
 import type { RunContext } from "./run-context.js";
+import { taskProcess } from "./task-process.js";
 
 /** What remains of a scheduled retry's wait (0: due now; a human's retry has no due time). */
 export function retryWaitMs(state: RunState, id: TaskId): number {
@@ -51,14 +52,16 @@ export class Attempts {
   }
 
   /**
-   * One process of the attempt, its group journaled (so that a crash does not orphan it) from
-   * its start until it has ended.
+   * One process of the attempt, with the task's shell and environment, its group journaled (so
+   * that a crash does not orphan it) from its start until it has ended.
    */
   private async process(task: PlanTask, attempt: number, spec: { command: string; timeoutMs: number | undefined; stdin?: string }): Promise<RunResult> {
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
+    const common = this.run.processOptions(task, attempt);
     let pid: number | undefined;
     const result = await runCommand({
-      ...this.run.processOptions(task, attempt),
+      ...common,
+      ...taskProcess(this.run.state.plan_spec, task, common),
       ...spec,
       // Asynchronous: a synchronous write here cost ~0.6 ms of the main thread per process.
       onSpawn: (started: number) => void this.run.pids.record(worker_id, (pid = started)).catch(() => undefined),

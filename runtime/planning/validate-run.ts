@@ -1,12 +1,17 @@
 // Pure. The checks of how a plan's tasks run, for validatePlan: durations (zero leaves no time,
-// more than MAX_DURATION is refused). The same checks hold plan-wide and per task.
+// more than MAX_DURATION is refused), the shell (sh, bash, or a template with {0}) and the
+// environment (POSIX names, no NUL in a value). The same checks hold plan-wide and per task.
 import type { PlanFile, PlanTask, Problem, ProblemCode } from "../../events/index.js";
 import { durationToMs, MAX_DURATION, MAX_DURATION_MS } from "../../machines/recovery.js";
+import { shellProblem } from "../execution/shell.js";
 
 type Add = (severity: Problem["severity"], code: ProblemCode, path: (string | number)[], message: string, fix: string, task_id?: string) => void;
 
 /** The fields a plan and a task share, and those only a task has. */
-type RunFields = Pick<PlanFile, "recovery"> & Partial<Pick<PlanTask, "id" | "timeout">>;
+type RunFields = Pick<PlanFile, "shell" | "env" | "recovery"> & Partial<Pick<PlanTask, "id" | "timeout">>;
+
+/** A POSIX name of an environment variable: what every shell can read as $NAME. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Checks `owner` (the plan, `at` []; or a task, `at` ["tasks", i]): nothing is allocated when it has none of the fields. */
 export function checkRunFields(owner: RunFields, at: (string | number)[], add: Add): void {
@@ -21,6 +26,8 @@ export function checkRunFields(owner: RunFields, at: (string | number)[], add: A
       });
     }
   }
+  if (owner.shell !== undefined) checkShell(owner, at, owner.shell, add);
+  if (owner.env !== undefined) checkEnv(owner, at, owner.env, add);
 }
 
 const whose = (owner: RunFields) => (owner.id === undefined ? "" : `task "${owner.id}": `);
@@ -34,4 +41,28 @@ function checkLimit(owner: RunFields, at: (string | number)[], field: "timeout",
     add("error", "SCHEMA", [...at, field], `${whose(owner)}a ${field} of ${duration} is longer than peh allows (${MAX_DURATION})`,
       `use at most ${MAX_DURATION}, or leave ${field} out for no limit`, owner.id);
   }
+}
+
+function checkShell(owner: RunFields, at: (string | number)[], shell: string, add: Add): void {
+  const problem = shell.includes("\0") ? "holds a NUL byte (\\0), which no command line can carry" : shellProblem(shell);
+  if (problem === undefined) return;
+  add("error", "SCHEMA", [...at, "shell"], `${whose(owner)}the shell "${shell}" ${problem}`,
+    'use sh (stops at the first failing line), bash, or a command line with {0} where the script file goes: "python3 {0}", or "sh {0}" to go on past a failing line', owner.id);
+}
+
+function checkEnv(owner: RunFields, at: (string | number)[], env: Readonly<Record<string, string>>, add: Add): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!ENV_NAME.test(name)) {
+      add("error", "SCHEMA", [...at, "env", name], `${whose(owner)}"${name}" is not a name an environment variable can have`,
+        `use letters, digits and _, not starting with a digit: ${suggestedName(name)}`, owner.id);
+    } else if (value.includes("\0")) {
+      add("error", "SCHEMA", [...at, "env", name], `${whose(owner)}the value of ${name} holds a NUL byte (\\0), which no environment can carry`,
+        "remove the NUL byte (a \\u0000 or \\0 escape in the plan file)", owner.id);
+    }
+  }
+}
+
+function suggestedName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9_]/g, "_");
+  return /^[0-9]/.test(cleaned) || cleaned === "" ? `_${cleaned}` : cleaned;
 }
