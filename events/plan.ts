@@ -81,7 +81,10 @@ export const PlanTaskSchema = TaskPacketSchema.extend({
   /** Why peh considers the task risky when the plan did not say so (filled in by risk inference). */
   risk_reason: z.string().optional(),
   confirm: z.string().min(1).optional(),
+  /** Bounds each process of an attempt: its command, and each acceptance test. */
   timeout: DurationSchema.optional(),
+  /** Bounds the attempt's command and all its acceptance tests together. */
+  task_timeout: DurationSchema.optional(),
   /** Wins over the plan's `shell`. */
   shell: ShellSchema.optional(),
   /** Added to the plan's `env` (a name in both takes the task's value). */

@@ -53,7 +53,8 @@ export function runCommand(program: Command, io: Io): void {
         "\n\nProcesses are started by small perl helpers, which fork far more cheaply than Node (without perl, Node " +
         "spawns them). PEH_SPAWN=node makes Node spawn every process itself." +
         "\n\nEvery command of a task runs with its `shell`: sh (/bin/sh -e: a script stops at its first failing line) " +
-        'by default, bash (-eo pipefail), or a template such as "sh {0}" or "python3 {0}" ({0}: the script\'s file).',
+        'by default, bash (-eo pipefail), or a template such as "sh {0}" or "python3 {0}" ({0}: the script\'s file). ' +
+        "`timeout` bounds each process; `task_timeout` the command and its acceptance tests together.",
     )
     .action(async (runArg: string | undefined, options: RunOptions, command: Command) => {
       const store = storeOf(command);

@@ -1,11 +1,9 @@
-// What an attempt needs around its processes: where they run, the timeout as milliseconds, the
-// prompt an agent reads, and, after a crash, stopping the process groups the dead orchestrator
-// left behind.
+// What an attempt needs around its processes: where they run, the prompt an agent reads, and,
+// after a crash, stopping the process groups the dead orchestrator left behind.
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { PlanTask } from "../../events/index.js";
-import { durationToMs } from "../../machines/recovery.js";
 
 /** What became of an interrupted attempt's processes when a new orchestrator took over. */
 export type Orphans = "running" | "ended" | "none";
@@ -136,11 +134,6 @@ export function interruptionReason(orphans: Orphans): { reason: string; orphan: 
 export function workingDirOf(workspace: string, task: Pick<PlanTask, "scope" | "scope_path">): string {
   const scope = resolve(workspace, task.scope_path ?? ".");
   return task.scope === "single_file" ? dirname(scope) : scope;
-}
-
-/** A task's timeout (`250ms`, `5s`, `10m`, `1h`, checked by the plan schema) in milliseconds. */
-export function durationMs(duration: string | undefined): number | undefined {
-  return duration === undefined ? undefined : durationToMs(duration);
 }
 
 /** What an agent task's command reads on stdin: objective, scope and the checks it must pass. */

@@ -8,7 +8,7 @@ import { shellProblem } from "../execution/shell.js";
 type Add = (severity: Problem["severity"], code: ProblemCode, path: (string | number)[], message: string, fix: string, task_id?: string) => void;
 
 /** The fields a plan and a task share, and those only a task has. */
-type RunFields = Pick<PlanFile, "shell" | "env" | "recovery"> & Partial<Pick<PlanTask, "id" | "timeout">>;
+type RunFields = Pick<PlanFile, "shell" | "env" | "recovery"> & Partial<Pick<PlanTask, "id" | "timeout" | "task_timeout">>;
 
 /** A POSIX name of an environment variable: what every shell can read as $NAME. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -16,6 +16,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Checks `owner` (the plan, `at` []; or a task, `at` ["tasks", i]): nothing is allocated when it has none of the fields. */
 export function checkRunFields(owner: RunFields, at: (string | number)[], add: Add): void {
   if (owner.timeout !== undefined) checkLimit(owner, at, "timeout", owner.timeout, add);
+  if (owner.task_timeout !== undefined) checkLimit(owner, at, "task_timeout", owner.task_timeout, add);
   if (owner.recovery !== undefined) {
     for (const [klass, policy] of Object.entries(owner.recovery)) {
       policy?.delays?.forEach((delay, j) => {
@@ -32,7 +33,7 @@ export function checkRunFields(owner: RunFields, at: (string | number)[], add: A
 
 const whose = (owner: RunFields) => (owner.id === undefined ? "" : `task "${owner.id}": `);
 
-function checkLimit(owner: RunFields, at: (string | number)[], field: "timeout", duration: string, add: Add): void {
+function checkLimit(owner: RunFields, at: (string | number)[], field: "timeout" | "task_timeout", duration: string, add: Add): void {
   const ms = durationToMs(duration);
   if (ms === 0) {
     add("error", "SCHEMA", [...at, field], `${whose(owner)}a ${field} of ${duration} leaves the task no time`,

@@ -1,5 +1,5 @@
-// How a task's processes run, end to end (the built binary, real processes): its shell and its
-// own environment.
+// How a task's processes run, end to end (the built binary, real processes): its shell, its own
+// environment, and its limits (each process's `timeout`, the attempt's `task_timeout`).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workspace, type Workspace } from "../support/workspace.js";
 
@@ -10,6 +10,7 @@ beforeEach(async () => {
 afterEach(async () => ws.remove());
 
 const runId = () => JSON.parse(ws.peh("show", "--json").stdout).run_id as string;
+const events = async () => (await ws.read(`.peh/runs/${runId()}/events.jsonl`)).trim().split("\n").map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
 const attemptLog = (worker: string) => ws.read(`.peh/runs/${runId()}/attempts/${worker}.log`);
 const run = () => ws.peh("run", "--from", "plan.json", "--approve-as", "ana", "--trust-root", ".");
 const plan = (fields: Record<string, unknown>) => ws.write("plan.json", JSON.stringify({ objective: "Build dist/app.js", ...fields }));
@@ -76,5 +77,42 @@ describe("a task's env", () => {
     expect(shown).toContain("Env: MODE=plan, SHARED=from the plan");
     expect(shown).toContain("env: MODE=task, API_TOKEN=[secret, not shown]");
     expect(shown).not.toContain(secret);
+  });
+});
+
+describe("a task's limits", () => {
+  const failure = async () => {
+    const log = await events();
+    return { failed: log.find((e) => e.type === "TASK_FAILED")?.data, classified: log.find((e) => e.type === "FAILURE_CLASSIFIED")?.data };
+  };
+  const noRetry = { transient: { max_retries: 0 } };
+
+  it("task_timeout bounds the command and its checks together: a slow check is stopped, as a timeout", async () => {
+    await plan({
+      recovery: noRetry,
+      tasks: [{ id: "build", objective: "Build dist/app.js", scope: "workspace", run: "echo built", acceptance_tests: ["sleep 30"], timeout: "20s", task_timeout: "1s" }],
+    });
+    const result = run();
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain("✗ build: timed out (transient)");
+    const { failed, classified } = await failure();
+    expect(failed).toMatchObject({ stage: "verify", timed_out: true, error: { code: "TIMEOUT", message: "the task_timeout of 1s (command and acceptance tests together) ran out while the acceptance test `sleep 30` ran" } });
+    expect(classified).toMatchObject({ class: "transient", rule: "timeout", evidence: (failed!.error as { message: string }).message });
+  });
+
+  it("task_timeout stops a command that would outlast it, and says which limit", async () => {
+    await plan({ recovery: noRetry, tasks: [{ id: "build", objective: "Build dist/app.js", scope: "workspace", run: "sleep 30", acceptance_tests: ["true"], task_timeout: "1s" }] });
+    expect(run().code).toBe(3);
+    const { failed, classified } = await failure();
+    expect(failed).toMatchObject({ stage: "run", timed_out: true, error: { code: "TIMEOUT", message: "the task_timeout of 1s (command and acceptance tests together) ran out while the command ran" } });
+    expect(classified).toMatchObject({ class: "transient", evidence: "the task_timeout of 1s (command and acceptance tests together) ran out while the command ran" });
+  });
+
+  it("timeout bounds each check as it bounds the command: a check that exceeds it failed as a timeout", async () => {
+    await plan({ recovery: noRetry, tasks: [{ id: "build", objective: "Build dist/app.js", scope: "workspace", run: "true", acceptance_tests: ["true", "sleep 30"], timeout: "1s" }] });
+    expect(run().code).toBe(3);
+    const { failed, classified } = await failure();
+    expect(failed).toMatchObject({ stage: "verify", timed_out: true, evidence: [{ command: "true", exit_code: 0 }, { command: "sleep 30", exit_code: null }] });
+    expect(classified).toMatchObject({ class: "transient", evidence: "the acceptance test `sleep 30` exceeded its timeout of 1s" });
   });
 });
