@@ -201,7 +201,8 @@ export class Launcher {
 
   readonly start: ProcessStarter = async (request) => {
     // A NUL would end a field of the request early (Node refuses such an argument itself).
-    const unframeable = request.cwd.includes("\0") || request.argv.some((arg) => arg.includes("\0")) || Object.entries(request.extraEnv ?? {}).some((entry) => entry.join("=").includes("\0"));
+    const unframeable =
+      request.cwd.includes("\0") || request.argv.some((arg) => arg.includes("\0")) || (request.extraEnv !== undefined && Object.entries(request.extraEnv).some((entry) => entry.join("=").includes("\0")));
     if (this.direct || unframeable || request.stdin !== undefined || request.env !== this.env) return spawnDirect(request);
     const helper = this.idle.pop() ?? this.helper();
     if (!(await helper.ready)) {

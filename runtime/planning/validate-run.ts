@@ -13,8 +13,13 @@ type RunFields = Pick<PlanFile, "shell" | "env" | "recovery"> & Partial<Pick<Pla
 /** A POSIX name of an environment variable: what every shell can read as $NAME. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Checks `owner` (the plan, `at` []; or a task, `at` ["tasks", i]): nothing is allocated when it has none of the fields. */
-export function checkRunFields(owner: RunFields, at: (string | number)[], add: Add): void {
+/**
+ * Checks `owner`: the plan (`task` undefined), or the task at index `task`. Nothing is allocated
+ * when it has none of the fields (plans of 100k tasks).
+ */
+export function checkRunFields(owner: RunFields, task: number | undefined, add: Add): void {
+  if (owner.timeout === undefined && owner.task_timeout === undefined && owner.recovery === undefined && owner.shell === undefined && owner.env === undefined) return;
+  const at = task === undefined ? [] : ["tasks", task];
   if (owner.timeout !== undefined) checkLimit(owner, at, "timeout", owner.timeout, add);
   if (owner.task_timeout !== undefined) checkLimit(owner, at, "task_timeout", owner.task_timeout, add);
   if (owner.recovery !== undefined) {

@@ -68,7 +68,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
     add(warning, "VAGUE_OBJECTIVE", ["objective"], `the objective "${plan.objective}" does not name what changes`,
       "name the concrete object: a file, a module, an endpoint, a measurable target");
   }
-  checkRunFields(plan, [], add);
+  checkRunFields(plan, undefined, add);
 
   // First pass: the table from id to the task's first position (duplicates, dependencies and
   // cycles use it), and every check that needs only the task itself, made while the task's
@@ -93,7 +93,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
         "name the concrete object: a file, a function, a command, a measurable target", task.id);
     }
     checkNulBytes(task, i, add);
-    checkRunFields(task, ["tasks", i], add);
+    checkRunFields(task, i, add);
     checkScope(task, i, options, add);
   });
 
