@@ -142,8 +142,8 @@ async function appendMaking(path: string, text: string): Promise<void> {
 
 /**
  * A process that did not start because of its working directory says so: both starters report a
- * missing or non-directory cwd as `spawn /bin/sh ENOENT` (or ENOTDIR), as if the shell were missing.
- * (A shell that is missing indeed keeps that message: its cwd is fine.)
+ * missing or non-directory cwd as `spawn /bin/sh ENOENT` (or ENOTDIR), as if the shell's program
+ * were missing. (A program that is missing indeed, `spawn python3 ENOENT`, keeps that message.)
  */
 function whyNotStarted(exit: ProcessExit, cwd: string): ProcessExit {
   const code = exit.spawn_error!.code;
