@@ -10,31 +10,38 @@ export type Orphans = "running" | "ended" | "none";
 
 /**
  * The process groups of a run's attempts, so that a crash does not orphan them: one line
- * `<worker id> <pid>` appended to `attempts/pids` when any process of the attempt starts (its
- * command and each acceptance test), `<worker id> -<pid>` once it has ended, `<worker id> -` once
- * every group of the attempt is spent. Appending to one file makes no new file per attempt (a new
- * file cost ~0.8 ms of kernel time on this project's machine), and an end is written with the
- * next start, not in a write of its own: a lost end only means a group that is gone is looked
- * for. An older peh wrote `<worker id>.pid` files; those are still read.
+ * `<worker id> <pid>` in `attempts/pids` for every process of an attempt (its command and each
+ * acceptance test), written by the process's starter once the process exists and before it runs
+ * anything (see StartRequest.journal); `<worker id> -<pid>` once it has ended, `<worker id> -`
+ * once every group of the attempt is spent. Appending to one file makes no new file per attempt
+ * (a new file cost ~0.8 ms of kernel time on this project's machine); ends that come together
+ * share one append, and a lost end only means a group that is gone is looked for. An older peh
+ * wrote `<worker id>.pid` files; those are still read.
  */
 export class PidRecords {
   private ends = "";
+  private flushing: Promise<void> | undefined;
 
   constructor(private readonly attemptsDir: string) {}
 
-  private get journal(): string {
+  /** The journal, for the starters to append a process's record to. */
+  get journal(): string {
     return join(this.attemptsDir, "pids");
   }
 
   record(worker: string, pid: number): Promise<void> {
-    const lines = `${this.ends}${worker} ${pid}\n`;
-    this.ends = "";
-    return appendFile(this.journal, lines);
+    return appendFile(this.journal, `${worker} ${pid}\n`);
   }
 
   /** The process `pid` of `worker` has ended and its group was killed: its record is spent. */
-  ended(worker: string, pid: number): void {
+  ended(worker: string, pid: number): Promise<void> {
     this.ends += `${worker} -${pid}\n`;
+    return (this.flushing ??= Promise.resolve().then(() => {
+      const lines = this.ends;
+      this.ends = "";
+      this.flushing = undefined;
+      return appendFile(this.journal, lines).catch(() => undefined);
+    }));
   }
 
   /** The process groups recorded for `worker` whose records are not spent, oldest first. */
@@ -125,7 +132,7 @@ export function interruptionReason(orphans: Orphans): { reason: string; orphan: 
   const orphan = {
     running: "its process was still running, and was killed",
     ended: "its process had already ended, and may have done its work",
-    none: "no process of it had been recorded: it had not started, or had only just started",
+    none: "no process of it had been recorded: it had not started",
   }[orphans];
   return { reason: `the orchestrator stopped while it ran; ${orphan}`, orphan };
 }

@@ -62,7 +62,7 @@ export class Attempts {
 
   /**
    * One process of the attempt, with the task's shell and environment, its group journaled (so
-   * that a crash does not orphan it) from its start until it has ended.
+   * that a crash does not orphan it) from before it runs anything until it has ended.
    */
   private async process(task: PlanTask, attempt: number, spec: { command: string; timeoutMs: number | undefined; stdin?: string }): Promise<RunResult> {
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
@@ -72,10 +72,11 @@ export class Attempts {
       ...common,
       ...taskProcess(this.run.state.plan_spec, task, common),
       ...spec,
-      // Asynchronous: a synchronous write here cost ~0.6 ms of the main thread per process.
-      onSpawn: (started: number) => void this.run.pids.record(worker_id, (pid = started)).catch(() => undefined),
+      // Written by the starter: the launcher's child before it execs, at no cost to this thread.
+      journal: { file: this.run.pids.journal, entry: worker_id },
+      onSpawn: (started: number) => (pid = started),
     });
-    if (pid !== undefined) this.run.pids.ended(worker_id, pid);
+    if (pid !== undefined) void this.run.pids.ended(worker_id, pid);
     return result;
   }
 

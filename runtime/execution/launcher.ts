@@ -11,9 +11,10 @@
 // closed (Node's 'close'), with the exact exit code or signal.
 //
 // The helper speaks frames on its stdout, one request at a time:
-//   request (peh → helper): cwd NUL argc NUL argv… NUL count NUL (NAME=value NUL)…
+//   request (peh → helper): cwd NUL argc NUL argv… NUL count NUL (NAME=value NUL)… n NUL (file NUL entry NUL)
 //                (each argument and variable ends with a NUL; the variables are the task's own,
-//                set in the forked child only, so a task with an env keeps the helper's speed)
+//                set in the forked child only, so a task with an env keeps the helper's speed;
+//                with a journal (n = 2), the child appends `entry pid` to file before it execs)
 //   R            ready (once, after it took the environment)
 //   S<pid>       the process exists; its pid is its process group
 //   D<n>\n<n bytes>  output, stdout and stderr in the order they came
@@ -40,6 +41,7 @@ while (defined(my $cwd = <STDIN>)) {
   chomp $cwd;
   my $argv = fields(); last unless $argv && @$argv;
   my $extra = fields(); last unless $extra;
+  my $journal = fields(); last unless $journal;
   pipe(my $out_r, my $out_w) or die "pipe: $!";
   pipe(my $err_r, my $err_w) or die "pipe: $!";
   pipe(my $exec_r, my $exec_w) or die "pipe: $!";
@@ -48,6 +50,7 @@ while (defined(my $cwd = <STDIN>)) {
   if ($pid == 0) {
     close $out_r; close $err_r; close $exec_r;
     setpgrp(0, 0);
+    if (@$journal && open(my $record, '>>', $journal->[0])) { syswrite($record, "$journal->[1] $$\n"); close $record; }
     for (@$extra) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v; }
     if (chdir($cwd) && open(STDIN, '<', '/dev/null')
         && open(STDOUT, '>&', $out_w) && open(STDERR, '>&', $err_w)) {
@@ -138,7 +141,8 @@ class Helper {
     return new Promise((resolve) => {
       this.pending = { request, started: false, resolve };
       const extra = Object.entries(request.extraEnv ?? {}).map(([name, value]) => `${name}=${value}`);
-      this.child.stdin.write(`${request.cwd}\0${fields(request.argv)}${fields(extra)}`);
+      const journal = request.journal ? [request.journal.file, request.journal.entry] : [];
+      this.child.stdin.write(`${request.cwd}\0${fields(request.argv)}${fields(extra)}${fields(journal)}`);
     });
   }
 
@@ -202,7 +206,10 @@ export class Launcher {
   readonly start: ProcessStarter = async (request) => {
     // A NUL would end a field of the request early (Node refuses such an argument itself).
     const unframeable =
-      request.cwd.includes("\0") || request.argv.some((arg) => arg.includes("\0")) || (request.extraEnv !== undefined && Object.entries(request.extraEnv).some((entry) => entry.join("=").includes("\0")));
+      request.cwd.includes("\0") ||
+      request.argv.some((arg) => arg.includes("\0")) ||
+      (request.extraEnv !== undefined && Object.entries(request.extraEnv).some((entry) => entry.join("=").includes("\0"))) ||
+      (request.journal !== undefined && `${request.journal.file}${request.journal.entry}`.includes("\0"));
     if (this.direct || unframeable || request.stdin !== undefined || request.env !== this.env) return spawnDirect(request);
     const helper = this.idle.pop() ?? this.helper();
     if (!(await helper.ready)) {

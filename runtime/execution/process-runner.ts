@@ -4,6 +4,7 @@
 // itself (`spawnDirect`, the default) or a run's launcher (runtime/execution/launcher.ts), to the
 // same effect.
 import { spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -29,6 +30,8 @@ export interface RunSpec {
   signal?: AbortSignal;
   /** Called once the process exists, with its pid. */
   onSpawn?: (pid: number) => void;
+  /** Where the process's group is recorded before it runs anything (a crash must not orphan it). */
+  journal?: StartRequest["journal"];
   /** Starts the process; Node's own spawn unless a launcher is given. */
   start?: ProcessStarter;
 }
@@ -57,6 +60,11 @@ export interface StartRequest {
   env: NodeJS.ProcessEnv;
   /** Set on top of `env` for this process only. */
   extraEnv?: Readonly<Record<string, string>>;
+  /**
+   * `<entry> <pid>` is appended to `file` once the process exists: by the launcher's child before
+   * it execs (so before the process can do anything), by Node right after its spawn returns.
+   */
+  journal?: { file: string; entry: string };
   stdin?: string;
   /** Output as it comes, stdout and stderr alike. */
   onOutput: (chunk: Buffer) => void;
@@ -87,10 +95,23 @@ export const spawnDirect: ProcessStarter = (request) =>
     child.stderr.on("data", request.onOutput);
     child.stdin.on("error", () => undefined);
     child.stdin.end(request.stdin ?? "");
+    if (child.pid && request.journal) journalStart(request.journal, child.pid);
     if (child.pid) request.onPid(child.pid);
     child.on("error", (error: NodeJS.ErrnoException) => resolve(spawnErrorOf(error)));
     child.on("close", (code, signal) => resolve({ exit_code: code, signal }));
   });
+
+/**
+ * Synchronously: the process already runs, so the record must not wait for a turn of the event
+ * loop (the launcher's child writes it before it execs; only Node's own spawn comes here).
+ */
+function journalStart(journal: NonNullable<StartRequest["journal"]>, pid: number): void {
+  try {
+    appendFileSync(journal.file, `${journal.entry} ${pid}\n`);
+  } catch {
+    // no journal: the process runs unrecorded, as before there was one
+  }
+}
 
 const TAIL = 4_000;
 /** Output is appended to the log at most this long after it came. */
@@ -208,6 +229,7 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
     cwd: spec.cwd,
     env: spec.env ?? process.env,
     ...(spec.extraEnv === undefined ? {} : { extraEnv: spec.extraEnv }),
+    ...(spec.journal === undefined ? {} : { journal: spec.journal }),
     ...(spec.stdin === undefined ? {} : { stdin: spec.stdin }),
     onOutput: (chunk) => write(decoder.write(chunk)),
     onPid: (started) => {

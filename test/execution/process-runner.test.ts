@@ -125,6 +125,14 @@ describe.each(starters)("a process %s", (_, start) => {
     expect(result.tail).toContain("the prompt\n");
   });
 
+  it("records its process group in the run's journal", async () => {
+    const file = join(dir.path, "pids");
+    let pid = 0;
+    const result = await run("true", { journal: { file, entry: "build#1" }, onSpawn: (started) => (pid = started) });
+    expect(result.exit_code).toBe(0);
+    expect(await readFile(file, "utf8")).toBe(`build#1 ${pid}\n`);
+  });
+
   it("stops a script at its first failing line by default (/bin/sh -e), and the log says what ran it", async () => {
     const result = await run("false\ncp does-not-exist dist/\necho finished $((6 * 7))");
     expect(result).toMatchObject({ exit_code: 1, signal: null });
@@ -250,6 +258,15 @@ describe("the launcher", () => {
       for (const result of [direct, launched]) expect(result).toMatchObject({ exit_code: null, signal: null, spawn_error: { code: "ERR_INVALID_ARG_VALUE" } });
       const next = await runCommand({ ...spec, command: "echo next", start: own.start });
       expect(next.tail).toContain("next\n");
+    }));
+
+  it("records a process's group before the process runs anything", () =>
+    withLauncher(env, async (own) => {
+      const file = join(dir.path, "pids");
+      const spec = { cwd: dir.path, env, logFile: join(dir.path, "journaled.log"), redact: (t: string) => t, start: own.start, journal: { file, entry: "pay#1" } };
+      const result = await runCommand({ ...spec, command: `echo "I am $$"; cat ${file}` });
+      const [, me] = /I am (\d+)\n/.exec(result.tail) ?? [];
+      expect(result.tail).toContain(`\npay#1 ${me}\n`);
     }));
 
   it("starts a process with a task's own variables from its helper, not from Node", () =>

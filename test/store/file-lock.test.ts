@@ -104,8 +104,8 @@ describe("the record of attempts' process groups", () => {
     const records = new PidRecords(dir.path);
     const check = sleeper();
     await records.record("build#1", 999_999); // the command
-    records.ended("build#1", 999_999);
-    await records.record("build#1", check.pid); // a check: the command's end is written with it
+    await records.ended("build#1", 999_999);
+    await records.record("build#1", check.pid); // a check
     expect(records.recorded("build#1")).toEqual([check.pid]);
     expect(await records.killOrphans("build#1")).toBe("running");
     expect(await check.exited).toBe("SIGKILL");
