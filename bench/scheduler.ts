@@ -18,6 +18,7 @@ import { LowdbEventStore } from "../events/adapters.js";
 import { PlanFileSchema } from "../events/index.js";
 import { approveRun, createRun } from "../runtime/gate.js";
 import { Launcher } from "../runtime/execution/launcher.js";
+import { shellArgv, shellCommand } from "../runtime/execution/shell.js";
 import { Orchestrator } from "../runtime/execution/orchestrator.js";
 
 /** Seconds for peh to run `tasks` tasks, independent ones or each depending on the one before. */
@@ -76,12 +77,15 @@ async function eightAtATime(count: number, one: () => Promise<void>): Promise<nu
   return (performance.now() - start) / 1000;
 }
 
+/** `true` as a task's default shell runs it. */
+const TRUE_ARGV = shellArgv(shellCommand(), "true");
+
 /** A launcher, and a function that starts `true` in `cwd` from it as a run starts a process. */
 function trueLauncher(cwd: string): { launcher: Launcher; launchTrue(): Promise<void> } {
   const env = { ...process.env };
   const launcher = new Launcher(env);
   const launchTrue = async () => {
-    const exit = await launcher.start({ command: "true", cwd, env, onOutput: () => undefined, onPid: () => undefined });
+    const exit = await launcher.start({ argv: TRUE_ARGV, cwd, env, onOutput: () => undefined, onPid: () => undefined });
     if (exit.exit_code !== 0) throw new Error(`true exited ${exit.exit_code ?? exit.signal}`);
   };
   return { launcher, launchTrue };

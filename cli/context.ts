@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import type { LowdbEventStore } from "../events/adapters.js";
 import { DurationSchema, PehError, type Plan } from "../events/index.js";
 import { riskyTasksOf } from "../machines/plan.js";
-import { durationToMs } from "../machines/recovery.js";
+import { durationToMs, MAX_DURATION, MAX_DURATION_MS } from "../machines/recovery.js";
 import { openStore, storeDir } from "../runtime/store.js";
 
 export interface GlobalOptions {
@@ -24,7 +24,7 @@ export function storePath(command: Command): string {
 /** `--planner-timeout`, as `peh plan`, `peh refine` and `peh serve planning` take it. */
 export const PLANNER_TIMEOUT = {
   flags: "--planner-timeout <duration>",
-  description: "how long an external planner may take: seconds (60) or a duration (90s, 2m)",
+  description: "how long an external planner may take: seconds (60) or a duration (90s, 2m, 1h30m; at most 365d)",
   default: "60",
 } as const;
 
@@ -32,6 +32,7 @@ export const PLANNER_TIMEOUT = {
 export function plannerTimeoutMs(value: string): number {
   const ms = /^\d+$/.test(value) ? Number(value) * 1000 : DurationSchema.safeParse(value).success ? durationToMs(value) : 0;
   if (ms <= 0) throw new PehError("USAGE", `--planner-timeout wants seconds (60) or a duration (90s, 2m), not "${value}"`, "e.g. --planner-timeout 2m");
+  if (ms > MAX_DURATION_MS) throw new PehError("USAGE", `--planner-timeout ${value} is longer than peh allows (${MAX_DURATION})`, `e.g. --planner-timeout 1h`);
   return ms;
 }
 

@@ -6,10 +6,17 @@ import { TaskIdSchema } from "./ids.js";
 export const ScopeSchema = z.enum(["workspace", "module", "single_file", "custom"]);
 export type Scope = z.infer<typeof ScopeSchema>;
 
-/** `250ms`, `5s`, `10m`, `1h`. */
+/** A duration's parts, days to milliseconds, each captured. */
+export const DURATION_PATTERN = /^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
+
+/**
+ * `250ms`, `5s`, `10m`, `1h`, `2d`, or compound: `1h30m`, `2m30s`, `1d12h` (each unit at most once,
+ * the largest first). Validation bounds it (MAX_DURATION in machines/recovery.ts); the schema
+ * does not, so that a plan recorded before the bound still reads.
+ */
 export const DurationSchema = z
   .string()
-  .regex(/^\d+(ms|s|m|h)$/, "a duration is a whole number with a unit: 250ms, 5s, 10m or 1h");
+  .regex(DURATION_PATTERN, "a duration is whole numbers with units, the largest first: 250ms, 5s, 10m, 1h, 2d, 1h30m");
 export type Duration = z.infer<typeof DurationSchema>;
 
 export const FailureClassSchema = z.enum([
@@ -38,6 +45,19 @@ export type Recovery = z.infer<typeof RecoverySchema>;
 export const ClassifyRuleSchema = z.strictObject({ match: z.string().min(1), class: FailureClassSchema });
 export type ClassifyRule = z.infer<typeof ClassifyRuleSchema>;
 
+/**
+ * How a task's commands run: `sh` (the default: `/bin/sh -e`, stopping at the first failing
+ * line), `bash` (`bash --noprofile --norc -eo pipefail`), or a command line in which `{0}` stands
+ * for a file holding the script (`sh {0}` for the lenient shell, `python3 {0}`), as GitHub
+ * Actions' `shell:` is. Validation checks a template (runtime/execution/shell.ts).
+ */
+export const ShellSchema = z.string().min(1);
+export type Shell = z.infer<typeof ShellSchema>;
+
+/** Environment variables for every process of a task, added to the run's: NAME → value. */
+export const EnvSchema = z.record(z.string(), z.string());
+export type Env = z.infer<typeof EnvSchema>;
+
 /** The public planning-execution-harness contract's packet, field for field. */
 export const TaskPacketSchema = z.object({
   objective: z.string().min(1),
@@ -61,7 +81,14 @@ export const PlanTaskSchema = TaskPacketSchema.extend({
   /** Why peh considers the task risky when the plan did not say so (filled in by risk inference). */
   risk_reason: z.string().optional(),
   confirm: z.string().min(1).optional(),
+  /** Bounds each process of an attempt: its command, and each acceptance test. */
   timeout: DurationSchema.optional(),
+  /** Bounds the attempt's command and all its acceptance tests together. */
+  task_timeout: DurationSchema.optional(),
+  /** Wins over the plan's `shell`. */
+  shell: ShellSchema.optional(),
+  /** Added to the plan's `env` (a name in both takes the task's value). */
+  env: EnvSchema.optional(),
   recovery: RecoverySchema.optional(),
   classify: z.array(ClassifyRuleSchema).optional(),
   idempotent: z.boolean().default(true),
@@ -72,6 +99,10 @@ export type PlanTaskInput = z.input<typeof PlanTaskSchema>;
 /** What a plan file (YAML or JSON) or a planner holds. */
 export const PlanFileSchema = z.object({
   objective: z.string().min(1),
+  /** Every task's shell, unless the task names its own. */
+  shell: ShellSchema.optional(),
+  /** Every task's environment, under the task's own `env`. */
+  env: EnvSchema.optional(),
   recovery: RecoverySchema.optional(),
   classify: z.array(ClassifyRuleSchema).optional(),
   tasks: z.array(PlanTaskSchema),

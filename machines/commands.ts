@@ -73,6 +73,10 @@ export const RecordVerificationSchema = command("RecordVerification", {
   task_id: TaskIdSchema,
   evidence: z.array(CheckEvidenceSchema),
   duration_ms: z.number().min(0).default(0),
+  /** The failing check was stopped by a limit (its timeout, or the attempt's task_timeout). */
+  timed_out: z.boolean().default(false),
+  /** Why it failed, when more is known than its exit code (the limit it exceeded). */
+  error: ErrorInfoSchema.optional(),
 });
 export const ClassifyFailureSchema = command("ClassifyFailure", {
   task_id: TaskIdSchema,

@@ -2,7 +2,7 @@
 // resolved field by field from the task's `recovery`, then the plan's, then the defaults below.
 // The task machine reads the retry budget from here (it refuses a retry beyond it); the decider
 // reads the action and the delays.
-import type { FailureClass, Plan, PlanTask, RecoveryAction, Recovery } from "../events/index.js";
+import { DURATION_PATTERN, type FailureClass, type Plan, type PlanTask, type RecoveryAction, type Recovery } from "../events/index.js";
 
 export interface ResolvedPolicy {
   action: RecoveryAction;
@@ -26,11 +26,22 @@ export const DEFAULT_RECOVERY: Readonly<Record<FailureClass, ResolvedPolicy>> = 
 
 export const FAILURE_CLASSES = Object.keys(DEFAULT_RECOVERY) as FailureClass[];
 
-/** `250ms`, `5s`, `10m`, `1h` → milliseconds (the schema has checked the shape). */
+const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+
+/**
+ * The longest duration a plan or flag may give (validation refuses more): a year. Every wait of
+ * the runtime holds it (runtime/execution/delay.ts chains Node's timers, which hold ~24.8 days),
+ * and a due time that far ahead is still a date.
+ */
+export const MAX_DURATION_MS = 365 * UNIT_MS.d;
+export const MAX_DURATION = "365d";
+
+/** `250ms`, `5s`, `10m`, `1h`, `2d`, `1h30m` → milliseconds (the schema has checked the shape). */
 export function durationToMs(duration: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
+  const match = DURATION_PATTERN.exec(duration);
   if (!match) throw new Error(`not a duration: ${duration}`);
-  return Number(match[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
+  const [, d = "0", h = "0", m = "0", s = "0", ms = "0"] = match;
+  return Number(d) * UNIT_MS.d + Number(h) * UNIT_MS.h + Number(m) * UNIT_MS.m + Number(s) * UNIT_MS.s + Number(ms);
 }
 
 /** The policy for one failure class of one task: task fields win over plan fields over defaults. */

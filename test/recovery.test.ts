@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { FailureClass, PlanFile } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
-import { DEFAULT_RECOVERY, policyFor, retryDelayMs } from "../machines/recovery.js";
+import { DEFAULT_RECOVERY, durationToMs, policyFor, retryDelayMs } from "../machines/recovery.js";
 import { entityState } from "../machines/run.js";
 import { given } from "./support/decider-spec.js";
 import { AT, BOOTSTRAP, approve, create, diamond, planFile, scheduleReady, tid } from "./support/fixtures.js";
@@ -114,5 +114,18 @@ describe("recovery › configured policies", () => {
     let history: CommandInput[][] = [...started(withPolicies)];
     for (let attempt = 1; attempt <= 3; attempt++) history = [...history, failed("build", attempt, "transient"), [recover("build")]];
     given(...history, failed("build", 4, "transient")).when(recover("build")).thenTypes("RECOVERY_ESCALATION");
+  });
+});
+
+describe("recovery › durations", () => {
+  it("reads each unit and compound forms, largest first, into milliseconds", () => {
+    expect(["250ms", "5s", "10m", "1h", "1d", "1h30m", "2m30s", "1d2h3m4s5ms"].map(durationToMs)).toEqual([
+      250, 5_000, 600_000, 3_600_000, 86_400_000, 5_400_000, 150_000, 86_400_000 + 7_200_000 + 180_000 + 4_000 + 5,
+    ]);
+  });
+
+  it("waits a compound delay of the policy", () => {
+    const policy = policyFor("transient", { recovery: { transient: { delays: ["1m30s"] } } }, undefined);
+    expect(retryDelayMs(policy, 1, 0.5)).toBe(90_000);
   });
 });

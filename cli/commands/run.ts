@@ -54,7 +54,10 @@ export function runCommand(program: Command, io: Io): void {
       "after",
       '\nExamples:\n  peh run --from examples/release.yaml --approve-as ana --confirm "deploy 2.4.1 to production" --trust-root .\n  peh run --wait          # resume the latest run, waiting for decisions from other terminals' +
         "\n\nProcesses are started by small perl helpers, which fork far more cheaply than Node (without perl, Node " +
-        "spawns them). PEH_SPAWN=node makes Node spawn every process itself.",
+        "spawns them). PEH_SPAWN=node makes Node spawn every process itself." +
+        "\n\nEvery command of a task runs with its `shell`: sh (/bin/sh -e: a script stops at its first failing line) " +
+        'by default, bash (-eo pipefail), or a template such as "sh {0}" or "python3 {0}" ({0}: the script\'s file). ' +
+        "`timeout` bounds each process; `task_timeout` the command and its acceptance tests together.",
     )
     .action(async (runArg: string | undefined, options: RunOptions, command: Command) => {
       const store = storeOf(command, { create: options.from !== undefined });

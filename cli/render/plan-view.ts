@@ -5,13 +5,20 @@ import { confirmationPhrase } from "../../events/index.js";
 import type { GateEntry } from "../../projections/gate-history.js";
 import { plural } from "../../projections/words.js";
 import { localTime } from "../time.js";
+import { redactorFor } from "../../runtime/execution/redact.js";
+import { DEFAULT_SHELL } from "../../runtime/execution/shell.js";
 import { paint, type Io } from "../output.js";
 
 export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Map<string, string> } = {}): string[] {
   const p = paint(io);
   const number = new Map(plan.tasks.map((task, i) => [task.id as string, i + 1]));
   const total = plan.tasks.length;
-  const lines = [`${p.bold("Objective:")} ${plan.objective}`, ""];
+  const lines = [`${p.bold("Objective:")} ${plan.objective}`];
+  // How every task runs, where it is not the default: reviewers approve this too.
+  const planShell = plan.shell ?? DEFAULT_SHELL;
+  if (planShell !== DEFAULT_SHELL) lines.push(p.dim(`Shell: ${planShell}`));
+  if (plan.env) lines.push(p.dim(`Env: ${envList(plan.env)}`));
+  lines.push("");
   plan.tasks.forEach((task, i) => {
     const deps = task.depends_on.map((id) => `Task ${number.get(id) ?? `? ${id}`}`).join(", ");
     const state = options.states?.get(task.id);
@@ -23,6 +30,8 @@ export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Ma
       lines.push(p.dim(`      agent: ${first}${rest.length ? ` (+${plural(rest.length, "line")})` : ""}`));
     }
     for (const check of task.acceptance_tests) lines.push(...indented("check: ", check).map(p.dim));
+    if (task.shell !== undefined && task.shell !== planShell) lines.push(p.dim(`      shell: ${task.shell}`));
+    if (task.env) lines.push(p.dim(`      env: ${envList(task.env)}`));
     if (task.risky) {
       const why = ` (${task.risk_reason ?? "the plan marks it risky"})`;
       lines.push(`      ${p.yellow("⚠ RISKY")}${why} — approving needs the phrase "${confirmationPhrase(task)}"`);
@@ -50,6 +59,15 @@ export function approvalNote(plan: { version: number; approved_version: number |
   if (plan.approved_version === null) return "";
   const changed = plan.changed_by.length > 0 && plan.version !== plan.approved_version ? `; changed mid-run by ${plan.changed_by.join(", ")}` : "";
   return ` (approved: version ${plan.approved_version}${changed})`;
+}
+
+/** `NAME=value, …`; a secret-looking name's value (by the logs' redaction rules) is not shown. */
+function envList(env: Readonly<Record<string, string>>): string {
+  const probe = "0123456789abcdef";
+  const secret = (name: string) => redactorFor({ [name]: probe })(probe) !== probe;
+  return Object.entries(env)
+    .map(([name, value]) => (secret(name) ? `${name}=[secret, not shown]` : `${name}=${value}`))
+    .join(", ");
 }
 
 export function renderProblems(io: Io, problems: readonly Problem[]): string[] {

@@ -1,22 +1,31 @@
-// What an attempt needs around its process: where it runs, the timeout as milliseconds, the
-// prompt an agent reads, and, after a crash, stopping the process group the dead orchestrator
-// left behind.
-import { readFileSync, rmSync } from "node:fs";
+// What an attempt needs around its processes: where they run, the prompt an agent reads, and,
+// after a crash, stopping the process groups the dead orchestrator left behind.
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { PlanTask } from "../../events/index.js";
-import { durationToMs } from "../../machines/recovery.js";
+
+/** What became of an interrupted attempt's processes when a new orchestrator took over. */
+export type Orphans = "running" | "ended" | "none";
 
 /**
  * The process groups of a run's attempts, so that a crash does not orphan them: one line
- * `<worker id> <pid>` appended to `attempts/pids` when a process starts. Appending to one file
- * makes no new file per attempt (a new file cost ~0.8 ms of kernel time on this project's
- * machine). An older peh wrote `<worker id>.pid` files; those are still read.
+ * `<worker id> <pid>` in `attempts/pids` for every process of an attempt (its command and each
+ * acceptance test), written by the process's starter once the process exists and before it runs
+ * anything (see StartRequest.journal); `<worker id> -<pid>` once it has ended, `<worker id> -`
+ * once every group of the attempt is spent. Appending to one file makes no new file per attempt
+ * (a new file cost ~0.8 ms of kernel time on this project's machine); ends that come together
+ * share one append, and a lost end only means a group that is gone is looked for. An older peh
+ * wrote `<worker id>.pid` files; those are still read.
  */
 export class PidRecords {
+  private ends = "";
+  private flushing: Promise<void> | undefined;
+
   constructor(private readonly attemptsDir: string) {}
 
-  private get journal(): string {
+  /** The journal, for the starters to append a process's record to. */
+  get journal(): string {
     return join(this.attemptsDir, "pids");
   }
 
@@ -24,60 +33,114 @@ export class PidRecords {
     return appendFile(this.journal, `${worker} ${pid}\n`);
   }
 
-  /** The last pid recorded for `worker`, if its record is not spent. */
-  recorded(worker: string): number | undefined {
-    let last: string | undefined;
+  /** The process `pid` of `worker` has ended and its group was killed: its record is spent. */
+  ended(worker: string, pid: number): Promise<void> {
+    this.ends += `${worker} -${pid}\n`;
+    return (this.flushing ??= Promise.resolve().then(() => {
+      const lines = this.ends;
+      this.ends = "";
+      this.flushing = undefined;
+      return appendFile(this.journal, lines).catch(() => undefined);
+    }));
+  }
+
+  /** The process groups recorded for `worker` whose records are not spent, oldest first. */
+  recorded(worker: string): number[] {
+    const live = new Set<number>();
+    let journal = "";
     try {
-      for (const line of readFileSync(this.journal, "utf8").split("\n")) if (line.startsWith(`${worker} `)) last = line.slice(worker.length + 1);
+      journal = readFileSync(this.journal, "utf8");
     } catch {
       // no journal yet
     }
-    if (last === undefined) {
+    for (const line of journal.split("\n")) {
+      if (!line.startsWith(`${worker} `)) continue;
+      const entry = line.slice(worker.length + 1);
+      if (entry === "-") live.clear();
+      else if (entry.startsWith("-")) live.delete(Number.parseInt(entry.slice(1), 10));
+      else live.add(Number.parseInt(entry, 10));
+    }
+    if (!journal.includes(`${worker} `)) {
       try {
-        last = readFileSync(join(this.attemptsDir, `${worker}.pid`), "utf8");
+        live.add(Number.parseInt(readFileSync(join(this.attemptsDir, `${worker}.pid`), "utf8"), 10));
       } catch {
-        return undefined;
+        // no record
       }
     }
-    const pid = Number.parseInt(last, 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    return [...live].filter((pid) => Number.isInteger(pid) && pid > 0);
   }
 
   /**
-   * Kills the process group recorded for `worker` (if it still lives), waits until it is gone,
-   * and spends the record, so that no later recovery kills a pid that was reused since.
+   * Kills every process group recorded for `worker` that still lives, waits until each is gone,
+   * and spends the records, so that no later recovery kills a pid that was reused since. Says
+   * whether any of them still ran ("running"), all had ended ("ended"), or none was recorded.
    */
-  async killOrphan(worker: string): Promise<void> {
-    const pid = this.recorded(worker);
-    if (pid === undefined) return;
-    const alive = () => {
+  async killOrphans(worker: string): Promise<Orphans> {
+    const pids = this.recorded(worker);
+    if (pids.length === 0) return "none";
+    let running = false;
+    for (const pid of pids) {
+      if (!groupAlive(pid)) continue;
+      running = true;
       try {
-        process.kill(-pid, 0);
-        return true;
+        process.kill(-pid, "SIGKILL");
       } catch {
-        return false;
+        // already gone
       }
-    };
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      // already gone
+      for (let waited = 0; groupAlive(pid) && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     }
-    for (let waited = 0; alive() && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
-    await appendFile(this.journal, `${worker} -\n`);
+    await appendFile(this.journal, `${this.ends}${worker} -\n`);
+    this.ends = "";
     rmSync(join(this.attemptsDir, `${worker}.pid`), { force: true });
+    return running ? "running" : "ended";
   }
+}
+
+/**
+ * Whether a process group has a member that runs. A zombie (dead, not yet reaped by whoever
+ * inherited it) still takes a signal, so on Linux the members' states are read from /proc.
+ */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return true; // no /proc: a signal is all there is to ask
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) > 57) continue; // not a process (every pid is digits)
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // After the command's name in parentheses: state, ppid, pgrp.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z") return true;
+  }
+  return false;
+}
+
+/** Why a task caught mid-attempt by a crash was interrupted, and what became of its process. */
+export function interruptionReason(orphans: Orphans): { reason: string; orphan: string } {
+  const orphan = {
+    running: "its process was still running, and was killed",
+    ended: "its process had already ended, and may have done its work",
+    none: "no process of it had been recorded: it had not started",
+  }[orphans];
+  return { reason: `the orchestrator stopped while it ran; ${orphan}`, orphan };
 }
 
 /** Where a task's processes run: its scope_path in the workspace, or the directory of its single file. */
 export function workingDirOf(workspace: string, task: Pick<PlanTask, "scope" | "scope_path">): string {
   const scope = resolve(workspace, task.scope_path ?? ".");
   return task.scope === "single_file" ? dirname(scope) : scope;
-}
-
-/** A task's timeout (`250ms`, `5s`, `10m`, `1h`, checked by the plan schema) in milliseconds. */
-export function durationMs(duration: string | undefined): number | undefined {
-  return duration === undefined ? undefined : durationToMs(duration);
 }
 
 /** What an agent task's command reads on stdin: objective, scope and the checks it must pass. */

@@ -3,12 +3,22 @@
 // of its class. Each step is decided by the machines and durable before its effect starts.
 import { workerIdFor, type PlanTask, type TaskId, type WorkerId } from "../../events/index.js";
 import type { RunState } from "../../machines/run.js";
-import { durationMs, promptOf } from "./attempt-support.js";
+import { promptOf } from "./attempt-support.js";
 import { classify, retryAfterMs } from "./classify.js";
 import { now } from "./clock.js";
 import { runCommand, type RunResult } from "./process-runner.js";
 import type { RunContext } from "./run-context.js";
 import { refusedOutOfScope, startInScope } from "./scope-guard.js";
+import { AttemptLimits, taskProcess } from "./task-process.js";
+
+/** Why an attempt failed, as its classification needs it. */
+interface Failure {
+  stage: "run" | "verify";
+  output: string;
+  /** A process was stopped by a limit, which `limit` names (a check's, or the attempt's). */
+  timed_out?: boolean;
+  limit?: string;
+}
 
 /** What remains of a scheduled retry's wait (0: due now; a human's retry has no due time). */
 export function retryWaitMs(state: RunState, id: TaskId): number {
@@ -54,6 +64,26 @@ export class Attempts {
     await this.work(task);
   }
 
+  /**
+   * One process of the attempt, with the task's shell and environment, its group journaled (so
+   * that a crash does not orphan it) from before it runs anything until it has ended.
+   */
+  private async process(task: PlanTask, attempt: number, spec: { command: string; timeoutMs: number | undefined; stdin?: string }): Promise<RunResult> {
+    const worker_id: WorkerId = workerIdFor(task.id, attempt);
+    const common = this.run.processOptions(task, attempt);
+    let pid: number | undefined;
+    const result = await runCommand({
+      ...common,
+      ...taskProcess(this.run.state.plan_spec, task, common),
+      ...spec,
+      // Written by the starter: the launcher's child before it execs, at no cost to this thread.
+      journal: { file: this.run.pids.journal, entry: worker_id },
+      onSpawn: (started: number) => (pid = started),
+    });
+    if (pid !== undefined) void this.run.pids.ended(worker_id, pid);
+    return result;
+  }
+
   /** The worker is ready for its prompt: run the command (or agent), then the acceptance tests. */
   async work(task: PlanTask, running = false): Promise<void> {
     const attempt = this.attemptOf(task);
@@ -62,23 +92,23 @@ export class Attempts {
     // After a wait for trust, a link may have been re-pointed: its scope is checked once more.
     if (!running && (await refusedOutOfScope(this.run, task))) return;
     if (!running) await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id });
+    const limits = new AttemptLimits(task);
+    const { ms, limit } = limits.next();
     const result = command
-      ? await runCommand({
-          ...this.run.processOptions(task, attempt),
+      ? await this.process(task, attempt, {
           command,
-          timeoutMs: durationMs(task.timeout),
+          timeoutMs: ms,
           // An agent task's prompt goes to its command's stdin: the configured agent command, or
           // the task's own `run` when it has both.
           ...(task.agent === undefined ? {} : { stdin: promptOf(task) }),
-          // Asynchronous: a synchronous write here cost ~0.6 ms of the main thread per process.
-          onSpawn: (pid: number) => void this.run.pids.record(worker_id, pid).catch(() => undefined),
         })
       : undefined;
     if (result?.aborted) {
       await this.interruptedByDrain(task);
       return;
     }
-    const error = result === undefined ? { code: "NO_AGENT", message: "an agent task needs an agent command: set agent.command in the config or --agent-command" } : result.spawn_error;
+    const timeout = result?.timed_out ? { code: "TIMEOUT", message: limits.exceeded(limit, "the command") } : undefined;
+    const error = result === undefined ? { code: "NO_AGENT", message: "an agent task needs an agent command: set agent.command in the config or --agent-command" } : (result.spawn_error ?? timeout);
     await this.run.command({
       type: "RecordExit",
       at: now(),
@@ -90,31 +120,41 @@ export class Attempts {
       ...(error ? { error } : {}),
     });
     if (result === undefined || this.run.taskState(task.id) !== "verifying") {
-      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? error?.message ?? "" });
+      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? error?.message ?? "", ...(timeout ? { limit: timeout.message } : {}) });
       return;
     }
-    await this.verify(task, result);
+    await this.verify(task, result, limits);
   }
 
-  /** Runs the acceptance tests of the current attempt (again, after a crash) and records them. */
-  async verify(task: PlanTask, result: RunResult | undefined): Promise<void> {
+  /**
+   * Runs the acceptance tests of the current attempt (again, after a crash: then with the whole
+   * task_timeout) and records them.
+   */
+  async verify(task: PlanTask, result: RunResult | undefined, limits = new AttemptLimits(task)): Promise<void> {
     const attempt = this.attemptOf(task);
-    const common = this.run.processOptions(task, attempt);
     const evidence = [];
-    let failure: { stage: "verify"; output: string } | undefined;
+    let failure: Failure | undefined;
     for (const check of task.acceptance_tests) {
-      const outcome = await runCommand({ ...common, command: check, timeoutMs: durationMs(task.timeout) });
+      if (limits.spent) {
+        // Nothing starts once the attempt's time is up: the check counts as not passed.
+        evidence.push({ command: check, exit_code: null, duration_ms: 0 });
+        failure = { stage: "verify", output: "", timed_out: true, limit: limits.spentBefore(`the acceptance test \`${check}\``) };
+        break;
+      }
+      const { ms, limit } = limits.next();
+      const outcome = await this.process(task, attempt, { command: check, timeoutMs: ms });
       if (outcome.aborted) {
         await this.interruptedByDrain(task);
         return;
       }
       evidence.push({ command: check, exit_code: outcome.exit_code, duration_ms: outcome.duration_ms });
       if (outcome.exit_code !== 0) {
-        failure = { stage: "verify", output: outcome.tail };
+        failure = { stage: "verify", output: outcome.tail, ...(outcome.timed_out ? { timed_out: true, limit: limits.exceeded(limit, `the acceptance test \`${check}\``) } : {}) };
         break;
       }
     }
-    await this.run.command({ type: "RecordVerification", at: now(), task_id: task.id, evidence, duration_ms: result?.duration_ms ?? 0 });
+    const timeout = failure?.timed_out ? { timed_out: true, error: { code: "TIMEOUT", message: failure.limit! } } : {};
+    await this.run.command({ type: "RecordVerification", at: now(), task_id: task.id, evidence, duration_ms: result?.duration_ms ?? 0, ...timeout });
     if (failure) {
       await this.failed(task, attempt, result, failure);
       return;
@@ -130,22 +170,25 @@ export class Attempts {
       const failed = (await store.read(runId)).findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
       const data = failed?.type === "TASK_FAILED" ? failed.data : undefined;
       const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: data.error.message };
-      await this.failed(task, attempt, result, { stage: data?.stage ?? "run", output: data?.error.message ?? "" });
+      const limit = data?.timed_out && data.error.code === "TIMEOUT" ? { timed_out: true, limit: data.error.message } : {};
+      await this.failed(task, attempt, result, { stage: data?.stage ?? "run", output: data?.error.message ?? "", ...limit });
       return;
     }
     await this.recover(task, "classified before a crash", undefined);
   }
 
   /** Classifies a failed attempt, then follows the recovery policy of its class. */
-  private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: { stage: "run" | "verify"; output: string }): Promise<void> {
+  private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: Failure): Promise<void> {
+    // A check stopped by a limit failed as a timeout, like a command (not as a failed assertion).
+    const timed_out = failure.timed_out ?? result?.timed_out ?? false;
     const found = classify(
-      { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, timed_out: result?.timed_out ?? false, stage: failure.stage, output: failure.output },
+      { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, timed_out, stage: failure.stage, output: failure.output, ...(failure.limit ? { limit: failure.limit } : {}) },
       [...(this.run.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
     );
     await this.run.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
     const what =
-      failure.stage === "verify" ? "acceptance test failed"
-      : result?.timed_out ? "timed out"
+      timed_out ? "timed out"
+      : failure.stage === "verify" ? "acceptance test failed"
       : result?.spawn_error ? `did not start: ${result.spawn_error.message}`
       : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
     this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1 });

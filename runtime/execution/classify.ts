@@ -8,6 +8,8 @@ export interface FailureFacts {
   timed_out: boolean;
   stage: "run" | "verify";
   output: string;
+  /** What a timed-out process exceeded (its timeout, or the attempt's task_timeout). */
+  limit?: string;
 }
 
 export interface Classification {
@@ -31,7 +33,7 @@ export function classify(facts: FailureFacts, custom: readonly ClassifyRule[] = 
     const line = find(new RegExp(rule.match, "i"));
     if (line) return { class: rule.class, rule: `plan rule /${rule.match}/`, evidence: line.trim().slice(0, 300) };
   }
-  if (facts.timed_out) return { class: "transient", rule: "timeout", evidence: "the command exceeded its timeout" };
+  if (facts.timed_out) return { class: "transient", rule: "timeout", evidence: facts.limit ?? "the command exceeded its timeout" };
   for (const rule of BUILT_IN) {
     const line = find(rule.match);
     if (line) return { class: rule.class, rule: rule.rule, evidence: line.trim().slice(0, 300) };

@@ -5,12 +5,16 @@
 // short tasks spent most of its time there. A helper is a perl process of a few megabytes whose
 // fork costs a fraction of that. Each helper runs one process at a time, as the direct spawn of
 // process-runner.ts does: its own process group, killed as a whole, with no terminal, the
-// task's cwd, stdin from /dev/null, `/bin/sh -c command`, the run's environment, every signal at
-// its default. It relays the output and reports the exit only once the process has exited and
-// its stdout and stderr are closed (Node's 'close'), with the exact exit code or signal.
+// task's cwd, stdin from /dev/null, the argv (the task's shell and its command), the run's
+// environment with the task's own variables on top, every signal at its default. It relays the
+// output and reports the exit only once the process has exited and its stdout and stderr are
+// closed (Node's 'close'), with the exact exit code or signal.
 //
 // The helper speaks frames on its stdout, one request at a time:
-//   request (peh → helper): cwd NUL command NUL
+//   request (peh → helper): cwd NUL argc NUL argv… NUL count NUL (NAME=value NUL)… n NUL (file NUL entry NUL)
+//                (each argument and variable ends with a NUL; the variables are the task's own,
+//                set in the forked child only, so a task with an env keeps the helper's speed;
+//                with a journal (n = 2), the child appends `entry pid` to file before it execs)
 //   R            ready (once, after it took the environment)
 //   S<pid>       the process exists; its pid is its process group
 //   D<n>\n<n bytes>  output, stdout and stderr in the order they came
@@ -29,14 +33,15 @@ import { spawnDirect, spawnError, type ProcessExit, type ProcessStarter, type St
 const HELPER = String.raw`
 binmode STDIN; binmode STDOUT; $| = 1;
 $/ = "\0";
-my $count = <STDIN>; exit 0 unless defined $count; chomp $count;
-my %env;
-for (1 .. $count) { my $entry = <STDIN>; chomp $entry; my ($k, $v) = split /=/, $entry, 2; $env{$k} = $v; }
-%ENV = %env;
+sub fields { my $n = <STDIN>; return unless defined $n; chomp $n; my @f; for (1 .. $n) { my $f = <STDIN>; return unless defined $f; chomp $f; push @f, $f; } return \@f; }
+my $run_env = fields(); exit 0 unless $run_env;
+%ENV = map { split /=/, $_, 2 } @$run_env;
 print "R\n";
 while (defined(my $cwd = <STDIN>)) {
   chomp $cwd;
-  my $command = <STDIN>; last unless defined $command; chomp $command;
+  my $argv = fields(); last unless $argv && @$argv;
+  my $extra = fields(); last unless $extra;
+  my $journal = fields(); last unless $journal;
   pipe(my $out_r, my $out_w) or die "pipe: $!";
   pipe(my $err_r, my $err_w) or die "pipe: $!";
   pipe(my $exec_r, my $exec_w) or die "pipe: $!";
@@ -45,9 +50,11 @@ while (defined(my $cwd = <STDIN>)) {
   if ($pid == 0) {
     close $out_r; close $err_r; close $exec_r;
     setpgrp(0, 0);
+    if (@$journal && open(my $record, '>>', $journal->[0])) { syswrite($record, "$journal->[1] $$\n"); close $record; }
+    for (@$extra) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v; }
     if (chdir($cwd) && open(STDIN, '<', '/dev/null')
         && open(STDOUT, '>&', $out_w) && open(STDERR, '>&', $err_w)) {
-      exec { '/bin/sh' } '/bin/sh', '-c', $command;
+      exec { $argv->[0] } @$argv;
     }
     syswrite($exec_w, ($! + 0) . "");
     exit 127;
@@ -76,6 +83,9 @@ while (defined(my $cwd = <STDIN>)) {
   print(($status & 127) ? "K" . ($status & 127) . "\n" : "X" . ($status >> 8) . "\n");
 }
 `;
+
+/** A list in a request frame: its length, then each item; every one ends with a NUL. */
+const fields = (items: readonly string[]): string => `${items.length}\0${items.map((item) => `${item}\0`).join("")}`;
 
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name]));
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
@@ -119,7 +129,7 @@ class Helper {
     this.child.on("error", died);
     this.child.on("close", died);
     const entries = Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && !`${entry[0]}${entry[1]}`.includes("\0"));
-    this.child.stdin.write(`${entries.length}\0${entries.map(([name, value]) => `${name}=${value}\0`).join("")}`);
+    this.child.stdin.write(fields(entries.map(([name, value]) => `${name}=${value}`)));
   }
 
   get usable(): boolean {
@@ -130,7 +140,9 @@ class Helper {
     if (!this.alive) return Promise.resolve(NOT_STARTED);
     return new Promise((resolve) => {
       this.pending = { request, started: false, resolve };
-      this.child.stdin.write(`${request.cwd}\0${request.command}\0`);
+      const extra = Object.entries(request.extraEnv ?? {}).map(([name, value]) => `${name}=${value}`);
+      const journal = request.journal ? [request.journal.file, request.journal.entry] : [];
+      this.child.stdin.write(`${request.cwd}\0${fields(request.argv)}${fields(extra)}${fields(journal)}`);
     });
   }
 
@@ -175,7 +187,7 @@ class Helper {
     else if (kind === "K") pending?.resolve({ exit_code: null, signal: SIGNAL_NAMES.get(value) ?? `SIG${value}` });
     else {
       const code = ERRNO_NAMES.get(value) ?? "SPAWN";
-      pending?.resolve(spawnError(code, `spawn /bin/sh ${code}`));
+      pending?.resolve(spawnError(code, `spawn ${pending.request.argv[0]} ${code}`));
     }
   }
 }
@@ -192,8 +204,12 @@ export class Launcher {
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
   readonly start: ProcessStarter = async (request) => {
-    // A NUL would end a field of the request early (Node refuses such a command itself).
-    const unframeable = request.command.includes("\0") || request.cwd.includes("\0");
+    // A NUL would end a field of the request early (Node refuses such an argument itself).
+    const unframeable =
+      request.cwd.includes("\0") ||
+      request.argv.some((arg) => arg.includes("\0")) ||
+      (request.extraEnv !== undefined && Object.entries(request.extraEnv).some((entry) => entry.join("=").includes("\0"))) ||
+      (request.journal !== undefined && `${request.journal.file}${request.journal.entry}`.includes("\0"));
     if (this.direct || unframeable || request.stdin !== undefined || request.env !== this.env) return spawnDirect(request);
     const helper = this.idle.pop() ?? this.helper();
     if (!(await helper.ready)) {

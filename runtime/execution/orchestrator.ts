@@ -24,7 +24,7 @@ import { delay } from "./delay.js";
 import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "../gate.js";
 import { Attempts, retryWaitMs } from "./attempt.js";
-import { PidRecords, workingDirOf } from "./attempt-support.js";
+import { interruptionReason, PidRecords, workingDirOf } from "./attempt-support.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
 import { redactorFor, type Redactor } from "./redact.js";
@@ -161,21 +161,23 @@ export class Orchestrator implements RunContext {
 
   /**
    * A task caught mid-attempt by a crash is interrupted; the machine decides what may follow.
-   * Its process group, orphaned by the dead orchestrator, is killed first so that it cannot
-   * finish its side effect while the task runs again.
+   * Its process groups, orphaned by the dead orchestrator, are killed first so that they cannot
+   * finish their side effect while the task runs again (or its checks, caught `verifying`).
    */
   private async recoverInterrupted(): Promise<void> {
     for (const task of this.tasks()) {
       const state = this.taskState(task.id);
       const worker = this.workerState(task.id);
+      const orphans = workerIdFor(task.id, this.state.tasks.get(task.id)?.context.attempt ?? 0);
       // A task caught `verifying` had its command finish and recorded: only its checks re-run.
+      if (state === "verifying") await this.pids.killOrphans(orphans);
       const caught = state === "running" && worker !== undefined && ACTIVE_WORKER.has(worker);
       if (!caught) continue;
-      await this.pids.killOrphan(workerIdFor(task.id, this.state.tasks.get(task.id)!.context.attempt));
-      await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "the orchestrator stopped while it ran" });
-      this.note(`${task.id} was interrupted by a crash; ${task.idempotent ? "it runs again" : "it is not idempotent: a human decides"}`);
+      const { reason, orphan } = interruptionReason(await this.pids.killOrphans(orphans));
+      await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason });
+      this.note(`${task.id} was interrupted by a crash; ${task.idempotent ? "it runs again" : `it is not idempotent (${orphan}): a human decides`}`);
       if (!task.idempotent) {
-        await this.command({ type: "Escalate", at: now(), task_id: task.id, class: null, reason: "interrupted and not idempotent" });
+        await this.command({ type: "Escalate", at: now(), task_id: task.id, class: null, reason: `interrupted and not idempotent: ${orphan}` });
       }
     }
   }

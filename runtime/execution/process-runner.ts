@@ -1,18 +1,26 @@
-// Runs one shell command in its own process group, with a timeout, its output redacted into a
-// log file. The whole group is killed on timeout or when asked (abort, drain), so a command's
-// children do not outlive it. Who starts the process is a `ProcessStarter`: Node itself
-// (`spawnDirect`, the default) or a run's launcher (runtime/execution/launcher.ts), to the same effect.
+// Runs one command with its task's shell in its own process group, with a timeout, its output
+// redacted into a log file. The whole group is killed on timeout or when asked (abort, drain), so
+// a command's children do not outlive it. Who starts the process is a `ProcessStarter`: Node
+// itself (`spawnDirect`, the default) or a run's launcher (runtime/execution/launcher.ts), to the
+// same effect.
 import { spawn } from "node:child_process";
-import { appendFile, mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
+import { appendFileSync } from "node:fs";
+import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { whyNotADirectory } from "../directory.js";
+import { timer } from "./delay.js";
 import { redactingStream, type Redactor } from "./redact.js";
+import { shellArgv, shellCommand, type ShellCommand } from "./shell.js";
 
 export interface RunSpec {
   command: string;
+  /** What runs it: `sh` (`/bin/sh -e`) unless given. */
+  shell?: ShellCommand;
   cwd: string;
   env?: NodeJS.ProcessEnv;
+  /** Added to `env` (a task's own variables). */
+  extraEnv?: Readonly<Record<string, string>>;
   /** Written to the command's stdin, then closed (agent prompts). */
   stdin?: string;
   timeoutMs?: number;
@@ -22,6 +30,8 @@ export interface RunSpec {
   signal?: AbortSignal;
   /** Called once the process exists, with its pid. */
   onSpawn?: (pid: number) => void;
+  /** Where the process's group is recorded before it runs anything (a crash must not orphan it). */
+  journal?: StartRequest["journal"];
   /** Starts the process; Node's own spawn unless a launcher is given. */
   start?: ProcessStarter;
 }
@@ -42,11 +52,19 @@ export interface RunResult {
 /** How a process ended, once it has exited and its stdout and stderr are closed. */
 export type ProcessExit = Pick<RunResult, "exit_code" | "signal" | "spawn_error">;
 
-/** What a starter needs: `/bin/sh -c command` in `cwd`, in a process group of its own, with `env`. */
+/** What a starter needs: `argv` in `cwd`, in a process group of its own, with `env` and `extraEnv`. */
 export interface StartRequest {
-  command: string;
+  /** The program (a path, or a name looked up in PATH) and its arguments. */
+  argv: readonly string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Set on top of `env` for this process only. */
+  extraEnv?: Readonly<Record<string, string>>;
+  /**
+   * `<entry> <pid>` is appended to `file` once the process exists: by the launcher's child before
+   * it execs (so before the process can do anything), by Node right after its spawn returns.
+   */
+  journal?: { file: string; entry: string };
   stdin?: string;
   /** Output as it comes, stdout and stderr alike. */
   onOutput: (chunk: Buffer) => void;
@@ -63,12 +81,13 @@ export function spawnError(code: string, message: string): ProcessExit {
 
 const spawnErrorOf = (error: NodeJS.ErrnoException): ProcessExit => spawnError(error.code ?? "SPAWN", error.message);
 
-/** Node's own spawn: `/bin/sh -c` in a new session with three pipes. */
+/** Node's own spawn: the argv in a new session with three pipes. */
 export const spawnDirect: ProcessStarter = (request) =>
   new Promise((resolve) => {
-    const child = spawn("/bin/sh", ["-c", request.command], {
+    const [program, ...args] = request.argv;
+    const child = spawn(program!, args, {
       cwd: request.cwd,
-      env: request.env,
+      env: request.extraEnv ? { ...request.env, ...request.extraEnv } : request.env,
       detached: true, // its own process group: killed as a whole
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -76,10 +95,23 @@ export const spawnDirect: ProcessStarter = (request) =>
     child.stderr.on("data", request.onOutput);
     child.stdin.on("error", () => undefined);
     child.stdin.end(request.stdin ?? "");
+    if (child.pid && request.journal) journalStart(request.journal, child.pid);
     if (child.pid) request.onPid(child.pid);
     child.on("error", (error: NodeJS.ErrnoException) => resolve(spawnErrorOf(error)));
     child.on("close", (code, signal) => resolve({ exit_code: code, signal }));
   });
+
+/**
+ * Synchronously: the process already runs, so the record must not wait for a turn of the event
+ * loop (the launcher's child writes it before it execs; only Node's own spawn comes here).
+ */
+function journalStart(journal: NonNullable<StartRequest["journal"]>, pid: number): void {
+  try {
+    appendFileSync(journal.file, `${journal.entry} ${pid}\n`);
+  } catch {
+    // no journal: the process runs unrecorded, as before there was one
+  }
+}
 
 const TAIL = 4_000;
 /** Output is appended to the log at most this long after it came. */
@@ -131,13 +163,31 @@ async function appendMaking(path: string, text: string): Promise<void> {
 
 /**
  * A process that did not start because of its working directory says so: both starters report a
- * missing or non-directory cwd as `spawn /bin/sh ENOENT` (or ENOTDIR), as if the shell were missing.
+ * missing or non-directory cwd as `spawn /bin/sh ENOENT` (or ENOTDIR), as if the shell's program
+ * were missing. (A program that is missing indeed, `spawn python3 ENOENT`, keeps that message.)
  */
 function whyNotStarted(exit: ProcessExit, cwd: string): ProcessExit {
   const code = exit.spawn_error!.code;
   if (code !== "ENOENT" && code !== "ENOTDIR") return exit;
   const why = whyNotADirectory(cwd);
   return why === undefined ? exit : spawnError(code, `the working directory ${cwd} ${why} (${code}): nothing ran`);
+}
+
+let scripts = 0;
+
+/** Where a template shell's script goes while it runs: beside the attempt's log. */
+function scriptPath(logFile: string): string {
+  return join(dirname(logFile), `${basename(logFile, ".log")}.${process.pid}-${++scripts}.script`);
+}
+
+async function writeScript(path: string, script: string): Promise<void> {
+  try {
+    await writeFile(path, script);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, script);
+  }
 }
 
 export async function runCommand(spec: RunSpec): Promise<RunResult> {
@@ -154,6 +204,9 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   // A character split between two chunks is decoded whole, not as two replacement characters.
   const decoder = new StringDecoder("utf8");
   write(`$ ${spec.command}\n`);
+  const shell = spec.shell ?? shellCommand();
+  // What ran it, in the log only: the shell's words are no output to classify.
+  log.write(spec.redact(`shell: ${shell.label}\n`));
   let pid: number | undefined;
   let killed = false;
   const killGroup = () => {
@@ -166,16 +219,17 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   };
   let timedOut = false;
   let aborted = false;
-  const timer = spec.timeoutMs ? setTimeout(() => ((timedOut = true), killGroup()), spec.timeoutMs) : undefined;
+  const stopTimer = spec.timeoutMs ? timer(spec.timeoutMs, () => ((timedOut = true), killGroup())) : undefined;
   const onAbort = () => ((aborted = true), killGroup());
   spec.signal?.addEventListener("abort", onAbort, { once: true });
   if (spec.signal?.aborted) onAbort();
-  // A process that cannot be started at all (Node refuses an argument, say) ends the attempt with
-  // a spawn error, as a missing cwd does, never the orchestrator.
-  const exit: ProcessExit = await (spec.start ?? spawnDirect)({
-    command: spec.command,
+  const script = shell.file ? scriptPath(spec.logFile) : undefined;
+  const request: StartRequest = {
+    argv: shellArgv(shell, spec.command, script),
     cwd: spec.cwd,
     env: spec.env ?? process.env,
+    ...(spec.extraEnv === undefined ? {} : { extraEnv: spec.extraEnv }),
+    ...(spec.journal === undefined ? {} : { journal: spec.journal }),
     ...(spec.stdin === undefined ? {} : { stdin: spec.stdin }),
     onOutput: (chunk) => write(decoder.write(chunk)),
     onPid: (started) => {
@@ -183,10 +237,15 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
       spec.onSpawn?.(started);
       if (killed) killGroup(); // timed out or stopped before the process existed
     },
-  })
+  };
+  // A process that cannot be started at all (Node refuses an argument, a script file cannot be
+  // written) ends the attempt with a spawn error, as a missing cwd does, never the orchestrator.
+  const exit: ProcessExit = await (script === undefined ? Promise.resolve() : writeScript(script, spec.command))
+    .then(() => (spec.start ?? spawnDirect)(request))
     .catch(spawnErrorOf)
     .then((ended) => (ended.spawn_error ? whyNotStarted(ended, spec.cwd) : ended));
-  if (timer) clearTimeout(timer);
+  stopTimer?.();
+  if (script !== undefined) await rm(script, { force: true });
   spec.signal?.removeEventListener("abort", onAbort);
   killGroup(); // leftovers of the group, if any
   write(decoder.end());

@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { z } from "zod";
 import { PehError, PlanFileSchema, PlanTaskSchema, TaskIdSchema, type PlanFile } from "../../events/index.js";
+import { timer } from "../execution/delay.js";
 
 /** What a planner may return for each packet: the public TaskPacket, plus peh's optional fields. */
 export const PlannedPacketSchema = PlanTaskSchema.extend({ id: TaskIdSchema.optional(), depends_on: z.array(TaskIdSchema).optional() });
@@ -41,10 +42,10 @@ export async function callPlanner(options: ExternalPlannerOptions, method: strin
       "check the planner on its own: echo '{\"id\":\"1\",\"method\":\"decompose\",\"params\":{\"objective\":\"…\"}}' | <command>",
     );
   const request = { id: "1", method, params };
-  let timer: NodeJS.Timeout | undefined;
+  let stopTimer = () => {};
   try {
     return await new Promise<unknown>((resolve, reject) => {
-      timer = setTimeout(() => reject(fail(`did not answer within ${timeoutMs} ms`)), timeoutMs);
+      stopTimer = timer(timeoutMs, () => reject(fail(`did not answer within ${timeoutMs} ms`)));
       const lines = createInterface({ input: child.stdout });
       lines.on("line", (line) => {
         if (line.trim() === "") return;
@@ -70,7 +71,7 @@ export async function callPlanner(options: ExternalPlannerOptions, method: strin
       child.stdin.end(JSON.stringify(request) + "\n");
     });
   } finally {
-    clearTimeout(timer);
+    stopTimer();
     stop();
   }
 }

@@ -140,7 +140,9 @@ function schemaFix(path: PropertyKey[], code: string, value: unknown): string {
   if (typeof value === "number" && (field === "id" || path.at(-2) === "depends_on")) return `quote it: "${value}" (YAML reads ${value} as a number)`;
   if (code === "invalid_type" && ["risky", "idempotent"].includes(field)) return "write true or false";
   if (field === "scope") return "scope is one of: workspace, module, single_file, custom";
-  if (field === "timeout" || path.includes("delays")) return "write durations like 250ms, 5s, 10m or 1h";
+  if (field === "timeout" || field === "task_timeout" || path.includes("delays")) return "write durations like 250ms, 5s, 10m, 1h, 2d or 1h30m";
+  // YAML reads `PORT: 8080` as a number and `DEBUG: true` as a boolean; a variable holds text.
+  if (path.at(-2) === "env" && code === "invalid_type") return `quote the value: "${String(value)}" (an environment variable holds text)`;
   if (field === "id" || path.at(-2) === "depends_on") return "ids start with an ASCII letter or digit and hold ASCII letters (a-z, A-Z), digits, '.', '_' or '-'";
   if (code === "invalid_type") return `give ${field || "it"} the type the plan format expects${exampleOf(path)}`;
   if (code === "unrecognized_keys") return "remove the unknown field, or check its spelling";

@@ -7,6 +7,7 @@ import { checkScope, type Add } from "./scope-check.js";
 import { memoScopeFs, realWorkspace, type ScopeFs } from "./scope-escape.js";
 
 export { isInside } from "./scope-escape.js";
+import { checkRunFields } from "./validate-run.js";
 
 export interface ValidateOptions {
   /** The workspace the plan runs in (absolute). */
@@ -23,7 +24,6 @@ const VAGUE = /\b(optimi[sz]e|improve|fix|clean[ -]?up|refactor|enhance|tidy|pol
 /** Something concrete: a path, a file, a name in code, a number, a quoted or backticked thing. */
 const CONCRETE = /[/\\.`'"]|\d|[a-z][A-Z]|\w_\w|#\w/;
 
-const ZERO_DURATION = /^0+(ms|s|m|h)$/;
 
 const FILLER = new Set(["the", "a", "an", "it", "this", "that", "things", "stuff", "code", "everything", "all", "some", "our", "of", "to", "and", "up"]);
 
@@ -69,6 +69,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
     add(warning, "VAGUE_OBJECTIVE", ["objective"], `the objective "${plan.objective}" does not name what changes`,
       "name the concrete object: a file, a module, an endpoint, a measurable target");
   }
+  checkRunFields(plan, undefined, add);
 
   // First pass: the table from id to the task's first position (duplicates, dependencies and
   // cycles use it), and every check that needs only the task itself, made while the task's
@@ -96,10 +97,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
         "name the concrete object: a file, a function, a command, a measurable target", task.id);
     }
     checkNulBytes(task, i, add);
-    if (task.timeout !== undefined && ZERO_DURATION.test(task.timeout)) {
-      add("error", "SCHEMA", ["tasks", i, "timeout"], `task "${task.id}": a timeout of ${task.timeout} leaves the task no time`,
-        "give it a positive duration (e.g. 10m), or leave timeout out for no limit", task.id);
-    }
+    checkRunFields(task, i, add);
     checkScope(task, i, scope, add);
     if (task.confirm !== undefined) checkConfirm(task, i, add);
   });

@@ -112,6 +112,11 @@ describe("peh plan", () => {
     expect(slow.stderr).toContain("did not answer within 1000 ms");
     const bare = peh("plan", "--planner", "cmd:sleep 30", "--planner-timeout", "1", "Write notes.md for 1.2");
     expect(bare.stderr).toContain("did not answer within 1000 ms");
+    const compound = peh("plan", "--planner", "cmd:sleep 30", "--planner-timeout", "0m1s", "Write notes.md for 1.2");
+    expect(compound.stderr).toContain("did not answer within 1000 ms");
+    const tooLong = peh("plan", "--planner", "cmd:sleep 30", "--planner-timeout", "366d", "Write notes.md for 1.2");
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toContain("--planner-timeout 366d is longer than peh allows (365d)");
     const nonsense = peh("plan", "--planner", "cmd:sleep 30", "--planner-timeout", "soon", "Write notes.md for 1.2");
     expect(nonsense.code).toBe(2);
     expect(nonsense.stderr).toContain('--planner-timeout wants seconds (60) or a duration (90s, 2m), not "soon"');

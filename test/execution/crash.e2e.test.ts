@@ -4,7 +4,7 @@
 import { cp, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { expectSameEnd, runOutcome } from "../support/crash.js";
+import { expectSameEnd, processGone, runOutcome, untilGone } from "../support/crash.js";
 import { workspace, type Workspace } from "../support/workspace.js";
 
 const plan = [
@@ -85,7 +85,7 @@ describe("crash while a non-idempotent task runs", () => {
 
       const resumed = ws.peh("run", "--trust-root", ".");
       expect(resumed.code).toBe(3);
-      expect(resumed.stdout).toContain("it is not idempotent: a human decides");
+      expect(resumed.stdout).toContain("it is not idempotent (no process of it had been recorded: it had not started): a human decides");
       expect(resumed.stderr).toMatch(/peh decide r-\S+ --task pay retry\|skip\|abort/);
       expect(await ws.read("ledger.txt")).toBe(""); // not paid by the resumed run on its own
       expect(ws.peh("decide", "--task", "pay", "retry", "--as", "ana").code).toBe(0);
@@ -93,7 +93,85 @@ describe("crash while a non-idempotent task runs", () => {
       expect((await ws.read("ledger.txt")).trim().split("\n")).toEqual(["paid"]);
       const log = (await ws.read(`.peh/runs/${runId}/events.jsonl`)).trimEnd().split("\n").map((l) => JSON.parse(l) as { type: string; data: { reason?: string } });
       expect(log.filter((e) => e.type === "TASK_INTERRUPTED")).toHaveLength(1);
-      expect(log.find((e) => e.type === "RECOVERY_ESCALATION")?.data.reason).toBe("interrupted and not idempotent");
+      expect(log.find((e) => e.type === "RECOVERY_ESCALATION")?.data.reason).toBe("interrupted and not idempotent: no process of it had been recorded: it had not started");
+    } finally {
+      await ws.remove();
+    }
+  });
+});
+
+/** Kills the `peh run` that holds the run (its pid is in the run's lease, a JSON line), from inside a task. */
+const CRASH_PEH = `kill -9 $(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' .peh/runs/*/lease)`;
+
+/** A one-task plan, planned and approved; its run id. */
+async function planned(ws: Workspace, task: Record<string, unknown>): Promise<string> {
+  await ws.write("plan.json", JSON.stringify({ objective: "Pay once into ledger.txt", tasks: [{ id: "pay", objective: "Append paid to ledger.txt", scope: "workspace", ...task }] }));
+  expect(ws.peh("plan", "--from", "plan.json").code).toBe(0);
+  expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+  return (await readdir(join(ws.path, ".peh", "runs")))[0]!;
+}
+
+const eventsOf = async (ws: Workspace, runId: string) =>
+  (await ws.read(`.peh/runs/${runId}/events.jsonl`)).trimEnd().split("\n").map((l) => JSON.parse(l) as { type: string; data: { reason?: string } });
+
+describe("crash while an acceptance test runs", () => {
+  it("kills the orphaned check before the checks run again, so that they never overlap", { timeout: 60_000 }, async () => {
+    const ws = await workspace();
+    let orphan = 0;
+    try {
+      // The check's first run crashes peh and then goes on as an orphan; its second run passes.
+      const check = `echo check >> checks.txt; if [ ! -f crashed ]; then touch crashed; echo $$ > orphan.pid; ${CRASH_PEH}; exec sleep 60; fi`;
+      await planned(ws, { run: "echo paid >> ledger.txt", acceptance_tests: [check] });
+      expect(ws.peh("run", "--trust-root", ".").code).toBeNull(); // killed from inside
+      orphan = Number(await ws.read("orphan.pid"));
+      expect(await processGone(orphan)).toBe(false);
+      const resumed = ws.peh("run", "--trust-root", ".");
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(await untilGone(orphan)).toBe(true);
+      expect((await ws.read("checks.txt")).trim().split("\n")).toEqual(["check", "check"]);
+      expect((await ws.read("ledger.txt")).trim().split("\n")).toEqual(["paid"]); // the command ran once
+    } finally {
+      if (orphan > 0 && !(await processGone(orphan))) process.kill(orphan, "SIGKILL");
+      await ws.remove();
+    }
+  });
+});
+
+describe("crash while a non-idempotent task's process runs", () => {
+  it("says its orphan was still running, and was killed", { timeout: 60_000 }, async () => {
+    const ws = await workspace();
+    let orphan = 0;
+    try {
+      const runId = await planned(ws, { idempotent: false, run: `if [ ! -f crashed ]; then touch crashed; echo $$ > orphan.pid; ${CRASH_PEH}; exec sleep 60; fi; echo paid >> ledger.txt` });
+      expect(ws.peh("run", "--trust-root", ".").code).toBeNull();
+      orphan = Number(await ws.read("orphan.pid"));
+      const resumed = ws.peh("run", "--trust-root", ".");
+      expect(resumed.code).toBe(3);
+      expect(await untilGone(orphan)).toBe(true);
+      const log = await eventsOf(ws, runId);
+      expect(log.find((e) => e.type === "TASK_INTERRUPTED")?.data.reason).toBe("the orchestrator stopped while it ran; its process was still running, and was killed");
+      expect(log.find((e) => e.type === "RECOVERY_ESCALATION")?.data.reason).toBe("interrupted and not idempotent: its process was still running, and was killed");
+      expect(await ws.read("ledger.txt")).toBe("");
+    } finally {
+      if (orphan > 0 && !(await processGone(orphan))) process.kill(orphan, "SIGKILL");
+      await ws.remove();
+    }
+  });
+
+  it("says its orphan had already ended and may have done its work, in the log and the report", { timeout: 60_000 }, async () => {
+    const ws = await workspace();
+    try {
+      // As quick as a process can be: it does its work and ends before peh could do anything more.
+      const runId = await planned(ws, { idempotent: false, run: `echo paid >> ledger.txt; ${CRASH_PEH}` });
+      expect(ws.peh("run", "--trust-root", ".").code).toBeNull();
+      const [, pid] = /^pay#1 (\d+)$/m.exec(await ws.read(`.peh/runs/${runId}/attempts/pids`)) ?? [];
+      expect(await untilGone(Number(pid))).toBe(true); // it ended before peh resumed
+      expect(ws.peh("run", "--trust-root", ".").code).toBe(3);
+      const reason = "the orchestrator stopped while it ran; its process had already ended, and may have done its work";
+      expect((await eventsOf(ws, runId)).find((e) => e.type === "TASK_INTERRUPTED")?.data.reason).toBe(reason);
+      expect(ws.peh("log").stdout).toContain(reason);
+      expect(ws.peh("report").stdout).toContain(`interrupted: ${reason}`);
+      expect((await ws.read("ledger.txt")).trim().split("\n")).toEqual(["paid"]);
     } finally {
       await ws.remove();
     }

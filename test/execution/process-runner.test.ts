@@ -2,12 +2,13 @@
 // same exit, the same output, the same group kill and the same errors, or the launcher is not
 // an optimisation but a different runtime.
 import { spawnSync } from "node:child_process";
-import { readFile, realpath, writeFile } from "node:fs/promises";
+import { readdir, readFile, realpath, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Launcher } from "../../runtime/execution/launcher.js";
 import { runCommand, spawnDirect, type ProcessStarter, type RunSpec } from "../../runtime/execution/process-runner.js";
 import { redactingStream, redactorFor } from "../../runtime/execution/redact.js";
+import { shellCommand } from "../../runtime/execution/shell.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PEH_PROBE: "from the run", API_TOKEN: "s3cr3t-value-of-the-run" };
@@ -123,6 +124,76 @@ describe.each(starters)("a process %s", (_, start) => {
     expect(result.exit_code).toBe(0);
     expect(result.tail).toContain("the prompt\n");
   });
+
+  it("records its process group in the run's journal", async () => {
+    const file = join(dir.path, "pids");
+    let pid = 0;
+    const result = await run("true", { journal: { file, entry: "build#1" }, onSpawn: (started) => (pid = started) });
+    expect(result.exit_code).toBe(0);
+    expect(await readFile(file, "utf8")).toBe(`build#1 ${pid}\n`);
+  });
+
+  it("stops a script at its first failing line by default (/bin/sh -e), and the log says what ran it", async () => {
+    const result = await run("false\ncp does-not-exist dist/\necho finished $((6 * 7))");
+    expect(result).toMatchObject({ exit_code: 1, signal: null });
+    const written = await log();
+    expect(written).not.toContain("finished 42");
+    expect(written).not.toContain("does-not-exist:"); // cp never ran
+    expect(written).toMatch(/^\$ false\ncp does-not-exist dist\/\necho finished \$\(\(6 \* 7\)\)\nshell: \/bin\/sh -e\n/);
+  });
+
+  it("runs a script with bash: a failure inside a pipe fails it (pipefail)", async () => {
+    const result = await run('echo "bash $BASH_VERSION"\nfalse | true\necho after $((6 * 7))', { shell: shellCommand("bash") });
+    expect(result.exit_code).toBe(1);
+    expect(result.tail).toMatch(/bash \d/);
+    expect(result.tail).not.toContain("after 42");
+    expect(await log()).toContain("shell: bash --noprofile --norc -eo pipefail\n");
+  });
+
+  it("runs a template with the script in a file at {0}, and removes the file after", async () => {
+    const lenient = await run("false\necho finished $((6 * 7))", { shell: shellCommand("sh {0}") });
+    expect(lenient.exit_code).toBe(0);
+    expect(lenient.tail).toContain("finished 42\n");
+    const python = await run('import os\nprint("python" + " in", os.getcwd())', { shell: shellCommand("python3 {0}") });
+    expect(python.exit_code).toBe(0);
+    expect(python.tail).toContain(`python in ${await realpath(dir.path)}\n`);
+    expect(await log()).toContain("shell: python3 {0}\n");
+    expect((await readdir(join(dir.path, "out"))).filter((name) => name.endsWith(".script"))).toEqual([]);
+  });
+
+  it("does not start when its shell's program does not exist, and names the program", async () => {
+    const marker = join(dir.path, "ran");
+    const result = await run(`touch ${marker}`, { shell: shellCommand("no-such-interpreter {0}") });
+    expect(result).toMatchObject({ exit_code: null, signal: null, spawn_error: { code: "ENOENT", message: "spawn no-such-interpreter ENOENT" } });
+    await expect(readFile(marker)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("adds a task's own variables to the run's environment, over the run's", async () => {
+    const result = await run('echo "$PEH_PROBE / $TASK_MODE / ${EMPTY-unset}."', { extraEnv: { TASK_MODE: "in ci", PEH_PROBE: "from the task", EMPTY: "" } });
+    expect(result.exit_code).toBe(0);
+    expect(result.tail).toContain("from the task / in ci / .\n");
+    expect((await run('echo "$TASK_MODE."')).tail).toContain("\n.\n"); // the next process has the run's alone
+  });
+
+  it("holds a timeout longer than Node's timers (1000h): not killed after 25 days, killed at 1000h", async () => {
+    const hours = 3_600_000;
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const kill = vi.spyOn(process, "kill"); // still kills: the group's kill is what is watched
+    try {
+      let started: (pid: number) => void = () => undefined;
+      const spawned = new Promise<number>((resolve) => (started = resolve));
+      const running = run("sleep 60", { timeoutMs: 1000 * hours, onSpawn: (pid) => started(pid) });
+      const pid = await spawned;
+      await vi.advanceTimersByTimeAsync(25 * 24 * hours);
+      expect(kill).not.toHaveBeenCalledWith(-pid, "SIGKILL");
+      await vi.advanceTimersByTimeAsync(1000 * hours - 25 * 24 * hours);
+      expect(kill).toHaveBeenCalledWith(-pid, "SIGKILL");
+      expect(await running).toMatchObject({ timed_out: true, signal: "SIGKILL" });
+    } finally {
+      kill.mockRestore();
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe("the launcher", () => {
@@ -187,6 +258,24 @@ describe("the launcher", () => {
       for (const result of [direct, launched]) expect(result).toMatchObject({ exit_code: null, signal: null, spawn_error: { code: "ERR_INVALID_ARG_VALUE" } });
       const next = await runCommand({ ...spec, command: "echo next", start: own.start });
       expect(next.tail).toContain("next\n");
+    }));
+
+  it("records a process's group before the process runs anything", () =>
+    withLauncher(env, async (own) => {
+      const file = join(dir.path, "pids");
+      const spec = { cwd: dir.path, env, logFile: join(dir.path, "journaled.log"), redact: (t: string) => t, start: own.start, journal: { file, entry: "pay#1" } };
+      const result = await runCommand({ ...spec, command: `echo "I am $$"; cat ${file}` });
+      const [, me] = /I am (\d+)\n/.exec(result.tail) ?? [];
+      expect(result.tail).toContain(`\npay#1 ${me}\n`);
+    }));
+
+  it("starts a process with a task's own variables from its helper, not from Node", () =>
+    withLauncher(env, async (own) => {
+      const spec = { cwd: dir.path, env, logFile: join(dir.path, "own-env.log"), redact: (t: string) => t, start: own.start };
+      const result = await runCommand({ ...spec, command: 'echo "parent $PPID, $TASK_MODE"', extraEnv: { TASK_MODE: "in ci" } });
+      const [, parent] = /parent (\d+), in ci\n/.exec(result.tail) ?? [];
+      expect(Number(parent)).toBeGreaterThan(0);
+      expect(Number(parent)).not.toBe(process.pid);
     }));
 
   it("falls back to Node's spawn where perl cannot be found", () => {

@@ -1,4 +1,4 @@
-// The run's lock (every append takes it) and the record of an attempt's process group: neither
+// The run's lock (every append takes it) and the record of an attempt's process groups: neither
 // makes a new file per use, and both still read what an older peh wrote.
 import { spawn, spawnSync } from "node:child_process";
 import { link, lstat, mkdir, readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
@@ -111,14 +111,44 @@ describe("the record of attempts' process groups", () => {
   it("lets a later peh kill the group, once: the record is spent", async () => {
     const records = new PidRecords(dir.path);
     const first = sleeper();
-    await records.record("build#1", 999_999);
     await records.record("build#1", first.pid);
     await records.record("test#1", 999_998);
-    expect(records.recorded("build#1")).toBe(first.pid);
-    await records.killOrphan("build#1");
+    expect(records.recorded("build#1")).toEqual([first.pid]);
+    expect(await records.killOrphans("build#1")).toBe("running");
     expect(await first.exited).toBe("SIGKILL");
-    expect(records.recorded("build#1")).toBeUndefined();
-    expect(records.recorded("test#1")).toBe(999_998);
+    expect(records.recorded("build#1")).toEqual([]);
+    expect(records.recorded("test#1")).toEqual([999_998]);
+  });
+
+  it("keeps every process of an attempt, its checks too, until each has ended", async () => {
+    const records = new PidRecords(dir.path);
+    const check = sleeper();
+    await records.record("build#1", 999_999); // the command
+    await records.ended("build#1", 999_999);
+    await records.record("build#1", check.pid); // a check
+    expect(records.recorded("build#1")).toEqual([check.pid]);
+    expect(await records.killOrphans("build#1")).toBe("running");
+    expect(await check.exited).toBe("SIGKILL");
+  });
+
+  it("says whether an orphan still ran, had ended, or was never recorded", async () => {
+    const records = new PidRecords(dir.path);
+    expect(await records.killOrphans("pay#1")).toBe("none");
+    await records.record("pay#1", Number(deadPid()));
+    expect(await records.killOrphans("pay#1")).toBe("ended");
+    // A process that ended in a group of its own, and whose parent never reaps it: a zombie,
+    // which still takes a signal, as an orphan does until whoever inherited it reaps it.
+    const parent = spawn("perl", ["-e", "$| = 1; my $pid = fork; if (!$pid) { setpgrp(0, 0); exit 0 } print \"$pid\\n\"; sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString()))));
+      const state = () => readFile(`/proc/${zombie}/stat`, "utf8").then((stat) => stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
+      for (let polled = 0; (await state()) !== "Z" && polled < 500; polled++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await state()).toBe("Z");
+      await records.record("pay#2", zombie);
+      expect(await records.killOrphans("pay#2")).toBe("ended");
+    } finally {
+      parent.kill("SIGKILL");
+    }
   });
 
   it("reads the pid file an older peh wrote", async () => {
@@ -126,7 +156,7 @@ describe("the record of attempts' process groups", () => {
     const orphan = sleeper();
     await writeFile(join(dir.path, "build#2.pid"), `${orphan.pid}\n`);
     const records = new PidRecords(dir.path);
-    await records.killOrphan("build#2");
+    expect(await records.killOrphans("build#2")).toBe("running");
     expect(await orphan.exited).toBe("SIGKILL");
     await expect(lstat(join(dir.path, "build#2.pid"))).rejects.toThrow(/ENOENT/);
   });

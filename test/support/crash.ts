@@ -1,7 +1,7 @@
 // What a crash test compares: how a run in a workspace ended (plan and task states, the side
 // effects its tasks left in a file, its log), and the check that a crashed-and-resumed run ended
-// as the uninterrupted one did.
-import { readdir } from "node:fs/promises";
+// as the uninterrupted one did; and whether a process a crash orphaned is gone.
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { PehEventSchema, type PehEvent } from "../../events/index.js";
@@ -37,4 +37,23 @@ export function expectSameEnd(after: RunOutcome, expected: RunOutcome, seq: numb
     effects: expected.effects,
   });
   expect(after.log.map((e) => e.seq)).toEqual(after.log.map((_, i) => i + 1));
+}
+
+/** Whether a process is gone, or dead and not yet reaped by whoever inherited it (a zombie runs nothing). */
+export async function processGone(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
+}
+
+/** Waits (polling, up to 5 s) until `pid` is gone; says whether it went. */
+export async function untilGone(pid: number): Promise<boolean> {
+  for (let polled = 0; polled < 500; polled++) {
+    if (await processGone(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return false;
 }
