@@ -3,6 +3,7 @@
 // form is the public pattern's log entry (timestamp, event, task_id, task_name, details) plus
 // seq and actor.
 import type { PehEvent, Plan } from "../events/index.js";
+import { printable } from "./printable.js";
 
 export interface LogEntry {
   seq: number;
@@ -53,7 +54,8 @@ export function logReader(): (event: PehEvent) => LogEntry {
       task_name: index >= 0 ? plan!.tasks[index]!.objective : null,
       details,
       place: index >= 0 ? { index: index + 1, total: plan!.tasks.length } : null,
-      summary,
+      // Evidence and reasons quote task output: never with its control characters live on a terminal.
+      summary: printable(summary, { oneLine: true }),
       transition: event.to && event.from !== event.to ? `${event.from ?? "∅"} → ${event.to}` : null,
     };
   };

@@ -4,6 +4,7 @@
 import { clockTime } from "./log-view.js";
 import type { CheckEvidence, PehEvent } from "../events/index.js";
 import { foldRun } from "../machines/run.js";
+import { printable } from "./printable.js";
 import { stateName } from "../machines/state-name.js";
 
 interface TaskRecord {
@@ -135,5 +136,6 @@ export function renderReport(events: readonly PehEvent[]): string {
     `${order.length} tasks: ${counts("succeeded")} succeeded, ${counts("failed")} failed, ${counts("skipped") + dropped.length} skipped, ${counts("upstream_failed")} upstream failed, ${order.length - counts("succeeded") - counts("failed") - counts("skipped") - counts("upstream_failed") - dropped.length} not finished. ${events.length} events.`,
     "",
   ];
-  return lines.join("\n");
+  // Evidence and reasons quote task output: a report shown in a terminal must not obey it.
+  return printable(lines.join("\n"));
 }
