@@ -4,6 +4,7 @@
 import { workerIdFor, type PlanTask, type TaskId, type WorkerId } from "../../events/index.js";
 import type { RunState } from "../../machines/run.js";
 import { durationMs, promptOf } from "./attempt-support.js";
+import { recordedFailure, type Failure } from "./failure-output.js";
 import { classify, retryAfterMs } from "./classify.js";
 import { now } from "./clock.js";
 import { runCommand, type RunResult } from "./process-runner.js";
@@ -84,7 +85,7 @@ export class Attempts {
       ...(error ? { error } : {}),
     });
     if (result === undefined || this.run.taskState(task.id) !== "verifying") {
-      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? error?.message ?? "" });
+      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? "", ...(error ? { spawn_error: error } : {}) });
       return;
     }
     await this.verify(task, result);
@@ -123,17 +124,17 @@ export class Attempts {
       const { store, runId } = this.run.options;
       const failed = (await store.read(runId)).findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
       const data = failed?.type === "TASK_FAILED" ? failed.data : undefined;
-      const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: data.error.message };
-      await this.failed(task, attempt, result, { stage: data?.stage ?? "run", output: data?.error.message ?? "" });
+      const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: "" };
+      await this.failed(task, attempt, result, await recordedFailure(this.run.processOptions(task, attempt), data, task.run ?? this.run.options.agentCommand));
       return;
     }
     await this.recover(task, "classified before a crash", undefined);
   }
 
   /** Classifies a failed attempt, then follows the recovery policy of its class. */
-  private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: { stage: "run" | "verify"; output: string }): Promise<void> {
+  private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: Failure): Promise<void> {
     const found = classify(
-      { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, timed_out: result?.timed_out ?? false, stage: failure.stage, output: failure.output },
+      { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, timed_out: result?.timed_out ?? false, ...failure },
       [...(this.run.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
     );
     await this.run.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });

@@ -33,7 +33,10 @@ export interface RunResult {
   /** Stopped through `signal` (abort or drain). */
   aborted: boolean;
   duration_ms: number;
-  /** The last lines of output, redacted, for classification and messages. */
+  /**
+   * The last 4,000 characters the process printed, redacted, for classification and messages:
+   * never peh's own lines (the log's `$ command` and `[exit …]`).
+   */
   tail: string;
   /** Set when the process could not start at all (ENOENT of the cwd, say). */
   spawn_error?: { code: string; message: string };
@@ -148,12 +151,13 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   const redacting = redactingStream(spec.redact);
   const emit = (redacted: string) => {
     log.write(redacted);
-    tail = (tail + redacted).slice(-TAIL);
+    if (redacted !== "") tail = (tail + redacted).slice(-TAIL);
   };
   const write = (text: string) => emit(redacting.write(text));
   // A character split between two chunks is decoded whole, not as two replacement characters.
   const decoder = new StringDecoder("utf8");
-  write(`$ ${spec.command}\n`);
+  // peh's `$ command` and `[exit …]` lines go to the log, never to the tail.
+  log.write(spec.redact(`$ ${spec.command}\n`));
   let pid: number | undefined;
   let killed = false;
   const killGroup = () => {
@@ -190,10 +194,10 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   spec.signal?.removeEventListener("abort", onAbort);
   killGroup(); // leftovers of the group, if any
   write(decoder.end());
-  if (exit.spawn_error) write(`${exit.spawn_error.message}\n`);
   emit(redacting.end());
+  if (exit.spawn_error) log.write(spec.redact(`${exit.spawn_error.message}\n`));
   const duration_ms = Math.round(performance.now() - started);
-  emit(`\n[exit ${exit.exit_code ?? exit.signal ?? exit.spawn_error?.code}${timedOut ? ", timed out" : ""}${aborted ? ", stopped" : ""} after ${duration_ms} ms]\n`);
+  log.write(`\n[exit ${exit.exit_code ?? exit.signal ?? exit.spawn_error?.code}${timedOut ? ", timed out" : ""}${aborted ? ", stopped" : ""} after ${duration_ms} ms]\n`);
   await log.end();
   return { ...exit, timed_out: timedOut, aborted, duration_ms, tail };
 }

@@ -56,6 +56,14 @@ describe.each(starters)("a process %s", (_, start) => {
     expect(written).toContain("to-err\n");
   });
 
+  it("keeps as its tail only what the process printed: the log's `$ command` and `[exit …]` lines are peh's", async () => {
+    const result = await run("echo checking the schema; exit 2");
+    expect(result.tail).toBe("checking the schema\n");
+    expect(await log()).toMatch(/^\$ echo checking the schema; exit 2\nchecking the schema\n\n\[exit 2 after \d+ ms\]\n$/);
+    const silent = await run("exit 1");
+    expect(silent.tail).toBe("");
+  });
+
   it("tells a signal from an exit code, 137 included", async () => {
     expect(await run("kill -TERM $$")).toMatchObject({ exit_code: null, signal: "SIGTERM" });
     expect(await run("exit 137")).toMatchObject({ exit_code: 137, signal: null });
