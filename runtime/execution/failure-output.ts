@@ -2,6 +2,7 @@
 // crash, the log's record of it, without peh's lines), and why it did not start when it did not.
 import { readFile } from "node:fs/promises";
 import type { TaskFailed } from "../../events/index.js";
+import { LEFT_OUT, echoOf } from "./attempt-log.js";
 import type { FailureFacts } from "./classify.js";
 import type { Redactor } from "./redact.js";
 
@@ -9,7 +10,7 @@ export type Failure = Pick<FailureFacts, "stage" | "output" | "spawn_error">;
 
 /**
  * What the last command that `echo` introduces printed, as its log holds it (without peh's
- * `[exit …]` line). Empty when the log or the command is not there.
+ * `[exit …]` line and left-out markers). Empty when the log or the command is not there.
  */
 export async function recordedOutput(logFile: string, echo: string): Promise<string> {
   let log: string;
@@ -21,7 +22,7 @@ export async function recordedOutput(logFile: string, echo: string): Promise<str
   const after = log.lastIndexOf(`\n${echo}`);
   const start = after >= 0 ? after + 1 + echo.length : log.startsWith(echo) ? echo.length : -1;
   if (start < 0) return "";
-  return log.slice(start).replace(/\n\[exit [^\n]*\]\n$/, "\n");
+  return log.slice(start).replace(/\n\[exit [^\n]*\]\n$/, "\n").replace(LEFT_OUT, "\n");
 }
 
 const EXIT_CODES = new Set(["EXIT", "TIMEOUT", "SIGNAL", "ACCEPTANCE_FAILED"]);
@@ -34,7 +35,7 @@ const EXIT_CODES = new Set(["EXIT", "TIMEOUT", "SIGNAL", "ACCEPTANCE_FAILED"]);
 export async function recordedFailure(log: { logFile: string; redact: Redactor }, failed: TaskFailed["data"] | undefined, command: string | undefined): Promise<Failure> {
   const stage = failed?.stage ?? "run";
   const ran = stage === "verify" ? failed?.evidence.at(-1)?.command : command;
-  const output = ran === undefined ? "" : await recordedOutput(log.logFile, log.redact(`$ ${ran}\n`));
+  const output = ran === undefined ? "" : await recordedOutput(log.logFile, log.redact(echoOf(ran)));
   const error = failed?.error;
   const notStarted = stage === "run" && error !== undefined && !EXIT_CODES.has(error.code) && failed?.exit_code === null && failed.signal === null;
   return { stage, output, ...(notStarted ? { spawn_error: error } : {}) };
