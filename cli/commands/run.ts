@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { PehError, type RunId } from "../../events/index.js";
 import { runView } from "../../projections/run-view.js";
 import { approveRun, createRun } from "../../runtime/gate.js";
+import { attemptLogLimit } from "../../runtime/execution/attempt-log.js";
 import { Orchestrator } from "../../runtime/execution/orchestrator.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
 import { resolveRunId } from "../../runtime/run-id.js";
@@ -51,9 +52,13 @@ export function runCommand(program: Command, io: Io): void {
       "after",
       '\nExamples:\n  peh run --from examples/release.yaml --approve-as ana --confirm "deploy 2.4.1 to production" --trust-root .\n  peh run --wait          # resume the latest run, waiting for decisions from other terminals' +
         "\n\nProcesses are started by small perl helpers, which fork far more cheaply than Node (without perl, Node " +
-        "spawns them). PEH_SPAWN=node makes Node spawn every process itself.",
+        "spawns them). PEH_SPAWN=node makes Node spawn every process itself." +
+        "\n\nEach attempt's output, secrets redacted, goes to .peh/runs/<run>/attempts/<task>#<attempt>.log: `peh output " +
+        "TASK` prints it. PEH_ATTEMPT_LOG_MAX caps each attempt's log (default 1M; 512K, 4M…; 0 for no cap): past it, " +
+        "the log keeps the head and the tail and says how many bytes it left out.",
     )
     .action(async (runArg: string | undefined, options: RunOptions, command: Command) => {
+      attemptLogLimit(); // a bad $PEH_ATTEMPT_LOG_MAX stops peh before anything is recorded
       const store = storeOf(command);
       const runId = options.from !== undefined ? await planAndGate(io, command, runArg, options) : await resolveRunId(store, runArg);
       const concurrency = options.concurrency === undefined ? availableParallelism() : Number(options.concurrency);

@@ -4,7 +4,7 @@
 import { workerIdFor, type PlanTask, type TaskId, type WorkerId } from "../../events/index.js";
 import type { RunState } from "../../machines/run.js";
 import { durationMs, promptOf } from "./attempt-support.js";
-import { recordedFailure, type Failure } from "./failure-output.js";
+import { lastLines, recordedFailure, type Failure } from "./failure-output.js";
 import { classify, retryAfterMs } from "./classify.js";
 import { now } from "./clock.js";
 import { runCommand, type RunResult } from "./process-runner.js";
@@ -143,7 +143,10 @@ export class Attempts {
       : result?.timed_out ? "timed out"
       : result?.spawn_error ? `did not start: ${result.spawn_error.message}`
       : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
-    this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1 });
+    this.run.options.progress({
+      kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1,
+      output: lastLines(failure.output), log: this.run.processOptions(task, attempt).logFile,
+    });
     await this.recover(task, `${found.rule}: ${found.evidence}`, retryAfterMs(failure.output));
   }
 

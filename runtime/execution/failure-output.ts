@@ -1,5 +1,6 @@
-// What a failed attempt's classification reads: the process's own output (its tail; after a
-// crash, the log's record of it, without peh's lines), and why it did not start when it did not.
+// What a failed attempt's classification and progress line read: the process's own output (its
+// tail; after a crash, the log's record of it, without peh's lines), why it did not start when it
+// did not, and its last few lines to show.
 import { readFile } from "node:fs/promises";
 import type { TaskFailed } from "../../events/index.js";
 import { LEFT_OUT, echoOf } from "./attempt-log.js";
@@ -7,6 +8,12 @@ import type { FailureFacts } from "./classify.js";
 import type { Redactor } from "./redact.js";
 
 export type Failure = Pick<FailureFacts, "stage" | "output" | "spawn_error">;
+
+/** The last `count` lines a process printed that hold something, at most `width` characters each. */
+export function lastLines(output: string, count = 5, width = 200): string[] {
+  const lines = output.split("\n").filter((line) => line.trim() !== "");
+  return lines.slice(-count).map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line));
+}
 
 /**
  * What the last command that `echo` introduces printed, as its log holds it (without peh's
