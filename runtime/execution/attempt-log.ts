@@ -80,10 +80,10 @@ export class AttemptLog {
   private header: string;
   private pending = "";
   private timer: NodeJS.Timeout | undefined;
-  private written: Promise<void>;
+  private written: Promise<void> = Promise.resolve();
   private failure: unknown;
-  /** Bytes this command may still write as they come; then the rest goes to `over`. */
-  private room = Number.POSITIVE_INFINITY;
+  /** Bytes this command may still write as they come, then the rest goes to `over`; unknown until it prints. */
+  private room: number | undefined;
   private over: Buffer[] = [];
   private overBytes = 0;
   private overHeld = 0;
@@ -94,14 +94,6 @@ export class AttemptLog {
     private readonly limit: number = DEFAULT_ATTEMPT_LOG_LIMIT,
     echo = "",
   ) {
-    const head = Math.floor(limit / 2);
-    // The attempt's earlier commands count: the head is the attempt's, not each command's.
-    this.written =
-      limit === 0 ? Promise.resolve()
-      : stat(path).then(
-          (found) => void (this.room = Math.max(0, head - found.size)),
-          () => void (this.room = head),
-        );
     this.header = echo;
     if (echo !== "") this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
   }
@@ -127,6 +119,7 @@ export class AttemptLog {
     this.pending = "";
     if (header !== "" || text !== "" || footer !== undefined) {
       this.written = this.written
+        .then(() => (text !== "" && this.room === undefined ? this.measure() : undefined))
         .then(() => {
           const pieces = [header, ...this.direct(text), ...(footer === undefined ? [] : [...this.tail(), footer])].filter((piece) => piece.length > 0);
           if (pieces.length === 0) return undefined;
@@ -138,11 +131,21 @@ export class AttemptLog {
     return this.written;
   }
 
+  /**
+   * The room left in the attempt's head: its earlier commands count, the head is the attempt's.
+   * Looked at only once the command prints something (most print nothing: no look at all).
+   */
+  private async measure(): Promise<void> {
+    const head = Math.floor(this.limit / 2);
+    if (this.limit === 0) this.room = Number.POSITIVE_INFINITY;
+    else this.room = await stat(this.path).then((found) => Math.max(0, head - found.size), () => head);
+  }
+
   /** What of `text` goes to the log now (within the head); the rest is kept for the tail. */
   private direct(text: string): (string | Buffer)[] {
     if (text === "") return [];
     if (this.overBytes === 0) {
-      if (this.room === Number.POSITIVE_INFINITY) return [text];
+      if (this.room === undefined || this.room === Number.POSITIVE_INFINITY) return [text];
       const size = Buffer.byteLength(text);
       if (size <= this.room) {
         this.room -= size;
