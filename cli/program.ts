@@ -24,6 +24,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register[]>][] = [
   }],
   [["status", "runs"], async () => [(await import("./commands/status.js")).statusCommand]],
   [["log"], async () => [(await import("./commands/log.js")).logCommand]],
+  [["output"], async () => [(await import("./commands/output.js")).outputCommand]],
   [["replay", "report"], async () => {
     const history = await import("./commands/history.js");
     return [history.replayCommand, history.reportCommand];

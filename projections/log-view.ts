@@ -4,6 +4,7 @@
 // seq and actor.
 import type { PehEvent, Plan } from "../events/index.js";
 import { plural, stateWords } from "./words.js";
+import { printable } from "./printable.js";
 
 export interface LogEntry {
   seq: number;
@@ -52,7 +53,8 @@ export function logReader(): (event: PehEvent) => LogEntry {
       task_name: index >= 0 ? plan!.tasks[index]!.objective : null,
       details,
       place: index >= 0 ? { index: index + 1, total: plan!.tasks.length } : null,
-      summary,
+      // Evidence and reasons quote task output: never with its control characters live on a terminal.
+      summary: printable(summary, { oneLine: true }),
       transition: event.to && event.from !== event.to ? `${event.from ? stateWords(event.from) : "∅"} → ${stateWords(event.to)}` : null,
     };
   };

@@ -4,6 +4,7 @@
 // ISO-8601 UTC) and as Markdown (times in the zone the caller gives, labelled).
 import type { CheckEvidence, PehEvent } from "../events/index.js";
 import { foldRun } from "../machines/run.js";
+import { printable } from "./printable.js";
 import { stateName } from "../machines/state-name.js";
 import { skippedFailuresOf, skippedFailuresText, withDeciders, type SkippedFailure } from "./skipped.js";
 import { utcTime, type TimeFormat } from "./time-format.js";
@@ -221,5 +222,6 @@ export function renderReport(report: Report, time: TimeFormat = utcTime): string
     `${plural(totals.tasks, "task")}: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.upstream_failed} upstream failed, ${totals.not_finished} not finished. ${plural(totals.events, "event")}.`,
     "",
   ];
-  return lines.join("\n");
+  // Evidence and reasons quote task output: a report shown in a terminal must not obey it.
+  return printable(lines.join("\n"));
 }

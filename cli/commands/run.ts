@@ -7,6 +7,7 @@ import { foldRun } from "../../machines/run.js";
 import { viewOf } from "../../projections/run-view.js";
 import { skippedFailuresOf, withDeciders } from "../../projections/skipped.js";
 import { approveRun, createRun } from "../../runtime/gate.js";
+import { attemptLogLimit } from "../../runtime/execution/attempt-log.js";
 import { Orchestrator } from "../../runtime/execution/orchestrator.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
 import { resolveRunId } from "../../runtime/run-id.js";
@@ -57,9 +58,13 @@ export function runCommand(program: Command, io: Io): void {
         "spawns them). PEH_SPAWN=node makes Node spawn every process itself." +
         "\n\nEvery command of a task runs with its `shell`: sh (/bin/sh -e: a script stops at its first failing line) " +
         'by default, bash (-eo pipefail), or a template such as "sh {0}" or "python3 {0}" ({0}: the script\'s file). ' +
-        "`timeout` bounds each process; `task_timeout` the command and its acceptance tests together.",
+        "`timeout` bounds each process; `task_timeout` the command and its acceptance tests together." +
+        "\n\nEach attempt's output, secrets redacted, goes to .peh/runs/<run>/attempts/<task>#<attempt>.log: `peh output " +
+        "TASK` prints it. PEH_ATTEMPT_LOG_MAX caps each attempt's log (default 1M; 512K, 4M…; 0 for no cap): past it, " +
+        "the log keeps the head and the tail and says how many bytes it left out.",
     )
     .action(async (runArg: string | undefined, options: RunOptions, command: Command) => {
+      attemptLogLimit(); // a bad $PEH_ATTEMPT_LOG_MAX stops peh before anything is recorded
       const store = storeOf(command, { create: options.from !== undefined });
       const runId = options.from !== undefined ? await planAndGate(io, command, runArg, options) : await resolveRunId(store, runArg);
       const concurrency = options.concurrency === undefined ? availableParallelism() : Number(options.concurrency);

@@ -7,7 +7,7 @@ import { paint, type Io } from "../output.js";
 const BAD = new Set(["TASK_FAILED", "WORKER_FAILED", "BOOTSTRAP_PHASE_FAILED", "GATE_REJECTED", "RECOVERY_ESCALATION", "PERMISSION_REQUIRED"]);
 const GOOD = new Set(["TASK_COMPLETED", "GATE_APPROVED", "RECOVERY_SUCCEEDED"]);
 
-export function renderLogLine(io: Io, entry: LogEntry): string {
+export function renderLogLine(io: Pick<Io, "color">, entry: LogEntry): string {
   const p = paint(io);
   const time = localTime(entry.timestamp);
   const type = BAD.has(entry.event) ? p.red(entry.event) : GOOD.has(entry.event) ? p.green(entry.event) : entry.event === "EXECUTION_COMPLETE" ? p.bold(entry.event) : entry.event;

@@ -4,6 +4,7 @@
 import { workerIdFor, type PlanTask, type TaskId, type WorkerId } from "../../events/index.js";
 import type { RunState } from "../../machines/run.js";
 import { promptOf } from "./attempt-support.js";
+import { lastLines, recordedFailure, type Failure } from "./failure-output.js";
 import { classify, retryAfterMs } from "./classify.js";
 import { now } from "./clock.js";
 import { runCommand, type RunResult } from "./process-runner.js";
@@ -12,14 +13,6 @@ import { refusedOutOfScope, startInScope } from "./scope-guard.js";
 import { AttemptLimits, taskProcess } from "./task-process.js";
 
 /** Why an attempt failed, as its classification needs it. */
-interface Failure {
-  stage: "run" | "verify";
-  output: string;
-  /** A process was stopped by a limit, which `limit` names (a check's, or the attempt's). */
-  timed_out?: boolean;
-  limit?: string;
-}
-
 /** What remains of a scheduled retry's wait (0: due now; a human's retry has no due time). */
 export function retryWaitMs(state: RunState, id: TaskId): number {
   const due = state.tasks.get(id)?.context.due_at ?? null;
@@ -108,7 +101,8 @@ export class Attempts {
       return;
     }
     const timeout = result?.timed_out ? { code: "TIMEOUT", message: limits.exceeded(limit, "the command") } : undefined;
-    const error = result === undefined ? { code: "NO_AGENT", message: "an agent task needs an agent command: set agent.command in the config or --agent-command" } : (result.spawn_error ?? timeout);
+    const notStarted = result === undefined ? { code: "NO_AGENT", message: "an agent task needs an agent command: set agent.command in the config or --agent-command" } : result.spawn_error;
+    const error = notStarted ?? timeout;
     await this.run.command({
       type: "RecordExit",
       at: now(),
@@ -120,7 +114,7 @@ export class Attempts {
       ...(error ? { error } : {}),
     });
     if (result === undefined || this.run.taskState(task.id) !== "verifying") {
-      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? error?.message ?? "", ...(timeout ? { limit: timeout.message } : {}) });
+      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? "", ...(notStarted ? { spawn_error: notStarted } : {}), ...(timeout ? { limit: timeout.message } : {}) });
       return;
     }
     await this.verify(task, result, limits);
@@ -169,9 +163,8 @@ export class Attempts {
       const { store, runId } = this.run.options;
       const failed = (await store.read(runId)).findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
       const data = failed?.type === "TASK_FAILED" ? failed.data : undefined;
-      const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: data.error.message };
-      const limit = data?.timed_out && data.error.code === "TIMEOUT" ? { timed_out: true, limit: data.error.message } : {};
-      await this.failed(task, attempt, result, { stage: data?.stage ?? "run", output: data?.error.message ?? "", ...limit });
+      const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: "" };
+      await this.failed(task, attempt, result, await recordedFailure(this.run.processOptions(task, attempt), data, task.run ?? this.run.options.agentCommand));
       return;
     }
     await this.recover(task, "classified before a crash", undefined);
@@ -182,7 +175,7 @@ export class Attempts {
     // A check stopped by a limit failed as a timeout, like a command (not as a failed assertion).
     const timed_out = failure.timed_out ?? result?.timed_out ?? false;
     const found = classify(
-      { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, timed_out, stage: failure.stage, output: failure.output, ...(failure.limit ? { limit: failure.limit } : {}) },
+      { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, ...failure, timed_out },
       [...(this.run.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
     );
     await this.run.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
@@ -191,7 +184,10 @@ export class Attempts {
       : failure.stage === "verify" ? "acceptance test failed"
       : result?.spawn_error ? `did not start: ${result.spawn_error.message}`
       : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
-    this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1 });
+    this.run.options.progress({
+      kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1,
+      output: lastLines(failure.output), log: this.run.processOptions(task, attempt).logFile,
+    });
     await this.recover(task, `${found.rule}: ${found.evidence}`, retryAfterMs(failure.output));
   }
 

@@ -25,6 +25,7 @@ import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "../gate.js";
 import { Attempts, retryWaitMs } from "./attempt.js";
 import { interruptionReason, PidRecords, workingDirOf } from "./attempt-support.js";
+import { attemptLogPath } from "./attempt-log.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
 import { redactorFor, type Redactor } from "./redact.js";
@@ -148,7 +149,7 @@ export class Orchestrator implements RunContext {
 
   /** An attempt's output. */
   private attemptLog(task: TaskId, attempt: number): string {
-    return join(this.attemptsDir, `${workerIdFor(task, attempt)}.log`);
+    return attemptLogPath(this.options.store.runDir(this.options.runId), workerIdFor(task, attempt));
   }
 
   processOptions(task: PlanTask, attempt: number): ProcessOptions {

@@ -5,10 +5,11 @@
 // same effect.
 import { spawn } from "node:child_process";
 import { appendFileSync } from "node:fs";
-import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { whyNotADirectory } from "../directory.js";
+import { AttemptLog, attemptLogLimit, echoOf, shellLineOf } from "./attempt-log.js";
 import { timer } from "./delay.js";
 import { redactingStream, type Redactor } from "./redact.js";
 import { shellArgv, shellCommand, type ShellCommand } from "./shell.js";
@@ -26,6 +27,8 @@ export interface RunSpec {
   timeoutMs?: number;
   /** Appended to; created with its directory. */
   logFile: string;
+  /** The attempt log's limit in bytes (0: none); default: $PEH_ATTEMPT_LOG_MAX of `env`, else 1 MiB. */
+  logLimit?: number;
   redact: Redactor;
   signal?: AbortSignal;
   /** Called once the process exists, with its pid. */
@@ -43,7 +46,10 @@ export interface RunResult {
   /** Stopped through `signal` (abort or drain). */
   aborted: boolean;
   duration_ms: number;
-  /** The last lines of output, redacted, for classification and messages. */
+  /**
+   * The last 4,000 characters the process printed, redacted, for classification and messages:
+   * never peh's own lines (the log's `$ command` and `[exit …]`), and never cut by the log's limit.
+   */
   tail: string;
   /** Set when the process could not start at all (ENOENT of the cwd, say). */
   spawn_error?: { code: string; message: string };
@@ -114,52 +120,6 @@ function journalStart(journal: NonNullable<StartRequest["journal"]>, pid: number
 }
 
 const TAIL = 4_000;
-/** Output is appended to the log at most this long after it came. */
-const FLUSH_MS = 100;
-
-/**
- * A log appended in batches: what comes within FLUSH_MS goes in one append, so a short command's
- * log is written once, not once per line of output. Its directory is made when it is missing.
- */
-class LogAppender {
-  private pending = "";
-  private timer: NodeJS.Timeout | undefined;
-  private written: Promise<void> = Promise.resolve();
-  private failure: unknown;
-
-  constructor(private readonly path: string) {}
-
-  write(text: string): void {
-    if (text === "") return;
-    this.pending += text;
-    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
-  }
-
-  /** Writes what is pending; rejects with the first append that failed. */
-  async end(): Promise<void> {
-    await this.flush();
-    if (this.failure !== undefined) throw this.failure;
-  }
-
-  private flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const text = this.pending;
-    this.pending = "";
-    if (text !== "") this.written = this.written.then(() => appendMaking(this.path, text)).catch((error: unknown) => void (this.failure ??= error));
-    return this.written;
-  }
-}
-
-async function appendMaking(path: string, text: string): Promise<void> {
-  try {
-    await appendFile(path, text);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    await mkdir(dirname(path), { recursive: true });
-    await appendFile(path, text);
-  }
-}
 
 /**
  * A process that did not start because of its working directory says so: both starters report a
@@ -191,22 +151,23 @@ async function writeScript(path: string, script: string): Promise<void> {
 }
 
 export async function runCommand(spec: RunSpec): Promise<RunResult> {
-  const log = new LogAppender(spec.logFile);
+  // peh's `$ command`, `shell:` and `[exit …]` lines go to the log whatever its limit, never to
+  // the tail: the shell's words are no output to classify. The shell is named when it is not the
+  // default (`/bin/sh -e`, which the README states).
+  const shell = spec.shell ?? shellCommand();
+  const named = shell.label === shellCommand().label ? "" : spec.redact(shellLineOf(shell.label));
+  const log = new AttemptLog(spec.logFile, spec.logLimit ?? attemptLogLimit(spec.env ?? process.env), spec.redact(echoOf(spec.command)) + named);
   const started = performance.now();
   let tail = "";
   // Whole lines are redacted at once: a secret split between two chunks is found all the same.
   const redacting = redactingStream(spec.redact);
   const emit = (redacted: string) => {
     log.write(redacted);
-    tail = (tail + redacted).slice(-TAIL);
+    if (redacted !== "") tail = (tail + redacted).slice(-TAIL);
   };
   const write = (text: string) => emit(redacting.write(text));
   // A character split between two chunks is decoded whole, not as two replacement characters.
   const decoder = new StringDecoder("utf8");
-  write(`$ ${spec.command}\n`);
-  const shell = spec.shell ?? shellCommand();
-  // What ran it, in the log only: the shell's words are no output to classify.
-  log.write(spec.redact(`shell: ${shell.label}\n`));
   let pid: number | undefined;
   let killed = false;
   const killGroup = () => {
@@ -249,10 +210,9 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   spec.signal?.removeEventListener("abort", onAbort);
   killGroup(); // leftovers of the group, if any
   write(decoder.end());
-  if (exit.spawn_error) write(`${exit.spawn_error.message}\n`);
   emit(redacting.end());
+  const why = exit.spawn_error ? spec.redact(`${exit.spawn_error.message}\n`) : "";
   const duration_ms = Math.round(performance.now() - started);
-  emit(`\n[exit ${exit.exit_code ?? exit.signal ?? exit.spawn_error?.code}${timedOut ? ", timed out" : ""}${aborted ? ", stopped" : ""} after ${duration_ms} ms]\n`);
-  await log.end();
+  await log.end(`${why}\n[exit ${exit.exit_code ?? exit.signal ?? exit.spawn_error?.code}${timedOut ? ", timed out" : ""}${aborted ? ", stopped" : ""} after ${duration_ms} ms]\n`);
   return { ...exit, timed_out: timedOut, aborted, duration_ms, tail };
 }

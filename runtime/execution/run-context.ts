@@ -24,7 +24,11 @@ export interface ExecuteOptions {
 }
 
 export type ProgressLine =
-  | { kind: "task"; index: number; total: number; task: string; ok: boolean; seconds: number; detail?: string; retry: boolean }
+  | {
+      kind: "task"; index: number; total: number; task: string; ok: boolean; seconds: number; detail?: string; retry: boolean;
+      /** A failure's last lines of output (as printed: escape them to show them) and its attempt log. */
+      output?: string[]; log?: string;
+    }
   | { kind: "started"; index: number; total: number; task: string; attempt: number }
   | { kind: "note"; text: string };
 

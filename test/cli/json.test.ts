@@ -56,6 +56,7 @@ const succeeding: Case[] = [
   ["report", ["report"]],
   ["graph", ["graph", "worker"]],
   ["inspect", ["inspect", "--record", "run.inspect.jsonl"]],
+  ["output", ["output", "build"], [["run", "--from", "release.yaml", "--approve-as", "ana", "--confirm", PHRASE, "--trust-root", "."]]],
 ];
 
 const refused: Case[] = [
@@ -77,6 +78,7 @@ const refused: Case[] = [
   ["graph", ["graph", "nope"]],
   ["inspect", ["inspect", "r-nope", "--record", "run.inspect.jsonl"]],
   ["serve", ["serve", "nope"]],
+  ["output", ["output", "r-nope", "build"]],
 ];
 
 async function commandNames(): Promise<string[]> {

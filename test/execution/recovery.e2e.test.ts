@@ -1,6 +1,6 @@
 // Recovery end to end: fixture commands that fail in each class (and fail N times, then pass)
 // drive real runs; the exact event sequences and attempt counts are asserted.
-import { readdir } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workspace, type Workspace } from "../support/workspace.js";
@@ -99,6 +99,45 @@ describe("recovery › end to end", () => {
     const log = (await ws.read(`.peh/runs/${second}/events.jsonl`)).trim().split("\n").map((line) => JSON.parse(line) as Event);
     expect(log.find((e) => e.type === "FAILURE_CLASSIFIED")?.data).toMatchObject({ class: "unknown", evidence: "killed by SIGKILL" });
     expect(log.at(-1)?.type).toBe("RECOVERY_ESCALATION");
+  });
+
+  it("classifies by what the process printed, never by peh's echo of the command or its exit line", async () => {
+    await ws.write("check-schema.sh", "exit 1\n");
+    await ws.write("usage-invalid.sh", "echo 'compared 12 files'; exit 1\n");
+    await ws.write(
+      "plan.yaml",
+      [
+        "objective: Check the schema and the usage",
+        "tasks:",
+        "  - { id: schema, objective: Check the schema, scope: workspace, run: 'sh ./check-schema.sh' }",
+        "  - { id: usage, objective: Check the usage, scope: workspace, run: 'true', acceptance_tests: ['sh ./usage-invalid.sh'] }",
+      ].join("\n"),
+    );
+    expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "2").code).toBe(3);
+    const classified = new Map((await events()).filter((e) => e.type === "FAILURE_CLASSIFIED").map((e) => [e.data.task_id, e.data]));
+    expect(classified.get("schema")).toMatchObject({ class: "logic_error", rule: "exit 1", evidence: "the command printed nothing" });
+    expect(classified.get("usage")).toMatchObject({ class: "logic_error", rule: "acceptance test failed", evidence: "compared 12 files" });
+  });
+
+  it("classifies a failure recorded before a crash from the attempt's log, as it would have without the crash", async () => {
+    await ws.write("plan.yaml", planWith("echo 'ECONNRESET while fetching' >&2; exit 1", "recovery: { transient: { max_retries: 0 } }"));
+    expect(ws.peh("plan", "--from", "plan.yaml").code).toBe(0);
+    expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+    const saved = await ws.read(`${await runDir()}/events.jsonl`);
+    expect(ws.peh("run", "--trust-root", ".").code).toBe(3);
+    const uninterrupted = await events();
+    const failedAt = uninterrupted.find((e) => e.type === "TASK_FAILED")!.seq;
+    const classified = uninterrupted.find((e) => e.type === "FAILURE_CLASSIFIED")!.data;
+    // The same run again, killed right after TASK_FAILED: its classification is left to the resumed run.
+    await ws.write(`${await runDir()}/events.jsonl`, saved);
+    await rm(join(ws.path, await runDir(), "attempts"), { recursive: true });
+    ws.env.PEH_CRASH_AFTER_SEQ = String(failedAt);
+    expect(ws.peh("run", "--trust-root", ".").code).toBeNull();
+    delete ws.env.PEH_CRASH_AFTER_SEQ;
+    expect((await events()).some((e) => e.type === "FAILURE_CLASSIFIED")).toBe(false);
+    expect(ws.peh("run", "--trust-root", ".").code).toBe(3);
+    expect((await events()).find((e) => e.type === "FAILURE_CLASSIFIED")?.data).toEqual(classified);
+    expect(classified).toMatchObject({ class: "transient", evidence: "ECONNRESET while fetching" });
   });
 
   it("a custom rule is checked before the built-in ones; a server's Retry-After sets the wait", async () => {

@@ -76,6 +76,36 @@ describe("torture › security", () => {
     for (const file of await files(join(ws.path, ".peh"))) expect(await readFile(file, "utf8"), file).not.toContain(secret);
     for (const output of [result, status, log]) expect(`${output.stdout}${output.stderr}`).not.toContain(secret);
     checks++;
+  });
+
+  it("leaves no trace of credentials in URLs, key shapes, secret names, or a secret printed over two lines, and keeps what is not secret", async () => {
+    const pg = "pg-5f4dcc3b5aa765d61d83";
+    const token = "tok-27deb882cf99e1f3a9b0c4d2";
+    const url = "postgres://app:db-s3cret-pw@db.internal/app";
+    const key = "sk-proj-AbCdEf0123456789ghIJklMNopQRst";
+    const script = [
+      `echo "connecting to ${url}"`,
+      `echo "using ${key}"`,
+      'echo "pg is $PGPASS"',
+      // The value in two pieces on two lines, and wrapped at a column over three.
+      'printf "%.9s\\n" "$PGPASS"; printf "%s\\n" "${PGPASS#?????????}"',
+      'printf %s "$DEPLOY_TOKEN" | fold -w 10; echo',
+      'echo "policy $PASSWORD_POLICY by $AUTHOR"',
+      "exit 1",
+    ].join("\n");
+    await ws.write("leak.sh", `${script}\n`);
+    await ws.write("plan.yaml", planWith("{ id: leak, objective: Print the credentials, scope: workspace, run: 'sh ./leak.sh' }", "recovery: { logic_error: { max_retries: 0 } }"));
+    Object.assign(ws.env, { PGPASS: pg, DEPLOY_TOKEN: token, PASSWORD_POLICY: "strict-policy", AUTHOR: "ana-lopez" });
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
+    const views = [result, ws.peh("status"), ws.peh("log", "--json"), ws.peh("report"), ws.peh("output", "leak"), ws.peh("output", "leak", "--raw")];
+    for (const name of ["PGPASS", "DEPLOY_TOKEN", "PASSWORD_POLICY", "AUTHOR"]) delete ws.env[name];
+    const pieces = [pg, pg.slice(0, 9), pg.slice(9), token, ...token.match(/.{1,10}/g)!.filter((piece) => piece.length >= 8), "db-s3cret-pw", key];
+    const stored = await Promise.all((await files(join(ws.path, ".peh"))).map((file) => readFile(file, "utf8")));
+    for (const text of [...stored, ...views.map((view) => `${view.stdout}${view.stderr}`)]) for (const piece of pieces) expect(text).not.toContain(piece);
+    // What only looks like a secret's name is not one: its value stays readable.
+    expect(views[4]!.stdout).toContain("policy strict-policy by ana-lopez");
+    expect(views[4]!.stdout).toContain("postgres://app:[redacted]@db.internal/app");
+    checks++;
     summary(`security: ${checks} checks passed (scope escapes refused, no self-granted trust, no risky run without its phrase, secrets redacted everywhere)`);
   });
 });
