@@ -11,7 +11,8 @@ import { wrapUp } from "./wrap-up.js";
 
 /**
  * The recovery recipe for a classified failure. A retry is proposed while the policy retries;
- * the task machine judges whether its budget allows it, and once it does not, a human decides.
+ * the task machine judges whether its budget allows it (and never allows one for a task that is
+ * not idempotent), and once it does not, a human decides.
  */
 export function* recover(
   state: RunState,
@@ -35,7 +36,10 @@ export function* recover(
       yield retry;
       return;
     }
-    reason = `${klass}: ${retries} of ${snapshot.context.budget[klass]} automatic retries used, none left${evidence ? `; last: ${evidence}` : ""}`;
+    // The task machine refused it: say why, so that the human knows what they decide.
+    reason = snapshot.context.idempotent
+      ? `${klass}: ${retries} of ${snapshot.context.budget[klass]} automatic retries used, none left${evidence ? `; last: ${evidence}` : ""}`
+      : `${klass}: task ${task_id} is not idempotent (idempotent: false), so peh never runs it again on its own${evidence ? `; last: ${evidence}` : ""}`;
   }
   if (policy.action === "skip" || policy.action === "abort") {
     yield { type: "RECOVERY_ESCALATION", data: { task_id, class: klass, reason: `the ${klass} policy says ${policy.action}${evidence ? `: ${evidence}` : ""}`, choices: [policy.action] } };

@@ -5,7 +5,7 @@
 import { and, assign, not, setup } from "xstate";
 import type { FailureClass, PehEvent, PlanTask, Recovery, TaskId } from "../events/index.js";
 import type { MemoSpec } from "./lite.js";
-import { retryBudget } from "./recovery.js";
+import { NO_RETRIES, retryBudget } from "./recovery.js";
 
 export interface TaskContext {
   task_id: TaskId;
@@ -45,7 +45,8 @@ function specOf(task: TaskInput["task"], recovery: Recovery | undefined, settled
     idempotent: task.idempotent,
     depends_on,
     settled: depends_on.filter((id) => settled.includes(id)).length,
-    budget: retryBudget(task, { recovery }),
+    // A task that is not idempotent has no automatic retries at all, whatever its policies say.
+    budget: task.idempotent ? retryBudget(task, { recovery }) : NO_RETRIES,
   };
 }
 
@@ -185,7 +186,12 @@ export const taskMachine = setup({
     },
     classified: {
       on: {
-        RECOVERY_ATTEMPTED: { guard: and(["isNextAttempt", "withinBudget"]), target: "retry_scheduled", actions: ["countRetry", "scheduleRetry"] },
+        // Never an automatic re-run of a task that is not idempotent: only a human's retry runs it again.
+        RECOVERY_ATTEMPTED: {
+          guard: and(["isNextAttempt", "withinBudget", "isIdempotent"]),
+          target: "retry_scheduled",
+          actions: ["countRetry", "scheduleRetry"],
+        },
         RECOVERY_ESCALATION: { target: "awaiting_decision", actions: "askHuman" },
         PERMISSION_REQUIRED: { target: "awaiting_decision", actions: "askHuman" },
         TASK_SKIPPED: skipOwnThatRan,

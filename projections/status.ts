@@ -55,6 +55,7 @@ export function ledgerOf(state: RunState): LedgerEntry[] {
     let standing: string = name.replaceAll("_", " ");
     if (attempt === 0 && (name === "pending" || name === "ready")) standing = "never tried";
     else if (UNDER_WAY.has(name)) standing = retries > 0 ? `running (retry ${retries})` : "running";
+    else if (name === "awaiting_decision" && !cell.context.idempotent) standing = "awaiting decision (not idempotent: never retried on its own)";
     else if (name === "awaiting_decision" && policy?.action === "retry" && allowed !== null && retries >= allowed) standing = "exhausted, awaiting decision";
     return {
       task_id: id,

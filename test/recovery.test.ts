@@ -74,6 +74,36 @@ describe("recovery › the default recipes", () => {
   });
 });
 
+describe("recovery › a task that is not idempotent", () => {
+  const once = (recovery?: PlanFile["recovery"]) =>
+    planFile({ ...diamond, ...(recovery ? { recovery } : {}), tasks: diamond.tasks.map((t) => (t.id === "build" ? { ...t, idempotent: false } : t)) });
+  const decide = (decision: "retry" | "skip" | "abort"): CommandInput => ({ type: "RecordDecision", at: AT, actor: "ana", task_id: "build", decision });
+
+  it("is never retried on its own, whatever the class or the policy: a human decides, told why", () => {
+    for (const [klass, plan] of [
+      ["transient", once()],
+      ["logic_error", once()],
+      ["transient", once({ transient: { max_retries: 5, delays: ["0s"] } })],
+      ["unknown", once({ unknown: { action: "retry", max_retries: 2 } })],
+    ] as const) {
+      const decision = given(...started(plan), failed("build", 1, klass)).when(recover("build")).thenTypes("RECOVERY_ESCALATION");
+      expect(decision.events[0]?.data).toMatchObject({ class: klass, reason: expect.stringMatching(/task build is not idempotent \(idempotent: false\), so peh never runs it again on its own/) });
+      expect(entityState(decision.state, "task:build")).toBe("awaiting_decision");
+    }
+  });
+
+  it("runs again on a human's retry, once, and then waits for a human again", () => {
+    const retried = [...started(once()), failed("build", 1, "transient"), [recover("build"), decide("retry")]];
+    given(...retried, failed("build", 2, "transient")).when(recover("build")).thenTypes("RECOVERY_ESCALATION");
+  });
+
+  it("refuses a retry proposed directly, whoever proposes it", () => {
+    given(...started(once()), failed("build", 1, "transient"))
+      .when({ type: "ScheduleRetry", at: AT, task_id: "build", delay_ms: 0, due_at: AT })
+      .thenThrows("ILLEGAL_TRANSITION", /RECOVERY_ATTEMPTED is not allowed for task:build/);
+  });
+});
+
 describe("recovery › configured policies", () => {
   const withPolicies = planFile({
     ...diamond,

@@ -60,6 +60,24 @@ describe("recovery › end to end", () => {
     expect(result.stderr).toMatch(/peh decide r-\S+ --task fetch retry\|skip\|abort/);
   });
 
+  it("a task that is not idempotent is never re-run on its own: one charge, then a human decides, told why", async () => {
+    const charge = "echo charged >> charges; echo 'HTTP 503 Service Unavailable' >&2; exit 1";
+    await ws.write("plan.yaml", ["objective: Charge the card in charges", fast, "tasks:", `  - { id: fetch, objective: Charge the card in charges, scope: workspace, idempotent: false, run: "${charge}" }`].join("\n"));
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
+    expect(result.code).toBe(3);
+    expect((await ws.read("charges")).trim().split("\n")).toEqual(["charged"]);
+    expect(await recoveryTrail()).toEqual(["TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ESCALATION"]);
+    const escalation = (await events()).find((e) => e.type === "RECOVERY_ESCALATION");
+    expect(escalation?.data).toMatchObject({ class: "transient", reason: expect.stringMatching(/task fetch is not idempotent \(idempotent: false\), so peh never runs it again on its own/) });
+    expect(result.stdout).not.toContain("automatic retry");
+    const ledger = (JSON.parse(ws.peh("status", "--json").stdout) as { ledger: { retries_allowed: number | null; standing: string }[] }).ledger;
+    expect(ledger[0]).toMatchObject({ retries_allowed: 0, standing: "awaiting decision (not idempotent: never retried on its own)" });
+    // A human's retry runs it once more, and no more.
+    expect(ws.peh("decide", "--task", "fetch", "retry", "--as", "ana").code).toBe(0);
+    expect(ws.peh("run", "--trust-root", ".").code).toBe(3);
+    expect((await ws.read("charges")).trim().split("\n")).toEqual(["charged", "charged"]);
+  });
+
   it("logic_error: one retry, then escalate", async () => {
     await ws.write("plan.yaml", planWith(flaky(9, "AssertionError: expected 1 to be 2"), fast));
     expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(3);
