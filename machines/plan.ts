@@ -163,6 +163,9 @@ export const planMachine = setup({
         TASK_STARTED: acknowledge,
         WORKER_SPAWNING: acknowledge,
         TASK_SKIPPED: acknowledge,
+        // An automatic retry is scheduled only while the plan executes: under stop on error, a
+        // sibling's retry is held (its task stays classified) until the human's decision.
+        RECOVERY_ATTEMPTED: acknowledge,
         RECOVERY_ESCALATION: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
         PERMISSION_REQUIRED: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
         PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "carryApproval"] },

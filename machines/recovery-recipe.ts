@@ -1,9 +1,12 @@
 // Pure. How a task recovers from a classified failure: the recipe of its class's policy (a
-// retry after a wait, or a human's decision, or the policy's own skip or abort). Candidates
-// only; the decider checks each with the machines, and the task machine holds the budget.
+// retry after a wait, or a human's decision, or the policy's own skip or abort; a retry waits
+// while the plan waits for a human). Candidates only; the decider checks each with the
+// machines, and the task machine holds the budget.
 import { PehError } from "../events/index.js";
 import type { Command } from "./commands.js";
 import type { Candidate, Legality } from "./candidate.js";
+import { mayHandle } from "./lite.js";
+import { planMachine } from "./plan.js";
 import { policyFor, retryDelayMs } from "./recovery.js";
 import type { RunState, TaskSnapshot } from "./run.js";
 import { stateName } from "./state-name.js";
@@ -36,6 +39,10 @@ export function* recover(
       yield retry;
       return;
     }
+    // The plan waits for a human (stop on error: nothing new starts, not even a retry) or is
+    // aborting: no retry is scheduled that would not run. The task stays classified, and its
+    // recipe is followed once the plan executes again.
+    if (!mayHandle(planMachine, state.plan.value, "RECOVERY_ATTEMPTED")) return;
     // The task machine refused it: say why, so that the human knows what they decide.
     reason = snapshot.context.idempotent
       ? `${klass}: ${retries} of ${snapshot.context.budget[klass]} automatic retries used, none left${evidence ? `; last: ${evidence}` : ""}`

@@ -2,7 +2,8 @@
 // view), each task's recovery ledger, and what the run waits for with the exact command that
 // unblocks it. The orchestrator asks the same question when it has nothing left to do.
 import type { FailureClass, RunId, TaskId } from "../events/index.js";
-import { riskyTasksOf } from "../machines/plan.js";
+import { mayHandle } from "../machines/lite.js";
+import { planMachine, riskyTasksOf } from "../machines/plan.js";
 import { policyFor } from "../machines/recovery.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
@@ -55,6 +56,7 @@ export function ledgerOf(state: RunState): LedgerEntry[] {
     let standing: string = name.replaceAll("_", " ");
     if (attempt === 0 && (name === "pending" || name === "ready")) standing = "never tried";
     else if (UNDER_WAY.has(name)) standing = retries > 0 ? `running (retry ${retries})` : "running";
+    else if (name === "classified" && !mayHandle(planMachine, state.plan.value, "RECOVERY_ATTEMPTED")) standing = heldRecovery(state);
     else if (name === "awaiting_decision" && !cell.context.idempotent) standing = "awaiting decision (not idempotent: never retried on its own)";
     else if (name === "awaiting_decision" && policy?.action === "retry" && allowed !== null && retries >= allowed) standing = "exhausted, awaiting decision";
     return {
@@ -68,6 +70,17 @@ export function ledgerOf(state: RunState): LedgerEntry[] {
       standing,
     };
   });
+}
+
+/**
+ * Why a classified failure's recovery waits: the plan refuses a retry while it waits for a human
+ * (stop on error) or aborts, so none is scheduled (or counted) that would not run.
+ */
+export function heldRecovery(state: RunState): string {
+  const awaiting = state.plan.context.awaiting;
+  return stateName(state.plan.value) === "awaiting_decision" && awaiting.length > 0
+    ? `retry held until the decision on ${awaiting.join(", ")} (nothing new starts while the run waits for a human)`
+    : "not retried: the run is aborting";
 }
 
 /** What the run waits for from a human, each with the command that unblocks it. */

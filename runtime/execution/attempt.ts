@@ -1,8 +1,10 @@
 // One attempt of a task, step by step: its start (and trust, when a root covers it), its command
 // or agent, its acceptance tests, and, when it fails, its classification and the recovery recipe
 // of its class. Each step is decided by the machines and durable before its effect starts.
+import { open } from "node:fs/promises";
 import { workerIdFor, type PlanTask, type TaskId, type WorkerId } from "../../events/index.js";
 import type { RunState } from "../../machines/run.js";
+import { heldRecovery } from "../../projections/status.js";
 import { durationMs, promptOf } from "./attempt-support.js";
 import { classify, retryAfterMs } from "./classify.js";
 import { now } from "./clock.js";
@@ -116,18 +118,26 @@ export class Attempts {
     this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1 });
   }
 
-  /** A crash came between a recorded failure and its escalation: finish the job from the log. */
+  /**
+   * A failure recorded but not recovered from: a crash came between the failure and its recipe,
+   * or the recipe was held while the plan waited for a human. Finish the job from the log.
+   */
   async resumeFailure(task: PlanTask): Promise<void> {
     const attempt = this.attemptOf(task);
+    const { store, runId } = this.run.options;
+    const log = await store.read(runId);
     if (this.run.taskState(task.id) === "classifying") {
-      const { store, runId } = this.run.options;
-      const failed = (await store.read(runId)).findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
+      const failed = log.findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
       const data = failed?.type === "TASK_FAILED" ? failed.data : undefined;
       const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: data.error.message };
       await this.failed(task, attempt, result, { stage: data?.stage ?? "run", output: data?.error.message ?? "" });
       return;
     }
-    await this.recover(task, "classified before a crash", undefined);
+    const classified = log.findLast((e) => e.type === "FAILURE_CLASSIFIED" && e.data.task_id === task.id);
+    const evidence = classified?.type === "FAILURE_CLASSIFIED" ? `${classified.data.rule}: ${classified.data.evidence}` : "classified before a crash";
+    // A server's Retry-After is in the attempt's output, which its log file keeps.
+    const output = await outputTail(this.run.processOptions(task, attempt).logFile);
+    await this.recover(task, evidence, retryAfterMs(output));
   }
 
   /** Classifies a failed attempt, then follows the recovery policy of its class. */
@@ -161,9 +171,26 @@ export class Attempts {
       ...(retry_after_ms === undefined ? {} : { retry_after_ms }),
     });
     const context = this.run.state.tasks.get(task.id)!.context;
-    if (this.run.taskState(task.id) === "retry_scheduled" && context.due_at) {
+    const state = this.run.taskState(task.id);
+    if (state === "retry_scheduled" && context.due_at) {
       const wait = retryWaitMs(this.run.state, task.id) / 1000;
       this.run.note(`${task.id}: ${context.failure_class} failure, automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"} in ${wait.toFixed(1)}s`);
+    } else if (state === "classified") {
+      this.run.note(`${task.id}: ${context.failure_class} failure; ${heldRecovery(this.run.state)}`);
     }
+  }
+}
+
+/** The last few kilobytes of an attempt's output (empty if it has none). */
+async function outputTail(file: string, bytes = 8_000): Promise<string> {
+  const handle = await open(file, "r").catch(() => undefined);
+  if (!handle) return "";
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(Math.min(size, bytes));
+    await handle.read(buffer, 0, buffer.length, size - buffer.length);
+    return buffer.toString("utf8");
+  } finally {
+    await handle.close();
   }
 }

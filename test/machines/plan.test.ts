@@ -107,6 +107,12 @@ describe("plan machine › when executing", () => {
     expect(none.value).toBe("executing");
   });
 
+  it("lets an automatic retry be scheduled only while it executes, not while it waits for a human", () => {
+    const retry = ev("RECOVERY_ATTEMPTED", { task_id: "lint", next_attempt: 2, delay_ms: 0, due_at: "2026-01-15T14:23:50.000Z" });
+    expect(executing().can(retry)).toBe(true);
+    expect(transition(planMachine, executing(), escalation("test"))[0].can(retry)).toBe(false);
+  });
+
   it("refuses a decision nobody asked for", () => {
     const waiting = transition(planMachine, executing(), escalation("test"))[0];
     expect(waiting.can(ev("DECISION_RECORDED", { task_id: "lint", decision: "retry" }))).toBe(false);
