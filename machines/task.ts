@@ -68,6 +68,13 @@ const skipOwnThatRan = [
 /** Re-specified by a change mid-run (its dependencies, idempotence), while it has not started. */
 const respecify = { guard: "isStillPlanned", actions: "adoptSpec" } as const;
 
+/**
+ * Fixed in place by a change mid-run while nothing of it runs (it failed and waits for a human or
+ * for its retry): its next attempt runs the new definition. It ran once its dependencies had
+ * settled, so the change may not make it wait for one that has not.
+ */
+const fixInPlace = { guard: and(["isStillPlanned", "dependenciesStaySettled"]), actions: "adoptSpec" } as const;
+
 export const taskMachine = setup({
   types: {
     context: {} as TaskContext,
@@ -97,6 +104,10 @@ export const taskMachine = setup({
     isPlanChangeSkip: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "plan_changed",
     isStillPlanned: ({ context, event }) =>
       event.type === "PLAN_CHANGED" && event.data.plan.tasks.some((task) => task.id === context.task_id),
+    dependenciesStaySettled: ({ context, event }) => {
+      const task = event.type === "PLAN_CHANGED" ? event.data.plan.tasks.find((t) => t.id === context.task_id) : undefined;
+      return task !== undefined && event.type === "PLAN_CHANGED" && task.depends_on.every((id) => event.data.settled.includes(id));
+    },
     decidedRetry: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "retry",
     decidedSkip: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "skip",
     decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
@@ -201,6 +212,7 @@ export const taskMachine = setup({
       on: {
         TASK_STARTED: { guard: "isNextAttempt", target: "running", actions: ["recordAttempt", "startWorker"] },
         TASK_SKIPPED: skipOwnThatRan,
+        PLAN_CHANGED: fixInPlace,
       },
     },
     awaiting_decision: {
@@ -211,6 +223,7 @@ export const taskMachine = setup({
           { guard: and(["isOwn", "decidedAbort"]), target: "failed" },
         ],
         TASK_SKIPPED: skipOwnThatRan,
+        PLAN_CHANGED: fixInPlace,
       },
     },
     interrupted: {

@@ -178,6 +178,46 @@ describe("decider › a change mid-run (PLAN_CHANGED)", () => {
       .thenThrows("ILLEGAL_TRANSITION", /build/);
   });
 
+  describe("a task that failed and waits", () => {
+    const testFailed: CommandInput[] = [
+      scheduleReady,
+      { type: "StartAttempt", at: AT, task_id: "test", cwd: "/w/app" },
+      { type: "ResolveTrust", at: AT, worker_id: "test#1", resolution: { source: "allowlist", root: "/w/app" } },
+      { type: "MarkWorkerRunning", at: AT, worker_id: "test#1" },
+      { type: "RecordExit", at: AT, task_id: "test", exit_code: 2 },
+      { type: "ClassifyFailure", at: AT, task_id: "test", class: "invalid_input", rule: "usage", evidence: "usage: test" },
+      { type: "Recover", at: AT, task_id: "test", evidence: "usage", jitter: 0.5 },
+    ];
+    const fixTest = (edit: Partial<PlanFile["tasks"][number]>) => change((plan) => withTasks(plan, plan.tasks.map((t) => (t.id === "test" ? { ...t, ...edit } : t))));
+
+    it("is fixed in place while it waits for a decision, and a human's retry runs the new definition", () => {
+      const fixed = given(...afterBuild, testFailed).when(fixTest({ run: "npm test -- --fixed" })).thenTypes("PLAN_CHANGED");
+      expect(entityState(fixed.state, "task:test")).toBe("awaiting_decision");
+      expect(fixed.state.plan_spec?.tasks.find((t) => t.id === "test")?.run).toBe("npm test -- --fixed");
+      const retry: CommandInput = { type: "RecordDecision", at: AT, actor: "ana", task_id: "test", decision: "retry" };
+      given(...afterBuild, testFailed, [fixTest({ run: "npm test -- --fixed" }), retry])
+        .when({ type: "StartAttempt", at: AT, task_id: "test", cwd: "/w/app" })
+        .thenTypes("TASK_STARTED", "WORKER_SPAWNING", "WORKER_TRUST_REQUIRED");
+    });
+
+    it("adopts what the fix says about it: a task made non-idempotent gets no automatic retry", () => {
+      const fixed = given(...afterBuild, testFailed, [fixTest({ idempotent: false })]);
+      expect(fixed.state.tasks.get(tid("test"))?.context).toMatchObject({ idempotent: false, budget: expect.objectContaining({ transient: 0 }) });
+    });
+
+    it("may not be made to wait for a dependency that has not settled (it already ran)", () => {
+      given(...afterBuild, testFailed)
+        .when(fixTest({ depends_on: [tid("build"), tid("lint")] }))
+        .thenThrows("ILLEGAL_TRANSITION", /task:test in state awaiting_decision/);
+    });
+
+    it("is never altered while it runs", () => {
+      given(...afterBuild, testFailed.slice(0, 4))
+        .when(fixTest({ run: "npm test -- --fixed" }))
+        .thenThrows("ILLEGAL_TRANSITION", /task:test in state running/);
+    });
+  });
+
   it("needs the phrase of a risky task the change adds", () => {
     const wipe = { ...diamond.tasks[1]!, id: tid("wipe"), risky: true, confirm: "wipe staging" };
     const add = (phrases: string[]) => change((plan) => withTasks(plan, [...plan.tasks, wipe]), phrases);
