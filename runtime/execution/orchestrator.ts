@@ -11,12 +11,10 @@ import {
   PehError,
   isPehError,
   workerIdFor,
-  type Plan,
   type PlanTask,
   type TaskId,
 } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
-import { recheckedTasks } from "../../machines/run.js";
 import { stateName } from "../../machines/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
 import { recordedPhase, type BootstrapContext } from "./bootstrap-phases.js";
@@ -25,6 +23,7 @@ import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "../gate.js";
 import { Attempts, retryWaitMs } from "./attempt.js";
 import { PidRecords, workingDirOf } from "./attempt-support.js";
+import { PlanIndex } from "./plan-index.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
 import { redactorFor, type Redactor } from "./redact.js";
@@ -39,7 +38,7 @@ const ACTIVE_WORKER = new Set(["spawning", "trust_resolved", "running"]);
 
 export class Orchestrator implements RunContext {
   private run!: GroupCommit;
-  private indexed?: { spec: Plan | null; position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask> };
+  private readonly index = new PlanIndex();
   private readonly active = new Map<TaskId, Promise<void>>();
   private policy!: TrustPolicy;
   /**
@@ -117,21 +116,6 @@ export class Orchestrator implements RunContext {
     return this.state.plan_spec?.tasks ?? [];
   }
 
-  /**
-   * The current plan's task positions, and the tasks a turn visits: in plan order at first, each
-   * dropped once it settles or is seen waiting for a dependency, taken back once the scheduler
-   * readies it (takeBackReadied); rebuilt when the plan changes or the run is read anew. A turn
-   * visits the tasks that may start, not every task of a 10k-task plan.
-   */
-  private planIndex(): { position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask> } {
-    const spec = this.state.plan_spec;
-    if (this.indexed?.spec !== spec) {
-      const tasks = spec?.tasks ?? [];
-      this.indexed = { spec, position: new Map(tasks.map((t, i) => [t.id, i])), unsettled: new Map(tasks.map((t) => [t.id, t])) };
-    }
-    return this.indexed;
-  }
-
   private finalOutcome(): Outcome | undefined {
     const plan = this.planState();
     return plan === "completed" || plan === "failed" || plan === "aborted" ? { kind: plan } : undefined;
@@ -155,7 +139,7 @@ export class Orchestrator implements RunContext {
   }
 
   numbered(task: PlanTask): { index: number; total: number } {
-    return { index: (this.planIndex().position.get(task.id) ?? -1) + 1, total: this.tasks().length };
+    return this.index.numbered(this.state, task);
   }
 
   /**
@@ -208,7 +192,7 @@ export class Orchestrator implements RunContext {
       let retryIn: number | undefined;
       if (this.planState() === "executing") {
         await this.command({ type: "ScheduleReadyTasks", at: now() });
-        this.takeBackReadied();
+        this.index.takeBackReadied(this.state);
         retryIn = this.startWhatMay();
       }
       if (this.active.size > 0 || retryIn !== undefined) {
@@ -236,30 +220,12 @@ export class Orchestrator implements RunContext {
   }
 
   /**
-   * After a scheduler turn, the tasks it readied are visited again. Only a turn readies a task
-   * that waits for a dependency, and right after it the run's recheck list names the tasks the
-   * turn readied (machines/run.ts, Recheck), or says `all` (then every task is visited again).
-   */
-  private takeBackReadied(): void {
-    const { recheck, plan_spec } = this.state;
-    if (recheck.all) {
-      this.indexed = undefined;
-      return;
-    }
-    const { position, unsettled } = this.planIndex();
-    for (const id of recheckedTasks(recheck.ids)) {
-      const at = position.get(id);
-      if (at !== undefined) unsettled.set(id, plan_spec!.tasks[at]!);
-    }
-  }
-
-  /**
    * Starts every task that may run now, up to the concurrency; a task the plan holds stays.
    * Returns the milliseconds until the earliest scheduled retry that is not due yet: undefined
    * if there is none, or if every slot is taken (no retry could start before a task ends).
    */
   private startWhatMay(): number | undefined {
-    const { unsettled } = this.planIndex();
+    const { unsettled } = this.index.of(this.state);
     let retryIn: number | undefined;
     for (const task of unsettled.values()) {
       if (this.active.size >= this.options.concurrency) return undefined;
