@@ -136,6 +136,8 @@ function hintFor(state: RunState): string | undefined {
       return "a failed task waits for a decision: `peh status` names it, `peh decide --task ID retry|skip|abort --as NAME` answers it";
     case "rejected":
       return "the plan was rejected: create a new one with `peh plan`";
+    case "aborting":
+      return "the run is being aborted: `peh run` stops what runs and records the end";
     case "completed":
     case "failed":
     case "aborted":

@@ -24,6 +24,7 @@ export type ExecutionCommand = Extract<
       | "RequirePermission"
       | "RecordDecision"
       | "InterruptTask"
+      | "CancelRun"
       | "Finish";
   }
 >;
@@ -135,10 +136,24 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
       task(state, command.task_id);
       yield { type: "PERMISSION_REQUIRED", data: { task_id: command.task_id, detail: command.detail } };
       return;
-    case "RecordDecision":
-      task(state, command.task_id);
-      yield { type: "DECISION_RECORDED", data: { task_id: command.task_id, decision: command.decision } };
+    case "RecordDecision": {
+      const { context } = task(state, command.task_id);
+      const decision: Candidate = { type: "DECISION_RECORDED", data: { task_id: command.task_id, decision: command.decision } };
+      // A retry that waits for its due time (a long Retry-After): a human's retry runs it now.
+      if (command.decision === "retry" && context.due_at !== null && !legal(decision)) {
+        const now: Candidate = { type: "RECOVERY_EXPEDITED", data: { task_id: command.task_id, next_attempt: context.attempt + 1, waived_due_at: context.due_at } };
+        if (legal(now)) {
+          yield now;
+          return;
+        }
+      }
+      yield decision;
       if (command.decision === "abort") yield* wrapUp(state, legal);
+      return;
+    }
+    case "CancelRun":
+      yield { type: "RUN_CANCELLED", data: { reason: command.reason } };
+      yield* wrapUp(state, legal);
       return;
     case "InterruptTask": {
       const snapshot = task(state, command.task_id);

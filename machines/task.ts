@@ -108,6 +108,12 @@ export const taskMachine = setup({
       const task = event.type === "PLAN_CHANGED" ? event.data.plan.tasks.find((t) => t.id === context.task_id) : undefined;
       return task !== undefined && event.type === "PLAN_CHANGED" && task.depends_on.every((id) => event.data.settled.includes(id));
     },
+    /** A human's "run it now" for the retry that waits for its due time. */
+    isScheduledRetry: ({ context, event }) =>
+      event.type === "RECOVERY_EXPEDITED" &&
+      context.due_at !== null &&
+      event.data.waived_due_at === context.due_at &&
+      event.data.next_attempt === context.attempt + 1,
     decidedRetry: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "retry",
     decidedSkip: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "skip",
     decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
@@ -211,6 +217,8 @@ export const taskMachine = setup({
     retry_scheduled: {
       on: {
         TASK_STARTED: { guard: "isNextAttempt", target: "running", actions: ["recordAttempt", "startWorker"] },
+        // A human's retry now: the wait is dropped, the budget reset as by any human's retry.
+        RECOVERY_EXPEDITED: { guard: and(["isOwn", "isScheduledRetry"]), actions: "resetBudget" },
         TASK_SKIPPED: skipOwnThatRan,
         PLAN_CHANGED: fixInPlace,
       },
@@ -269,7 +277,7 @@ export const taskMemo: MemoSpec<TaskContext, PehEvent> = {
       context.settled, context.depends_on.length, context.retries, budget];
     if (numbers.some((n) => n > 0xffff)) return `${numbers.join(",")}|${texts(context, data)}`;
     const key = String.fromCharCode(...numbers);
-    const rare = data.decision ?? data.reason ?? data.class ?? context.failure_class ?? data.due_at;
+    const rare = data.decision ?? data.reason ?? data.class ?? context.failure_class ?? data.due_at ?? data.waived_due_at;
     return rare === undefined || rare === null ? key : `${key}|${texts(context, data)}`;
   },
 };
@@ -286,4 +294,4 @@ function typeIndex(type: string): number {
 const count = (value: unknown): number => (typeof value === "number" ? value : 0);
 
 const texts = (context: TaskContext, data: Record<string, unknown>): string =>
-  `${data.decision ?? ""}|${data.reason ?? ""}|${data.class ?? ""}|${context.failure_class ?? ""}|${data.due_at ?? ""}`;
+  `${data.decision ?? ""}|${data.reason ?? ""}|${data.class ?? ""}|${context.failure_class ?? ""}|${data.due_at ?? ""}|${data.waived_due_at ?? ""}|${context.due_at ?? ""}`;

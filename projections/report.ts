@@ -74,6 +74,12 @@ export function renderReport(events: readonly PehEvent[]): string {
       case "RECOVERY_ATTEMPTED":
         happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** retry: attempt ${event.data.next_attempt} after ${seconds(event.data.delay_ms)}`);
         break;
+      case "RECOVERY_EXPEDITED":
+        happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** retry run now by ${event.actor} (it was due at ${clockTime(event.data.waived_due_at)})`);
+        break;
+      case "RUN_CANCELLED":
+        happenings.push(`- ${clockTime(event.at)} run cancelled by ${event.actor}: ${event.data.reason}`);
+        break;
       case "RECOVERY_SUCCEEDED":
         happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** recovered on attempt ${event.data.attempt}`);
         break;

@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { isPehError, PehError, workerIdFor, type TaskId } from "../../events/index.js";
 import { stateName } from "../../machines/state-name.js";
+import { clockTime } from "../../projections/log-view.js";
 import { awaitedOf } from "../../projections/status.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { whyNotADirectory } from "../../runtime/directory.js";
@@ -18,7 +19,9 @@ export function decideCommand(program: Command, io: Io): void {
     .summary("answer an escalation: retry, skip or abort")
     .description(
       "Answer a failed task that waits for a human: retry (a fresh attempt), skip (the task is skipped and its " +
-        "dependents proceed) or abort (the run ends; dependents become upstream_failed). Recorded with who decided.",
+        "dependents proceed) or abort (the run ends; dependents become upstream_failed). Recorded with who decided. " +
+        "For a task whose automatic retry waits for its due time (a long Retry-After), retry runs it now " +
+        "(RECOVERY_EXPEDITED); a `peh run` that is running the run starts it at once.",
     )
     // [run] before a required argument: commander would take a lone decision for the run id.
     .argument("<args...>", "[run] retry|skip|abort")
@@ -35,7 +38,7 @@ export function decideCommand(program: Command, io: Io): void {
       const runId = await resolveRunId(store, runArg);
       const actor = await actorOf(options.as, "decides");
       const run = await RunHandle.open(store, runId);
-      await run.handle({ type: "RecordDecision", at: now(), actor, task_id: options.task, decision }).catch((error: unknown) => {
+      const decided = await run.handle({ type: "RecordDecision", at: now(), actor, task_id: options.task, decision }).catch((error: unknown) => {
         if (!isPehError(error, "ILLEGAL_TRANSITION")) throw error;
         // The machine refused; the run's projection says which tasks a decision would answer.
         const waiting = awaitedOf(run.state).flatMap((awaited) => (awaited.kind === "decision" || awaited.kind === "permission" ? [awaited.task_id] : []));
@@ -43,7 +46,11 @@ export function decideCommand(program: Command, io: Io): void {
         throw new PehError(error.code, error.message, hint, error.details);
       });
       const p = paint(io);
-      io.out(`${p.green("✓")} ${decision} for ${options.task} in ${runId}, decided by ${actor}\n${p.bold("Next:")} peh run ${runId}`);
+      const expedited = decided.events.find((event) => event.type === "RECOVERY_EXPEDITED");
+      const done = expedited?.type === "RECOVERY_EXPEDITED"
+        ? `${options.task}'s scheduled retry runs now, not at ${clockTime(expedited.data.waived_due_at)} (decided by ${actor}); a peh run that is running ${runId} starts it at once`
+        : `${decision} for ${options.task} in ${runId}, decided by ${actor}`;
+      io.out(`${p.green("✓")} ${done}\n${p.bold("Next:")} peh run ${runId}`);
     });
 }
 

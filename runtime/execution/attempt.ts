@@ -24,8 +24,10 @@ export class Attempts {
     return this.run.state.tasks.get(task.id)!.context.attempt;
   }
 
+  /** Its process was stopped: peh run was drained (SIGINT, SIGTERM), or a human cancelled the run. */
   private interruptedByDrain(task: PlanTask): Promise<void> {
-    return this.run.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "drained: peh run was stopped" });
+    const reason = this.run.state.plan.context.cancelled ? "the run was cancelled" : "drained: peh run was stopped";
+    return this.run.command({ type: "InterruptTask", at: now(), task_id: task.id, reason });
   }
 
   /**

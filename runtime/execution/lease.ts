@@ -40,3 +40,9 @@ export async function acquireLease(runDir: string, runId: string): Promise<Lease
   }
   throw new PehError("APPEND_CONFLICT", `could not take the lease of run ${runId}`, "try again");
 }
+
+/** The pid of the live process that holds the run's lease (a `peh run` executing it), if any. */
+export async function leaseHolder(runDir: string): Promise<number | undefined> {
+  const holder = Number.parseInt(await readFile(join(runDir, "lease"), "utf8").catch(() => ""), 10);
+  return Number.isInteger(holder) && holder !== process.pid && isProcessAlive(holder) ? holder : undefined;
+}

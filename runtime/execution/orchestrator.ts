@@ -15,6 +15,8 @@ import {
   type TaskId,
 } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
+import { mayHandle } from "../../machines/lite.js";
+import { planMachine } from "../../machines/plan.js";
 import { stateName } from "../../machines/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
 import { recordedPhase, type BootstrapContext } from "./bootstrap-phases.js";
@@ -50,6 +52,8 @@ export class Orchestrator implements RunContext {
   /** Starts the run's processes, far cheaper than Node's own spawn (see launcher.ts). */
   private readonly launcher = new Launcher(this.env);
   private readonly drain = new AbortController();
+  /** Stops the attempts' processes: on a drain, or when a human cancels the run. */
+  private readonly halt = new AbortController();
   /** The process group of every attempt's process, for killing it after a crash. */
   readonly pids: PidRecords;
 
@@ -59,8 +63,9 @@ export class Orchestrator implements RunContext {
   constructor(readonly options: ExecuteOptions) {
     // Every running process and every wait listens for the drain, each until it ends: with more
     // than ten at once Node would warn of a leak (on the user's terminal) where there is none.
-    setMaxListeners(0, this.drain.signal);
+    setMaxListeners(0, this.drain.signal, this.halt.signal);
     options.signal?.addEventListener("abort", () => this.drain.abort(), { once: true });
+    this.drain.signal.addEventListener("abort", () => this.halt.abort(), { once: true });
     this.pids = new PidRecords(this.attemptsDir);
   }
 
@@ -73,16 +78,23 @@ export class Orchestrator implements RunContext {
     if (finished) return finished;
     const lease = await acquireLease(store.runDir(runId), runId);
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
+    // Humans act on the run meanwhile, from other terminals: their events are followed.
+    const watching = new AbortController();
+    // Should following fail, another writer's events still surface as a conflict on the next append.
+    const watched = this.run.watch(watching.signal).catch((error: unknown) => this.note(`stopped following the run's log: ${String(error)}`));
     try {
       this.policy = await trustPolicy(this.options.trustRoots);
       // Made once: the journal of process groups and every attempt's log go there.
       await mkdir(this.attemptsDir, { recursive: true });
       await this.recoverInterrupted();
-      await this.bootstrap();
+      // A run cancelled before it executed is not bootstrapped any more.
+      if (mayHandle(planMachine, this.state.plan.value, "BOOTSTRAP_PHASE_STARTED")) await this.bootstrap();
       const outcome = await this.loop();
       await leaveCheckpoint(store, runId, this.state, this.options.checkpointAfter);
       return outcome;
     } finally {
+      watching.abort();
+      await watched;
       this.launcher.close();
       await lease.release();
     }
@@ -135,7 +147,7 @@ export class Orchestrator implements RunContext {
   }
 
   processOptions(task: PlanTask, attempt: number): ProcessOptions {
-    return { cwd: this.cwdOf(task), env: this.env, logFile: this.attemptLog(task.id, attempt), redact: this.redact, signal: this.drain.signal, start: this.launcher.start };
+    return { cwd: this.cwdOf(task), env: this.env, logFile: this.attemptLog(task.id, attempt), redact: this.redact, signal: this.halt.signal, start: this.launcher.start };
   }
 
   numbered(task: PlanTask): { index: number; total: number } {
@@ -157,7 +169,8 @@ export class Orchestrator implements RunContext {
       await this.pids.killOrphan(workerIdFor(task.id, this.state.tasks.get(task.id)!.context.attempt));
       await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "the orchestrator stopped while it ran" });
       this.note(`${task.id} was interrupted by a crash; ${task.idempotent ? "it runs again" : "it is not idempotent: a human decides"}`);
-      if (!task.idempotent) {
+      // A human decides unless the run is being aborted (cancelled): then it is skipped.
+      if (!task.idempotent && mayHandle(planMachine, this.state.plan.value, "RECOVERY_ESCALATION")) {
         await this.command({ type: "Escalate", at: now(), task_id: task.id, class: null, reason: "interrupted and not idempotent" });
       }
     }
@@ -194,13 +207,18 @@ export class Orchestrator implements RunContext {
         await this.command({ type: "ScheduleReadyTasks", at: now() });
         this.index.takeBackReadied(this.state);
         retryIn = this.startWhatMay();
+      } else if (this.planState() === "aborting" && this.state.plan.context.cancelled) {
+        await this.stopForCancel();
       }
       if (this.active.size > 0 || retryIn !== undefined) {
         // A scheduled retry waits out its delay (what remains of it after a restart), while
-        // other tasks go on; it holds no concurrency slot meanwhile.
+        // other tasks go on; it holds no concurrency slot meanwhile. A human's event (a retry
+        // made due now, a cancel) ends the wait too.
         const pause = retryIn === undefined ? undefined : delay(retryIn, this.drain.signal);
-        await Promise.race([...this.active.values(), ...(pause ? [pause.done] : [])]);
+        const change = this.run.nextChange();
+        await Promise.race([...this.active.values(), change.done, ...(pause ? [pause.done] : [])]);
         pause?.cancel();
+        change.cancel();
         continue;
       }
       const before = this.state.seq;
@@ -276,19 +294,33 @@ export class Orchestrator implements RunContext {
     return first && { kind: "waiting", reason: first.reason, next: first.command };
   }
 
-  /** Waits until another process appends to the run, then re-reads it. */
+  /** Waits until another process appends to the run (and it is read again), or the drain. */
   private async nextForeignEvent(): Promise<void> {
-    const from = this.state.seq + 1;
-    const stop = new AbortController();
-    const onDrain = () => stop.abort();
-    this.drain.signal.addEventListener("abort", onDrain, { once: true });
-    try {
-      for await (const _event of this.options.store.follow(this.options.runId, { from, signal: stop.signal })) break;
-    } finally {
-      this.drain.signal.removeEventListener("abort", onDrain);
-    }
-    await this.run.refresh();
+    const change = this.run.nextChange();
+    const drained = delay(2 ** 31 - 1, this.drain.signal); // the longest timer: in effect, until the drain
+    await Promise.race([change.done, drained.done]);
+    change.cancel();
+    drained.cancel();
     this.policy = await trustPolicy(this.options.trustRoots);
+  }
+
+  /**
+   * A human cancelled the run: what runs is stopped (its process group killed, recorded
+   * interrupted by its attempt); a task left under way without a process here (by a crash, or
+   * waiting for trust) is recorded interrupted, and a failure not yet classified is classified,
+   * so that every task can settle and the run end.
+   */
+  private async stopForCancel(): Promise<void> {
+    if (this.active.size > 0) {
+      if (!this.halt.signal.aborted) this.note(`the run was cancelled: stopping ${[...this.active.keys()].join(", ")}`);
+      this.halt.abort();
+      return;
+    }
+    for (const task of this.tasks()) {
+      const state = this.taskState(task.id);
+      if (state === "running" || state === "verifying") await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "the run was cancelled" });
+      else if (state === "classifying") await this.attempts.resumeFailure(task);
+    }
   }
 
   private async drained(): Promise<Outcome> {

@@ -147,6 +147,27 @@ describe("task machine › when interrupted", () => {
   });
 });
 
+describe("task machine › when its retry waits for its due time", () => {
+  const due = "2026-01-16T14:23:45.000Z";
+  const scheduled = () =>
+    walk(running(), failed(), classified(), ev("RECOVERY_ATTEMPTED", { task_id: own, next_attempt: 2, delay_ms: 86_400_000, due_at: due }));
+  const now = (waived_due_at = due, next_attempt = 2) => ev("RECOVERY_EXPEDITED", { task_id: own, next_attempt, waived_due_at });
+
+  it("runs it now on a human's word: the wait is dropped and the budget reset", () => {
+    const expedited = walk(scheduled(), now());
+    expect(expedited.value).toBe("retry_scheduled");
+    expect(expedited.context).toMatchObject({ due_at: null, retries: 0 });
+    expect(expedited.can(started(2))).toBe(true);
+  });
+
+  it("refuses a run-now for another wait or another attempt, and once the wait is gone", () => {
+    expect(scheduled().can(now("2026-01-16T14:00:00.000Z"))).toBe(false);
+    expect(scheduled().can(now(due, 3))).toBe(false);
+    expect(walk(scheduled(), now()).can(now())).toBe(false);
+    expect(running().can(now())).toBe(false);
+  });
+});
+
 describe("task machine › when not idempotent", () => {
   const failedOnce = (recovery?: { transient: { max_retries: number } }) =>
     walk(
