@@ -7,7 +7,6 @@ import { setMaxListeners } from "node:events";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  BOOTSTRAP_PHASES,
   PehError,
   isPehError,
   workerIdFor,
@@ -19,12 +18,13 @@ import { mayHandle } from "../../machines/lite.js";
 import { planMachine } from "../../machines/plan.js";
 import { stateName } from "../../machines/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
-import { recordedPhase, type BootstrapContext } from "./bootstrap-phases.js";
+import { bootstrapRun, type BootstrapContext } from "./bootstrap-phases.js";
 import { delay } from "./delay.js";
 import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "../gate.js";
 import { Attempts, retryWaitMs } from "./attempt.js";
 import { PidRecords, workingDirOf } from "./attempt-support.js";
+import { interruptCaught, settleForCancel } from "./leftovers.js";
 import { PlanIndex } from "./plan-index.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
@@ -35,8 +35,6 @@ import { leaveCheckpoint } from "../view-state.js";
 import type { ExecuteOptions, Outcome, ProcessOptions, RunContext, Waiting } from "./run-context.js";
 
 export type { ExecuteOptions, Outcome, ProgressLine, Waiting } from "./run-context.js";
-
-const ACTIVE_WORKER = new Set(["spawning", "trust_resolved", "running"]);
 
 export class Orchestrator implements RunContext {
   private run!: GroupCommit;
@@ -86,7 +84,7 @@ export class Orchestrator implements RunContext {
       this.policy = await trustPolicy(this.options.trustRoots);
       // Made once: the journal of process groups and every attempt's log go there.
       await mkdir(this.attemptsDir, { recursive: true });
-      await this.recoverInterrupted();
+      await interruptCaught(this, this.tasks());
       // A run cancelled before it executed is not bootstrapped any more.
       if (mayHandle(planMachine, this.state.plan.value, "BOOTSTRAP_PHASE_STARTED")) await this.bootstrap();
       const outcome = await this.loop();
@@ -154,28 +152,6 @@ export class Orchestrator implements RunContext {
     return this.index.numbered(this.state, task);
   }
 
-  /**
-   * A task caught mid-attempt by a crash is interrupted; the machine decides what may follow.
-   * Its process group, orphaned by the dead orchestrator, is killed first so that it cannot
-   * finish its side effect while the task runs again.
-   */
-  private async recoverInterrupted(): Promise<void> {
-    for (const task of this.tasks()) {
-      const state = this.taskState(task.id);
-      const worker = this.workerState(task.id);
-      // A task caught `verifying` had its command finish and recorded: only its checks re-run.
-      const caught = state === "running" && worker !== undefined && ACTIVE_WORKER.has(worker);
-      if (!caught) continue;
-      await this.pids.killOrphan(workerIdFor(task.id, this.state.tasks.get(task.id)!.context.attempt));
-      await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "the orchestrator stopped while it ran" });
-      this.note(`${task.id} was interrupted by a crash; ${task.idempotent ? "it runs again" : "it is not idempotent: a human decides"}`);
-      // A human decides unless the run is being aborted (cancelled): then it is skipped.
-      if (!task.idempotent && mayHandle(planMachine, this.state.plan.value, "RECOVERY_ESCALATION")) {
-        await this.command({ type: "Escalate", at: now(), task_id: task.id, class: null, reason: "interrupted and not idempotent" });
-      }
-    }
-  }
-
   private async bootstrap(): Promise<void> {
     const context: BootstrapContext = {
       workspace: this.state.workspace ?? process.cwd(),
@@ -184,17 +160,7 @@ export class Orchestrator implements RunContext {
       concurrency: this.options.concurrency,
       trustRoots: this.policy.roots,
     };
-    for (const phase of BOOTSTRAP_PHASES) {
-      // A phase already done in this run is not redone: the machine says where bootstrap is.
-      const at = stateName(this.state.bootstrap.value);
-      if (at === "ready" || BOOTSTRAP_PHASES.indexOf(phase) < BOOTSTRAP_PHASES.indexOf(at.split(".")[0] as never)) continue;
-      if (at === `${phase}.running`) {
-        // A crash in the middle of the phase: record it as failed, then do it again.
-        await this.command({ type: "FailBootstrapPhase", at: now(), phase, error: { code: "INTERRUPTED", message: "the orchestrator stopped during the phase" } });
-      }
-      const result = await recordedPhase(phase, context, (command) => this.command(command));
-      for (const diagnostic of result.diagnostics) this.note(`${phase}: ${diagnostic}`);
-    }
+    await bootstrapRun(() => this.state.bootstrap.value, context, (command) => this.command(command), (text) => this.note(text));
   }
 
   private async loop(): Promise<Outcome> {
@@ -306,21 +272,12 @@ export class Orchestrator implements RunContext {
 
   /**
    * A human cancelled the run: what runs is stopped (its process group killed, recorded
-   * interrupted by its attempt); a task left under way without a process here (by a crash, or
-   * waiting for trust) is recorded interrupted, and a failure not yet classified is classified,
-   * so that every task can settle and the run end.
+   * interrupted by its attempt); then what is left under way is settled (leftovers.ts).
    */
   private async stopForCancel(): Promise<void> {
-    if (this.active.size > 0) {
-      if (!this.halt.signal.aborted) this.note(`the run was cancelled: stopping ${[...this.active.keys()].join(", ")}`);
-      this.halt.abort();
-      return;
-    }
-    for (const task of this.tasks()) {
-      const state = this.taskState(task.id);
-      if (state === "running" || state === "verifying") await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "the run was cancelled" });
-      else if (state === "classifying") await this.attempts.resumeFailure(task);
-    }
+    if (this.active.size === 0) return settleForCancel(this, this.tasks(), (task) => this.attempts.resumeFailure(task));
+    if (!this.halt.signal.aborted) this.note(`the run was cancelled: stopping ${[...this.active.keys()].join(", ")}`);
+    this.halt.abort();
   }
 
   private async drained(): Promise<Outcome> {
