@@ -24,6 +24,7 @@ import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "../gate.js";
 import { Attempts, retryWaitMs } from "./attempt.js";
 import { PidRecords, workingDirOf } from "./attempt-support.js";
+import { agentProblems, requireAgentCommands } from "./agent-check.js";
 import { interruptCaught, settleForCancel } from "./leftovers.js";
 import { PlanIndex } from "./plan-index.js";
 import { acquireLease } from "./lease.js";
@@ -74,6 +75,10 @@ export class Orchestrator implements RunContext {
     requireApproved(runId, this.run.state);
     const finished = this.finalOutcome();
     if (finished) return finished;
+    // Every agent task that may still run can start: otherwise nothing starts (exit 2). A run
+    // being aborted starts no attempt any more.
+    const unsettled = this.tasks().filter((task) => this.state.tasks.get(task.id)?.status !== "done");
+    if (this.planState() !== "aborting") requireAgentCommands(runId, agentProblems(unsettled, this.options.agentCommand, this.env, (task) => this.cwdOf(task)));
     const lease = await acquireLease(store.runDir(runId), runId);
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
     // Humans act on the run meanwhile, from other terminals: their events are followed.

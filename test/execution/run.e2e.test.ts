@@ -104,12 +104,21 @@ describe("peh run › agent tasks", () => {
     expect(await ws.read("agent.txt")).toBe("");
   });
 
-  it("fails an agent task clearly when no agent command is configured", async () => {
+  it("starts nothing when an agent task has no agent command, or one whose program is missing (exit 2), and runs once one is given", async () => {
     await ws.write("plan.yaml", "objective: Write notes.md\ntasks:\n  - { id: notes, objective: Write notes.md, scope: workspace, agent: 'Write it', acceptance_tests: ['test -s notes.md'] }\n");
-    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
-    expect(result.code).toBe(3);
-    const failed = (await events()).find((e) => e.type === "TASK_FAILED");
-    expect((failed?.data.error as { code: string }).code).toBe("NO_AGENT");
+    const planned = ws.peh("plan", "--from", "plan.yaml");
+    expect(planned.stderr + planned.stdout).toMatch(/warning agent tasks cannot start as things are: notes \(no agent command\)/);
+    ws.peh("approve", "--as", "ana");
+    const before = (await events()).length;
+    const none = ws.peh("run", "--trust-root", ".");
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/an agent task of run r-\S+ cannot start: notes \(no agent command\); nothing was started/);
+    expect(none.stderr).toMatch(/peh run r-\S+ --agent-command "claude -p"/);
+    const missing = ws.peh("run", "--trust-root", ".", "--agent-command", "no-such-agent-cli -p");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('notes (its agent command "no-such-agent-cli -p" cannot start: "no-such-agent-cli" is not on PATH)');
+    expect((await events()).length).toBe(before);
+    expect(ws.peh("run", "--trust-root", ".", "--agent-command", "cat > /dev/null; echo done > notes.md").code).toBe(0);
   });
 });
 
