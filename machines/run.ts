@@ -14,7 +14,8 @@ import { bootstrapMachine, bootstrapMemo } from "./bootstrap.js";
 import { materialize, startLite, stepLite, type Lite, type MemoSpec } from "./lite.js";
 import { planMachine, planMemo, type PlanContext } from "./plan.js";
 import { stateName } from "./state-name.js";
-import { taskMachine, taskMemo, type TaskContext } from "./task.js";
+import { taskMachine, type TaskContext } from "./task.js";
+import { taskMemo } from "./task-memo.js";
 import { workerMachine, workerMemo, type WorkerContext } from "./worker.js";
 
 /** A machine's state in a run: value, context and status (see lite.ts for why not a snapshot). */

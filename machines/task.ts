@@ -4,7 +4,6 @@
 // decision or the plan) and counts them; it becomes ready only when all have settled.
 import { and, assign, not, setup } from "xstate";
 import type { FailureClass, PehEvent, PlanTask, Recovery, TaskId } from "../events/index.js";
-import type { MemoSpec } from "./lite.js";
 import { NO_RETRIES, retryBudget } from "./recovery.js";
 
 export interface TaskContext {
@@ -50,7 +49,8 @@ function specOf(task: TaskInput["task"], recovery: Recovery | undefined, settled
   };
 }
 
-const taskIdOf = (event: PehEvent): TaskId | undefined =>
+/** The task an event is about, if any (its data's task_id). */
+export const taskIdOf = (event: PehEvent): TaskId | undefined =>
   "task_id" in event.data ? (event.data.task_id as TaskId) : undefined;
 
 /** A task that has not started can be skipped: by an abort, or dropped by a change mid-run. */
@@ -254,44 +254,3 @@ export const taskMachine = setup({
 
 export type TaskMachine = typeof taskMachine;
 export type TaskState = keyof typeof taskMachine.config.states & string;
-
-/**
- * Everything the task machine's guards and assigns read from (context, event), with identity
- * replaced by relations (own event? from a dependency?), so that tasks share memoized steps.
- * Keep it in step with the guards above: the memo property test fails otherwise.
- */
-export const taskMemo: MemoSpec<TaskContext, PehEvent> = {
-  machine: taskMachine,
-  key(context, event) {
-    if (event.type === "PLAN_CHANGED") return undefined; // rare, and read whole
-    const entity = event.entity;
-    const id = context.task_id;
-    const own = entity.length === id.length + 5 && entity.startsWith("task:") && entity.endsWith(id);
-    const from = taskIdOf(event);
-    const relation = own ? 0 : from !== undefined && context.depends_on.includes(from) ? 1 : 2;
-    const data = event.data as Record<string, unknown>;
-    const budget = context.failure_class === null ? 0 : context.budget[context.failure_class] + 1;
-    // The numbers as the code units of one short flat string (cheap to build and to hash); the
-    // rare texts (a decision, a reason, a class, a due time) after it.
-    const numbers = [typeIndex(event.type), relation, context.attempt, count(data.attempt), count(data.next_attempt), context.idempotent ? 1 : 0,
-      context.settled, context.depends_on.length, context.retries, budget];
-    if (numbers.some((n) => n > 0xffff)) return `${numbers.join(",")}|${texts(context, data)}`;
-    const key = String.fromCharCode(...numbers);
-    const rare = data.decision ?? data.reason ?? data.class ?? context.failure_class ?? data.due_at ?? data.waived_due_at;
-    return rare === undefined || rare === null ? key : `${key}|${texts(context, data)}`;
-  },
-};
-
-const TYPES = new Map<string, number>();
-/** A number per event type, in the order first seen (the same in one process, all a memo needs). */
-function typeIndex(type: string): number {
-  let index = TYPES.get(type);
-  if (index === undefined) TYPES.set(type, (index = TYPES.size));
-  return index;
-}
-
-/** An attempt number of the event, or 0 when it has none (attempts start at 1). */
-const count = (value: unknown): number => (typeof value === "number" ? value : 0);
-
-const texts = (context: TaskContext, data: Record<string, unknown>): string =>
-  `${data.decision ?? ""}|${data.reason ?? ""}|${data.class ?? ""}|${context.failure_class ?? ""}|${data.due_at ?? ""}|${data.waived_due_at ?? ""}|${context.due_at ?? ""}`;
