@@ -24,6 +24,8 @@ export interface TaskContext {
   budget: Readonly<Record<FailureClass, number>>;
   /** When the scheduled retry is due (ISO time), so that a resumed run waits only what remains. */
   due_at: string | null;
+  /** The attempt under way began after an interruption (a crash, a drain): a resume, not a retry. */
+  resumed: boolean;
 }
 
 export interface TaskInput {
@@ -128,7 +130,9 @@ export const taskMachine = setup({
       attempt: ({ context, event }) => (event.type === "TASK_STARTED" ? event.data.attempt : context.attempt),
       failure_class: null,
       due_at: null,
+      resumed: false,
     }),
+    recordResume: assign({ resumed: true }),
     countRetry: assign({
       retries: ({ context }) => context.retries + 1,
       due_at: ({ context, event }) => (event.type === "RECOVERY_ATTEMPTED" ? event.data.due_at : context.due_at),
@@ -158,6 +162,7 @@ export const taskMachine = setup({
     failure_class: null,
     retries: 0,
     due_at: null,
+    resumed: false,
   }),
   on: {
     TASK_COMPLETED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
@@ -239,7 +244,7 @@ export const taskMachine = setup({
         TASK_STARTED: {
           guard: and(["isNextAttempt", "isIdempotent"]),
           target: "running",
-          actions: ["recordAttempt", "startWorker"],
+          actions: ["recordAttempt", "recordResume", "startWorker"],
         },
         RECOVERY_ESCALATION: { guard: not("isIdempotent"), target: "awaiting_decision", actions: "askHuman" },
         TASK_SKIPPED: skipOwnThatRan,

@@ -10,6 +10,8 @@ interface TaskRecord {
   id: string;
   objective: string;
   attempts: number;
+  /** Attempts stopped by a crash or a drain: resumed, not retried, but not a first success either. */
+  interrupted: number;
   duration_ms: number;
   evidence: CheckEvidence[];
   last_error: string | null;
@@ -26,7 +28,7 @@ export function renderReport(events: readonly PehEvent[]): string {
   const records = new Map<string, TaskRecord>();
   const record = (id: string): TaskRecord => {
     let found = records.get(id);
-    if (!found) records.set(id, (found = { id, objective: "", attempts: 0, duration_ms: 0, evidence: [], last_error: null, skipped_reason: null }));
+    if (!found) records.set(id, (found = { id, objective: "", attempts: 0, interrupted: 0, duration_ms: 0, evidence: [], last_error: null, skipped_reason: null }));
     return found;
   };
   const happenings: string[] = [];
@@ -93,6 +95,7 @@ export function renderReport(events: readonly PehEvent[]): string {
         happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** decision: ${event.data.decision} by ${event.actor}`);
         break;
       case "TASK_INTERRUPTED":
+        record(event.data.task_id).interrupted++;
         happenings.push(`- ${clockTime(event.at)} **${event.data.task_id}** attempt ${event.data.attempt} interrupted: ${event.data.reason}`);
         break;
       case "EXECUTION_COMPLETE":
@@ -128,12 +131,12 @@ export function renderReport(events: readonly PehEvent[]): string {
       const r = record(id);
       const evidence = r.evidence.map((e) => `${code(e.command)} → ${e.exit_code}`).join("; ");
       const detail = r.skipped_reason ? `skipped: ${r.skipped_reason}` : r.last_error && stateOf(id) !== "succeeded" ? r.last_error : evidence;
-      return `| ${planned.has(id) ? i + 1 : "–"} | **${id}** ${cell(r.objective)} | ${stateOf(id).replaceAll("_", " ")} | ${r.attempts} | ${r.attempts ? seconds(r.duration_ms) : "–"} | ${cell(detail || "–")} |`;
+      return `| ${planned.has(id) ? i + 1 : "–"} | **${id}** ${cell(r.objective)} | ${stateOf(id).replaceAll("_", " ")} | ${r.attempts}${r.interrupted ? ` (${r.interrupted} interrupted)` : ""} | ${r.attempts ? seconds(r.duration_ms) : "–"} | ${cell(detail || "–")} |`;
     }),
     "",
     "## Recoveries and decisions",
     "",
-    ...(happenings.length ? happenings : ["None: every task that ran succeeded on its first attempt."]),
+    ...(happenings.length ? happenings : [[...records.values()].some((r) => r.attempts > 1) ? "None recorded." : "None: every task that ran succeeded on its first attempt."]),
     "",
     ...(gate.length ? ["## Plan changes", "", ...gate, ""] : []),
     "## Totals",

@@ -72,7 +72,7 @@ function nextCommandFor(state: RunState, task_id: string, choice: number): Comma
       return { type: "ScheduleReadyTasks", at: AT };
     case "retry_scheduled":
       // A human may say "now" to a retry that waits for its due time.
-      if (choice === 5) return { type: "RecordDecision", at: AT, actor: "ana", task_id, decision: "retry" };
+      if (choice % 2 === 1) return { type: "RecordDecision", at: AT, actor: "ana", task_id, decision: "retry" };
       return { type: "StartAttempt", at: AT, task_id, cwd: "/w/app" };
     case "ready":
     case "interrupted":

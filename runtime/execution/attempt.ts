@@ -24,6 +24,11 @@ export class Attempts {
     return this.run.state.tasks.get(task.id)!.context.attempt;
   }
 
+  /** Whether the attempt under way resumes the task after an interruption (the machine knows). */
+  private resumed(task: PlanTask): boolean {
+    return this.run.state.tasks.get(task.id)?.context.resumed ?? false;
+  }
+
   /** Its process was stopped: peh run was drained (SIGINT, SIGTERM), or a human cancelled the run. */
   private interruptedByDrain(task: PlanTask): Promise<void> {
     const reason = this.run.state.plan.context.cancelled ? "the run was cancelled" : "drained: peh run was stopped";
@@ -117,7 +122,7 @@ export class Attempts {
       await this.failed(task, attempt, result, failure);
       return;
     }
-    this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1 });
+    this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1, resumed: this.resumed(task) });
   }
 
   /**
@@ -154,7 +159,7 @@ export class Attempts {
       : result?.timed_out ? "timed out"
       : result?.spawn_error ? `did not start: ${result.spawn_error.message}`
       : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
-    this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1 });
+    this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1, resumed: this.resumed(task) });
     await this.recover(task, `${found.rule}: ${found.evidence}`, retryAfterMs(failure.output));
   }
 

@@ -24,7 +24,7 @@ export interface ExecuteOptions {
 }
 
 export type ProgressLine =
-  | { kind: "task"; index: number; total: number; task: string; ok: boolean; seconds: number; detail?: string; retry: boolean }
+  | { kind: "task"; index: number; total: number; task: string; ok: boolean; seconds: number; detail?: string; retry: boolean; resumed?: boolean }
   | { kind: "started"; index: number; total: number; task: string; attempt: number }
   | { kind: "note"; text: string };
 
