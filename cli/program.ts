@@ -22,6 +22,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register[]>][] = [
     const decide = await import("./commands/decide.js");
     return [decide.decideCommand, decide.trustCommand];
   }],
+  [["cancel"], async () => [(await import("./commands/cancel.js")).cancelCommand]],
   [["status", "runs"], async () => [(await import("./commands/status.js")).statusCommand]],
   [["log"], async () => [(await import("./commands/log.js")).logCommand]],
   [["output"], async () => [(await import("./commands/output.js")).outputCommand]],

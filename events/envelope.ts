@@ -14,6 +14,7 @@ import {
   GateRejectedSchema,
   PlanChangedSchema,
   PlanCreatedSchema,
+  RunCancelledSchema,
 } from "./plan-events.js";
 import {
   DecisionRecordedSchema,
@@ -21,6 +22,7 @@ import {
   PermissionRequiredSchema,
   RecoveryAttemptedSchema,
   RecoveryEscalationSchema,
+  RecoveryExpeditedSchema,
   RecoverySucceededSchema,
 } from "./recovery-events.js";
 import {
@@ -66,6 +68,7 @@ export const PehEventSchema = z.discriminatedUnion("type", [
   TaskFailedSchema,
   FailureClassifiedSchema,
   RecoveryAttemptedSchema,
+  RecoveryExpeditedSchema,
   RecoverySucceededSchema,
   RecoveryEscalationSchema,
   PermissionRequiredSchema,
@@ -73,6 +76,7 @@ export const PehEventSchema = z.discriminatedUnion("type", [
   TaskSkippedSchema,
   TaskInterruptedSchema,
   PlanChangedSchema,
+  RunCancelledSchema,
   ExecutionCompleteSchema,
 ]);
 export type PehEvent = z.infer<typeof PehEventSchema>;

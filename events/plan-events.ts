@@ -68,6 +68,13 @@ export const PlanChangedSchema = eventSchema(
 );
 export type PlanChanged = z.infer<typeof PlanChangedSchema>;
 
+/**
+ * A human ended the run (`peh cancel`): the plan aborts, tasks that have not run are skipped
+ * (`aborted`), and the `peh run` that executes it stops its running tasks.
+ */
+export const RunCancelledSchema = eventSchema("RUN_CANCELLED", z.object({ reason: z.string().min(1) }));
+export type RunCancelled = z.infer<typeof RunCancelledSchema>;
+
 export const OutcomeSchema = z.enum(["completed", "failed", "aborted"]);
 export type Outcome = z.infer<typeof OutcomeSchema>;
 

@@ -20,6 +20,16 @@ export const RecoveryAttemptedSchema = eventSchema(
 );
 export type RecoveryAttempted = z.infer<typeof RecoveryAttemptedSchema>;
 
+/**
+ * A human made a scheduled retry due now (`peh decide … retry` while it waits for its time, a
+ * server's 24 h Retry-After say): the wait that was due at `waived_due_at` is dropped.
+ */
+export const RecoveryExpeditedSchema = eventSchema(
+  "RECOVERY_EXPEDITED",
+  z.object({ ...task, next_attempt: attempt, waived_due_at: z.iso.datetime() }),
+);
+export type RecoveryExpedited = z.infer<typeof RecoveryExpeditedSchema>;
+
 export const RecoverySucceededSchema = eventSchema("RECOVERY_SUCCEEDED", z.object({ ...task, attempt }));
 export type RecoverySucceeded = z.infer<typeof RecoverySucceededSchema>;
 

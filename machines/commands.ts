@@ -110,6 +110,8 @@ export const EscalateSchema = command("Escalate", {
 export const RequirePermissionSchema = command("RequirePermission", { task_id: TaskIdSchema, detail: z.string().min(1) });
 export const RecordDecisionSchema = command("RecordDecision", { task_id: TaskIdSchema, decision: DecisionSchema });
 export const InterruptTaskSchema = command("InterruptTask", { task_id: TaskIdSchema, reason: z.string().min(1) });
+/** A human ends the run (`peh cancel`): it aborts; what has not run is skipped. */
+export const CancelRunSchema = command("CancelRun", { reason: z.string().min(1) });
 export const FinishSchema = command("Finish", {});
 
 export const CommandSchema = z.discriminatedUnion("type", [
@@ -136,6 +138,7 @@ export const CommandSchema = z.discriminatedUnion("type", [
   RequirePermissionSchema,
   RecordDecisionSchema,
   InterruptTaskSchema,
+  CancelRunSchema,
   FinishSchema,
 ]);
 export type Command = z.infer<typeof CommandSchema>;

@@ -1,24 +1,14 @@
 // Pure. The decider: (run state, command) → the events to append, each one checked with the
 // machines before the next is built, plus the run state after them and the effects they name.
 // It stamps seq, id, entity and from/to; time and actor come from the command.
-import {
-  PehError,
-  PehEventSchema,
-  isPehError,
-  workerIdFor,
-  type PehEvent,
-  type Plan,
-  type PlanFile,
-  type TaskId,
-} from "../events/index.js";
+import { PehError, PehEventSchema, isPehError, type PehEvent, type Plan, type PlanFile } from "../events/index.js";
 import type { Candidate, Legality } from "./candidate.js";
 import { CommandSchema, type Command, type CommandInput } from "./commands.js";
 import { hasTag, mayHandle } from "./lite.js";
 import { riskyTasksOf } from "./plan.js";
-import { recover } from "./recovery-recipe.js";
-import { wrapUp } from "./wrap-up.js";
+import { executionCandidates } from "./execution-candidates.js";
 import { SETTLES_DEPENDENTS, taskMachine } from "./task.js";
-import { RECHECK_NONE, entityOf, entityState, evolve, recheckedTasks, whyIllegal, type Effect, type RunState, type TaskSnapshot } from "./run.js";
+import { RECHECK_NONE, entityOf, entityState, evolve, recheckedTasks, whyIllegal, type Effect, type RunState } from "./run.js";
 import { stateName } from "./state-name.js";
 import { VersionedMap } from "./versioned-map.js";
 
@@ -146,6 +136,8 @@ function hintFor(state: RunState): string | undefined {
       return "a failed task waits for a decision: `peh status` names it, `peh decide --task ID retry|skip|abort --as NAME` answers it";
     case "rejected":
       return "the plan was rejected: create a new one with `peh plan`";
+    case "aborting":
+      return "the run is being aborted: `peh run` stops what runs and records the end";
     case "completed":
     case "failed":
     case "aborted":
@@ -153,15 +145,6 @@ function hintFor(state: RunState): string | undefined {
     default:
       return undefined;
   }
-}
-
-function task(state: RunState, id: TaskId): TaskSnapshot {
-  const snapshot = state.tasks.get(id);
-  if (!snapshot) {
-    const known = [...state.tasks.keys()].join(", ") || "none";
-    throw new PehError("USAGE", `unknown task "${id}"`, `the tasks of this run are: ${known}`);
-  }
-  return snapshot;
 }
 
 function nextVersion(state: RunState, file: PlanFile): Plan {
@@ -268,135 +251,11 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
       }
       return;
     }
-    case "StartAttempt": {
-      const attempt = task(state, command.task_id).context.attempt + 1;
-      const worker_id = workerIdFor(command.task_id, attempt);
-      yield { type: "TASK_STARTED", data: { task_id: command.task_id, attempt, worker_id } };
-      yield { type: "WORKER_SPAWNING", data: { worker_id, task_id: command.task_id, attempt, cwd: command.cwd } };
-      yield { type: "WORKER_TRUST_REQUIRED", data: { worker_id, task_id: command.task_id, cwd: command.cwd } };
-      return;
-    }
-    case "ResolveTrust": {
-      const worker = state.workers.get(command.worker_id);
-      if (!worker) throw new PehError("USAGE", `unknown worker "${command.worker_id}"`);
-      const task_id = worker.context.task_id;
-      yield { type: "WORKER_TRUST_RESOLVED", data: { worker_id: command.worker_id, task_id, resolution: command.resolution } };
-      yield { type: "WORKER_READY", data: { worker_id: command.worker_id, task_id } };
-      return;
-    }
-    case "MarkWorkerRunning": {
-      const worker = state.workers.get(command.worker_id);
-      if (!worker) throw new PehError("USAGE", `unknown worker "${command.worker_id}"`);
-      yield {
-        type: "WORKER_RUNNING",
-        data: { worker_id: command.worker_id, task_id: worker.context.task_id, pid: command.pid },
-      };
-      return;
-    }
-    case "RecordExit": {
-      const { task_id, exit_code, signal, timed_out, duration_ms } = command;
-      const attempt = task(state, task_id).context.attempt;
-      const worker_id = workerIdFor(task_id, attempt);
-      const succeeded = exit_code === 0 && signal === null && !timed_out;
-      if (succeeded) {
-        yield { type: "WORKER_FINISHED", data: { worker_id, task_id, exit_code: 0 } };
-        yield { type: "TASK_VERIFYING", data: { task_id, attempt } };
-        return;
-      }
-      const error = command.error ?? exitError(exit_code, signal, timed_out);
-      yield { type: "WORKER_FAILED", data: { worker_id, task_id, error, exit_code, signal } };
-      yield { type: "TASK_FAILED", data: { task_id, attempt, stage: "run", error, exit_code, signal, timed_out, duration_ms } };
-      return;
-    }
-    case "RecordVerification": {
-      const { task_id, evidence, duration_ms } = command;
-      const attempt = task(state, task_id).context.attempt;
-      const failed = evidence.find((check) => check.exit_code !== 0);
-      if (failed === undefined) {
-        const recovered: Candidate = { type: "RECOVERY_SUCCEEDED", data: { task_id, attempt } };
-        if (legal(recovered)) yield recovered;
-        yield { type: "TASK_COMPLETED", data: { task_id, attempt, duration_ms, evidence } };
-        return;
-      }
-      yield {
-        type: "TASK_FAILED",
-        data: {
-          task_id,
-          attempt,
-          stage: "verify",
-          error: command.error ?? { code: "ACCEPTANCE_FAILED", message: `acceptance test failed (exit ${failed.exit_code}): ${failed.command}` },
-          exit_code: failed.exit_code,
-          ...(command.timed_out ? { timed_out: true } : {}),
-          duration_ms,
-          evidence,
-        },
-      };
-      return;
-    }
-    case "ClassifyFailure": {
-      const attempt = task(state, command.task_id).context.attempt;
-      yield {
-        type: "FAILURE_CLASSIFIED",
-        data: { task_id: command.task_id, attempt, class: command.class, rule: command.rule, evidence: command.evidence },
-      };
-      return;
-    }
-    case "ScheduleRetry": {
-      const next_attempt = task(state, command.task_id).context.attempt + 1;
-      yield {
-        type: "RECOVERY_ATTEMPTED",
-        data: { task_id: command.task_id, next_attempt, delay_ms: command.delay_ms, due_at: command.due_at },
-      };
-      return;
-    }
-    case "Recover":
-      yield* recover(state, task(state, command.task_id), command, legal);
-      return;
-    case "Escalate":
-      task(state, command.task_id);
-      yield {
-        type: "RECOVERY_ESCALATION",
-        data: { task_id: command.task_id, class: command.class, reason: command.reason, choices: command.choices },
-      };
-      return;
-    case "RequirePermission":
-      task(state, command.task_id);
-      yield { type: "PERMISSION_REQUIRED", data: { task_id: command.task_id, detail: command.detail } };
-      return;
-    case "RecordDecision":
-      task(state, command.task_id);
-      yield { type: "DECISION_RECORDED", data: { task_id: command.task_id, decision: command.decision } };
-      if (command.decision === "abort") yield* wrapUp(state, legal);
-      return;
-    case "InterruptTask": {
-      const snapshot = task(state, command.task_id);
-      const attempt = snapshot.context.attempt;
-      const worker_id = workerIdFor(command.task_id, attempt);
-      const error = { code: "INTERRUPTED", message: command.reason };
-      const stopWorker: Candidate = {
-        type: "WORKER_FAILED",
-        data: { worker_id, task_id: command.task_id, error, exit_code: null, signal: null },
-      };
-      if (state.workers.has(worker_id) && legal(stopWorker)) yield stopWorker;
-      yield { type: "TASK_INTERRUPTED", data: { task_id: command.task_id, attempt, reason: command.reason } };
-      return;
-    }
-    case "Finish":
-      yield* wrapUp(state, legal);
-      return;
-    default: {
-      const unhandled: never = command;
-      throw new Error(`undecided command ${JSON.stringify(unhandled)}`);
-    }
+    default:
+      yield* executionCandidates(state, command, legal);
   }
 }
 
 function currentVersion(state: RunState): number {
   return state.plan_spec?.version ?? 0;
-}
-
-function exitError(exit_code: number | null, signal: string | null, timed_out: boolean) {
-  if (timed_out) return { code: "TIMEOUT", message: "the command timed out" };
-  if (signal !== null) return { code: "SIGNAL", message: `killed by ${signal}` };
-  return { code: "EXIT", message: `exit ${exit_code}` };
 }

@@ -1,6 +1,7 @@
 // The four lifecycles, the run aggregate that routes events to them, and the decider.
 export * from "./plan.js";
 export * from "./task.js";
+export * from "./task-memo.js";
 export * from "./worker.js";
 export * from "./bootstrap.js";
 export * from "./state-name.js";

@@ -1,7 +1,7 @@
 // Pure. The plan lifecycle: the approval gate (one approval per version, every risky phrase
 // typed), bootstrapping, execution with waits for human decisions, and the outcome.
 // The plan machine also judges task events: nothing is made ready or started unless it executes.
-import { and, assign, setup } from "xstate";
+import { and, assign, not, setup } from "xstate";
 import { SERVICE_PLANNER, confirmationPhrase, type Plan, type PehEvent, type RiskyTask, type TaskId } from "../events/index.js";
 import type { MemoSpec } from "./lite.js";
 
@@ -18,6 +18,8 @@ export interface PlanContext {
   task_count: number;
   /** Tasks whose escalation waits for a human decision. */
   awaiting: readonly TaskId[];
+  /** A human cancelled the run (`peh cancel`): its running tasks are stopped, not awaited. */
+  cancelled: boolean;
 }
 
 /** The worker service's own run (see SERVICE_PLANNER). */
@@ -33,6 +35,9 @@ const planOf = (event: PehEvent): Plan | undefined =>
     : undefined;
 
 const acknowledge = { actions: "acknowledge" } as const;
+
+/** A human ends the run (`peh cancel`): it aborts, and what runs is stopped. */
+const cancel = { target: "aborting", actions: ["recordCancel", "stopRunningTasks"] } as const;
 
 /** A fresh version, or an answered question, goes (back) to the human for approval. */
 const requestApproval = {
@@ -75,6 +80,7 @@ export const planMachine = setup({
     },
     isPlanChangeSkip: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "plan_changed",
     decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
+    isCancelled: ({ context }) => context.cancelled,
     countsCoverEveryTask: ({ context, event }) => {
       if (event.type !== "EXECUTION_COMPLETE") return false;
       const { succeeded, failed, skipped, upstream_failed } = event.data.counts;
@@ -112,6 +118,7 @@ export const planMachine = setup({
       awaiting: ({ context, event }) =>
         event.type === "DECISION_RECORDED" ? context.awaiting.filter((id) => id !== event.data.task_id) : context.awaiting,
     }),
+    recordCancel: assign({ cancelled: true }),
     /** The plan accepts the event without moving: it only vouches that it may happen now. */
     acknowledge: () => {},
     /** Named effects, supplied by the runtime. */
@@ -119,12 +126,13 @@ export const planMachine = setup({
     startBootstrap: () => {},
     scheduleReadyTasks: () => {},
     notifyHuman: () => {},
+    stopRunningTasks: () => {},
     finish: () => {},
   },
 }).createMachine({
   id: "plan",
   initial: "new",
-  context: { version: 0, approved_version: null, changed_by: [], planner: null, risky: [], task_count: 0, awaiting: [] },
+  context: { version: 0, approved_version: null, changed_by: [], planner: null, risky: [], task_count: 0, awaiting: [], cancelled: false },
   states: {
     new: {
       on: { PLAN_CREATED: { guard: "isFirstVersion", target: "drafted", actions: "adoptVersion" } },
@@ -158,6 +166,7 @@ export const planMachine = setup({
         GATE_MODIFIED: { guard: "isNextVersion", target: "drafted", actions: ["revokeApproval", "adoptVersion"] },
         GATE_REJECTED: { guard: "isCurrentVersion", target: "rejected", actions: "revokeApproval" },
         BOOTSTRAP_PHASE_STARTED: { target: "bootstrapping", actions: "startBootstrap" },
+        RUN_CANCELLED: cancel,
       },
     },
     bootstrapping: {
@@ -169,6 +178,7 @@ export const planMachine = setup({
           acknowledge,
         ],
         EXECUTION_COMPLETE: { guard: "outcomeFailed", target: "failed" },
+        RUN_CANCELLED: cancel,
       },
     },
     executing: {
@@ -177,6 +187,11 @@ export const planMachine = setup({
         TASK_STARTED: acknowledge,
         WORKER_SPAWNING: acknowledge,
         TASK_SKIPPED: acknowledge,
+        // An automatic retry is scheduled only while the plan executes: under stop on error, a
+        // sibling's retry is held (its task stays classified) until the human's decision.
+        RECOVERY_ATTEMPTED: acknowledge,
+        RECOVERY_EXPEDITED: acknowledge,
+        RUN_CANCELLED: cancel,
         RECOVERY_ESCALATION: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
         PERMISSION_REQUIRED: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
         PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "recordChange"] },
@@ -202,6 +217,9 @@ export const planMachine = setup({
         PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "recordChange"] },
         // A change while a human decides may drop tasks that have not run (the task machine judges).
         TASK_SKIPPED: { guard: "isPlanChangeSkip", actions: "acknowledge" },
+        // A retry made due now starts once the plan executes again.
+        RECOVERY_EXPEDITED: acknowledge,
+        RUN_CANCELLED: cancel,
         DECISION_RECORDED: [
           { guard: and(["isAwaited", "decidedAbort"]), target: "aborting", actions: "resolveDecision" },
           { guard: "isLastAwaited", target: "executing", actions: ["resolveDecision", "scheduleReadyTasks"] },
@@ -212,6 +230,8 @@ export const planMachine = setup({
     aborting: {
       on: {
         TASK_SKIPPED: acknowledge,
+        // After an abort decision running siblings finish; a cancel stops them too.
+        RUN_CANCELLED: { guard: not("isCancelled"), actions: ["recordCancel", "stopRunningTasks"] },
         DECISION_RECORDED: { guard: "isAwaited", actions: "resolveDecision" },
         EXECUTION_COMPLETE: {
           guard: and(["countsCoverEveryTask", "outcomeAborted"]),

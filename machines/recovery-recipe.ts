@@ -1,9 +1,12 @@
 // Pure. How a task recovers from a classified failure: the recipe of its class's policy (a
-// retry after a wait, or a human's decision, or the policy's own skip or abort). Candidates
-// only; the decider checks each with the machines, and the task machine holds the budget.
+// retry after a wait, or a human's decision, or the policy's own skip or abort; a retry waits
+// while the plan waits for a human). Candidates only; the decider checks each with the
+// machines, and the task machine holds the budget.
 import { PehError } from "../events/index.js";
 import type { Command } from "./commands.js";
 import type { Candidate, Legality } from "./candidate.js";
+import { mayHandle } from "./lite.js";
+import { planMachine } from "./plan.js";
 import { policyFor, retryDelayMs } from "./recovery.js";
 import type { RunState, TaskSnapshot } from "./run.js";
 import { stateName } from "./state-name.js";
@@ -11,7 +14,8 @@ import { wrapUp } from "./wrap-up.js";
 
 /**
  * The recovery recipe for a classified failure. A retry is proposed while the policy retries;
- * the task machine judges whether its budget allows it, and once it does not, a human decides.
+ * the task machine judges whether its budget allows it (and never allows one for a task that is
+ * not idempotent), and once it does not, a human decides.
  */
 export function* recover(
   state: RunState,
@@ -35,7 +39,14 @@ export function* recover(
       yield retry;
       return;
     }
-    reason = `${klass}: ${retries} of ${snapshot.context.budget[klass]} automatic retries used, none left${evidence ? `; last: ${evidence}` : ""}`;
+    // The plan waits for a human (stop on error: nothing new starts, not even a retry) or is
+    // aborting: no retry is scheduled that would not run. The task stays classified, and its
+    // recipe is followed once the plan executes again.
+    if (!mayHandle(planMachine, state.plan.value, "RECOVERY_ATTEMPTED")) return;
+    // The task machine refused it: say why, so that the human knows what they decide.
+    reason = snapshot.context.idempotent
+      ? `${klass}: ${retries} of ${snapshot.context.budget[klass]} automatic retries used, none left${evidence ? `; last: ${evidence}` : ""}`
+      : `${klass}: task ${task_id} is not idempotent (idempotent: false), so peh never runs it again on its own${evidence ? `; last: ${evidence}` : ""}`;
   }
   if (policy.action === "skip" || policy.action === "abort") {
     yield { type: "RECOVERY_ESCALATION", data: { task_id, class: klass, reason: `the ${klass} policy says ${policy.action}${evidence ? `: ${evidence}` : ""}`, choices: [policy.action] } };

@@ -89,3 +89,8 @@ export function retryDelayMs(policy: ResolvedPolicy, retry: number, jitter: numb
 }
 
 const DEFAULT_BUDGET = Object.freeze(budgetOf(undefined, undefined));
+
+/** The budget of a task that is never retried automatically (one that is not idempotent). */
+export const NO_RETRIES: Readonly<Record<FailureClass, number>> = Object.freeze(
+  Object.fromEntries(FAILURE_CLASSES.map((klass) => [klass, 0])) as Record<FailureClass, number>,
+);

@@ -28,6 +28,7 @@ function kindOf(type: PehEvent["type"]): Kind {
     case "GATE_CLARIFICATION_REQUESTED":
     case "GATE_REJECTED":
     case "PLAN_CHANGED":
+    case "RUN_CANCELLED":
     case "EXECUTION_COMPLETE":
       return "plan";
     case "BOOTSTRAP_PHASE_STARTED":
@@ -49,6 +50,7 @@ function kindOf(type: PehEvent["type"]): Kind {
     case "TASK_FAILED":
     case "FAILURE_CLASSIFIED":
     case "RECOVERY_ATTEMPTED":
+    case "RECOVERY_EXPEDITED":
     case "RECOVERY_SUCCEEDED":
     case "RECOVERY_ESCALATION":
     case "PERMISSION_REQUIRED":
@@ -93,6 +95,8 @@ const PLAN_JUDGES = new Set<PehEvent["type"]>([
   "TASK_STARTED",
   "WORKER_SPAWNING",
   "TASK_SKIPPED",
+  "RECOVERY_ATTEMPTED",
+  "RECOVERY_EXPEDITED",
   "RECOVERY_ESCALATION",
   "PERMISSION_REQUIRED",
   "DECISION_RECORDED",

@@ -18,7 +18,8 @@ import {
 } from "./run-route.js";
 import { RECHECK_ALL, initialRunState, recheckAlso, type BootstrapSnapshot, type PlanSnapshot, type RunState, type TaskSnapshot, type WorkerSnapshot } from "./run-state.js";
 import { stateName } from "./state-name.js";
-import { taskMachine, taskMemo, type TaskContext } from "./task.js";
+import { taskMachine, type TaskContext } from "./task.js";
+import { taskMemo } from "./task-memo.js";
 import { workerMachine, workerMemo, type WorkerContext } from "./worker.js";
 
 export * from "./run-state.js";

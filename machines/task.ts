@@ -4,8 +4,7 @@
 // decision or the plan) and counts them; it becomes ready only when all have settled.
 import { and, assign, not, setup } from "xstate";
 import type { FailureClass, PehEvent, PlanTask, Recovery, TaskId } from "../events/index.js";
-import type { MemoSpec } from "./lite.js";
-import { retryBudget } from "./recovery.js";
+import { NO_RETRIES, retryBudget } from "./recovery.js";
 
 export interface TaskContext {
   task_id: TaskId;
@@ -25,6 +24,8 @@ export interface TaskContext {
   budget: Readonly<Record<FailureClass, number>>;
   /** When the scheduled retry is due (ISO time), so that a resumed run waits only what remains. */
   due_at: string | null;
+  /** The attempt under way began after an interruption (a crash, a drain): a resume, not a retry. */
+  resumed: boolean;
 }
 
 export interface TaskInput {
@@ -45,11 +46,13 @@ function specOf(task: TaskInput["task"], recovery: Recovery | undefined, settled
     idempotent: task.idempotent,
     depends_on,
     settled: depends_on.filter((id) => settled.includes(id)).length,
-    budget: retryBudget(task, { recovery }),
+    // A task that is not idempotent has no automatic retries at all, whatever its policies say.
+    budget: task.idempotent ? retryBudget(task, { recovery }) : NO_RETRIES,
   };
 }
 
-const taskIdOf = (event: PehEvent): TaskId | undefined =>
+/** The task an event is about, if any (its data's task_id). */
+export const taskIdOf = (event: PehEvent): TaskId | undefined =>
   "task_id" in event.data ? (event.data.task_id as TaskId) : undefined;
 
 /** A task that has not started can be skipped: by an abort, or dropped by a change mid-run. */
@@ -66,6 +69,13 @@ const skipOwnThatRan = [
 
 /** Re-specified by a change mid-run (its dependencies, idempotence), while it has not started. */
 const respecify = { guard: "isStillPlanned", actions: "adoptSpec" } as const;
+
+/**
+ * Fixed in place by a change mid-run while nothing of it runs (it failed and waits for a human or
+ * for its retry): its next attempt runs the new definition. It ran once its dependencies had
+ * settled, so the change may not make it wait for one that has not.
+ */
+const fixInPlace = { guard: and(["isStillPlanned", "dependenciesStaySettled"]), actions: "adoptSpec" } as const;
 
 export const taskMachine = setup({
   types: {
@@ -96,6 +106,16 @@ export const taskMachine = setup({
     isPlanChangeSkip: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "plan_changed",
     isStillPlanned: ({ context, event }) =>
       event.type === "PLAN_CHANGED" && event.data.plan.tasks.some((task) => task.id === context.task_id),
+    dependenciesStaySettled: ({ context, event }) => {
+      const task = event.type === "PLAN_CHANGED" ? event.data.plan.tasks.find((t) => t.id === context.task_id) : undefined;
+      return task !== undefined && event.type === "PLAN_CHANGED" && task.depends_on.every((id) => event.data.settled.includes(id));
+    },
+    /** A human's "run it now" for the retry that waits for its due time. */
+    isScheduledRetry: ({ context, event }) =>
+      event.type === "RECOVERY_EXPEDITED" &&
+      context.due_at !== null &&
+      event.data.waived_due_at === context.due_at &&
+      event.data.next_attempt === context.attempt + 1,
     decidedRetry: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "retry",
     decidedSkip: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "skip",
     decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
@@ -110,7 +130,9 @@ export const taskMachine = setup({
       attempt: ({ context, event }) => (event.type === "TASK_STARTED" ? event.data.attempt : context.attempt),
       failure_class: null,
       due_at: null,
+      resumed: false,
     }),
+    recordResume: assign({ resumed: true }),
     countRetry: assign({
       retries: ({ context }) => context.retries + 1,
       due_at: ({ context, event }) => (event.type === "RECOVERY_ATTEMPTED" ? event.data.due_at : context.due_at),
@@ -140,6 +162,7 @@ export const taskMachine = setup({
     failure_class: null,
     retries: 0,
     due_at: null,
+    resumed: false,
   }),
   on: {
     TASK_COMPLETED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
@@ -185,7 +208,12 @@ export const taskMachine = setup({
     },
     classified: {
       on: {
-        RECOVERY_ATTEMPTED: { guard: and(["isNextAttempt", "withinBudget"]), target: "retry_scheduled", actions: ["countRetry", "scheduleRetry"] },
+        // Never an automatic re-run of a task that is not idempotent: only a human's retry runs it again.
+        RECOVERY_ATTEMPTED: {
+          guard: and(["isNextAttempt", "withinBudget", "isIdempotent"]),
+          target: "retry_scheduled",
+          actions: ["countRetry", "scheduleRetry"],
+        },
         RECOVERY_ESCALATION: { target: "awaiting_decision", actions: "askHuman" },
         PERMISSION_REQUIRED: { target: "awaiting_decision", actions: "askHuman" },
         TASK_SKIPPED: skipOwnThatRan,
@@ -194,7 +222,10 @@ export const taskMachine = setup({
     retry_scheduled: {
       on: {
         TASK_STARTED: { guard: "isNextAttempt", target: "running", actions: ["recordAttempt", "startWorker"] },
+        // A human's retry now: the wait is dropped, the budget reset as by any human's retry.
+        RECOVERY_EXPEDITED: { guard: and(["isOwn", "isScheduledRetry"]), actions: "resetBudget" },
         TASK_SKIPPED: skipOwnThatRan,
+        PLAN_CHANGED: fixInPlace,
       },
     },
     awaiting_decision: {
@@ -205,6 +236,7 @@ export const taskMachine = setup({
           { guard: and(["isOwn", "decidedAbort"]), target: "failed" },
         ],
         TASK_SKIPPED: skipOwnThatRan,
+        PLAN_CHANGED: fixInPlace,
       },
     },
     interrupted: {
@@ -212,7 +244,7 @@ export const taskMachine = setup({
         TASK_STARTED: {
           guard: and(["isNextAttempt", "isIdempotent"]),
           target: "running",
-          actions: ["recordAttempt", "startWorker"],
+          actions: ["recordAttempt", "recordResume", "startWorker"],
         },
         RECOVERY_ESCALATION: { guard: not("isIdempotent"), target: "awaiting_decision", actions: "askHuman" },
         TASK_SKIPPED: skipOwnThatRan,
@@ -227,44 +259,3 @@ export const taskMachine = setup({
 
 export type TaskMachine = typeof taskMachine;
 export type TaskState = keyof typeof taskMachine.config.states & string;
-
-/**
- * Everything the task machine's guards and assigns read from (context, event), with identity
- * replaced by relations (own event? from a dependency?), so that tasks share memoized steps.
- * Keep it in step with the guards above: the memo property test fails otherwise.
- */
-export const taskMemo: MemoSpec<TaskContext, PehEvent> = {
-  machine: taskMachine,
-  key(context, event) {
-    if (event.type === "PLAN_CHANGED") return undefined; // rare, and read whole
-    const entity = event.entity;
-    const id = context.task_id;
-    const own = entity.length === id.length + 5 && entity.startsWith("task:") && entity.endsWith(id);
-    const from = taskIdOf(event);
-    const relation = own ? 0 : from !== undefined && context.depends_on.includes(from) ? 1 : 2;
-    const data = event.data as Record<string, unknown>;
-    const budget = context.failure_class === null ? 0 : context.budget[context.failure_class] + 1;
-    // The numbers as the code units of one short flat string (cheap to build and to hash); the
-    // rare texts (a decision, a reason, a class, a due time) after it.
-    const numbers = [typeIndex(event.type), relation, context.attempt, count(data.attempt), count(data.next_attempt), context.idempotent ? 1 : 0,
-      context.settled, context.depends_on.length, context.retries, budget];
-    if (numbers.some((n) => n > 0xffff)) return `${numbers.join(",")}|${texts(context, data)}`;
-    const key = String.fromCharCode(...numbers);
-    const rare = data.decision ?? data.reason ?? data.class ?? context.failure_class ?? data.due_at;
-    return rare === undefined || rare === null ? key : `${key}|${texts(context, data)}`;
-  },
-};
-
-const TYPES = new Map<string, number>();
-/** A number per event type, in the order first seen (the same in one process, all a memo needs). */
-function typeIndex(type: string): number {
-  let index = TYPES.get(type);
-  if (index === undefined) TYPES.set(type, (index = TYPES.size));
-  return index;
-}
-
-/** An attempt number of the event, or 0 when it has none (attempts start at 1). */
-const count = (value: unknown): number => (typeof value === "number" ? value : 0);
-
-const texts = (context: TaskContext, data: Record<string, unknown>): string =>
-  `${data.decision ?? ""}|${data.reason ?? ""}|${data.class ?? ""}|${context.failure_class ?? ""}|${data.due_at ?? ""}`;

@@ -98,6 +98,8 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       return { details: { version: event.data.version, question: event.data.question }, summary: `${by.trim()}: ${event.data.question}`.replace(/^: /, "") };
     case "GATE_REJECTED":
       return { details: { version: event.data.version, reason: event.data.reason }, summary: `version ${event.data.version}${by}: ${event.data.reason}` };
+    case "RUN_CANCELLED":
+      return { details: { reason: event.data.reason, actor: event.actor }, summary: `cancelled${by}: ${event.data.reason}` };
     case "EXECUTION_COMPLETE": {
       const { outcome, counts } = event.data;
       return {
@@ -150,6 +152,8 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       const { next_attempt, delay_ms, due_at } = event.data;
       return { details: { next_attempt, delay_ms, due_at }, summary: `attempt ${next_attempt} in ${seconds(delay_ms)}` };
     }
+    case "RECOVERY_EXPEDITED":
+      return { details: { next_attempt: event.data.next_attempt, waived_due_at: event.data.waived_due_at, actor: event.actor }, summary: `attempt ${event.data.next_attempt} now${by}, not at ${event.data.waived_due_at}` };
     case "RECOVERY_SUCCEEDED":
       return { details: { attempt: event.data.attempt }, summary: `on attempt ${event.data.attempt}` };
     case "RECOVERY_ESCALATION": {

@@ -18,6 +18,8 @@ export interface ReportTask {
   /** Its task machine's state, or `dropped` for a task a change dropped. */
   outcome: string;
   attempts: number;
+  /** Attempts stopped by a crash or a drain (resumed, not retried). */
+  interrupted: number;
   duration_ms: number;
   evidence: CheckEvidence[];
   last_error: string | null;
@@ -55,6 +57,8 @@ interface TaskRecord {
   id: string;
   objective: string;
   attempts: number;
+  /** Attempts stopped by a crash or a drain: resumed, not retried, but not a first success either. */
+  interrupted: number;
   duration_ms: number;
   evidence: CheckEvidence[];
   last_error: string | null;
@@ -71,7 +75,7 @@ export function reportOf(events: readonly PehEvent[]): Report {
   const records = new Map<string, TaskRecord>();
   const record = (id: string): TaskRecord => {
     let found = records.get(id);
-    if (!found) records.set(id, (found = { id, objective: "", attempts: 0, duration_ms: 0, evidence: [], last_error: null, skipped_reason: null }));
+    if (!found) records.set(id, (found = { id, objective: "", attempts: 0, interrupted: 0, duration_ms: 0, evidence: [], last_error: null, skipped_reason: null }));
     return found;
   };
   const happenings: ReportEntry[] = [];
@@ -123,6 +127,12 @@ export function reportOf(events: readonly PehEvent[]): Report {
       case "RECOVERY_ATTEMPTED":
         happenings.push(entry(event, `retry: attempt ${event.data.next_attempt} after ${seconds(event.data.delay_ms)}`));
         break;
+      case "RECOVERY_EXPEDITED":
+        happenings.push(entry(event, `retry run now by ${event.actor} (it was due at ${event.data.waived_due_at})`));
+        break;
+      case "RUN_CANCELLED":
+        happenings.push(entry(event, `run cancelled by ${event.actor}: ${event.data.reason}`));
+        break;
       case "RECOVERY_SUCCEEDED":
         happenings.push(entry(event, `recovered on attempt ${event.data.attempt}`));
         break;
@@ -136,6 +146,7 @@ export function reportOf(events: readonly PehEvent[]): Report {
         happenings.push(entry(event, `decision: ${event.data.decision} by ${event.actor}`));
         break;
       case "TASK_INTERRUPTED":
+        record(event.data.task_id).interrupted++;
         happenings.push(entry(event, `attempt ${event.data.attempt} interrupted: ${event.data.reason}`));
         break;
       case "EXECUTION_COMPLETE":
@@ -209,12 +220,13 @@ export function renderReport(report: Report, time: TimeFormat = utcTime): string
       const evidence = task.evidence.map((e) => `${code(e.command)} → ${e.exit_code}`).join("; ");
       const detail = task.skipped_reason ? `skipped: ${task.skipped_reason}` : task.last_error && task.outcome !== "succeeded" ? task.last_error : evidence;
       const outcome = task.outcome === "dropped" ? "dropped by a change" : stateWords(task.outcome);
-      return `| ${task.number ?? "–"} | **${task.id}** ${cell(task.objective)} | ${outcome} | ${task.attempts} | ${task.attempts ? seconds(task.duration_ms) : "–"} | ${cell(detail || "–")} |`;
+      const attempts = `${task.attempts}${task.interrupted ? ` (${task.interrupted} interrupted)` : ""}`;
+      return `| ${task.number ?? "–"} | **${task.id}** ${cell(task.objective)} | ${outcome} | ${attempts} | ${task.attempts ? seconds(task.duration_ms) : "–"} | ${cell(detail || "–")} |`;
     }),
     "",
     "## Recoveries and decisions",
     "",
-    ...(report.recoveries.length ? report.recoveries.map(line) : ["None: every task that ran succeeded on its first attempt."]),
+    ...(report.recoveries.length ? report.recoveries.map(line) : [report.tasks.some((task) => task.attempts > 1) ? "None recorded." : "None: every task that ran succeeded on its first attempt."]),
     "",
     ...(report.plan_changes.length ? ["## Plan changes", "", ...report.plan_changes.map(line), ""] : []),
     "## Totals",

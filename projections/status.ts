@@ -4,7 +4,8 @@
 // `peh run` drives the run now is not in the log: the runtime reads it (the run's lease) and
 // passes it in, so this stays a pure function.
 import type { FailureClass, RunId, TaskId } from "../events/index.js";
-import { isServicePlan, riskyTasksOf } from "../machines/plan.js";
+import { mayHandle } from "../machines/lite.js";
+import { isServicePlan, planMachine, riskyTasksOf } from "../machines/plan.js";
 import { policyFor } from "../machines/recovery.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
@@ -109,6 +110,8 @@ export function ledgerOf(state: RunState): LedgerEntry[] {
     if (attempt === 0 && (name === "pending" || name === "ready")) standing = "never tried";
     else if (trusting.has(id)) standing = "waiting for trust";
     else if (UNDER_WAY.has(name)) standing = retries > 0 ? `running (retry ${retries})` : "running";
+    else if (name === "classified" && !mayHandle(planMachine, state.plan.value, "RECOVERY_ATTEMPTED")) standing = heldRecovery(state);
+    else if (name === "awaiting_decision" && !cell.context.idempotent) standing = "awaiting decision (not idempotent: never retried on its own)";
     else if (name === "awaiting_decision" && policy?.action === "retry" && allowed !== null && retries >= allowed) standing = "exhausted, awaiting decision";
     return {
       task_id: id,
@@ -146,6 +149,17 @@ export interface AwaitedOptions {
    * it; this fold cannot): a denied directory needs another fix than one in no trusted root.
    */
   denial?: (cwd: string) => Denial | undefined;
+}
+
+/**
+ * Why a classified failure's recovery waits: the plan refuses a retry while it waits for a human
+ * (stop on error) or aborts, so none is scheduled (or counted) that would not run.
+ */
+export function heldRecovery(state: RunState): string {
+  const awaiting = state.plan.context.awaiting;
+  return stateName(state.plan.value) === "awaiting_decision" && awaiting.length > 0
+    ? `retry held until the decision on ${awaiting.join(", ")} (nothing new starts while the run waits for a human)`
+    : "not retried: the run is aborting";
 }
 
 /** What the run waits for from a human, each with the command that unblocks it. */

@@ -177,7 +177,7 @@ export async function modifyRun(
     throw new PehError(
       "ILLEGAL_TRANSITION",
       `${error.message}; nothing was recorded`,
-      "a change mid-run may only alter, add or drop tasks that have not started (peh show lists each task's state)",
+      "a change mid-run may add tasks, drop tasks that have not started, and alter those that have not started or that failed and wait (peh show lists each task's state)",
     );
   }
   return run.state;

@@ -70,8 +70,11 @@ function nextCommandFor(state: RunState, task_id: string, choice: number): Comma
   switch (stateName(snapshot.value)) {
     case "pending":
       return { type: "ScheduleReadyTasks", at: AT };
-    case "ready":
     case "retry_scheduled":
+      // A human may say "now" to a retry that waits for its due time.
+      if (choice % 2 === 1) return { type: "RecordDecision", at: AT, actor: "ana", task_id, decision: "retry" };
+      return { type: "StartAttempt", at: AT, task_id, cwd: "/w/app" };
+    case "ready":
     case "interrupted":
       return { type: "StartAttempt", at: AT, task_id, cwd: "/w/app" };
     case "running": {
@@ -216,6 +219,7 @@ const commands: fc.Arbitrary<CommandInput>[] = [
   ),
   task.map((task_id): CommandInput => ({ type: "InterruptTask", at: AT, task_id, reason: "orchestrator died" })),
   fc.constant<CommandInput>({ type: "Finish", at: AT }),
+  fc.constant<CommandInput>({ type: "CancelRun", at: AT, actor: "ana", reason: "moved to Monday" }),
 ];
 
 // Each advance takes one task up to 8 steps further, so runs get through whole diamonds.
@@ -255,7 +259,7 @@ describe("decider › random command sequences", () => {
 
   // Runs after the properties above (vitest runs a file's tests in order).
   test("random runs reach deep into the lifecycles", () => {
-    const deep = ["TASK_COMPLETED", "RECOVERY_ATTEMPTED", "DECISION_RECORDED", "WORKER_FINISHED", "PLAN_CHANGED"];
+    const deep = ["TASK_COMPLETED", "RECOVERY_ATTEMPTED", "RECOVERY_EXPEDITED", "DECISION_RECORDED", "WORKER_FINISHED", "PLAN_CHANGED", "RUN_CANCELLED"];
     // Completing the diamond needs deploy, which waits for two dependencies.
     for (const type of [...deep, "EXECUTION_COMPLETE:completed", "EXECUTION_COMPLETE:aborted"]) {
       expect(seen.has(type), `no random run reached ${type}`).toBe(true);

@@ -178,6 +178,46 @@ describe("decider › a change mid-run (PLAN_CHANGED)", () => {
       .thenThrows("ILLEGAL_TRANSITION", /build/);
   });
 
+  describe("a task that failed and waits", () => {
+    const testFailed: CommandInput[] = [
+      scheduleReady,
+      { type: "StartAttempt", at: AT, task_id: "test", cwd: "/w/app" },
+      { type: "ResolveTrust", at: AT, worker_id: "test#1", resolution: { source: "allowlist", root: "/w/app" } },
+      { type: "MarkWorkerRunning", at: AT, worker_id: "test#1" },
+      { type: "RecordExit", at: AT, task_id: "test", exit_code: 2 },
+      { type: "ClassifyFailure", at: AT, task_id: "test", class: "invalid_input", rule: "usage", evidence: "usage: test" },
+      { type: "Recover", at: AT, task_id: "test", evidence: "usage", jitter: 0.5 },
+    ];
+    const fixTest = (edit: Partial<PlanFile["tasks"][number]>) => change((plan) => withTasks(plan, plan.tasks.map((t) => (t.id === "test" ? { ...t, ...edit } : t))));
+
+    it("is fixed in place while it waits for a decision, and a human's retry runs the new definition", () => {
+      const fixed = given(...afterBuild, testFailed).when(fixTest({ run: "npm test -- --fixed" })).thenTypes("PLAN_CHANGED");
+      expect(entityState(fixed.state, "task:test")).toBe("awaiting_decision");
+      expect(fixed.state.plan_spec?.tasks.find((t) => t.id === "test")?.run).toBe("npm test -- --fixed");
+      const retry: CommandInput = { type: "RecordDecision", at: AT, actor: "ana", task_id: "test", decision: "retry" };
+      given(...afterBuild, testFailed, [fixTest({ run: "npm test -- --fixed" }), retry])
+        .when({ type: "StartAttempt", at: AT, task_id: "test", cwd: "/w/app" })
+        .thenTypes("TASK_STARTED", "WORKER_SPAWNING", "WORKER_TRUST_REQUIRED");
+    });
+
+    it("adopts what the fix says about it: a task made non-idempotent gets no automatic retry", () => {
+      const fixed = given(...afterBuild, testFailed, [fixTest({ idempotent: false })]);
+      expect(fixed.state.tasks.get(tid("test"))?.context).toMatchObject({ idempotent: false, budget: expect.objectContaining({ transient: 0 }) });
+    });
+
+    it("may not be made to wait for a dependency that has not settled (it already ran)", () => {
+      given(...afterBuild, testFailed)
+        .when(fixTest({ depends_on: [tid("build"), tid("lint")] }))
+        .thenThrows("ILLEGAL_TRANSITION", /task:test in state awaiting_decision/);
+    });
+
+    it("is never altered while it runs", () => {
+      given(...afterBuild, testFailed.slice(0, 4))
+        .when(fixTest({ run: "npm test -- --fixed" }))
+        .thenThrows("ILLEGAL_TRANSITION", /task:test in state running/);
+    });
+  });
+
   it("needs the phrase of a risky task the change adds", () => {
     const wipe = { ...diamond.tasks[1]!, id: tid("wipe"), risky: true, confirm: "wipe staging" };
     const add = (phrases: string[]) => change((plan) => withTasks(plan, [...plan.tasks, wipe]), phrases);
@@ -187,5 +227,60 @@ describe("decider › a change mid-run (PLAN_CHANGED)", () => {
 
   it("is not a way around the gate: before execution a change is refused", () => {
     given([create()]).when(change((plan) => plan)).thenThrows("ILLEGAL_TRANSITION");
+  });
+});
+
+describe("decider › a human's word while the run executes", () => {
+  const started = [[create(), approve()], BOOTSTRAP, [scheduleReady]];
+  const attempt = (id: string, n: number, exit_code: number): CommandInput[] => [
+    { type: "StartAttempt", at: AT, task_id: id, cwd: "/w/app" },
+    { type: "ResolveTrust", at: AT, worker_id: `${id}#${n}`, resolution: { source: "allowlist", root: "/w/app" } },
+    { type: "MarkWorkerRunning", at: AT, worker_id: `${id}#${n}` },
+    { type: "RecordExit", at: AT, task_id: id, exit_code },
+  ];
+  const buildWaitsADay: CommandInput[] = [
+    ...attempt("build", 1, 1),
+    { type: "ClassifyFailure", at: AT, task_id: "build", class: "transient", rule: "http", evidence: "HTTP 503" },
+    { type: "Recover", at: AT, task_id: "build", evidence: "HTTP 503", retry_after_ms: 86_400_000, jitter: 0.5 },
+  ];
+  const retry = (task_id = "build"): CommandInput => ({ type: "RecordDecision", at: AT, actor: "ana", task_id, decision: "retry" });
+  const cancel: CommandInput = { type: "CancelRun", at: AT, actor: "ana", reason: "moved to Monday" };
+
+  it("retry on a task whose retry waits for its due time runs it now (RECOVERY_EXPEDITED)", () => {
+    const decision = given(...started, buildWaitsADay).when(retry()).thenTypes("RECOVERY_EXPEDITED");
+    expect(decision.events[0]).toMatchObject({ actor: "ana", data: { next_attempt: 2, waived_due_at: "2026-01-16T14:23:45.000Z" } });
+    expect(decision.state.tasks.get(tid("build"))?.context).toMatchObject({ due_at: null, retries: 0 });
+    expect(entityState(decision.state, "plan")).toBe("executing");
+  });
+
+  it("retry on a task that neither waits for a decision nor for its retry is refused as before", () => {
+    given(...started).when(retry("test")).thenThrows("ILLEGAL_TRANSITION", /DECISION_RECORDED is not allowed for task:test in state pending/);
+    given(...started, buildWaitsADay, [retry()]).when(retry()).thenThrows("ILLEGAL_TRANSITION", /DECISION_RECORDED/);
+  });
+
+  it("cancel ends a run in which nothing runs: every task not settled is skipped, the outcome is aborted", () => {
+    const decision = given(...started, runTask("build"), [scheduleReady]).when(cancel).thenTypes("RUN_CANCELLED", "TASK_SKIPPED", "TASK_SKIPPED", "TASK_SKIPPED", "EXECUTION_COMPLETE");
+    expect(decision.events[0]).toMatchObject({ actor: "ana", data: { reason: "moved to Monday" } });
+    expect(decision.events.at(-1)).toMatchObject({ data: { outcome: "aborted", counts: { succeeded: 1, skipped: 3 } } });
+  });
+
+  it("cancel while a task runs skips the rest and leaves the end to the run, which stops it", () => {
+    const decision = given(...started, attempt("build", 1, 0).slice(0, 3)).when(cancel).thenTypes("RUN_CANCELLED", "TASK_SKIPPED", "TASK_SKIPPED", "TASK_SKIPPED");
+    expect(entityState(decision.state, "plan")).toBe("aborting");
+    expect(decision.state.plan.context.cancelled).toBe(true);
+    const stopped = given(...started, attempt("build", 1, 0).slice(0, 3), [cancel, { type: "InterruptTask", at: AT, task_id: "build", reason: "the run was cancelled" }])
+      .when(finish)
+      .thenTypes("TASK_SKIPPED", "EXECUTION_COMPLETE");
+    expect(entityState(stopped.state, "plan")).toBe("aborted");
+  });
+
+  it("cancel skips a task whose retry waits and one that waits for a decision", () => {
+    const waiting = [...started, buildWaitsADay];
+    given(...waiting).when(cancel).thenState("plan", "aborted");
+  });
+
+  it("cancel is refused before approval and once the run has ended", () => {
+    given([create()]).when(cancel).thenThrows("ILLEGAL_TRANSITION", /RUN_CANCELLED is not allowed for plan in state awaiting_approval/);
+    given(...started, [cancel]).when(cancel).thenThrows("ILLEGAL_TRANSITION", /in state aborted/, /the run has ended \(aborted\)/);
   });
 });

@@ -13,6 +13,7 @@ import { stateName } from "../machines/state-name.js";
 import { taskMachine } from "../machines/task.js";
 import { workerMachine } from "../machines/worker.js";
 import { AT, BOOTSTRAP, RUN, approve, create, planFile, scheduleReady } from "./support/fixtures.js";
+import { ev } from "./support/events.js";
 import { OWN, bootstrapEvents, planEvents, taskEvents, workerEvents } from "./support/sample-events.js";
 
 const byValue = (snapshot: AnyMachineSnapshot) => stateName(snapshot.value);
@@ -117,6 +118,39 @@ describe.each(models)("$name machine › shortest paths", (model) => {
       expect(entityState(state, entity)).toBe(byValue(path.state));
     });
   }
+});
+
+/**
+ * Steps that leave a machine in the state it was in (so no shortest path needs them), walked as
+ * named paths, the same two ways: each step legal for the machine and for the run aggregate.
+ */
+describe("task machine › paths through steps that keep its state", () => {
+  const task = models.find((model) => model.name === "task")!;
+  const due = "2026-01-16T14:23:45.000Z";
+  const failedOnce = [
+    ev("TASK_READY", { task_id: OWN }),
+    ev("TASK_STARTED", { task_id: OWN, attempt: 1, worker_id: `${OWN}#1` }),
+    ev("TASK_FAILED", { task_id: OWN, attempt: 1, stage: "run", error: { code: "EXIT", message: "exit 1" }, exit_code: 1 }),
+    ev("FAILURE_CLASSIFIED", { task_id: OWN, attempt: 1, class: "transient", rule: "http", evidence: "HTTP 503" }),
+    ev("RECOVERY_ATTEMPTED", { task_id: OWN, next_attempt: 2, delay_ms: 86_400_000, due_at: due }),
+  ];
+  const paths: [string, PehEvent[], string][] = [
+    ["a human's run-now for a retry that waits a day, then the retry", [...failedOnce, ev("RECOVERY_EXPEDITED", { task_id: OWN, next_attempt: 2, waived_due_at: due }), ev("TASK_STARTED", { task_id: OWN, attempt: 2, worker_id: `${OWN}#2` })], "running"],
+  ];
+
+  it.each(paths)("%s: through the machine and the run aggregate", (_, events, to) => {
+    let snapshot = initialTransition(task.machine, task.input)[0] as AnyMachineSnapshot;
+    const { state, entity } = task.prefix!();
+    for (const step of events) {
+      expect(snapshot.can(step), `${step.type} in ${byValue(snapshot)}`).toBe(true);
+      snapshot = transition(task.machine, snapshot, step)[0] as AnyMachineSnapshot;
+      const event = sequenced(step, state);
+      expect(whyIllegal(state, event), `${event.type} refused`).toBeUndefined();
+      evolve(state, event);
+    }
+    expect(byValue(snapshot)).toBe(to);
+    expect(entityState(state, entity)).toBe(to);
+  });
 });
 
 describe("worker machine › simple paths", () => {

@@ -3,8 +3,10 @@ import { isPehError, type PehEvent } from "../events/index.js";
 import { decide } from "../machines/decider.js";
 import { initialRunState, type RunState } from "../machines/run.js";
 import { runView, stateAt, viewOf } from "../projections/index.js";
+import type { CommandInput } from "../machines/commands.js";
+import { renderReport, reportOf } from "../projections/report.js";
 import { statusOf } from "../projections/status.js";
-import { BOOTSTRAP, approve, create, finish, runTask, scheduleReady } from "./support/fixtures.js";
+import { AT, BOOTSTRAP, approve, create, finish, runTask, scheduleReady, tid } from "./support/fixtures.js";
 
 /** A whole run of the diamond, with the live state captured after every command's events. */
 function recordedRun() {
@@ -78,5 +80,30 @@ describe("projections › status › who drives the run", () => {
     expect(statusOf(after(create()), { liveness: { holder: null, alive: false } }).orchestrator).toBeUndefined();
     expect(statusOf(recordedRun().final, { liveness: { holder: null, alive: false } }).orchestrator).toBeUndefined();
     expect("orchestrator" in statusOf(executing())).toBe(false);
+  });
+
+});
+
+describe("projections › report after a crash", () => {
+  const attempt = (n: number) => [
+    { type: "StartAttempt", at: AT, task_id: "build", cwd: "/w/app" },
+    { type: "ResolveTrust", at: AT, worker_id: `build#${n}`, resolution: { source: "allowlist", root: "/w/app" } },
+    { type: "MarkWorkerRunning", at: AT, worker_id: `build#${n}` },
+  ] satisfies CommandInput[];
+  const crashed: CommandInput[] = [create(), approve(), ...BOOTSTRAP, scheduleReady, ...attempt(1), { type: "InterruptTask", at: AT, task_id: "build", reason: "the orchestrator stopped while it ran" }, ...attempt(2), { type: "RecordExit", at: AT, task_id: "build", exit_code: 0 }, { type: "RecordVerification", at: AT, task_id: "build", evidence: [] }];
+
+  it("counts the interrupted attempt, and never says the task succeeded on its first attempt", () => {
+    let state = initialRunState();
+    const log: PehEvent[] = [];
+    for (const command of crashed) {
+      const decision = decide(state, command);
+      log.push(...decision.events);
+      state = decision.state;
+    }
+    const report = renderReport(reportOf(log));
+    expect(report).toMatch(/\| \*\*build\*\* Compile to dist\/ \| succeeded \| 2 \(1 interrupted\) \|/);
+    expect(report).toContain("**build** attempt 1 interrupted: the orchestrator stopped while it ran");
+    expect(report).not.toContain("succeeded on its first attempt");
+    expect(state.tasks.get(tid("build"))?.context.resumed).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 // Random failure sequences under random policies, driven the way the orchestrator drives a run:
 // automatic retries never exceed the policy's budget (reset only by a human's retry), a task
-// that completed never runs again, and every escalation waits for a recorded decision.
+// that completed never runs again, every escalation waits for a recorded decision, and a task
+// that is not idempotent runs again only on a human's retry.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { type FailureClass, type PehEvent, type RecoveryAction, type TaskId } from "../events/index.js";
@@ -19,6 +20,8 @@ const policies = fc.dictionary(fc.constantFrom(...FAILURE_CLASSES), policy, { ma
 /** An attempt's outcome: success, or a failure of a class. */
 const outcome = fc.oneof(fc.constant("ok" as const), fc.constantFrom(...FAILURE_CLASSES));
 const human = fc.constantFrom("retry", "skip", "abort" as const);
+/** Whether each task of the diamond is idempotent. */
+const idempotence = fc.array(fc.boolean(), { minLength: diamond.tasks.length, maxLength: diamond.tasks.length });
 
 function drive(state: RunState, log: PehEvent[], command: CommandInput): RunState {
   const decision = decide(state, command);
@@ -27,10 +30,10 @@ function drive(state: RunState, log: PehEvent[], command: CommandInput): RunStat
 }
 
 describe("recovery › random failures under random policies", () => {
-  test.prop([policies, fc.array(outcome, { minLength: 1, maxLength: 40 }), fc.array(human, { minLength: 1, maxLength: 10 })], { numRuns: 150 })(
+  test.prop([policies, fc.array(outcome, { minLength: 1, maxLength: 40 }), fc.array(human, { minLength: 1, maxLength: 10 }), idempotence], { numRuns: 150 })(
     "never retries beyond the budget, never re-runs a completed task, never passes an escalation without a decision",
-    (planPolicies, outcomes, decisions) => {
-      const plan = planFile({ ...diamond, recovery: planPolicies });
+    (planPolicies, outcomes, decisions, idempotent) => {
+      const plan = planFile({ ...diamond, recovery: planPolicies, tasks: diamond.tasks.map((t, i) => ({ ...t, idempotent: idempotent[i]! })) });
       const log: PehEvent[] = [];
       let state = initialRunState();
       for (const command of [create(plan), approve(), ...BOOTSTRAP]) state = drive(state, log, command);
@@ -76,6 +79,9 @@ function checkRecoveryInvariants(log: readonly PehEvent[], plan: ReturnType<type
   const lastClass = new Map<TaskId, FailureClass>();
   const completed = new Set<TaskId>();
   const waiting = new Set<TaskId>();
+  /** Attempts started, and the retries a human decided, of each task. */
+  const starts = new Map<TaskId, number>();
+  const humanRetries = new Map<TaskId, number>();
   for (const event of log) {
     switch (event.type) {
       case "FAILURE_CLASSIFIED":
@@ -87,6 +93,7 @@ function checkRecoveryInvariants(log: readonly PehEvent[], plan: ReturnType<type
         const policy = policyFor(klass, plan.tasks.find((t) => t.id === id), plan.recovery);
         const used = (retries.get(id) ?? 0) + 1;
         expect(policy.action, `${id} retried automatically after ${klass}, whose policy says ${policy.action}`).toBe("retry");
+        expect(plan.tasks.find((t) => t.id === id)?.idempotent, `${id} is not idempotent, and was retried automatically`).not.toBe(false);
         expect(used, `${id}: retry ${used} of ${policy.max_retries} for ${klass}`).toBeLessThanOrEqual(policy.max_retries);
         retries.set(id, used);
         break;
@@ -99,10 +106,16 @@ function checkRecoveryInvariants(log: readonly PehEvent[], plan: ReturnType<type
         expect(waiting.has(event.data.task_id), `a decision for ${event.data.task_id} nobody asked for`).toBe(true);
         waiting.delete(event.data.task_id);
         if (event.data.decision === "retry") retries.set(event.data.task_id, 0);
+        if (event.data.decision === "retry" && event.actor !== "system") humanRetries.set(event.data.task_id, (humanRetries.get(event.data.task_id) ?? 0) + 1);
         break;
       case "TASK_STARTED":
         expect(completed.has(event.data.task_id), `${event.data.task_id} ran again after it completed`).toBe(false);
         expect(waiting.has(event.data.task_id), `${event.data.task_id} started while it waited for a decision`).toBe(false);
+        starts.set(event.data.task_id, (starts.get(event.data.task_id) ?? 0) + 1);
+        if (plan.tasks.find((t) => t.id === event.data.task_id)?.idempotent === false) {
+          const allowed = 1 + (humanRetries.get(event.data.task_id) ?? 0);
+          expect(starts.get(event.data.task_id), `${event.data.task_id} is not idempotent: attempt ${starts.get(event.data.task_id)} with ${allowed - 1} human retries`).toBeLessThanOrEqual(allowed);
+        }
         break;
       case "TASK_COMPLETED":
         completed.add(event.data.task_id);

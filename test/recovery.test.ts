@@ -6,7 +6,8 @@ import type { CommandInput } from "../machines/commands.js";
 import { DEFAULT_RECOVERY, durationToMs, policyFor, retryDelayMs } from "../machines/recovery.js";
 import { entityState } from "../machines/run.js";
 import { given } from "./support/decider-spec.js";
-import { AT, BOOTSTRAP, approve, create, diamond, planFile, scheduleReady, tid } from "./support/fixtures.js";
+import { AT, BOOTSTRAP, approve, create, diamond, planFile, runTask, scheduleReady, tid } from "./support/fixtures.js";
+import { ledgerOf } from "../projections/status.js";
 
 /** One failed attempt of `id`, classified as `klass`. */
 function failed(id: string, attempt: number, klass: FailureClass): CommandInput[] {
@@ -71,6 +72,63 @@ describe("recovery › the default recipes", () => {
     given(...started(), failed("build", 1, "invalid_input"))
       .when({ type: "ScheduleRetry", at: AT, task_id: "build", delay_ms: 0, due_at: AT })
       .thenThrows("ILLEGAL_TRANSITION", /RECOVERY_ATTEMPTED/);
+  });
+});
+
+describe("recovery › stop on error", () => {
+  // build succeeded; test and lint ran side by side, and test escalated first.
+  const bothRan = [...started(), ...[runTask("build"), [scheduleReady]], failed("test", 1, "invalid_input"), failed("lint", 1, "transient").slice(0, 4)];
+  const testEscalated = [...bothRan, [recover("test")], [{ type: "ClassifyFailure", at: AT, task_id: "lint", class: "transient", rule: "r", evidence: "e" } as CommandInput]];
+
+  it("holds a sibling's retry while the plan waits for a decision: nothing is scheduled or counted", () => {
+    const held = given(...testEscalated).when(recover("lint")).thenTypes();
+    expect(entityState(held.state, "task:lint")).toBe("classified");
+    expect(held.state.tasks.get(tid("lint"))?.context).toMatchObject({ retries: 0, due_at: null });
+    expect(ledgerOf(held.state).find((entry) => entry.task_id === "lint")).toMatchObject({ retries_used: 0, next_retry_at: null, standing: expect.stringMatching(/^retry held until the decision on test/) });
+  });
+
+  it("follows the held recipe once the plan executes again", () => {
+    const decided: CommandInput = { type: "RecordDecision", at: AT, actor: "ana", task_id: "test", decision: "skip" };
+    const retried = given(...testEscalated, [recover("lint"), decided]).when(recover("lint")).thenTypes("RECOVERY_ATTEMPTED");
+    expect(retried.events[0]?.data).toMatchObject({ task_id: "lint", next_attempt: 2 });
+  });
+
+  it("schedules no retry that an abort would never run: the task is skipped with the rest", () => {
+    const aborted: CommandInput = { type: "RecordDecision", at: AT, actor: "ana", task_id: "test", decision: "abort" };
+    const run = given(...testEscalated, [recover("lint"), aborted]);
+    expect(entityState(run.state, "plan")).toBe("aborted");
+    expect(entityState(run.state, "task:lint")).toBe("skipped");
+    expect(run.log.filter((event) => event.entity === "task:lint").map((event) => event.type)).not.toContain("RECOVERY_ATTEMPTED");
+  });
+});
+
+describe("recovery › a task that is not idempotent", () => {
+  const once = (recovery?: PlanFile["recovery"]) =>
+    planFile({ ...diamond, ...(recovery ? { recovery } : {}), tasks: diamond.tasks.map((t) => (t.id === "build" ? { ...t, idempotent: false } : t)) });
+  const decide = (decision: "retry" | "skip" | "abort"): CommandInput => ({ type: "RecordDecision", at: AT, actor: "ana", task_id: "build", decision });
+
+  it("is never retried on its own, whatever the class or the policy: a human decides, told why", () => {
+    for (const [klass, plan] of [
+      ["transient", once()],
+      ["logic_error", once()],
+      ["transient", once({ transient: { max_retries: 5, delays: ["0s"] } })],
+      ["unknown", once({ unknown: { action: "retry", max_retries: 2 } })],
+    ] as const) {
+      const decision = given(...started(plan), failed("build", 1, klass)).when(recover("build")).thenTypes("RECOVERY_ESCALATION");
+      expect(decision.events[0]?.data).toMatchObject({ class: klass, reason: expect.stringMatching(/task build is not idempotent \(idempotent: false\), so peh never runs it again on its own/) });
+      expect(entityState(decision.state, "task:build")).toBe("awaiting_decision");
+    }
+  });
+
+  it("runs again on a human's retry, once, and then waits for a human again", () => {
+    const retried = [...started(once()), failed("build", 1, "transient"), [recover("build"), decide("retry")]];
+    given(...retried, failed("build", 2, "transient")).when(recover("build")).thenTypes("RECOVERY_ESCALATION");
+  });
+
+  it("refuses a retry proposed directly, whoever proposes it", () => {
+    given(...started(once()), failed("build", 1, "transient"))
+      .when({ type: "ScheduleRetry", at: AT, task_id: "build", delay_ms: 0, due_at: AT })
+      .thenThrows("ILLEGAL_TRANSITION", /RECOVERY_ATTEMPTED is not allowed for task:build/);
   });
 });
 

@@ -11,6 +11,7 @@ import { resolveRunId } from "../../runtime/run-id.js";
 import { addTrustedRoot, canonicalize, deniedBy, trustPolicy, trustedRootFor, untrustedReason } from "../../runtime/execution/trust.js";
 import { actorOf, storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
+import { localTime } from "../time.js";
 import { paint, printJson, type Io } from "../output.js";
 import { now } from "../../runtime/execution/clock.js";
 import { livenessOf } from "../../runtime/execution/lease.js";
@@ -22,7 +23,9 @@ export function decideCommand(program: Command, io: Io): void {
     .summary("answer an escalation: retry, skip or abort")
     .description(
       "Answer a failed task that waits for a human: retry (a fresh attempt), skip (the task is skipped and its " +
-        "dependents proceed) or abort (the run ends; dependents become upstream_failed). Recorded with who decided.",
+        "dependents proceed) or abort (the run ends; dependents become upstream_failed). Recorded with who decided. " +
+        "For a task whose automatic retry waits for its due time (a long Retry-After), retry runs it now " +
+        "(RECOVERY_EXPEDITED); a `peh run` that is running the run starts it at once.",
     )
     // [run] before a required argument: commander would take a lone decision for the run id.
     .argument("<args...>", `[run] retry|skip|abort (run: ${RUN_ARGUMENT})`)
@@ -40,7 +43,7 @@ export function decideCommand(program: Command, io: Io): void {
       const runId = await resolveRunId(store, runArg);
       const actor = await actorOf(options.as, "decides");
       const run = await RunHandle.open(store, runId);
-      await run.handle({ type: "RecordDecision", at: now(), actor, task_id: options.task, decision }).catch((error: unknown) => {
+      const decided = await run.handle({ type: "RecordDecision", at: now(), actor, task_id: options.task, decision }).catch((error: unknown) => {
         if (!isPehError(error, "ILLEGAL_TRANSITION")) throw error;
         // The machine refused; the run's projection says which tasks a decision would answer.
         const waiting = awaitedOf(run.state).flatMap((awaited) => (awaited.kind === "decision" || awaited.kind === "permission" ? [awaited.task_id] : []));
@@ -50,7 +53,11 @@ export function decideCommand(program: Command, io: Io): void {
       const next = await nextStep(store, runId, "decision");
       if (options.json) return printJson(io, { run_id: runId, task_id: options.task, decision, actor, next });
       const p = paint(io);
-      io.out(`${p.green("✓")} ${decision} for ${options.task} in ${runId}, decided by ${actor}\n${p.bold("Next:")} ${next}`);
+      const expedited = decided.events.find((event) => event.type === "RECOVERY_EXPEDITED");
+      const done = expedited?.type === "RECOVERY_EXPEDITED"
+        ? `${options.task}'s scheduled retry runs now, not at ${localTime(expedited.data.waived_due_at)} (decided by ${actor}); a peh run that is running ${runId} starts it at once`
+        : `${decision} for ${options.task} in ${runId}, decided by ${actor}`;
+      io.out(`${p.green("✓")} ${done}\n${p.bold("Next:")} ${next}`);
     });
 }
 

@@ -103,7 +103,8 @@ export function modifyCommand(program: Command, io: Io): void {
         "validated like a new plan and needs its own approval.\n\n" +
         "While the run executes (or waits for a decision), a change is applied at once and logged as " +
         "PLAN_CHANGED: it needs --confirm-change, the phrase of every risky task it adds (--confirm), and it " +
-        "may only alter, add or drop tasks that have not started. A running `peh run` picks it up.",
+        "may only add tasks, drop tasks that have not started, and alter those that have not started or that failed " +
+        "and wait (a decision or a retry; the next attempt runs the new definition). A running `peh run` picks it up.",
     )
     .argument("[run]", runArgument)
     .option("--from <file>", "replace the plan with this file")

@@ -1,6 +1,9 @@
 // `peh plan ["<objective>"] [--from plan.yaml] [--planner builtin|"cmd:<command>"] [--strict]`
 import { Option, type Command } from "commander";
-import { isPehError } from "../../events/index.js";
+import { isPehError, type PlanTask } from "../../events/index.js";
+import { agentProblems } from "../../runtime/execution/agent-check.js";
+import { workingDirOf } from "../../runtime/execution/attempt-support.js";
+import { readUserConfig } from "../../runtime/execution/trust.js";
 import { createRun, nextStep } from "../../runtime/gate.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { PLANNER_TIMEOUT, plannerTimeoutMs, storeOf } from "../context.js";
@@ -53,11 +56,13 @@ export function planCommand(program: Command, io: Io): void {
         }
         const run = await RunHandle.open(store, created.run_id);
         const p = paint(io);
+        const agents = await agentWarning(created.plan.tasks);
         io.out(
           [
             `${p.bold("Run")} ${created.run_id} · plan version ${created.plan.version} · awaiting approval`,
             ...renderPlan(io, created.plan),
             ...renderProblems(io, created.problems),
+            ...(agents ? [`  ${p.yellow("warning")} ${agents}`] : []),
             "",
             `${p.bold("Next:")} ${nextStep(created.run_id, run.state)}`,
           ].join("\n"),
@@ -68,4 +73,16 @@ export function planCommand(program: Command, io: Io): void {
         throw error;
       }
     });
+}
+
+/**
+ * What `peh run` would refuse about the agent tasks, if it can be told now: no agent command in
+ * $PEH_AGENT_COMMAND or the config (peh run may still be given --agent-command), or one whose
+ * program is not found.
+ */
+async function agentWarning(tasks: readonly PlanTask[]): Promise<string | undefined> {
+  const configured = await readUserConfig().then((config) => config.agent.command, () => undefined);
+  const problems = agentProblems(tasks, process.env.PEH_AGENT_COMMAND ?? configured, process.env, (task) => workingDirOf(process.cwd(), task));
+  if (problems.length === 0) return undefined;
+  return `agent tasks cannot start as things are: ${problems.map((p) => `${p.task_id} (${p.problem})`).join("; ")}. Give peh run --agent-command CMD, set $PEH_AGENT_COMMAND or agent.command in your config`;
 }

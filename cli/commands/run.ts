@@ -49,7 +49,7 @@ export function runCommand(program: Command, io: Io): void {
     .option("--concurrency <n>", "tasks at once (default: CPU count)")
     .option("--wait", "wait for decisions and trust given from another terminal instead of exiting 3")
     .option("--trust-root <dir>", "trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config file)", collect, [])
-    .option("--agent-command <command>", "the agent CLI that agent tasks' prompts are written to (stdin)")
+    .option("--agent-command <command>", "the agent CLI that agent tasks' prompts are written to (stdin); checked before anything starts")
     .option("--json", "machine output: one document with the outcome (with --from, the plan too), and the error if it stops")
     .addHelpText(
       "after",

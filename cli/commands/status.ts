@@ -193,5 +193,6 @@ function ledgerText(entry: LedgerEntry | undefined): string {
   else if (entry.retries_used > 0) parts.push(`retries used ${entry.retries_used}`);
   if (entry.next_retry_at) parts.push(`next retry ${localTime(entry.next_retry_at)}`);
   if (entry.standing.startsWith("exhausted")) parts.push("exhausted");
+  else if (entry.state === "classified" && entry.standing !== "classified") parts.push(entry.standing.replace(/ \(.*\)$/, ""));
   return parts.join(" · ");
 }

@@ -19,7 +19,8 @@ function shortPath(path: string): string {
 export function renderProgress(io: Io, line: Exclude<ProgressLine, { kind: "started" }>): string {
   const p = paint(io);
   if (line.kind === "note") return p.dim(`  ${line.text}`);
-  const label = `[Task ${line.index}/${line.total}${line.retry ? " RETRY" : ""}]`;
+  // An attempt after a crash or a drain resumes the task; it is no retry of a failure.
+  const label = `[Task ${line.index}/${line.total}${line.resumed ? " RESUMED" : line.retry ? " RETRY" : ""}]`;
   const mark = line.ok ? p.green("✓") : p.red("✗");
   const head = `${label} ${mark} ${line.task}: ${line.ok ? `${line.seconds.toFixed(1)}s` : line.detail ?? "failed"}`;
   if (line.ok) return head;

@@ -1,8 +1,10 @@
 // One attempt of a task, step by step: its start (and trust, when a root covers it), its command
 // or agent, its acceptance tests, and, when it fails, its classification and the recovery recipe
 // of its class. Each step is decided by the machines and durable before its effect starts.
+import { open } from "node:fs/promises";
 import { workerIdFor, type PlanTask, type TaskId, type WorkerId } from "../../events/index.js";
 import type { RunState } from "../../machines/run.js";
+import { heldRecovery } from "../../projections/status.js";
 import { promptOf } from "./attempt-support.js";
 import { lastLines, recordedFailure, type Failure } from "./failure-output.js";
 import { classify, retryAfterMs } from "./classify.js";
@@ -26,8 +28,15 @@ export class Attempts {
     return this.run.state.tasks.get(task.id)!.context.attempt;
   }
 
+  /** Whether the attempt under way resumes the task after an interruption (the machine knows). */
+  private resumed(task: PlanTask): boolean {
+    return this.run.state.tasks.get(task.id)?.context.resumed ?? false;
+  }
+
+  /** Its process was stopped: peh run was drained (SIGINT, SIGTERM), or a human cancelled the run. */
   private interruptedByDrain(task: PlanTask): Promise<void> {
-    return this.run.command({ type: "InterruptTask", at: now(), task_id: task.id, reason: "drained: peh run was stopped" });
+    const reason = this.run.state.plan.context.cancelled ? "the run was cancelled" : "drained: peh run was stopped";
+    return this.run.command({ type: "InterruptTask", at: now(), task_id: task.id, reason });
   }
 
   /**
@@ -153,21 +162,29 @@ export class Attempts {
       await this.failed(task, attempt, result, failure);
       return;
     }
-    this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1 });
+    this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1, resumed: this.resumed(task) });
   }
 
-  /** A crash came between a recorded failure and its escalation: finish the job from the log. */
+  /**
+   * A failure recorded but not recovered from: a crash came between the failure and its recipe,
+   * or the recipe was held while the plan waited for a human. Finish the job from the log.
+   */
   async resumeFailure(task: PlanTask): Promise<void> {
     const attempt = this.attemptOf(task);
+    const { store, runId } = this.run.options;
+    const log = await store.read(runId);
     if (this.run.taskState(task.id) === "classifying") {
-      const { store, runId } = this.run.options;
-      const failed = (await store.read(runId)).findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
+      const failed = log.findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
       const data = failed?.type === "TASK_FAILED" ? failed.data : undefined;
       const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: "" };
       await this.failed(task, attempt, result, await recordedFailure(this.run.processOptions(task, attempt), data, task.run ?? this.run.options.agentCommand));
       return;
     }
-    await this.recover(task, "classified before a crash", undefined);
+    const classified = log.findLast((e) => e.type === "FAILURE_CLASSIFIED" && e.data.task_id === task.id);
+    const evidence = classified?.type === "FAILURE_CLASSIFIED" ? `${classified.data.rule}: ${classified.data.evidence}` : "classified before a crash";
+    // A server's Retry-After is in the attempt's output, which its log file keeps.
+    const output = await outputTail(this.run.processOptions(task, attempt).logFile);
+    await this.recover(task, evidence, retryAfterMs(output));
   }
 
   /** Classifies a failed attempt, then follows the recovery policy of its class. */
@@ -186,7 +203,7 @@ export class Attempts {
       : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
     this.run.options.progress({
       kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1,
-      output: lastLines(failure.output), log: this.run.processOptions(task, attempt).logFile,
+      output: lastLines(failure.output), log: this.run.processOptions(task, attempt).logFile, resumed: this.resumed(task),
     });
     await this.recover(task, `${found.rule}: ${found.evidence}`, retryAfterMs(failure.output));
   }
@@ -206,9 +223,26 @@ export class Attempts {
       ...(retry_after_ms === undefined ? {} : { retry_after_ms }),
     });
     const context = this.run.state.tasks.get(task.id)!.context;
-    if (this.run.taskState(task.id) === "retry_scheduled" && context.due_at) {
+    const state = this.run.taskState(task.id);
+    if (state === "retry_scheduled" && context.due_at) {
       const wait = retryWaitMs(this.run.state, task.id) / 1000;
       this.run.note(`${task.id}: ${context.failure_class} failure, automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"} in ${wait.toFixed(1)}s`);
+    } else if (state === "classified") {
+      this.run.note(`${task.id}: ${context.failure_class} failure; ${heldRecovery(this.run.state)}`);
     }
+  }
+}
+
+/** The last few kilobytes of an attempt's output (empty if it has none). */
+async function outputTail(file: string, bytes = 8_000): Promise<string> {
+  const handle = await open(file, "r").catch(() => undefined);
+  if (!handle) return "";
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(Math.min(size, bytes));
+    await handle.read(buffer, 0, buffer.length, size - buffer.length);
+    return buffer.toString("utf8");
+  } finally {
+    await handle.close();
   }
 }

@@ -3,7 +3,9 @@
 import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BootstrapPhase } from "../../events/index.js";
-import { PehError, isPehError, toErrorInfo } from "../../events/index.js";
+import { BOOTSTRAP_PHASES, PehError, isPehError, toErrorInfo } from "../../events/index.js";
+import type { StateValue } from "xstate";
+import { stateName } from "../../machines/state-name.js";
 import type { CommandInput } from "../../machines/commands.js";
 import { now } from "./clock.js";
 
@@ -87,5 +89,27 @@ export async function recordedPhase(
     if (!isPehError(error)) throw error;
     await record({ type: "FailBootstrapPhase", at: now(), phase, error: toErrorInfo(error) });
     throw error;
+  }
+}
+
+/**
+ * Every phase of a run's bootstrap in order, each recorded; a phase already done in this run is
+ * not redone (the bootstrap machine, whose state `at` reads, says where bootstrap is), and one a
+ * crash caught running is recorded failed, then done again.
+ */
+export async function bootstrapRun(
+  at: () => StateValue,
+  context: BootstrapContext,
+  record: (command: CommandInput) => Promise<unknown>,
+  note: (text: string) => void,
+): Promise<void> {
+  for (const phase of BOOTSTRAP_PHASES) {
+    const where = stateName(at());
+    if (where === "ready" || BOOTSTRAP_PHASES.indexOf(phase) < BOOTSTRAP_PHASES.indexOf(where.split(".")[0] as never)) continue;
+    if (where === `${phase}.running`) {
+      await record({ type: "FailBootstrapPhase", at: now(), phase, error: { code: "INTERRUPTED", message: "the orchestrator stopped during the phase" } });
+    }
+    const result = await recordedPhase(phase, context, record);
+    for (const diagnostic of result.diagnostics) note(`${phase}: ${diagnostic}`);
   }
 }

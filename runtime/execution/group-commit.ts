@@ -1,7 +1,7 @@
 // Group commit for one run: commands that arrive in the same turn (concurrent tasks finishing
 // together) are decided in order and share one fsynced append. Each caller's promise resolves
 // once its events are durable, or rejects with its refusal. Re-reads the log if another writer
-// came first.
+// came first, or when it sees another process append while it follows the log (`watch`).
 import { isPehError, type EventStore, type RunId } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
@@ -16,6 +16,11 @@ const CRASH_AFTER = Number(process.env.PEH_CRASH_AFTER_SEQ ?? "0");
 export class GroupCommit {
   private pending: { command: CommandInput; resolve(): void; reject(error: unknown): void }[] = [];
   private flushing: Promise<void> | undefined;
+  /** The highest seq `watch` has seen in the log: beyond the state's, another process appended. */
+  private seen = 0;
+  /** A re-read is due (another process appended), and who waits for the next one. */
+  private resync = false;
+  private readonly waiters = new Set<() => void>();
 
   private constructor(
     private readonly store: EventStore,
@@ -32,9 +37,40 @@ export class GroupCommit {
     return this.handle.state;
   }
 
-  /** Re-reads the run, e.g. after another process appended to it. */
+  /** Re-reads the run, e.g. after another process appended to it, and wakes who waits for that. */
   async refresh(): Promise<void> {
     this.handle = await RunHandle.open(this.store, this.runId);
+    this.seen = this.handle.state.seq;
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
+  /**
+   * Follows the run's log until `signal` aborts: when another process appends (a human's
+   * decision, a change, a cancel), the run is re-read between two appends of this one, and
+   * whoever waits in `nextChange` is woken. This process's own appends are in the log too; only
+   * a seq beyond the state's, seen while no append of this process is under way, is foreign.
+   */
+  async watch(signal: AbortSignal): Promise<void> {
+    try {
+      for await (const event of this.store.follow(this.runId, { from: this.handle.state.seq + 1, signal })) {
+        this.seen = Math.max(this.seen, event.seq);
+        if (this.flushing === undefined && this.seen > this.handle.state.seq) {
+          this.resync = true;
+          this.flushing = this.flush();
+        }
+      }
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    }
+  }
+
+  /** Resolves at the next re-read of the run (another process appended); `cancel` stops waiting. */
+  nextChange(): { done: Promise<void>; cancel(): void } {
+    let resolve = () => {};
+    const done = new Promise<void>((r) => (resolve = r));
+    this.waiters.add(resolve);
+    return { done, cancel: () => this.waiters.delete(resolve) };
   }
 
   /** Decides and appends a command; resolves once its events are durable. */
@@ -47,7 +83,13 @@ export class GroupCommit {
 
   private async flush(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve)); // let this turn's commands gather
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 || this.resync || this.seen > this.handle.state.seq) {
+      // Another process appended while this one did (or rested): read the run again first.
+      if (this.resync || this.seen > this.handle.state.seq) {
+        this.resync = false;
+        await this.refresh();
+        continue;
+      }
       const batch = this.pending.splice(0);
       let refusals: unknown[] | undefined;
       for (let attempt = 0; refusals === undefined; attempt++) {

@@ -7,25 +7,27 @@ import { setMaxListeners } from "node:events";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  BOOTSTRAP_PHASES,
   PehError,
   isPehError,
   workerIdFor,
-  type Plan,
   type PlanTask,
   type TaskId,
 } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
-import { recheckedTasks } from "../../machines/run.js";
+import { mayHandle } from "../../machines/lite.js";
+import { planMachine } from "../../machines/plan.js";
 import { stateName } from "../../machines/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
-import { recordedPhase, type BootstrapContext } from "./bootstrap-phases.js";
+import { bootstrapRun, type BootstrapContext } from "./bootstrap-phases.js";
 import { delay } from "./delay.js";
 import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "../gate.js";
 import { Attempts, retryWaitMs } from "./attempt.js";
-import { interruptionReason, PidRecords, workingDirOf } from "./attempt-support.js";
+import { PidRecords, workingDirOf } from "./attempt-support.js";
 import { attemptLogPath } from "./attempt-log.js";
+import { agentProblems, requireAgentCommands } from "./agent-check.js";
+import { interruptCaught, settleForCancel } from "./leftovers.js";
+import { PlanIndex } from "./plan-index.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
 import { redactorFor, type Redactor } from "./redact.js";
@@ -37,11 +39,9 @@ import type { ExecuteOptions, Outcome, ProcessOptions, RunContext, Waiting } fro
 
 export type { ExecuteOptions, Outcome, ProgressLine, Waiting } from "./run-context.js";
 
-const ACTIVE_WORKER = new Set(["spawning", "trust_resolved", "running"]);
-
 export class Orchestrator implements RunContext {
   private run!: GroupCommit;
-  private indexed?: { spec: Plan | null; position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask> };
+  private readonly index = new PlanIndex();
   private readonly active = new Map<TaskId, Promise<void>>();
   private policy!: TrustPolicy;
   /**
@@ -53,6 +53,8 @@ export class Orchestrator implements RunContext {
   /** Starts the run's processes, far cheaper than Node's own spawn (see launcher.ts). */
   private readonly launcher = new Launcher(this.env);
   private readonly drain = new AbortController();
+  /** Stops the attempts' processes: on a drain, or when a human cancels the run. */
+  private readonly halt = new AbortController();
   /** The process group of every attempt's process, for killing it after a crash. */
   readonly pids: PidRecords;
 
@@ -62,8 +64,9 @@ export class Orchestrator implements RunContext {
   constructor(readonly options: ExecuteOptions) {
     // Every running process and every wait listens for the drain, each until it ends: with more
     // than ten at once Node would warn of a leak (on the user's terminal) where there is none.
-    setMaxListeners(0, this.drain.signal);
+    setMaxListeners(0, this.drain.signal, this.halt.signal);
     options.signal?.addEventListener("abort", () => this.drain.abort(), { once: true });
+    this.drain.signal.addEventListener("abort", () => this.halt.abort(), { once: true });
     this.pids = new PidRecords(this.attemptsDir);
   }
 
@@ -74,18 +77,29 @@ export class Orchestrator implements RunContext {
     requireApproved(runId, this.run.state);
     const finished = this.finalOutcome();
     if (finished) return finished;
+    // Every agent task that may still run can start: otherwise nothing starts (exit 2). A run
+    // being aborted starts no attempt any more.
+    const unsettled = this.tasks().filter((task) => this.state.tasks.get(task.id)?.status !== "done");
+    if (this.planState() !== "aborting") requireAgentCommands(runId, agentProblems(unsettled, this.options.agentCommand, this.env, (task) => this.cwdOf(task)));
     const lease = await acquireLease(store.runDir(runId), runId);
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
+    // Humans act on the run meanwhile, from other terminals: their events are followed.
+    const watching = new AbortController();
+    // Should following fail, another writer's events still surface as a conflict on the next append.
+    const watched = this.run.watch(watching.signal).catch((error: unknown) => this.note(`stopped following the run's log: ${String(error)}`));
     try {
       this.policy = await trustPolicy(this.options.trustRoots);
       // Made once: the journal of process groups and every attempt's log go there.
       await mkdir(this.attemptsDir, { recursive: true });
-      await this.recoverInterrupted();
-      await this.bootstrap();
+      await interruptCaught(this, this.tasks());
+      // A run cancelled before it executed is not bootstrapped any more.
+      if (mayHandle(planMachine, this.state.plan.value, "BOOTSTRAP_PHASE_STARTED")) await this.bootstrap();
       const outcome = await this.loop();
       await leaveCheckpoint(store, runId, this.state, this.options.checkpointAfter);
       return outcome;
     } finally {
+      watching.abort();
+      await watched;
       this.launcher.close();
       await lease.release();
     }
@@ -119,21 +133,6 @@ export class Orchestrator implements RunContext {
     return this.state.plan_spec?.tasks ?? [];
   }
 
-  /**
-   * The current plan's task positions, and the tasks a turn visits: in plan order at first, each
-   * dropped once it settles or is seen waiting for a dependency, taken back once the scheduler
-   * readies it (takeBackReadied); rebuilt when the plan changes or the run is read anew. A turn
-   * visits the tasks that may start, not every task of a 10k-task plan.
-   */
-  private planIndex(): { position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask> } {
-    const spec = this.state.plan_spec;
-    if (this.indexed?.spec !== spec) {
-      const tasks = spec?.tasks ?? [];
-      this.indexed = { spec, position: new Map(tasks.map((t, i) => [t.id, i])), unsettled: new Map(tasks.map((t) => [t.id, t])) };
-    }
-    return this.indexed;
-  }
-
   private finalOutcome(): Outcome | undefined {
     const plan = this.planState();
     return plan === "completed" || plan === "failed" || plan === "aborted" ? { kind: plan } : undefined;
@@ -153,34 +152,11 @@ export class Orchestrator implements RunContext {
   }
 
   processOptions(task: PlanTask, attempt: number): ProcessOptions {
-    return { cwd: this.cwdOf(task), env: this.env, logFile: this.attemptLog(task.id, attempt), redact: this.redact, signal: this.drain.signal, start: this.launcher.start };
+    return { cwd: this.cwdOf(task), env: this.env, logFile: this.attemptLog(task.id, attempt), redact: this.redact, signal: this.halt.signal, start: this.launcher.start };
   }
 
   numbered(task: PlanTask): { index: number; total: number } {
-    return { index: (this.planIndex().position.get(task.id) ?? -1) + 1, total: this.tasks().length };
-  }
-
-  /**
-   * A task caught mid-attempt by a crash is interrupted; the machine decides what may follow.
-   * Its process groups, orphaned by the dead orchestrator, are killed first so that they cannot
-   * finish their side effect while the task runs again (or its checks, caught `verifying`).
-   */
-  private async recoverInterrupted(): Promise<void> {
-    for (const task of this.tasks()) {
-      const state = this.taskState(task.id);
-      const worker = this.workerState(task.id);
-      const orphans = workerIdFor(task.id, this.state.tasks.get(task.id)?.context.attempt ?? 0);
-      // A task caught `verifying` had its command finish and recorded: only its checks re-run.
-      if (state === "verifying") await this.pids.killOrphans(orphans);
-      const caught = state === "running" && worker !== undefined && ACTIVE_WORKER.has(worker);
-      if (!caught) continue;
-      const { reason, orphan } = interruptionReason(await this.pids.killOrphans(orphans));
-      await this.command({ type: "InterruptTask", at: now(), task_id: task.id, reason });
-      this.note(`${task.id} was interrupted by a crash; ${task.idempotent ? "it runs again" : `it is not idempotent (${orphan}): a human decides`}`);
-      if (!task.idempotent) {
-        await this.command({ type: "Escalate", at: now(), task_id: task.id, class: null, reason: `interrupted and not idempotent: ${orphan}` });
-      }
-    }
+    return this.index.numbered(this.state, task);
   }
 
   private async bootstrap(): Promise<void> {
@@ -191,17 +167,7 @@ export class Orchestrator implements RunContext {
       concurrency: this.options.concurrency,
       trustRoots: this.policy.roots,
     };
-    for (const phase of BOOTSTRAP_PHASES) {
-      // A phase already done in this run is not redone: the machine says where bootstrap is.
-      const at = stateName(this.state.bootstrap.value);
-      if (at === "ready" || BOOTSTRAP_PHASES.indexOf(phase) < BOOTSTRAP_PHASES.indexOf(at.split(".")[0] as never)) continue;
-      if (at === `${phase}.running`) {
-        // A crash in the middle of the phase: record it as failed, then do it again.
-        await this.command({ type: "FailBootstrapPhase", at: now(), phase, error: { code: "INTERRUPTED", message: "the orchestrator stopped during the phase" } });
-      }
-      const result = await recordedPhase(phase, context, (command) => this.command(command));
-      for (const diagnostic of result.diagnostics) this.note(`${phase}: ${diagnostic}`);
-    }
+    await bootstrapRun(() => this.state.bootstrap.value, context, (command) => this.command(command), (text) => this.note(text));
   }
 
   private async loop(): Promise<Outcome> {
@@ -212,15 +178,20 @@ export class Orchestrator implements RunContext {
       let retryIn: number | undefined;
       if (this.planState() === "executing") {
         await this.command({ type: "ScheduleReadyTasks", at: now() });
-        this.takeBackReadied();
+        this.index.takeBackReadied(this.state);
         retryIn = this.startWhatMay();
+      } else if (this.planState() === "aborting" && this.state.plan.context.cancelled) {
+        await this.stopForCancel();
       }
       if (this.active.size > 0 || retryIn !== undefined) {
         // A scheduled retry waits out its delay (what remains of it after a restart), while
-        // other tasks go on; it holds no concurrency slot meanwhile.
+        // other tasks go on; it holds no concurrency slot meanwhile. A human's event (a retry
+        // made due now, a cancel) ends the wait too.
         const pause = retryIn === undefined ? undefined : delay(retryIn, this.drain.signal);
-        await Promise.race([...this.active.values(), ...(pause ? [pause.done] : [])]);
+        const change = this.run.nextChange();
+        await Promise.race([...this.active.values(), change.done, ...(pause ? [pause.done] : [])]);
         pause?.cancel();
+        change.cancel();
         continue;
       }
       const before = this.state.seq;
@@ -240,30 +211,12 @@ export class Orchestrator implements RunContext {
   }
 
   /**
-   * After a scheduler turn, the tasks it readied are visited again. Only a turn readies a task
-   * that waits for a dependency, and right after it the run's recheck list names the tasks the
-   * turn readied (machines/run.ts, Recheck), or says `all` (then every task is visited again).
-   */
-  private takeBackReadied(): void {
-    const { recheck, plan_spec } = this.state;
-    if (recheck.all) {
-      this.indexed = undefined;
-      return;
-    }
-    const { position, unsettled } = this.planIndex();
-    for (const id of recheckedTasks(recheck.ids)) {
-      const at = position.get(id);
-      if (at !== undefined) unsettled.set(id, plan_spec!.tasks[at]!);
-    }
-  }
-
-  /**
    * Starts every task that may run now, up to the concurrency; a task the plan holds stays.
    * Returns the milliseconds until the earliest scheduled retry that is not due yet: undefined
    * if there is none, or if every slot is taken (no retry could start before a task ends).
    */
   private startWhatMay(): number | undefined {
-    const { unsettled } = this.planIndex();
+    const { unsettled } = this.index.of(this.state);
     let retryIn: number | undefined;
     for (const task of unsettled.values()) {
       if (this.active.size >= this.options.concurrency) return undefined;
@@ -315,19 +268,24 @@ export class Orchestrator implements RunContext {
     return first && { kind: "waiting", reason: first.reason, next: first.command };
   }
 
-  /** Waits until another process appends to the run, then re-reads it. */
+  /** Waits until another process appends to the run (and it is read again), or the drain. */
   private async nextForeignEvent(): Promise<void> {
-    const from = this.state.seq + 1;
-    const stop = new AbortController();
-    const onDrain = () => stop.abort();
-    this.drain.signal.addEventListener("abort", onDrain, { once: true });
-    try {
-      for await (const _event of this.options.store.follow(this.options.runId, { from, signal: stop.signal })) break;
-    } finally {
-      this.drain.signal.removeEventListener("abort", onDrain);
-    }
-    await this.run.refresh();
+    const change = this.run.nextChange();
+    const drained = delay(2 ** 31 - 1, this.drain.signal); // the longest timer: in effect, until the drain
+    await Promise.race([change.done, drained.done]);
+    change.cancel();
+    drained.cancel();
     this.policy = await trustPolicy(this.options.trustRoots);
+  }
+
+  /**
+   * A human cancelled the run: what runs is stopped (its process group killed, recorded
+   * interrupted by its attempt); then what is left under way is settled (leftovers.ts).
+   */
+  private async stopForCancel(): Promise<void> {
+    if (this.active.size === 0) return settleForCancel(this, this.tasks(), (task) => this.attempts.resumeFailure(task));
+    if (!this.halt.signal.aborted) this.note(`the run was cancelled: stopping ${[...this.active.keys()].join(", ")}`);
+    this.halt.abort();
   }
 
   private async drained(): Promise<Outcome> {

@@ -28,6 +28,8 @@ export type ProgressLine =
       kind: "task"; index: number; total: number; task: string; ok: boolean; seconds: number; detail?: string; retry: boolean;
       /** A failure's last lines of output (as printed: escape them to show them) and its attempt log. */
       output?: string[]; log?: string;
+      /** The attempt after a crash (not a retry). */
+      resumed?: boolean;
     }
   | { kind: "started"; index: number; total: number; task: string; attempt: number }
   | { kind: "note"; text: string };

@@ -57,6 +57,7 @@ const succeeding: Case[] = [
   ["graph", ["graph", "worker"]],
   ["inspect", ["inspect", "--record", "run.inspect.jsonl"]],
   ["output", ["output", "build"], [["run", "--from", "release.yaml", "--approve-as", "ana", "--confirm", PHRASE, "--trust-root", "."]]],
+  ["cancel", ["cancel", "--as", "ana", "--reason", "moved to Monday"], [PLAN, ["approve", "--as", "ana", "--confirm", PHRASE]]],
 ];
 
 const refused: Case[] = [
@@ -79,6 +80,7 @@ const refused: Case[] = [
   ["inspect", ["inspect", "r-nope", "--record", "run.inspect.jsonl"]],
   ["serve", ["serve", "nope"]],
   ["output", ["output", "r-nope", "build"]],
+  ["cancel", ["cancel", "r-nope", "--as", "ana"]],
 ];
 
 async function commandNames(): Promise<string[]> {

@@ -39,7 +39,7 @@ describe("peh command line › argv", () => {
 
   it("lists every command of the design in --help", async () => {
     const { io } = await parse(["--help"]);
-    for (const command of ["plan", "show", "approve", "modify", "refine", "clarify", "reject", "run", "decide", "trust", "status", "runs", "log", "output", "replay", "report", "graph", "inspect", "serve"]) {
+    for (const command of ["plan", "show", "approve", "modify", "refine", "clarify", "reject", "run", "decide", "trust", "cancel", "status", "runs", "log", "output", "replay", "report", "graph", "inspect", "serve"]) {
       expect(io.text()).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     }
   });

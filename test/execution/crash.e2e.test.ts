@@ -177,3 +177,25 @@ describe("crash while a non-idempotent task's process runs", () => {
     }
   });
 });
+
+describe("crash while a task runs, then resume", () => {
+  it("labels the attempt that follows RESUMED, not RETRY, and the report counts the interrupted attempt", { timeout: 60_000 }, async () => {
+    const ws = await workspace();
+    try {
+      await ws.write("plan.yaml", ["objective: Append once to count.txt", "tasks:", "  - { id: a, objective: Append a to count.txt, scope: workspace, run: 'echo a >> count.txt' }"].join("\n"));
+      expect(ws.peh("plan", "--from", "plan.yaml").code).toBe(0);
+      expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+      // Right after the worker is recorded running (see the test above): the process never started.
+      ws.env.PEH_CRASH_AFTER_SEQ = "15";
+      expect(ws.peh("run", "--trust-root", ".").code).toBeNull();
+      delete ws.env.PEH_CRASH_AFTER_SEQ;
+      const resumed = ws.peh("run", "--trust-root", ".");
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stdout).toMatch(/\[Task 1\/1 RESUMED\] ✓ a: \d+\.\ds/);
+      expect(resumed.stdout).not.toContain("RETRY");
+      expect(ws.peh("report").stdout).toMatch(/\| succeeded \| 2 \(1 interrupted\) \|/);
+    } finally {
+      await ws.remove();
+    }
+  });
+});

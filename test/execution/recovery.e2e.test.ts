@@ -60,6 +60,24 @@ describe("recovery › end to end", () => {
     expect(result.stderr).toMatch(/peh decide r-\S+ --task fetch retry\|skip\|abort/);
   });
 
+  it("a task that is not idempotent is never re-run on its own: one charge, then a human decides, told why", async () => {
+    const charge = "echo charged >> charges; echo 'HTTP 503 Service Unavailable' >&2; exit 1";
+    await ws.write("plan.yaml", ["objective: Charge the card in charges", fast, "tasks:", `  - { id: fetch, objective: Charge the card in charges, scope: workspace, idempotent: false, run: "${charge}" }`].join("\n"));
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
+    expect(result.code).toBe(3);
+    expect((await ws.read("charges")).trim().split("\n")).toEqual(["charged"]);
+    expect(await recoveryTrail()).toEqual(["TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ESCALATION"]);
+    const escalation = (await events()).find((e) => e.type === "RECOVERY_ESCALATION");
+    expect(escalation?.data).toMatchObject({ class: "transient", reason: expect.stringMatching(/task fetch is not idempotent \(idempotent: false\), so peh never runs it again on its own/) });
+    expect(result.stdout).not.toContain("automatic retry");
+    const ledger = (JSON.parse(ws.peh("status", "--json").stdout) as { ledger: { retries_allowed: number | null; standing: string }[] }).ledger;
+    expect(ledger[0]).toMatchObject({ retries_allowed: 0, standing: "awaiting decision (not idempotent: never retried on its own)" });
+    // A human's retry runs it once more, and no more.
+    expect(ws.peh("decide", "--task", "fetch", "retry", "--as", "ana").code).toBe(0);
+    expect(ws.peh("run", "--trust-root", ".").code).toBe(3);
+    expect((await ws.read("charges")).trim().split("\n")).toEqual(["charged", "charged"]);
+  });
+
   it("logic_error: one retry, then escalate", async () => {
     await ws.write("plan.yaml", planWith(flaky(9, "AssertionError: expected 1 to be 2"), fast));
     expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(3);
@@ -216,6 +234,51 @@ describe("recovery › end to end", () => {
     for (const file of files) expect(await ws.read(file), file).not.toContain(secret);
     expect(`${result.stdout}${result.stderr}`).not.toContain(secret);
     expect(await ws.read(`${dir}/attempts/fetch#1.log`)).toContain("token=");
+  });
+});
+
+describe("recovery › stop on error holds a sibling's retry", () => {
+  // b fails (transient, once) only after a's escalation is in the log: its retry would have to
+  // wait for the decision on a.
+  // (The event's name is put together by the shell: the plan in the log holds this command too.)
+  const afterEscalation = "e=ESCALATION; i=0; until grep -q RECOVERY_$e .peh/runs/*/events.jsonl || [ $i -ge 400 ]; do sleep 0.05; i=$((i+1)); done";
+  const plan = [
+    "objective: Fetch a.json and b.json",
+    fast,
+    "tasks:",
+    "  - { id: a, objective: Fetch a.json, scope: workspace, run: \"echo 'usage: fetch URL' >&2; exit 2\" }",
+    `  - { id: b, objective: Fetch b.json, scope: workspace, run: "${afterEscalation}; ${flaky(1, "ECONNRESET")}" }`,
+  ].join("\n");
+  type Ledger = { ledger: { task_id: string; retries_used: number; next_retry_at: string | null; standing: string }[] };
+
+  it("prints no retry note and counts no retry while the run waits; the retry runs after the decision", async () => {
+    await ws.write("plan.yaml", plan);
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "2");
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stdout).toContain("b: transient failure; retry held until the decision on a");
+    expect(result.stdout).not.toContain("automatic retry");
+    expect((await events()).some((e) => e.type === "RECOVERY_ATTEMPTED")).toBe(false);
+    const held = (JSON.parse(ws.peh("status", "--json").stdout) as Ledger).ledger.find((entry) => entry.task_id === "b");
+    expect(held).toMatchObject({ retries_used: 0, next_retry_at: null, standing: expect.stringMatching(/^retry held until the decision on a/) });
+    expect(ws.peh("status").stdout).toMatch(/b\s+classified\s+attempt 1 · retries 0 of 2 \(transient\) · retry held until the decision on a\n/);
+
+    expect(ws.peh("decide", "--task", "a", "skip", "--as", "ana").code).toBe(0);
+    const resumed = ws.peh("run", "--trust-root", ".");
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const log = await events();
+    const decided = log.find((e) => e.type === "DECISION_RECORDED")!;
+    expect(log.filter((e) => e.type === "RECOVERY_ATTEMPTED").map((e) => e.seq > decided.seq)).toEqual([true]);
+    expect(resumed.stdout).toContain("b: transient failure, automatic retry 1 of 2");
+  });
+
+  it("never schedules the retry if the decision is abort", async () => {
+    await ws.write("plan.yaml", plan);
+    expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "2").code).toBe(3);
+    expect(ws.peh("decide", "--task", "a", "abort", "--as", "ana").code).toBe(0);
+    expect(ws.peh("run", "--trust-root", ".").code).toBe(1);
+    const log = await events();
+    expect(log.some((e) => e.type === "RECOVERY_ATTEMPTED")).toBe(false);
+    expect(log.find((e) => e.type === "TASK_SKIPPED" && e.data.task_id === "b")?.data.reason).toBe("aborted");
   });
 });
 

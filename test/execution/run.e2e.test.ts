@@ -104,12 +104,21 @@ describe("peh run › agent tasks", () => {
     expect(await ws.read("agent.txt")).toBe("");
   });
 
-  it("fails an agent task clearly when no agent command is configured", async () => {
+  it("starts nothing when an agent task has no agent command, or one whose program is missing (exit 2), and runs once one is given", async () => {
     await ws.write("plan.yaml", "objective: Write notes.md\ntasks:\n  - { id: notes, objective: Write notes.md, scope: workspace, agent: 'Write it', acceptance_tests: ['test -s notes.md'] }\n");
-    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
-    expect(result.code).toBe(3);
-    const failed = (await events()).find((e) => e.type === "TASK_FAILED");
-    expect((failed?.data.error as { code: string }).code).toBe("NO_AGENT");
+    const planned = ws.peh("plan", "--from", "plan.yaml");
+    expect(planned.stderr + planned.stdout).toMatch(/warning agent tasks cannot start as things are: notes \(no agent command\)/);
+    ws.peh("approve", "--as", "ana");
+    const before = (await events()).length;
+    const none = ws.peh("run", "--trust-root", ".");
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/an agent task of run r-\S+ cannot start: notes \(no agent command\); nothing was started/);
+    expect(none.stderr).toMatch(/peh run r-\S+ --agent-command "claude -p"/);
+    const missing = ws.peh("run", "--trust-root", ".", "--agent-command", "no-such-agent-cli -p");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('notes (its agent command "no-such-agent-cli -p" cannot start: "no-such-agent-cli" is not on PATH)');
+    expect((await events()).length).toBe(before);
+    expect(ws.peh("run", "--trust-root", ".", "--agent-command", "cat > /dev/null; echo done > notes.md").code).toBe(0);
   });
 });
 
@@ -264,15 +273,16 @@ describe("peh run › a change mid-run", () => {
   const plan = [
     "objective: Ship app.js in two steps",
     "tasks:",
-    "  - { id: a, objective: Fail on app.js with bad input, scope: workspace, run: \"echo 'usage: app.js FILE' >&2; exit 2\" }",
+    "  - { id: s, objective: Write s.txt, scope: workspace, run: 'echo s > s.txt' }",
+    "  - { id: a, objective: Fail on app.js with bad input, scope: workspace, depends_on: [s], run: \"echo 'usage: app.js FILE' >&2; exit 2\" }",
     "  - { id: b, objective: Write b.txt after a, scope: workspace, depends_on: [a], run: 'echo b > b.txt' }",
   ].join("\n");
   const changed = `${plan}\n  - { id: n, objective: Write n.txt after b, scope: workspace, depends_on: [b], run: 'echo n > n.txt' }\n`;
 
-  it("needs --confirm-change, never touches a task that ran, and a waiting peh run picks the change up", async () => {
+  it("needs --confirm-change, never touches a task that succeeded, and a waiting peh run picks the change up", async () => {
     await ws.write("plan.yaml", plan);
     await ws.write("changed.yaml", changed);
-    await ws.write("touches-a.yaml", changed.replace("exit 2", "exit 0"));
+    await ws.write("touches-s.yaml", changed.replace("echo s > s.txt", "echo t > s.txt"));
     ws.peh("plan", "--from", "plan.yaml");
     ws.peh("approve", "--as", "ana");
     const run = ws.start(["run", "--wait", "--trust-root", "."]);
@@ -282,9 +292,9 @@ describe("peh run › a change mid-run", () => {
     const unconfirmed = ws.peh("modify", "--from", "changed.yaml", "--as", "bo");
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toContain("--confirm-change");
-    const touching = ws.peh("modify", "--from", "touches-a.yaml", "--confirm-change", "--as", "bo");
+    const touching = ws.peh("modify", "--from", "touches-s.yaml", "--confirm-change", "--as", "bo");
     expect(touching.code).toBe(2);
-    expect(touching.stderr).toMatch(/task:a/);
+    expect(touching.stderr).toMatch(/task:s in state succeeded/);
     expect((await events()).length).toBe(before);
 
     const change = ws.peh("modify", "--from", "changed.yaml", "--confirm-change", "--as", "bo");
@@ -292,7 +302,7 @@ describe("peh run › a change mid-run", () => {
     expect(change.stdout).toContain("PLAN_CHANGED");
     expect(ws.peh("decide", "--task", "a", "skip", "--as", "bo").code).toBe(0);
     expect(await run.exit).toBe(0);
-    expect(state()).toMatchObject({ state: "completed", tasks: { a: "skipped", b: "succeeded", n: "succeeded" } });
+    expect(state()).toMatchObject({ state: "completed", tasks: { s: "succeeded", a: "skipped", b: "succeeded", n: "succeeded" } });
     expect(await ws.read("n.txt")).toBe("n\n");
     const planChanged = (await events()).find((e) => e.type === "PLAN_CHANGED");
     expect(planChanged).toMatchObject({ actor: "bo", data: { plan: { version: 2 } } });
@@ -300,6 +310,20 @@ describe("peh run › a change mid-run", () => {
     expect(ws.peh("show").stdout).toContain("plan version 2 · completed (approved: version 1; changed mid-run by bo)");
     expect(JSON.parse(ws.peh("show", "--json").stdout)).toMatchObject({ version: 2, approved_version: 1, changed_by: ["bo"] });
     expect(ws.peh("status").stdout).toContain("plan version 2 (approved: version 1; changed mid-run by bo)");
+  });
+
+  it("fixes a failed task in place while it waits for a decision: the retry runs the new definition", async () => {
+    await ws.write("plan.yaml", plan);
+    await ws.write("fixed.yaml", plan.replace(`\"echo 'usage: app.js FILE' >&2; exit 2\"`, "'echo fixed > a.txt'"));
+    expect(ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".").code).toBe(3);
+    const fix = ws.peh("modify", "--from", "fixed.yaml", "--confirm-change", "--as", "bo");
+    expect(fix.code, fix.stderr).toBe(0);
+    expect(state().tasks.a).toBe("awaiting_decision");
+    expect(ws.peh("decide", "--task", "a", "retry", "--as", "bo").code).toBe(0);
+    expect(ws.peh("run", "--trust-root", ".").code).toBe(0);
+    expect(await ws.read("a.txt")).toBe("fixed\n");
+    expect(state()).toMatchObject({ state: "completed", tasks: { s: "succeeded", a: "succeeded", b: "succeeded" } });
+    expect(await ws.read("s.txt")).toBe("s\n");
   });
 });
 

@@ -107,6 +107,12 @@ describe("plan machine › when executing", () => {
     expect(none.value).toBe("executing");
   });
 
+  it("lets an automatic retry be scheduled only while it executes, not while it waits for a human", () => {
+    const retry = ev("RECOVERY_ATTEMPTED", { task_id: "lint", next_attempt: 2, delay_ms: 0, due_at: "2026-01-15T14:23:50.000Z" });
+    expect(executing().can(retry)).toBe(true);
+    expect(transition(planMachine, executing(), escalation("test"))[0].can(retry)).toBe(false);
+  });
+
   it("refuses a decision nobody asked for", () => {
     const waiting = transition(planMachine, executing(), escalation("test"))[0];
     expect(waiting.can(ev("DECISION_RECORDED", { task_id: "lint", decision: "retry" }))).toBe(false);
@@ -137,6 +143,36 @@ describe("plan machine › when executing", () => {
       change(2, "ana"), change(3, "bo"), change(4, "ana"));
     expect(changed.value).toBe("executing");
     expect(changed.context).toMatchObject({ version: 4, approved_version: 1, changed_by: ["ana", "bo"] });
+  });
+
+  it("is cancelled by a human while it executes, waits for a decision, or has yet to start: it aborts", () => {
+    const cancelled = ev("RUN_CANCELLED", { reason: "moved to Monday" });
+    for (const from of [walk(created, requested(), approved()), executing(), transition(planMachine, executing(), escalation("test"))[0]]) {
+      const [next, actions] = transition(planMachine, from, cancelled);
+      expect(next.value).toBe("aborting");
+      expect(next.context.cancelled).toBe(true);
+      expect(actions.map((a) => a.type)).toContain("stopRunningTasks");
+    }
+    const aborted = transition(planMachine, executing(), cancelled)[0];
+    expect(aborted.can(ev("TASK_STARTED", { task_id: "lint", attempt: 1, worker_id: "lint#1" }))).toBe(false);
+    expect(aborted.can(cancelled)).toBe(false);
+  });
+
+  it("takes a cancel after an abort decision (it stops the siblings that still run), and none before approval or after the end", () => {
+    const cancelled = ev("RUN_CANCELLED", { reason: "now" });
+    const aborting = walk(created, requested(), approved(), ev("BOOTSTRAP_PHASE_STARTED", { phase: "cli_entry" }), ev("BOOTSTRAP_PHASE_COMPLETED", { phase: "main_runtime" }), escalation("test"), ev("DECISION_RECORDED", { task_id: "test", decision: "abort" }));
+    expect(aborting.context.cancelled).toBe(false);
+    expect(transition(planMachine, aborting, cancelled)[0].context.cancelled).toBe(true);
+    expect(awaiting().can(cancelled)).toBe(false);
+    const done = transition(planMachine, executing(), ev("EXECUTION_COMPLETE", { outcome: "completed", counts: { succeeded: 4, failed: 0, skipped: 0, upstream_failed: 0 } }))[0];
+    expect(done.can(cancelled)).toBe(false);
+  });
+
+  it("vouches for a retry made due now while it executes or waits for a decision, not while it aborts", () => {
+    const now = ev("RECOVERY_EXPEDITED", { task_id: "lint", next_attempt: 2, waived_due_at: "2026-01-16T14:23:45.000Z" });
+    expect(executing().can(now)).toBe(true);
+    expect(transition(planMachine, executing(), escalation("test"))[0].can(now)).toBe(true);
+    expect(transition(planMachine, executing(), ev("RUN_CANCELLED", { reason: "stop" }))[0].can(now)).toBe(false);
   });
 
   it("completes only when the counts cover every task", () => {

@@ -147,6 +147,54 @@ describe("task machine › when interrupted", () => {
   });
 });
 
+describe("task machine › when its retry waits for its due time", () => {
+  const due = "2026-01-16T14:23:45.000Z";
+  const scheduled = () =>
+    walk(running(), failed(), classified(), ev("RECOVERY_ATTEMPTED", { task_id: own, next_attempt: 2, delay_ms: 86_400_000, due_at: due }));
+  const now = (waived_due_at = due, next_attempt = 2) => ev("RECOVERY_EXPEDITED", { task_id: own, next_attempt, waived_due_at });
+
+  it("runs it now on a human's word: the wait is dropped and the budget reset", () => {
+    const expedited = walk(scheduled(), now());
+    expect(expedited.value).toBe("retry_scheduled");
+    expect(expedited.context).toMatchObject({ due_at: null, retries: 0 });
+    expect(expedited.can(started(2))).toBe(true);
+  });
+
+  it("refuses a run-now for another wait or another attempt, and once the wait is gone", () => {
+    expect(scheduled().can(now("2026-01-16T14:00:00.000Z"))).toBe(false);
+    expect(scheduled().can(now(due, 3))).toBe(false);
+    expect(walk(scheduled(), now()).can(now())).toBe(false);
+    expect(running().can(now())).toBe(false);
+  });
+});
+
+describe("task machine › when not idempotent", () => {
+  const failedOnce = (recovery?: { transient: { max_retries: number } }) =>
+    walk(
+      initialTransition(taskMachine, { task: { id: t(own), depends_on: [], idempotent: false, ...(recovery ? { recovery } : {}) } })[0],
+      ev("TASK_READY", { task_id: own }),
+      started(),
+      failed(),
+      classified(),
+    );
+  const retry = ev("RECOVERY_ATTEMPTED", { task_id: own, next_attempt: 2, delay_ms: 0, due_at: "2026-01-15T14:23:50.000Z" });
+
+  it("refuses an automatic retry, whatever its policy allows", () => {
+    expect(failedOnce().can(retry)).toBe(false);
+    expect(failedOnce({ transient: { max_retries: 3 } }).can(retry)).toBe(false);
+    expect(failedOnce().context.budget.transient).toBe(0);
+  });
+
+  it("runs again after a human's retry, and only after one", () => {
+    const waiting = walk(failedOnce(), escalated);
+    expect(waiting.value).toBe("awaiting_decision");
+    const retried = walk(waiting, decided("retry"));
+    expect(retried.value).toBe("retry_scheduled");
+    expect(retried.can(started(2))).toBe(true);
+    expect(walk(retried, started(2), failed(2), classified(2)).can({ ...retry, data: { ...retry.data, next_attempt: 3 } })).toBe(false);
+  });
+});
+
 describe("task machine › terminal states are final", () => {
   it("accepts nothing of its own after succeeding", () => {
     const done = walk(running(), ev("TASK_VERIFYING", { task_id: own, attempt: 1 }), ev("TASK_COMPLETED", { task_id: own, attempt: 1 }));

@@ -93,6 +93,87 @@ describe("torture › crash at every event boundary", () => {
     }
   });
 
+  it("ends a cancelled run the same way, whichever event of the cancel the crash followed", { timeout: 600_000 }, async () => {
+    // A run killed while `slow` ran, with `wait`'s retry due tomorrow and `after` not started:
+    // `peh cancel` (no peh run runs it) ends it itself. Crash it after each event it appends,
+    // then `peh run` records the rest of the end.
+    const ws = await workspace();
+    const saved = `${ws.path}-store`;
+    // effects.txt holds `a` from the run that the cancel follows; nothing the cancel does adds to it.
+    const reset = async () => {
+      await rm(join(ws.path, ".peh"), { recursive: true, force: true });
+      await cp(saved, join(ws.path, ".peh"), { recursive: true });
+    };
+    try {
+      await ws.write(
+        "plan.yaml",
+        [
+          "objective: Release the app, then cancel it",
+          "tasks:",
+          `  - { id: a, objective: Build a, scope: workspace, run: '${touch("a")}' }`,
+          `  - { id: wait, objective: Fetch deps.json, scope: workspace, run: "n=$(cat wait.n 2>/dev/null || echo 0); echo $((n+1)) > wait.n; if [ $n -lt 1 ]; then echo 'HTTP 503; Retry-After: 86400' >&2; exit 1; fi; ${touch("wait")}" }`,
+          "  - { id: slow, objective: Run the slow step, scope: workspace, run: 'sleep 30' }",
+          `  - { id: after, objective: Write the report, scope: workspace, depends_on: [slow], run: '${touch("after")}' }`,
+        ].join("\n"),
+      );
+      expect(ws.peh("plan", "--from", "plan.yaml").code).toBe(0);
+      expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+      const run = ws.start(["run", "--trust-root", ".", "--concurrency", "1"]);
+      const follow = ws.start(["log", "--follow"]);
+      await follow.line(/WORKER_RUNNING \[Task 3\/4\] slow/);
+      const [runId] = await readdir(join(ws.path, ".peh", "runs"));
+      const pids = `.peh/runs/${runId}/attempts/pids`;
+      // Killed once its process is recorded: the journal is how a later peh finds the orphan.
+      for (let i = 0; i < 500 && !(await ws.read(pids)).includes("slow#1 "); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      run.kill("SIGKILL");
+      await run.exit;
+      follow.kill("SIGTERM");
+      await follow.exit;
+      // The orphaned `sleep 30` is stopped here, once: every cancel below starts from this store.
+      for (const line of (await ws.read(pids)).trim().split("\n")) {
+        const pid = Number(line.split(" ")[1]);
+        try {
+          if (line.startsWith("slow#1 ") && Number.isInteger(pid)) process.kill(-pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await cp(join(ws.path, ".peh"), saved, { recursive: true });
+      const cancelled = ws.peh("cancel", "--as", "ana", "--reason", "moved to Monday");
+      expect(cancelled.code, cancelled.stderr).toBe(0);
+      const expected = await outcome(ws);
+      expect(expected.state).toBe("aborted");
+      expect(expected.tasks).toEqual({ a: "succeeded", wait: "skipped", slow: "skipped", after: "skipped" });
+      expect(expected.effects).toEqual(["a"]);
+      // The cancel's own append (RUN_CANCELLED and the skips of what has not run) is one write;
+      // the ends of the orchestrator's appends after it are the boundaries (not the last: then
+      // the run has ended).
+      let first = expected.log.findIndex((e) => e.type === "RUN_CANCELLED") + 1;
+      while (expected.log[first]?.type === "TASK_SKIPPED") first++;
+      const boundaries = expected.log.slice(first, -1).map((e) => e.seq);
+      expect(expected.log.slice(first).map((e) => e.type)).toEqual(["WORKER_FAILED", "TASK_INTERRUPTED", "TASK_SKIPPED", "EXECUTION_COMPLETE"]);
+      let identical = 0;
+      for (const seq of boundaries) {
+        await reset();
+        ws.env.PEH_CRASH_AFTER_SEQ = String(seq);
+        expect(ws.peh("cancel", "--as", "ana", "--reason", "moved to Monday").code, `no crash after seq ${seq}`).toBeNull();
+        delete ws.env.PEH_CRASH_AFTER_SEQ;
+        const again = ws.peh("cancel", "--as", "ana");
+        expect(again.code).toBe(2);
+        // (A crash after an event inside a batch comes after the whole batch: the run may have ended.)
+        expect(again.stderr).toMatch(/is already cancelled and being aborted|has already ended \(aborted\)/);
+        expect(ws.peh("run", "--trust-root", ".").code).toBe(1);
+        expectSameEnd(await outcome(ws), expected, seq);
+        identical++;
+      }
+      summary(`cancel boundaries: ${identical}/${boundaries.length} ended identically (a run cancelled with a task caught running and a retry due tomorrow)`);
+    } finally {
+      delete ws.env.PEH_CRASH_AFTER_SEQ;
+      await rm(saved, { recursive: true, force: true });
+      await ws.remove();
+    }
+  });
+
   it("resumes identically after a kill during an append (a torn last line)", { timeout: 600_000 }, async () => {
     const ws = await workspace();
     try {
