@@ -4,10 +4,11 @@ import type { Command } from "commander";
 import { isPehError, PehError, workerIdFor, type RunId, type TaskId } from "../../events/index.js";
 import { stateName } from "../../machines/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
-import { plural } from "../../projections/words.js";
+import { plural, stateWords } from "../../projections/words.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { whyNotADirectory } from "../../runtime/directory.js";
 import { resolveRunId } from "../../runtime/run-id.js";
+import { standingOf } from "../../runtime/gate-refusals.js";
 import { addTrustedRoot, canonicalize, deniedBy, trustPolicy, trustedRootFor, untrustedReason } from "../../runtime/execution/trust.js";
 import { actorOf, storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
@@ -48,7 +49,10 @@ export function decideCommand(program: Command, io: Io): void {
         // The machine refused; the run's projection says which tasks a decision would answer.
         const waiting = awaitedOf(run.state).flatMap((awaited) => (awaited.kind === "decision" || awaited.kind === "permission" ? [awaited.task_id] : []));
         const hint = waiting.length > 0 ? `tasks waiting for a decision: ${waiting.join(", ")}` : (error.hint ?? `no task of ${runId} waits for a decision: \`peh status ${runId}\` shows where it is`);
-        throw new PehError(error.code, error.message, hint, error.details);
+        // In plain words, by where the task stands; the machine's own message stays in the details.
+        const cell = run.state.tasks.get(options.task as TaskId);
+        const standing = cell ? `task ${options.task} is ${stateWords(stateName(cell.value))}, not waiting for a decision` : error.message;
+        throw new PehError(error.code, `\`peh decide --task ${options.task} ${decision}\` refused: ${standing} (${standingOf(run.state)})`, hint, { machine: error.message, details: error.details });
       });
       const next = await nextStep(store, runId, "decision");
       if (options.json) return printJson(io, { run_id: runId, task_id: options.task, decision, actor, next });

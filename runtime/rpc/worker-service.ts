@@ -29,6 +29,7 @@ import { resolveRisk } from "../planning/risk.js";
 import { serviceRun } from "../run-id.js";
 import { PlannedPacketSchema } from "../planning/external-planner.js";
 import { slugify } from "../planning/edit.js";
+import { nodeScopeFs } from "../planning/scope-fs.js";
 import { validatePlan } from "../planning/validate.js";
 import { configPath, deniedBy, trustPolicy, trustedRootFor, untrustedReason, type TrustPolicy } from "../execution/trust.js";
 import { method, type Service } from "./protocol.js";
@@ -165,7 +166,7 @@ export function workerService(options: WorkerServiceOptions): Service {
           const task = taskOf(task_packet, current);
           id = task.id;
           const plan: PlanFile = { objective: current.objective, tasks: [...current.tasks, task] };
-          const errors = validatePlan(plan, { workspace: options.cwd }).filter((p) => p.severity === "error" && p.task_id === task.id && p.code !== "NO_CHECK");
+          const errors = validatePlan(plan, { workspace: options.cwd, fs: nodeScopeFs }).filter((p) => p.severity === "error" && p.task_id === task.id && p.code !== "NO_CHECK");
           if (errors.length > 0) throw new PehError("PLAN_INVALID", `the task packet is invalid: ${errors.map((e) => e.message).join("; ")}`, errors[0]!.fix);
           return { type: "ChangePlan", at: now(), actor: options.actor, plan, change: `spawn_worker ${task.id}`, confirmations: confirm ? [confirm] : [] };
         }).catch((error: unknown) => {

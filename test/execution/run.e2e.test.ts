@@ -149,7 +149,8 @@ describe("peh run › stop on error", () => {
     const before = (await events()).length;
     const refused = ws.peh("decide", "--task", "c", "skip", "--as", "bo");
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain("RecordDecision refused");
+    expect(refused.stderr).toContain("`peh decide --task c skip` refused: task c is pending, not waiting for a decision (the run waits for a decision on a failed task)");
+    expect(refused.stderr).not.toContain("RecordDecision");
     expect(refused.stderr).toContain("tasks waiting for a decision: a");
     expect((await events()).length).toBe(before);
   });

@@ -2,7 +2,7 @@
 // JSON followed by a good request, a huge line, an unknown method, requests without an id, EOF in
 // the middle of a line, and a round trip with the Python example planner.
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -131,6 +131,15 @@ describe("peh serve worker", () => {
       expect(refused.error.data.hint).toContain("params.confirm");
       expect((await service.ask(rpc(`${i}b`, "spawn_worker", { task_packet, confirm: task_packet.id }))).result).toEqual({ worker_id: `${task_packet.id}#1` });
     }
+    await service.end();
+  });
+
+  it("checks a packet's scope against the file system like a plan file's: a symlink out of the workspace is refused", async () => {
+    await symlink("/etc", join(dir.path, "out"));
+    const service = startService(["worker", "--as", "ana"], { cwd: dir.path, env });
+    const task_packet = { id: "leak", objective: "Write the notes", scope: "module", scope_path: "out", acceptance_tests: ["true"] };
+    const refused = await service.ask(rpc(1, "spawn_worker", { task_packet }));
+    expect(refused.error).toMatchObject({ code: -32000, message: expect.stringMatching(/the task packet is invalid: .*scope_path "out".*outside the workspace/) });
     await service.end();
   });
 
