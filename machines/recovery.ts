@@ -83,7 +83,8 @@ function budgetOf(task: Pick<PlanTask, "recovery"> | undefined, plan: Pick<Plan,
  * `Retry-After` when the output gave one.
  */
 export function retryDelayMs(policy: ResolvedPolicy, retry: number, jitter: number, retryAfterMs?: number): number {
-  if (retryAfterMs !== undefined) return Math.max(0, Math.round(retryAfterMs));
+  // A server's Retry-After is taken at its word, up to the longest wait peh accepts anywhere.
+  if (retryAfterMs !== undefined) return Math.min(MAX_DURATION_MS, Math.max(0, Math.round(retryAfterMs)));
   const base = policy.delays_ms[Math.min(retry - 1, policy.delays_ms.length - 1)] ?? 0;
   return Math.max(0, Math.round(base * (0.8 + 0.4 * jitter)));
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { FailureClass, PlanFile } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
-import { DEFAULT_RECOVERY, durationToMs, policyFor, retryDelayMs } from "../machines/recovery.js";
+import { DEFAULT_RECOVERY, MAX_DURATION_MS, durationToMs, policyFor, retryDelayMs } from "../machines/recovery.js";
 import { entityState } from "../machines/run.js";
 import { given } from "./support/decider-spec.js";
 import { AT, BOOTSTRAP, approve, create, diamond, planFile, runTask, scheduleReady, tid } from "./support/fixtures.js";
@@ -153,6 +153,12 @@ describe("recovery › configured policies", () => {
     expect(retryDelayMs(policy, 1, 0)).toBe(4_000);
     expect(retryDelayMs(policy, 1, 0.999)).toBeLessThan(6_000);
     expect(retryDelayMs(policy, 5, 0.5)).toBe(30_000);
+  });
+
+  it("takes a server's Retry-After as the wait, but never longer than the longest duration peh accepts (365d)", () => {
+    const policy = DEFAULT_RECOVERY.transient;
+    expect(retryDelayMs(policy, 1, 0, 86_400_000)).toBe(86_400_000);
+    expect(retryDelayMs(policy, 1, 0, 10 * MAX_DURATION_MS)).toBe(MAX_DURATION_MS);
   });
 
   it("skip: recorded as the policy's decision, and the dependents proceed", () => {
