@@ -92,6 +92,17 @@ export const PlanTaskSchema = TaskPacketSchema.extend({
   recovery: RecoverySchema.optional(),
   classify: z.array(ClassifyRuleSchema).optional(),
   idempotent: z.boolean().default(true),
+  /**
+   * Where the task's commands start, relative to the workspace root (the default) and inside it;
+   * validated like `scope_path`.
+   */
+  cwd: z.string().min(1).optional(),
+  /** Asks for the network inside the sandbox: a grant, so the task is risky. */
+  network: z.boolean().optional(),
+  /** Asks for more writable paths (inside or outside the workspace): a grant, so the task is risky. */
+  writable: z.array(z.string().min(1)).optional(),
+  /** `off` asks to run without the sandbox: a grant, so the task is risky. */
+  sandbox: z.literal("off").optional(),
 });
 export type PlanTask = z.infer<typeof PlanTaskSchema>;
 export type PlanTaskInput = z.input<typeof PlanTaskSchema>;
