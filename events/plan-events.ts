@@ -5,7 +5,23 @@ import { TaskIdSchema } from "./ids.js";
 import { PlanSchema } from "./plan.js";
 
 const version = z.number().int().positive();
-export const RiskyTaskSchema = z.object({ task_id: TaskIdSchema, phrase: z.string().min(1) });
+/**
+ * The rights a task asks for beyond its scope, in normal form (machines/grants.ts): only what it
+ * asks (`network: true`, `sandbox: "off"`, writable paths normalized, sorted, each once). Shown
+ * at the gate and recorded with the phrase that grants them.
+ */
+export const GrantsSchema = z.object({
+  network: z.literal(true).optional(),
+  writable: z.array(z.string().min(1)).optional(),
+  sandbox: z.literal("off").optional(),
+});
+export type Grants = z.infer<typeof GrantsSchema>;
+
+/**
+ * A risky task and the phrase it needs; `grants`: what it asks for, so that the approval (and a
+ * change's confirmation) records exactly the rights it grants.
+ */
+export const RiskyTaskSchema = z.object({ task_id: TaskIdSchema, phrase: z.string().min(1), grants: GrantsSchema.optional() });
 export type RiskyTask = z.infer<typeof RiskyTaskSchema>;
 
 /**
@@ -55,7 +71,8 @@ export type GateRejected = z.infer<typeof GateRejectedSchema>;
  * A change while executing: needs an explicit confirmation, never touches a task that ran.
  * `settled`: the tasks whose dependents may proceed when the change is made, so that a task the
  * change adds or re-wires counts the dependencies it no longer has to wait for.
- * `confirmations`: the phrases of risky tasks the change adds (the gate's rule, mid-run).
+ * `confirmations`: the phrases of risky tasks the change adds, or whose grants it adds to or
+ * widens (the gate's rule, mid-run), each with the grants it confirms.
  */
 export const PlanChangedSchema = eventSchema(
   "PLAN_CHANGED",

@@ -1,11 +1,12 @@
 // Pure. The decider: (run state, command) → the events to append, each one checked with the
 // machines before the next is built, plus the run state after them and the effects they name.
 // It stamps seq, id, entity and from/to; time and actor come from the command.
-import { PehError, PehEventSchema, isPehError, type PehEvent, type Plan, type PlanFile } from "../events/index.js";
+import { PehError, PehEventSchema, isPehError, type PehEvent, type Plan, type PlanFile, type RiskyTask } from "../events/index.js";
 import type { Candidate, Legality } from "./candidate.js";
 import { CommandSchema, type Command, type CommandInput } from "./commands.js";
 import { hasTag, mayHandle } from "./lite.js";
-import { riskyTasksOf } from "./plan.js";
+import { grantWords, unconfirmedRisky, widening } from "./grants.js";
+import { planMachine, riskyTasksOf } from "./plan.js";
 import { executionCandidates } from "./execution-candidates.js";
 import { SETTLES_DEPENDENTS, taskMachine } from "./task.js";
 import { RECHECK_NONE, entityOf, entityState, evolve, recheckedTasks, whyIllegal, type Effect, type RunState } from "./run.js";
@@ -208,13 +209,15 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
       }
       const settled = [...state.tasks].filter(([, cell]) => hasTag(taskMachine, cell, SETTLES_DEPENDENTS)).map(([id]) => id);
       const given = new Set(command.confirmations);
-      const known = state.plan.context.risky;
-      const added = riskyTasksOf(plan).filter((r) => !known.some((k) => k.task_id === r.task_id && k.phrase === r.phrase));
+      // The plan machine's rule (newRiskyConfirmed), asked here to name what is missing.
+      const granted = state.plan.context.granted;
+      const added = unconfirmedRisky(granted, riskyTasksOf(plan));
       const missing = added.filter((r) => !given.has(r.phrase));
-      if (missing.length > 0) {
+      // Where no change may be made at all, the plan machine's refusal says so instead.
+      if (missing.length > 0 && mayHandle(planMachine, state.plan.value, "PLAN_CHANGED")) {
         throw new PehError(
           "CONFIRMATION_MISSING",
-          `the change adds risky tasks; each needs its phrase: ${missing.map((r) => `${r.task_id} ("${r.phrase}")`).join(", ")}`,
+          `the change adds risky tasks or grants; each needs its phrase: ${missing.map((r) => `${r.task_id} ("${r.phrase}"${newGrants(granted, r)})`).join(", ")}`,
           `add ${missing.map((r) => `--confirm "${r.phrase}"`).join(" ")}`,
         );
       }
@@ -254,6 +257,13 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
     default:
       yield* executionCandidates(state, command, legal);
   }
+}
+
+/** `: now asks for the network` — what a change adds to a task's grants, for the refusal. */
+function newGrants(granted: readonly RiskyTask[], risky: RiskyTask): string {
+  const before = granted.find((known) => known.task_id === risky.task_id)?.grants;
+  const words = grantWords(widening(before, risky.grants));
+  return words.length === 0 ? "" : `: now ${words.join("; ")}`;
 }
 
 function currentVersion(state: RunState): number {

@@ -3,6 +3,7 @@
 // The plan machine also judges task events: nothing is made ready or started unless it executes.
 import { and, assign, not, setup } from "xstate";
 import { SERVICE_PLANNER, confirmationPhrase, type Plan, type PehEvent, type RiskyTask, type TaskId } from "../events/index.js";
+import { confirms, requestedGrants, unconfirmedRisky } from "./grants.js";
 import type { MemoSpec } from "./lite.js";
 
 export interface PlanContext {
@@ -13,8 +14,15 @@ export interface PlanContext {
   changed_by: readonly string[];
   /** Who made the plan (PLAN_CREATED's planner): `rpc` for the worker service's own run. */
   planner: string | null;
-  /** The risky tasks of the current version and the phrase each needs, derived from the plan. */
+  /** The risky tasks of the current version, the phrase each needs and the grants it asks for, derived from the plan. */
   risky: readonly RiskyTask[];
+  /**
+   * What humans confirmed and still holds: at approval the approved version's risky tasks with
+   * their grants, then after each confirmed change the new version's (a grant narrowed by a
+   * change stays narrowed). Empty until approved. The rights an attempt may run with come from
+   * here (runtime/workspace/grants.ts), never from the plan alone.
+   */
+  granted: readonly RiskyTask[];
   task_count: number;
   /** Tasks whose escalation waits for a human decision. */
   awaiting: readonly TaskId[];
@@ -25,8 +33,18 @@ export interface PlanContext {
 /** The worker service's own run (see SERVICE_PLANNER). */
 export const isServicePlan = (context: Pick<PlanContext, "planner">): boolean => context.planner === SERVICE_PLANNER;
 
+/**
+ * The risky tasks of a plan, each with its phrase and the grants it asks for. A task that asks for
+ * a grant is risky whatever its `risky` says: a plan can ask for rights, only a human grants them.
+ */
 export function riskyTasksOf(plan: Pick<Plan, "tasks">): RiskyTask[] {
-  return plan.tasks.filter((task) => task.risky === true).map((task) => ({ task_id: task.id, phrase: confirmationPhrase(task) }));
+  const risky: RiskyTask[] = [];
+  for (const task of plan.tasks) {
+    const grants = requestedGrants(task);
+    if (task.risky !== true && grants === undefined) continue;
+    risky.push({ task_id: task.id, phrase: confirmationPhrase(task), ...(grants ? { grants } : {}) });
+  }
+  return risky;
 }
 
 const planOf = (event: PehEvent): Plan | undefined =>
@@ -58,26 +76,22 @@ export const planMachine = setup({
     listsEveryRiskyTask: ({ context, event }) =>
       event.type === "GATE_APPROVAL_REQUESTED" &&
       event.data.risky_tasks.length === context.risky.length &&
-      context.risky.every((risky) =>
-        event.data.risky_tasks.some((listed) => listed.task_id === risky.task_id && listed.phrase === risky.phrase),
-      ),
+      context.risky.every((risky) => event.data.risky_tasks.some((listed) => confirms(listed, risky))),
+    /** Every risky task confirmed with its phrase, for the grants the version shows. */
     allRiskyConfirmed: ({ context, event }) =>
-      event.type === "GATE_APPROVED" &&
-      context.risky.every((risky) =>
-        event.data.confirmations.some((given) => given.task_id === risky.task_id && given.phrase === risky.phrase),
-      ),
+      event.type === "GATE_APPROVED" && context.risky.every((risky) => event.data.confirmations.some((given) => confirms(given, risky))),
     isFinalBootstrapPhase: ({ event }) => event.type === "BOOTSTRAP_PHASE_COMPLETED" && event.data.phase === "main_runtime",
     isAwaited: ({ context, event }) => event.type === "DECISION_RECORDED" && context.awaiting.includes(event.data.task_id),
     isLastAwaited: ({ context, event }) =>
       event.type === "DECISION_RECORDED" && context.awaiting.length === 1 && context.awaiting[0] === event.data.task_id,
-    /** A change mid-run that adds or alters risky tasks carries the phrase of each (the gate's rule). */
-    newRiskyConfirmed: ({ context, event }) => {
-      if (event.type !== "PLAN_CHANGED") return false;
-      const known = (risky: RiskyTask) => context.risky.some((old) => old.task_id === risky.task_id && old.phrase === risky.phrase);
-      return riskyTasksOf(event.data.plan)
-        .filter((risky) => !known(risky))
-        .every((risky) => event.data.confirmations.some((given) => given.task_id === risky.task_id && given.phrase === risky.phrase));
-    },
+    /**
+     * A change mid-run that adds risky tasks, alters their phrase, or adds to or widens the grants
+     * of any task (risky before or not) carries the phrase of each, for the grants it now asks
+     * for (the gate's rule; grants are compared, not only the risky flag).
+     */
+    newRiskyConfirmed: ({ context, event }) =>
+      event.type === "PLAN_CHANGED" &&
+      unconfirmedRisky(context.granted, riskyTasksOf(event.data.plan)).every((risky) => event.data.confirmations.some((given) => confirms(given, risky))),
     isPlanChangeSkip: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "plan_changed",
     decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
     isCancelled: ({ context }) => context.cancelled,
@@ -99,15 +113,18 @@ export const planMachine = setup({
       const planner = event.type === "PLAN_CREATED" ? event.data.planner : context.planner;
       return { ...context, version: plan.version, risky: riskyTasksOf(plan), task_count: plan.tasks.length, planner };
     }),
-    recordApproval: assign({ approved_version: ({ context }) => context.version }),
+    /** The approval grants exactly what the approved version shows (the guard saw each confirmed). */
+    recordApproval: assign({ approved_version: ({ context }) => context.version, granted: ({ context }) => context.risky }),
     /**
      * A confirmed change mid-run lets the run go on without a new approval, but no human approved
      * the version it makes: the approved version stays, and who changed it is kept beside it.
      */
     recordChange: assign({
+      // After adoptVersion: the new version's risky tasks, each confirmed or covered by a confirmation.
+      granted: ({ context }) => context.risky,
       changed_by: ({ context, event }) => (context.changed_by.includes(event.actor) ? context.changed_by : [...context.changed_by, event.actor]),
     }),
-    revokeApproval: assign({ approved_version: null }),
+    revokeApproval: assign({ approved_version: null, granted: [] }),
     awaitDecision: assign({
       awaiting: ({ context, event }) =>
         "task_id" in event.data && !context.awaiting.includes(event.data.task_id as TaskId)
@@ -132,7 +149,7 @@ export const planMachine = setup({
 }).createMachine({
   id: "plan",
   initial: "new",
-  context: { version: 0, approved_version: null, changed_by: [], planner: null, risky: [], task_count: 0, awaiting: [], cancelled: false },
+  context: { version: 0, approved_version: null, changed_by: [], planner: null, risky: [], granted: [], task_count: 0, awaiting: [], cancelled: false },
   states: {
     new: {
       on: { PLAN_CREATED: { guard: "isFirstVersion", target: "drafted", actions: "adoptVersion" } },

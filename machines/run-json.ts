@@ -9,7 +9,7 @@ import type { WorkerContext } from "./worker.js";
 import { initialRunState, type RunState } from "./run.js";
 
 /** Bump when the JSON form below changes shape (runtime/view-state.ts puts it in the fold's tag). */
-export const RUN_JSON_FORMAT = 2;
+export const RUN_JSON_FORMAT = 3;
 
 // A state value is a name or a map of them (nested states). Checked one level deep: a recursive
 // schema costs 2.5x as much on the 20k cells of a big run, and the machine resolves the value.

@@ -172,7 +172,7 @@ export function workerService(options: WorkerServiceOptions): Service {
         }).catch((error: unknown) => {
           if (!isPehError(error, "CONFIRMATION_MISSING")) throw error;
           // The decider's hint is the command line's; over the wire the phrase goes in `confirm`.
-          throw new PehError(error.code, `the task packet is risky: ${error.message.replace(/^the change adds risky tasks; /, "")}`, 'pass the phrase in params.confirm: {"task_packet": {…}, "confirm": "<phrase>"}', error.details);
+          throw new PehError(error.code, `the task packet is risky: ${error.message.replace(/^the change adds [^;]*; /, "")}`, 'pass the phrase in params.confirm: {"task_packet": {…}, "confirm": "<phrase>"}', error.details);
         });
         const task = id!;
         await act(() => ({ type: "ScheduleReadyTasks", at: now() }));
