@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import type { LowdbEventStore } from "../events/adapters.js";
 import { DurationSchema, PehError, type Plan } from "../events/index.js";
+import { grantWords } from "../machines/grants.js";
 import { riskyTasksOf } from "../machines/plan.js";
 import { durationToMs, MAX_DURATION, MAX_DURATION_MS } from "../machines/recovery.js";
 import { openStore, storeDir } from "../runtime/store.js";
@@ -78,7 +79,9 @@ export function humanName(name: string | undefined, from: string, action: string
 export async function askPhrases(plan: Pick<Plan, "tasks">): Promise<string[]> {
   const typed: string[] = [];
   for (const risky of riskyTasksOf(plan)) {
-    const answer = await ask(`Task ${risky.task_id} is risky. Type "${risky.phrase}" to approve it`);
+    const grants = grantWords(risky.grants);
+    const asks = grants.length > 0 ? ` and ${grants.join("; ")}: approving grants exactly that` : "";
+    const answer = await ask(`Task ${risky.task_id} is risky${asks}. Type "${risky.phrase}" to approve it`);
     if (answer !== undefined) typed.push(answer);
   }
   return typed;

@@ -105,6 +105,16 @@ export function grantWords(grants: Grants | undefined): string[] {
   return words;
 }
 
+/** The rights granted, short, for a history line: "the network, writing /x and y, no sandbox". */
+export function grantedWords(grants: Grants | undefined): string {
+  if (grants === undefined) return "";
+  const words: string[] = [];
+  if (grants.network) words.push("the network");
+  if (grants.writable && grants.writable.length > 0) words.push(`writing ${grants.writable.join(" and ")}`);
+  if (grants.sandbox === "off") words.push("no sandbox");
+  return words.join(", ");
+}
+
 /**
  * The risky tasks of a new version that no human has confirmed as they now stand: new risky
  * tasks, a new phrase, or grants beyond those confirmed (a path added, the network turned on,

@@ -1,6 +1,7 @@
 // Pure. The history of the approval gate: who created, asked, approved, modified, clarified or
 // rejected which version, when, and what they said.
-import type { PehEvent } from "../events/index.js";
+import type { PehEvent, RiskyTask } from "../events/index.js";
+import { grantedWords } from "../machines/grants.js";
 
 export interface GateEntry {
   seq: number;
@@ -26,7 +27,7 @@ export function gateHistory(events: Iterable<PehEvent>): GateEntry[] {
         break;
       }
       case "GATE_APPROVED": {
-        const phrases = event.data.confirmations.map((c) => `${c.task_id} ("${c.phrase}")`).join(", ");
+        const phrases = confirmed(event.data.confirmations);
         entries.push({ ...base, action: "approved", version: event.data.version, detail: phrases ? `confirmed ${phrases}` : "no risky tasks to confirm" });
         break;
       }
@@ -40,11 +41,21 @@ export function gateHistory(events: Iterable<PehEvent>): GateEntry[] {
         entries.push({ ...base, action: "rejected", version: event.data.version, detail: event.data.reason });
         break;
       case "PLAN_CHANGED":
-        entries.push({ ...base, action: "changed while executing", version: event.data.plan.version, detail: event.data.change });
+        entries.push({ ...base, action: "changed while executing", version: event.data.plan.version, detail: `${event.data.change}${event.data.confirmations.length > 0 ? `; confirmed ${confirmed(event.data.confirmations)}` : ""}` });
         break;
       default:
         break;
     }
   }
   return entries;
+}
+
+/** `deploy ("deploy to production"), fetch ("fetch"; grants the network)`: each phrase typed, and the rights it granted. */
+function confirmed(confirmations: readonly RiskyTask[]): string {
+  return confirmations
+    .map((c) => {
+      const grants = grantedWords(c.grants);
+      return `${c.task_id} ("${c.phrase}"${grants ? `; grants ${grants}` : ""})`;
+    })
+    .join(", ");
 }

@@ -1,6 +1,7 @@
 // Pure. The state of every machine of a run as plain data: what `peh status`, `peh replay` and
 // `--json` print. Built from the folded machines, never from anything else.
-import type { PehEvent, TrustResolution } from "../events/index.js";
+import type { Grants, PehEvent, PlanTask, RiskyTask, TrustResolution } from "../events/index.js";
+import { requestedGrants } from "../machines/grants.js";
 import { foldRun, type RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
 
@@ -11,6 +12,8 @@ export interface TaskView {
   attempt: number;
   depends_on: string[];
   risky: boolean;
+  /** The rights the task asks for beyond its scope (null: none); what was granted is the plan's `granted`. */
+  grants: Grants | null;
   failure_class: string | null;
 }
 
@@ -38,7 +41,15 @@ export interface RunView {
   seq: number;
   at: string | null;
   objective: string | null;
-  plan: { state: string; version: number; approved_version: number | null; changed_by: string[]; awaiting: string[] };
+  plan: {
+    state: string;
+    version: number;
+    approved_version: number | null;
+    changed_by: string[];
+    awaiting: string[];
+    /** What humans confirmed, task by task, with the grants each phrase granted. */
+    granted: RiskyTask[];
+  };
   bootstrap: { state: string };
   tasks: TaskView[];
   workers: WorkerView[];
@@ -70,6 +81,7 @@ export function viewOf(state: RunState): RunView {
     attempt: snapshot.context.attempt,
     depends_on: [...snapshot.context.depends_on],
     risky: specs.get(id)?.risky === true,
+    grants: grantsOf(specs.get(id)),
     failure_class: snapshot.context.failure_class,
   }));
   const workers: WorkerView[] = [...state.workers].map(([id, snapshot]) => ({
@@ -91,6 +103,7 @@ export function viewOf(state: RunState): RunView {
       approved_version: plan.approved_version,
       changed_by: [...plan.changed_by],
       awaiting: [...plan.awaiting],
+      granted: [...plan.granted],
     },
     bootstrap: { state: stateName(state.bootstrap.value) },
     tasks,
@@ -98,6 +111,8 @@ export function viewOf(state: RunState): RunView {
     progress: progressOf(tasks),
   };
 }
+
+const grantsOf = (task: PlanTask | undefined): Grants | null => (task === undefined ? null : requestedGrants(task) ?? null);
 
 /** The view of a whole log. */
 export function runView(events: Iterable<PehEvent>): RunView {

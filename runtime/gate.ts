@@ -133,7 +133,8 @@ export type Modification =
 /**
  * A new plan version from a file or an edit, validated like a new plan. Before execution it
  * needs a new approval (GATE_MODIFIED). While the run executes it is a change mid-run
- * (PLAN_CHANGED): only with `confirmChange`, with the phrase of every risky task it adds, and
+ * (PLAN_CHANGED): only with `confirmChange`, with the phrase of every risky task it adds or
+ * whose grants it adds to or widens (the plan machine's rule), and
  * refused by the task machines if it would change or drop a task that already started.
  */
 export async function modifyRun(
@@ -167,7 +168,7 @@ export async function modifyRun(
     throw new PehError(
       "USAGE",
       `run ${runId} is ${stateName(run.state.plan.value).replaceAll("_", " ")}: a change mid-run is applied without a new approval, so it needs --confirm-change; nothing was recorded`,
-      "add --confirm-change (a change never alters a task that already started; risky tasks it adds need --confirm PHRASE)",
+      "add --confirm-change (a change never alters a task that already started; risky tasks it adds, and tasks whose grants it widens, need --confirm PHRASE)",
     );
   }
   try {

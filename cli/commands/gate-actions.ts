@@ -3,7 +3,8 @@
 import type { Command } from "commander";
 import { PehError, type RunId } from "../../events/index.js";
 import { mayHandle } from "../../machines/lite.js";
-import { planMachine, riskyTasksOf } from "../../machines/plan.js";
+import { grantedWords } from "../../machines/grants.js";
+import { planMachine } from "../../machines/plan.js";
 import type { RunState } from "../../machines/run.js";
 import { stateName } from "../../machines/state-name.js";
 import { RunHandle } from "../../runtime/command-handler.js";
@@ -50,7 +51,9 @@ export function approveCommand(program: Command, io: Io): void {
     .summary("approve the plan version you reviewed (risky tasks need their phrases)")
     .description(
       "Approve a version of a run's plan: the one you reviewed. Every risky task needs its confirmation phrase, " +
-        "typed exactly (--confirm, once per risky task); a generic yes never approves a risky task. On a terminal " +
+        "typed exactly (--confirm, once per risky task); a generic yes never approves a risky task. A task that asks " +
+        "for a grant (network: true, writable paths, sandbox: off) is risky, and its phrase grants exactly what " +
+        "the reviewed version shows for it, nothing more. On a terminal " +
         "without --confirm, peh shows the plan and asks for each phrase, and approves the version it showed.\n\n" +
         "An approval is of the version its actor saw. Without --version, peh approves only the plan as created " +
         "(version 1); once the plan was modified, --version N is required (peh show prints the current version, " +
@@ -78,8 +81,11 @@ export function approveCommand(program: Command, io: Io): void {
         version = shown.version;
       }
       const after = await approveRun(store, runId, { actor, confirmations, ...(version === undefined ? {} : { version }) });
-      const risky = after.plan_spec ? riskyTasksOf(after.plan_spec).map((r) => r.task_id) : [];
-      report(io, options.json, runId, after, `approved version ${after.plan.context.approved_version} of ${runId} as ${actor}${risky.length ? ` (confirmed ${risky.join(", ")})` : ""}`);
+      // What the approval granted: each risky task confirmed, with the rights its phrase grants.
+      const confirmed = after.plan.context.granted.map((r) => (r.grants ? `${r.task_id}: ${grantedWords(r.grants)}` : r.task_id));
+      report(io, options.json, runId, after, `approved version ${after.plan.context.approved_version} of ${runId} as ${actor}${confirmed.length ? ` (confirmed ${confirmed.join("; ")})` : ""}`, {
+        json: { granted: after.plan.context.granted },
+      });
     });
 }
 
@@ -102,7 +108,8 @@ export function modifyCommand(program: Command, io: Io): void {
         "after another (which makes it depend on, or be depended on by, that task). The new version is " +
         "validated like a new plan and needs its own approval.\n\n" +
         "While the run executes (or waits for a decision), a change is applied at once and logged as " +
-        "PLAN_CHANGED: it needs --confirm-change, the phrase of every risky task it adds (--confirm), and it " +
+        "PLAN_CHANGED: it needs --confirm-change, the phrase of every risky task it adds and of every task whose " +
+        "grants it adds to or widens (network turned on, a new writable path, sandbox: off; --confirm), and it " +
         "may only add tasks, drop tasks that have not started, and alter those that have not started or that failed " +
         "and wait (a decision or a retry; the next attempt runs the new definition). A running `peh run` picks it up.",
     )

@@ -38,6 +38,8 @@ export function showCommand(program: Command, io: Io): void {
           version: state.plan_spec?.version ?? null,
           approved_version: state.plan.context.approved_version,
           changed_by: state.plan.context.changed_by,
+          // What the approval (and each confirmed change) granted, task by task.
+          granted: state.plan.context.granted,
           plan: state.plan_spec,
           tasks: Object.fromEntries(tasks),
           history,

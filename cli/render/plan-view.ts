@@ -1,7 +1,8 @@
-// Renders a plan for review: numbered tasks with their dependencies, ⚠ RISKY marks with the
-// phrase each needs, the problems found, and the command to type next.
+// Renders a plan for review: numbered tasks with their dependencies, the rights each asks for,
+// ⚠ RISKY marks with the phrase each needs, the problems found, and the command to type next.
 import type { Plan, PlanFile, Problem } from "../../events/index.js";
 import { confirmationPhrase } from "../../events/index.js";
+import { grantWords, requestedGrants } from "../../machines/grants.js";
 import type { GateEntry } from "../../projections/gate-history.js";
 import { plural } from "../../projections/words.js";
 import { localTime } from "../time.js";
@@ -32,6 +33,8 @@ export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Ma
     for (const check of task.acceptance_tests) lines.push(...indented("check: ", check).map(p.dim));
     if (task.shell !== undefined && task.shell !== planShell) lines.push(p.dim(`      shell: ${task.shell}`));
     if (task.env) lines.push(p.dim(`      env: ${envList(task.env)}`));
+    // Every right the task asks for, plainly: approving its phrase grants exactly these.
+    for (const words of grantWords(requestedGrants(task))) lines.push(`      ${p.yellow(words)}`);
     if (task.risky) {
       const why = ` (${task.risk_reason ?? "the plan marks it risky"})`;
       lines.push(`      ${p.yellow("⚠ RISKY")}${why} — approving needs the phrase "${confirmationPhrase(task)}"`);

@@ -9,11 +9,13 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { PehError } from "../../events/index.js";
 import { isInside } from "../planning/validate.js";
+import { AgentGrantsSchema } from "../workspace/grants.js";
 import { withTrustedRoot } from "./config-edit.js";
 
 export const UserConfigSchema = z.object({
   trust: z.object({ roots: z.array(z.string()).default([]), deny: z.array(z.string()).default([]) }).default({ roots: [], deny: [] }),
-  agent: z.object({ command: z.string().min(1).optional() }).default({}),
+  /** The agent command, and what it may do beyond a task's scope (runtime/workspace/grants.ts). */
+  agent: z.object({ command: z.string().min(1).optional(), grants: AgentGrantsSchema.optional() }).default({}),
 });
 export type UserConfig = z.infer<typeof UserConfigSchema>;
 
@@ -34,7 +36,7 @@ export async function readUserConfig(env: NodeJS.ProcessEnv = process.env): Prom
   return parsed.data;
 }
 
-const CONFIG_FIX = "fix the config file (trust.roots and trust.deny are lists of directories)";
+const CONFIG_FIX = "fix the config file (trust.roots and trust.deny are lists of directories; agent.grants takes network: true|false and writable: a list of absolute or ~/ paths)";
 
 function parseYaml(path: string, text: string): unknown {
   try {

@@ -1,6 +1,8 @@
-// Pure. Which tasks are risky: marked by the plan, given a confirmation phrase, or inferred from
-// destructive patterns in what they run or read. A risky task needs its phrase typed at approval.
+// Pure. Which tasks are risky: marked by the plan, given a confirmation phrase, asking for a grant
+// (network, writable paths, no sandbox), or inferred from destructive patterns in what they run
+// or read. A risky task needs its phrase typed at approval.
 import type { PlanFile, PlanTask } from "../../events/index.js";
+import { asksForGrants, grantWords, requestedGrants, type Asking } from "../../machines/grants.js";
 
 interface Pattern {
   name: string;
@@ -125,8 +127,9 @@ export function resolveRisk(plan: PlanFile): PlanFile {
   const tasks = plan.tasks.map((task, i) => {
     // Tasks that stay as they are are not copied: big plans validate within budget (and V8
     // reads fields of spread copies much more slowly, measured 25x here).
+    // A task the plan marks risky keeps the plan's word; the plan view lists its grants apart.
     if (task.risky === true) return task;
-    const inferred = inferRisk(task, quoted);
+    const inferred = joined(inferRisk(task, quoted), grantReason(task));
     if (inferred !== undefined) return { ...task, risky: true, risk_reason: inferred };
     if (task.confirm !== undefined) return { ...task, risky: true, risk_reason: CONFIRM_REASON };
     if (quoted !== undefined && quotes(task, quoted)) quoting.push(i);
@@ -139,6 +142,17 @@ export function resolveRisk(plan: PlanFile): PlanFile {
   for (const i of quoting) tasks[i] = { ...tasks[i]!, risky: true, risk_reason: reason };
   return { ...plan, tasks };
 }
+
+/**
+ * The grants a task asks for, in words ("asks for the network; asks to run without the
+ * sandbox"), or undefined. Each makes the task risky: the plan asks, only the approval grants.
+ */
+export function grantReason(task: Asking): string | undefined {
+  if (!asksForGrants(task)) return undefined;
+  return grantWords(requestedGrants(task)).join("; ");
+}
+
+const joined = (a: string | undefined, b: string | undefined) => (a === undefined ? b : b === undefined ? a : `${a}; ${b}`);
 
 function quotes(task: PlanTask, text: string): boolean {
   return task.run?.includes(text) === true || task.agent?.includes(text) === true || task.objective.includes(text) || task.acceptance_tests.some((t) => t.includes(text));

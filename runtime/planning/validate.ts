@@ -5,6 +5,7 @@ import type { PlanFile, Problem, ProblemCode } from "../../events/index.js";
 import { compressEdges, findCyclesIndexed } from "./cycles.js";
 import { checkScope, type Add } from "./scope-check.js";
 import { memoScopeFs, realWorkspace, type ScopeFs } from "./scope-escape.js";
+import { checkWritable } from "./writable-check.js";
 
 export { isInside } from "./scope-escape.js";
 import { checkRunFields } from "./validate-run.js";
@@ -99,6 +100,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
     checkNulBytes(task, i, add);
     checkRunFields(task, i, add);
     checkScope(task, i, scope, add);
+    if (task.writable !== undefined) checkWritable(task, i, options.workspace, add);
     if (task.confirm !== undefined) checkConfirm(task, i, add);
   });
 
