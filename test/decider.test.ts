@@ -27,6 +27,17 @@ describe("decider › approving", () => {
     given([create()]).when(approve()).thenState("plan", "approved");
   });
 
+  it("wants the phrase of a task that asks for a grant, and records the grants each phrase granted", () => {
+    const asking = planFile({ ...diamond, tasks: diamond.tasks.map((t) => (t.id === "build" ? { ...t, network: true } : t)) });
+    given([create(asking)]).when(approve(1, ["deploy to production"])).thenThrows("CONFIRMATION_MISSING", /build \("build"\)/);
+    const decision = given([create(asking)]).when(approve(1, ["deploy to production", "build"])).thenTypes("GATE_APPROVED");
+    const event = decision.events[0];
+    expect(event?.type === "GATE_APPROVED" && event.data.confirmations).toEqual([
+      { task_id: "build", phrase: "build", grants: { network: true } },
+      { task_id: "deploy", phrase: "deploy to production" },
+    ]);
+  });
+
   it("refuses a generic yes for a plan with a risky task, naming the phrase", () => {
     given([create()]).when(approve(1, ["yes"])).thenThrows("CONFIRMATION_MISSING", /deploy to production/);
   });
@@ -223,6 +234,26 @@ describe("decider › a change mid-run (PLAN_CHANGED)", () => {
     const add = (phrases: string[]) => change((plan) => withTasks(plan, [...plan.tasks, wipe]), phrases);
     given(...afterBuild).when(add([])).thenThrows("CONFIRMATION_MISSING", /wipe staging/);
     given(...afterBuild).when(add(["wipe staging"])).thenTypes("PLAN_CHANGED");
+  });
+
+  it("needs the phrase of a task risky and approved before when the change widens its grants, naming what it adds", () => {
+    const widen = (phrases: string[]) =>
+      change((plan) => withTasks(plan, plan.tasks.map((t) => (t.id === "deploy" ? { ...t, network: true, writable: ["/srv/releases"] } : t))), phrases);
+    given(...afterBuild)
+      .when(widen([]))
+      .thenThrows("CONFIRMATION_MISSING", /deploy \("deploy to production": now asks for the network; asks to write outside its scope: \/srv\/releases\)/);
+    const confirmed = given(...afterBuild).when(widen(["deploy to production"])).thenTypes("PLAN_CHANGED");
+    const event = confirmed.events[0];
+    expect(event?.type === "PLAN_CHANGED" && event.data.confirmations).toEqual([
+      { task_id: "deploy", phrase: "deploy to production", grants: { network: true, writable: ["/srv/releases"] } },
+    ]);
+    expect(confirmed.state.plan.context.granted).toContainEqual({ task_id: "deploy", phrase: "deploy to production", grants: { network: true, writable: ["/srv/releases"] } });
+  });
+
+  it("needs the phrase of a task that was not risky when the change makes it ask for a grant", () => {
+    const offline = (phrases: string[]) => change((plan) => withTasks(plan, plan.tasks.map((t) => (t.id === "lint" ? { ...t, sandbox: "off" as const } : t))), phrases);
+    given(...afterBuild).when(offline([])).thenThrows("CONFIRMATION_MISSING", /lint \("lint": now asks to run without the sandbox\)/);
+    given(...afterBuild).when(offline(["lint"])).thenTypes("PLAN_CHANGED");
   });
 
   it("is not a way around the gate: before execution a change is refused", () => {

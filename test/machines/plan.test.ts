@@ -182,3 +182,69 @@ describe("plan machine › when executing", () => {
     expect(transition(planMachine, executing(), all)[0].value).toBe("completed");
   });
 });
+
+describe("plan machine › grants (network, writable paths, no sandbox)", () => {
+  // build asks for the network; deploy stays risky as before.
+  const withGrants = (version: number, build: Record<string, unknown>) => ({
+    ...diamond,
+    version,
+    tasks: [{ ...diamond.tasks[0]!, ...build }, ...diamond.tasks.slice(1)],
+  });
+  const fetchRisky = (grants: Record<string, unknown>) => ({ task_id: "build", phrase: "build", grants });
+  const start = [ev("BOOTSTRAP_PHASE_STARTED", { phase: "cli_entry" }), ev("BOOTSTRAP_PHASE_COMPLETED", { phase: "main_runtime" })];
+  const asking = [fetchRisky({ network: true }), ...risky];
+  const createdAsking = ev("PLAN_CREATED", { plan: withGrants(1, { network: true }), workspace: "/w/app" });
+  const change = (version: number, build: Record<string, unknown>, confirmations: { task_id: string; phrase: string; grants?: Record<string, unknown> }[] = []) =>
+    ev("PLAN_CHANGED", { plan: withGrants(version, build), change: "edit build", settled: [], confirmations });
+
+  it("counts a task that asks for a grant as risky, and wants the grants listed and confirmed as shown", () => {
+    expect(walk(createdAsking).context.risky).toEqual(asking);
+    expect(walk(createdAsking).can(ev("GATE_APPROVAL_REQUESTED", { version: 1, risky_tasks: [{ task_id: "build", phrase: "build" }, ...risky] }))).toBe(false);
+    const waiting = walk(createdAsking, ev("GATE_APPROVAL_REQUESTED", { version: 1, risky_tasks: asking }));
+    expect(waiting.can(ev("GATE_APPROVED", { version: 1, confirmations: risky }))).toBe(false);
+    // A confirmation for other grants than the version shows is not its confirmation.
+    expect(waiting.can(ev("GATE_APPROVED", { version: 1, confirmations: [fetchRisky({ network: true, sandbox: "off" }), ...risky] }))).toBe(false);
+    const next = transition(planMachine, waiting, ev("GATE_APPROVED", { version: 1, confirmations: asking }))[0];
+    expect(next.value).toBe("approved");
+    expect(next.context.granted).toEqual(asking);
+  });
+
+  it("grants nothing once the approved plan is modified (a new version needs a new approval)", () => {
+    const modified = walk(createdAsking, ev("GATE_APPROVAL_REQUESTED", { version: 1, risky_tasks: asking }), ev("GATE_APPROVED", { version: 1, confirmations: asking }),
+      ev("GATE_MODIFIED", { plan: withGrants(2, { network: true }), change: "edit" }));
+    expect(modified.context.granted).toEqual([]);
+  });
+
+  describe("a change mid-run", () => {
+    const executingAsking = () =>
+      walk(createdAsking, ev("GATE_APPROVAL_REQUESTED", { version: 1, risky_tasks: asking }), ev("GATE_APPROVED", { version: 1, confirmations: asking }), ...start);
+    const executingPlain = () => walk(created, requested(), approved(), ...start);
+
+    it("that turns the network on needs the task's phrase, for the grant it adds", () => {
+      expect(executingPlain().can(change(2, { network: true }))).toBe(false);
+      expect(executingPlain().can(change(2, { network: true }, [fetchRisky({ network: true })]))).toBe(true);
+    });
+
+    it("that widens the grants of a task risky and approved before needs its phrase again", () => {
+      const widened = { network: true, writable: ["/var/cache/app"] };
+      expect(executingAsking().can(change(2, widened))).toBe(false);
+      expect(executingAsking().can(change(2, { network: true, sandbox: "off" }))).toBe(false);
+      expect(executingAsking().can(change(2, widened, [fetchRisky({ network: true, writable: ["/var/cache/app"] })]))).toBe(true);
+    });
+
+    it("that keeps or narrows a task's grants needs no phrase, and a narrowed grant stays narrowed", () => {
+      expect(executingAsking().can(change(2, { network: true, objective: "Compile to dist/ (again)" }))).toBe(true);
+      const narrowed = transition(planMachine, executingAsking(), change(2, { network: false }))[0];
+      expect(narrowed.context.granted).toEqual(risky);
+      // Turning it back on is a new grant: its phrase again.
+      expect(narrowed.can(change(3, { network: true }))).toBe(false);
+    });
+
+    it("is judged the same while a human decides", () => {
+      const deciding = transition(planMachine, executingAsking(), ev("RECOVERY_ESCALATION", { task_id: "test", class: null, reason: "failed", choices: ["retry", "skip", "abort"] }))[0];
+      expect(deciding.value).toBe("awaiting_decision");
+      expect(deciding.can(change(2, { network: true, sandbox: "off" }))).toBe(false);
+      expect(deciding.can(change(2, { network: true, sandbox: "off" }, [fetchRisky({ network: true, sandbox: "off" })]))).toBe(true);
+    });
+  });
+});

@@ -196,3 +196,32 @@ describe("risk inference › the plan as recorded", () => {
     expect(plan.tasks[0]?.risk_reason).toContain("plan's objective");
   });
 });
+
+describe("risk inference › grant requests", () => {
+  it("makes a task risky for each grant it asks for, the reason naming the grant", () => {
+    const plan = resolveRisk(
+      planFile({
+        objective: "Fetch and build",
+        tasks: [
+          task("net", { network: true }),
+          task("out", { writable: ["/x"] }),
+          task("raw", { sandbox: "off" }),
+          task("all", { network: true, writable: ["/x", "cache"], run: "rm -rf build" }),
+          task("none", { network: false, writable: [] }),
+        ],
+      }),
+    );
+    expect(plan.tasks.map((t) => [t.id, t.risky === true, t.risk_reason])).toEqual([
+      ["net", true, "asks for the network"],
+      ["out", true, "asks to write outside its scope: /x"],
+      ["raw", true, "asks to run without the sandbox"],
+      ["all", true, "matches recursive delete (rm -r, rm -rf); asks for the network; asks to write outside its scope: /x, cache"],
+      ["none", false, undefined],
+    ]);
+  });
+
+  it("cannot be talked out of by risky: false", () => {
+    const [net] = resolveRisk(planFile({ objective: "Fetch", tasks: [task("net", { network: true, risky: false })] })).tasks;
+    expect(net).toMatchObject({ risky: true, risk_reason: "asks for the network" });
+  });
+});
