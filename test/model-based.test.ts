@@ -153,6 +153,50 @@ describe("task machine › paths through steps that keep its state", () => {
   });
 });
 
+/**
+ * A change mid-run keeps the plan where it is, so no shortest path takes one: the paths that
+ * widen a grant are walked by name, through the plan machine and the run aggregate alike. A
+ * widening without the task's phrase is refused by both; with it, both take it.
+ */
+describe("plan machine › paths through changes mid-run that widen a grant", () => {
+  const fetching = (grants: { network?: boolean; writable?: string[] }) =>
+    planFile({ objective: "Fetch once", tasks: [{ id: OWN, objective: "Download the fixtures", scope: "workspace", run: "true", acceptance_tests: ["true"], ...grants }] });
+  /** The run approved with its network granted and executing, and the plan's events on the way. */
+  const prefix = () => {
+    let state = initialRunState();
+    const log: PehEvent[] = [];
+    for (const command of [create(fetching({ network: true })), approve(1, [OWN]), ...BOOTSTRAP]) {
+      const decided = decide(state, command);
+      state = decided.state;
+      log.push(...decided.events.filter((event) => event.entity === "plan" || event.entity === "bootstrap"));
+    }
+    return { state, log };
+  };
+  const changed = (grants: { network?: boolean; writable?: string[] }, confirmations: { task_id: string; phrase: string; grants?: object }[]) =>
+    ev("PLAN_CHANGED", { plan: { ...fetching(grants), version: 2 }, change: "widen", settled: [], confirmations });
+  const paths: [string, PehEvent, boolean][] = [
+    ["a new writable path without the phrase", changed({ network: true, writable: ["/srv/cache"] }, []), false],
+    ["a new writable path with the phrase, for those grants", changed({ network: true, writable: ["/srv/cache"] }, [{ task_id: OWN, phrase: OWN, grants: { network: true, writable: ["/srv/cache"] } }]), true],
+    ["the phrase, for other grants than the change shows", changed({ network: true, writable: ["/srv/cache"] }, [{ task_id: OWN, phrase: OWN, grants: { network: true } }]), false],
+    ["a narrower grant, without the phrase", changed({}, []), true],
+  ];
+
+  it.each(paths)("%s: the same verdict from the machine and the run aggregate", (_, change, legal) => {
+    const { state, log } = prefix();
+    expect(entityState(state, "plan")).toBe("executing");
+    let snapshot = initialTransition(planMachine)[0] as AnyMachineSnapshot;
+    for (const event of log) snapshot = transition(planMachine, snapshot, event)[0] as AnyMachineSnapshot;
+    expect(byValue(snapshot)).toBe("executing");
+    expect(snapshot.can(change)).toBe(legal);
+    const event = sequenced(change, state);
+    expect(whyIllegal(state, event) === undefined).toBe(legal);
+    if (!legal) return;
+    evolve(state, event);
+    expect(entityState(state, "plan")).toBe("executing");
+    expect(state.plan.context.granted).toEqual(transition(planMachine, snapshot, change)[0].context.granted);
+  });
+});
+
 describe("worker machine › simple paths", () => {
   it("never passes ready_for_prompt on a path without trust_resolved", () => {
     const paths = getSimplePaths(workerMachine, {
