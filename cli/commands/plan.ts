@@ -25,8 +25,10 @@ export function planCommand(program: Command, io: Io): void {
     .description(
       "Create a run from a plan file (YAML or JSON) or from an objective handed to a planner. The plan is " +
         "validated (every problem at once: the schema's and the rest together), risky tasks are marked (marked " +
-        "so by the plan, given a confirm phrase, or matching a destructive pattern in a command, check, prompt or " +
-        "objective), and the run waits for `peh approve`. " +
+        "so by the plan, given a confirm phrase, asking for a grant, or matching a destructive pattern in a command, " +
+        "check, prompt or objective), and the run waits for `peh approve`. A task may ask for rights beyond its " +
+        "scope: network: true, writable: [paths] (absolute or relative to the workspace) or sandbox: off; the plan " +
+        "view lists each under its task, and only the approval (the task's phrase) grants them. " +
         "Nothing is recorded for an invalid plan.",
     )
     .argument("[objective...]", "what to achieve, for the planner (quote it)")
@@ -37,7 +39,7 @@ export function planCommand(program: Command, io: Io): void {
     .option("--json", "print {run_id, plan, problems} (and the error, if the plan is refused)")
     .addHelpText(
       "after",
-      '\nExamples:\n  peh plan --from examples/release.yaml\n  peh plan "add dark mode to the dashboard"\n  peh plan "audit the IAM roles" --planner "cmd:python3 examples/planner.py"',
+      '\nExamples:\n  peh plan --from examples/release.yaml\n  peh plan --from examples/vendor.yaml   (a task that asks for the network)\n  peh plan "add dark mode to the dashboard"\n  peh plan "audit the IAM roles" --planner "cmd:python3 examples/planner.py"',
     )
     .action(async (words: string[], options: PlanOptions, command: Command) => {
       const store = storeOf(command, { create: true });

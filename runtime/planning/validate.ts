@@ -100,7 +100,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
     checkNulBytes(task, i, add);
     checkRunFields(task, i, add);
     checkScope(task, i, scope, add);
-    if (task.writable !== undefined) checkWritable(task, i, options.workspace, add);
+    if (task.writable !== undefined) checkWritable(task, i, options.workspace, add, warning);
     if (task.confirm !== undefined) checkConfirm(task, i, add);
   });
 

@@ -1,7 +1,7 @@
 // Pure. The checks of a task's `writable` request, lexically: each a path peh reads as written
 // (absolute, or relative to the workspace), never into the store, and worth asking for (a path
 // its scope already lets it write is pointless: a warning, since it grants nothing more).
-import type { PlanFile } from "../../events/index.js";
+import type { PlanFile, Problem } from "../../events/index.js";
 import { normalPath, pathWithin } from "../../machines/grants.js";
 import type { Add } from "./scope-check.js";
 
@@ -11,7 +11,8 @@ const VARIABLE = /\$[A-Za-z_{]/;
 /** The store of the runs, in the workspace: no task may write it, whatever the approval says. */
 const STORE = ".peh";
 
-export function checkWritable(task: PlanFile["tasks"][number], i: number, workspace: string, add: Add): void {
+/** `warning`: the severity of a pointless path ("error" under --strict). */
+export function checkWritable(task: PlanFile["tasks"][number], i: number, workspace: string, add: Add, warning: Problem["severity"] = "warning"): void {
   const paths = task.writable ?? [];
   const root = normalPath(workspace);
   for (let j = 0; j < paths.length; j++) {
@@ -45,7 +46,7 @@ export function checkWritable(task: PlanFile["tasks"][number], i: number, worksp
     }
     const scope = scopeOf(task);
     if (inWorkspace !== undefined && scope !== undefined && pathWithin(scope, inWorkspace)) {
-      add("warning", "WRITABLE_IN_SCOPE", at, `task "${task.id}": writable path "${path}" is inside its own scope (${scope === "." ? "the workspace" : scope}), which it may write already`,
+      add(warning, "WRITABLE_IN_SCOPE", at, `task "${task.id}": writable path "${path}" is inside its own scope (${scope === "." ? "the workspace" : scope}), which it may write already`,
         "remove it from writable: it grants nothing more, and asking for it makes the task risky for nothing", task.id);
     }
   }
