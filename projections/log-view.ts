@@ -2,7 +2,8 @@
 // task's place in the plan at that moment and the details that matter for its type. The JSON
 // form is the public pattern's log entry (timestamp, event, task_id, task_name, details) plus
 // seq and actor.
-import type { PehEvent, Plan } from "../events/index.js";
+import type { PehEvent, Plan, RiskyTask } from "../events/index.js";
+import { grantedWords } from "../machines/grants.js";
 import { plural, stateWords } from "./words.js";
 import { printable } from "./printable.js";
 
@@ -88,12 +89,20 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
     }
     case "GATE_APPROVED": {
       const { version, confirmations } = event.data;
-      const confirmed = confirmations.map((c) => c.task_id).join(", ");
+      const confirmed = confirmedList(confirmations);
       return { details: { version, approver: event.actor, confirmations }, summary: `version ${version}${by}${confirmed ? ` (confirmed ${confirmed})` : ""}` };
     }
     case "GATE_MODIFIED":
-    case "PLAN_CHANGED":
       return { details: { version: event.data.plan.version, change: event.data.change }, summary: `version ${event.data.plan.version}${by}: ${event.data.change}` };
+    case "PLAN_CHANGED": {
+      // The phrases typed for the change, with the grants each gave: a change mid-run grants too.
+      const { confirmations } = event.data;
+      const confirmed = confirmedList(confirmations);
+      return {
+        details: { version: event.data.plan.version, change: event.data.change, ...(confirmations.length > 0 ? { confirmations } : {}) },
+        summary: `version ${event.data.plan.version}${by}: ${event.data.change}${confirmed ? ` (confirmed ${confirmed})` : ""}`,
+      };
+    }
     case "GATE_CLARIFICATION_REQUESTED":
       return { details: { version: event.data.version, question: event.data.question }, summary: `${by.trim()}: ${event.data.question}`.replace(/^: /, "") };
     case "GATE_REJECTED":
@@ -173,4 +182,9 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       return { details: {}, summary: String((unhandled as PehEvent).type) };
     }
   }
+}
+
+/** `deploy, fetch: the network` — each task confirmed, with the rights its phrase granted. */
+function confirmedList(confirmations: readonly RiskyTask[]): string {
+  return confirmations.map((c) => (c.grants ? `${c.task_id}: ${grantedWords(c.grants)}` : c.task_id)).join(", ");
 }

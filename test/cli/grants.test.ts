@@ -42,5 +42,6 @@ describe("grants › at the gate", () => {
     const shown = JSON.parse(peh("show", "--json").stdout) as { granted: unknown; history: { action: string; detail: string }[] };
     expect(shown.granted).toEqual([{ task_id: "fetch", phrase: PHRASE, grants: { network: true } }]);
     expect(shown.history.find((entry) => entry.action === "approved")?.detail).toBe(`confirmed fetch ("${PHRASE}"; grants the network)`);
+    expect(peh("log").stdout).toMatch(/GATE_APPROVED.*version 1 by ana \(confirmed fetch: the network\)/);
   });
 });
