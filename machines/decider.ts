@@ -168,7 +168,7 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
         throw new PehError(
           "CONFIRMATION_MISSING",
           `approving version ${command.version} needs the phrase of every risky task; missing: ${missing
-            .map((r) => `${r.task_id} ("${r.phrase}")`)
+            .map((r) => `${r.task_id} ("${r.phrase}"${r.grants ? `: ${grantWords(r.grants).join("; ")}` : ""})`)
             .join(", ")}`,
           `peh approve --as NAME ${risky.map((r) => `--confirm "${r.phrase}"`).join(" ")}`,
         );

@@ -29,7 +29,7 @@ describe("decider › approving", () => {
 
   it("wants the phrase of a task that asks for a grant, and records the grants each phrase granted", () => {
     const asking = planFile({ ...diamond, tasks: diamond.tasks.map((t) => (t.id === "build" ? { ...t, network: true } : t)) });
-    given([create(asking)]).when(approve(1, ["deploy to production"])).thenThrows("CONFIRMATION_MISSING", /build \("build"\)/);
+    given([create(asking)]).when(approve(1, ["deploy to production"])).thenThrows("CONFIRMATION_MISSING", /missing: build \("build": asks for the network\)$/);
     const decision = given([create(asking)]).when(approve(1, ["deploy to production", "build"])).thenTypes("GATE_APPROVED");
     const event = decision.events[0];
     expect(event?.type === "GATE_APPROVED" && event.data.confirmations).toEqual([

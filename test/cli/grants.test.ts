@@ -33,7 +33,7 @@ describe("grants › at the gate", () => {
     peh("plan", "--from", "vendor.yaml");
     const refused = peh("approve", "--as", "ana");
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`fetch ("${PHRASE}")`);
+    expect(refused.stderr).toContain(`fetch ("${PHRASE}": asks for the network)`);
     expect(JSON.parse(peh("show", "--json").stdout)).toMatchObject({ state: "awaiting_approval", approved_version: null, granted: [] });
 
     const approved = peh("approve", "--as", "ana", "--confirm", PHRASE);
