@@ -7,13 +7,15 @@ import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
-import { PehError } from "../../events/index.js";
+import { PehError, SandboxModeSchema } from "../../events/index.js";
 import { isInside } from "../planning/validate.js";
 import { withTrustedRoot } from "./config-edit.js";
 
 export const UserConfigSchema = z.object({
   trust: z.object({ roots: z.array(z.string()).default([]), deny: z.array(z.string()).default([]) }).default({ roots: [], deny: [] }),
   agent: z.object({ command: z.string().min(1).optional() }).default({}),
+  /** auto (default): sandbox where bwrap works; required: refuse to run without it; off: never. `--sandbox` wins. */
+  sandbox: SandboxModeSchema.optional(),
 });
 export type UserConfig = z.infer<typeof UserConfigSchema>;
 
@@ -34,7 +36,7 @@ export async function readUserConfig(env: NodeJS.ProcessEnv = process.env): Prom
   return parsed.data;
 }
 
-const CONFIG_FIX = "fix the config file (trust.roots and trust.deny are lists of directories)";
+const CONFIG_FIX = "fix the config file (trust.roots and trust.deny are lists of directories; sandbox is auto, required or off)";
 
 function parseYaml(path: string, text: string): unknown {
   try {
