@@ -13,7 +13,7 @@ import { AttemptLog, attemptLogLimit, echoOf, shellLineOf } from "./attempt-log.
 import { timer } from "./delay.js";
 import { redactingStream, type Redactor } from "./redact.js";
 import { shellArgv, shellCommand, type ShellCommand } from "./shell.js";
-import type { ArgvWrapper } from "../workspace/run-sandbox.js";
+import { exitThroughSandbox, type ArgvWrapper } from "../workspace/run-sandbox.js";
 
 export interface RunSpec {
   command: string;
@@ -209,7 +209,7 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   const exit: ProcessExit = await (script === undefined ? Promise.resolve() : writeScript(script, spec.command))
     .then(() => (spec.start ?? spawnDirect)(request))
     .catch(spawnErrorOf)
-    .then((ended) => (ended.spawn_error ? whyNotStarted(ended, spec.cwd) : ended));
+    .then((ended) => (ended.spawn_error ? whyNotStarted(ended, spec.cwd) : spec.wrap ? exitThroughSandbox(ended) : ended));
   stopTimer?.();
   if (script !== undefined) await rm(script, { force: true });
   spec.signal?.removeEventListener("abort", onAbort);

@@ -2,6 +2,7 @@
 // in its WORKER_RUNNING event) and the wrapping of each of the attempt's processes in bwrap.
 // `required` where no sandbox works refuses before anything is recorded.
 import { mkdir, writeFile } from "node:fs/promises";
+import { constants } from "node:os";
 import { dirname } from "node:path";
 import { PehError, type PlanTask, type SandboxMode, type SandboxProfile } from "../../events/index.js";
 import { decideSandbox, probeSandbox, type SandboxDecision, type SandboxProbe } from "./sandbox-probe.js";
@@ -68,4 +69,16 @@ export class RunSandbox {
     const { bwrap } = this.decision;
     return (argv, place) => sandboxedArgv(bwrap, profile, argv, { ...place, workspace: this.workspace });
   }
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name]));
+
+/**
+ * How a sandboxed process ended, as if it had run bare: bwrap exits 128+N when its command was
+ * killed by signal N (as a shell reports it), so that exit is read back as the signal.
+ */
+export function exitThroughSandbox<T extends { exit_code: number | null; signal: string | null }>(exit: T): T {
+  const code = exit.exit_code;
+  const name = code !== null && code > 128 ? SIGNAL_NAMES.get(code - 128) : undefined;
+  return name === undefined ? exit : { ...exit, exit_code: null, signal: name };
 }
