@@ -85,7 +85,9 @@ export class Orchestrator implements RunContext {
     const unsettled = this.tasks().filter((task) => this.state.tasks.get(task.id)?.status !== "done");
     if (this.planState() !== "aborting") requireAgentCommands(runId, agentProblems(unsettled, this.options.agentCommand, this.env, (task) => this.cwdOf(task)));
     // Probed once per run, before anything is recorded: `required` where it does not work stops here (exit 2).
-    this.sandbox = await RunSandbox.open(this.options.sandbox ?? "auto", { workspace: this.workspace, storeDir: store.dir, env: this.env });
+    // A run being aborted starts no attempt: nothing to sandbox, nothing to refuse.
+    const mode = this.planState() === "aborting" ? "off" : (this.options.sandbox ?? "auto");
+    this.sandbox = await RunSandbox.open(mode, { workspace: this.workspace, storeDir: store.dir, env: this.env });
     const lease = await acquireLease(store.runDir(runId), runId);
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
     // Humans act on the run meanwhile, from other terminals: their events are followed.
