@@ -7,6 +7,9 @@
 // (each started only once an fsynced line records it), without and with a log file per attempt.
 // And a chain of 4n tasks against a chain of n: whether a turn of the scheduler costs more as the
 // plan grows (it did: each turn asked every task, 89 s for a 3,000-task chain).
+// All of these run with the sandbox off, as xargs runs without one: they measure the scheduler.
+// The sandbox's own cost is a figure apart: the same 200 tasks under bwrap ÷ without, side by
+// side (null where bwrap does not work).
 // `schedulerFigures` runs them in a fresh process, as `peh run` is one: fork() costs grow with
 // the size of the process that spawns, and the benchmark's own has just folded a 1M-event log.
 import { spawn, spawnSync } from "node:child_process";
@@ -15,14 +18,14 @@ import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LowdbEventStore } from "../events/adapters.js";
-import { PlanFileSchema } from "../events/index.js";
+import { isPehError, PlanFileSchema, type SandboxMode } from "../events/index.js";
 import { approveRun, createRun } from "../runtime/gate.js";
 import { Launcher } from "../runtime/execution/launcher.js";
 import { shellArgv, shellCommand } from "../runtime/execution/shell.js";
 import { Orchestrator } from "../runtime/execution/orchestrator.js";
 
 /** Seconds for peh to run `tasks` tasks, independent ones or each depending on the one before. */
-async function pehSeconds(tasks: number, shape: "independent" | "chain" = "independent"): Promise<number> {
+async function pehSeconds(tasks: number, shape: "independent" | "chain" = "independent", sandbox: SandboxMode = "off"): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "peh-bench-sched-"));
   try {
     const store = new LowdbEventStore(join(dir, ".peh"));
@@ -34,7 +37,7 @@ async function pehSeconds(tasks: number, shape: "independent" | "chain" = "indep
     const created = await createRun(store, { workspace: dir, from: "plan.json" });
     await approveRun(store, created.run_id, { actor: "bench", confirmations: [] });
     const start = performance.now();
-    const outcome = await new Orchestrator({ store, runId: created.run_id, concurrency: 8, wait: false, trustRoots: [dir], progress: () => {} }).execute();
+    const outcome = await new Orchestrator({ store, runId: created.run_id, concurrency: 8, wait: false, trustRoots: [dir], sandbox, progress: () => {} }).execute();
     if (outcome.kind !== "completed") throw new Error(`benchmark run ended ${outcome.kind}`);
     return (performance.now() - start) / 1000;
   } finally {
@@ -190,6 +193,24 @@ export interface SchedulerFigures {
    * work per task does not grow with the plan, 16 if it grows linearly (quadratic in all).
    */
   chain_ratio_4x: number;
+  /** 200 independent `true` tasks (check `true`) sandboxed ÷ the same unsandboxed; null where bwrap does not work. */
+  sandbox_overhead_ratio: number | null;
+}
+
+/** Sandboxed ÷ unsandboxed, best of alternating rounds; null where the sandbox does not work. */
+export async function sandboxOverhead(tasks: number, rounds: number): Promise<number | null> {
+  let sandboxed = Infinity;
+  let bare = Infinity;
+  for (let round = 0; round < rounds; round++) {
+    try {
+      sandboxed = Math.min(sandboxed, await pehSeconds(tasks, "independent", "required"));
+    } catch (error) {
+      if (isPehError(error, "SANDBOX_UNAVAILABLE")) return null;
+      throw error;
+    }
+    bare = Math.min(bare, await pehSeconds(tasks, "independent", "off"));
+  }
+  return sandboxed / bare;
 }
 
 export async function schedulerRatio(tasks: number): Promise<SchedulerFigures> {
@@ -201,7 +222,9 @@ export async function schedulerRatio(tasks: number): Promise<SchedulerFigures> {
   const durableLogged = await durableFloorSeconds(tasks, true);
   const chain = Math.max(1, Math.round(tasks / 2));
   const chainRatio = (await pehSeconds(4 * chain, "chain")) / (await pehSeconds(chain, "chain"));
-  return { peh_s: peh, xargs_s: xargs, ratio: peh / xargs, launch_floor_ratio: launched / xargs, durable_floor_ratio: durable / xargs, durable_log_floor_ratio: durableLogged / xargs, spawn_floor_ratio: spawned / xargs, chain_ratio_4x: chainRatio };
+  const sandbox_overhead_ratio = await sandboxOverhead(tasks < 1_000 ? Math.min(tasks, 50) : 200, tasks < 1_000 ? 1 : 3);
+  return {
+    sandbox_overhead_ratio, peh_s: peh, xargs_s: xargs, ratio: peh / xargs, launch_floor_ratio: launched / xargs, durable_floor_ratio: durable / xargs, durable_log_floor_ratio: durableLogged / xargs, spawn_floor_ratio: spawned / xargs, chain_ratio_4x: chainRatio };
 }
 
 /** The figures from a fresh Node process running this module. */

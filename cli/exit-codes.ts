@@ -18,6 +18,7 @@ const BY_CODE: Record<ErrorCode, ExitCode> = {
   EVENT_INVALID: EXIT.usage,
   NOT_IMPLEMENTED: EXIT.usage,
   INSPECTOR_UNREACHABLE: EXIT.failed,
+  SANDBOX_UNAVAILABLE: EXIT.usage,
   WAITING_FOR_HUMAN: EXIT.waiting,
   RUN_FAILED: EXIT.failed,
   STORE_CORRUPT: EXIT.damaged,

@@ -6,6 +6,7 @@ export * from "./plan.js";
 export * from "./envelope-base.js";
 export * from "./plan-events.js";
 export * from "./bootstrap-events.js";
+export * from "./sandbox.js";
 export * from "./worker-events.js";
 export * from "./task-events.js";
 export * from "./recovery-events.js";

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { eventSchema } from "./envelope-base.js";
 import { ErrorInfoSchema } from "./errors.js";
 import { TaskIdSchema, WorkerIdSchema } from "./ids.js";
+import { SandboxProfileSchema } from "./sandbox.js";
 
 const worker = { worker_id: WorkerIdSchema, task_id: TaskIdSchema };
 
@@ -36,7 +37,12 @@ export type WorkerReady = z.infer<typeof WorkerReadySchema>;
 
 export const WorkerRunningSchema = eventSchema(
   "WORKER_RUNNING",
-  z.object({ ...worker, pid: z.number().int().positive().optional() }),
+  z.object({
+    ...worker,
+    pid: z.number().int().positive().optional(),
+    /** What the attempt's processes ran under (absent in logs older than the sandbox). */
+    sandbox: SandboxProfileSchema.optional(),
+  }),
 );
 export type WorkerRunning = z.infer<typeof WorkerRunningSchema>;
 

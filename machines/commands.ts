@@ -10,6 +10,7 @@ import {
   FailureClassSchema,
   PlanFileSchema,
   RunIdSchema,
+  SandboxProfileSchema,
   TaskIdSchema,
   TrustResolutionSchema,
   WorkerIdSchema,
@@ -60,6 +61,7 @@ export const ResolveTrustSchema = command("ResolveTrust", { worker_id: WorkerIdS
 export const MarkWorkerRunningSchema = command("MarkWorkerRunning", {
   worker_id: WorkerIdSchema,
   pid: z.number().int().positive().optional(),
+  sandbox: SandboxProfileSchema.optional(),
 });
 export const RecordExitSchema = command("RecordExit", {
   task_id: TaskIdSchema,

@@ -1,7 +1,7 @@
 // Pure. One worker per task attempt, in the public contract's states. Trust is never skipped:
 // every worker passes trust_required and leaves it only by a WORKER_TRUST_RESOLVED that says how.
 import { assign, setup } from "xstate";
-import type { PehEvent, TaskId, TrustResolution, WorkerId } from "../events/index.js";
+import type { PehEvent, SandboxProfile, TaskId, TrustResolution, WorkerId } from "../events/index.js";
 import type { MemoSpec } from "./lite.js";
 
 export interface WorkerContext {
@@ -10,6 +10,8 @@ export interface WorkerContext {
   attempt: number;
   cwd: string;
   trust: TrustResolution | null;
+  /** The profile its processes ran under (WORKER_RUNNING); absent before it runs, and in older logs. */
+  sandbox?: SandboxProfile;
 }
 
 export interface WorkerInput {
@@ -30,6 +32,9 @@ export const workerMachine = setup({
   actions: {
     recordTrust: assign({
       trust: ({ context, event }) => (event.type === "WORKER_TRUST_RESOLVED" ? event.data.resolution : context.trust),
+    }),
+    recordSandbox: assign({
+      sandbox: ({ context, event }) => (event.type === "WORKER_RUNNING" ? event.data.sandbox : context.sandbox),
     }),
     /** Named effects, supplied by the runtime. */
     checkTrust: () => {},
@@ -53,7 +58,7 @@ export const workerMachine = setup({
       on: { WORKER_READY: { target: "ready_for_prompt", actions: "sendPrompt" }, ...fail },
     },
     ready_for_prompt: {
-      on: { WORKER_RUNNING: { target: "running", actions: "awaitExit" }, ...fail },
+      on: { WORKER_RUNNING: { target: "running", actions: ["recordSandbox", "awaitExit"] }, ...fail },
     },
     running: {
       on: { WORKER_FINISHED: { target: "finished", actions: "releaseWorker" }, ...fail },
@@ -65,9 +70,11 @@ export const workerMachine = setup({
 
 export type WorkerMachine = typeof workerMachine;
 
-/** The worker machine has no guards; only `recordTrust` reads the event (its resolution). */
+/** The worker machine has no guards; only `recordTrust` and `recordSandbox` read the event. */
 export const workerMemo: MemoSpec<WorkerContext, PehEvent> = {
   machine: workerMachine,
   key: (_context, event) =>
-    event.type === "WORKER_TRUST_RESOLVED" ? `${event.type}|${JSON.stringify(event.data.resolution)}` : event.type,
+    event.type === "WORKER_TRUST_RESOLVED" ? `${event.type}|${JSON.stringify(event.data.resolution)}`
+    : event.type === "WORKER_RUNNING" && event.data.sandbox ? `${event.type}|${JSON.stringify(event.data.sandbox)}`
+    : event.type,
 };

@@ -6,6 +6,7 @@ import type { PehEvent, Plan, RiskyTask } from "../events/index.js";
 import { grantedWords } from "../machines/grants.js";
 import { plural, stateWords } from "./words.js";
 import { printable } from "./printable.js";
+import { sandboxWords } from "./sandbox-words.js";
 
 export interface LogEntry {
   seq: number;
@@ -133,8 +134,10 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
     }
     case "WORKER_READY":
       return { details: { worker_id: event.data.worker_id }, summary: event.data.worker_id };
-    case "WORKER_RUNNING":
-      return { details: { worker_id: event.data.worker_id, ...(event.data.pid ? { pid: event.data.pid } : {}) }, summary: event.data.worker_id };
+    case "WORKER_RUNNING": {
+      const { worker_id, pid, sandbox } = event.data;
+      return { details: { worker_id, ...(pid ? { pid } : {}), ...(sandbox ? { sandbox } : {}) }, summary: sandbox ? `${worker_id}: ${sandboxWords(sandbox)}` : worker_id };
+    }
     case "WORKER_FINISHED":
       return { details: { worker_id: event.data.worker_id, exit_code: event.data.exit_code }, summary: `${event.data.worker_id}: exit ${event.data.exit_code}` };
     case "WORKER_FAILED":

@@ -2,9 +2,10 @@
 // every task the log shows (in plan order, then those a change dropped) with its outcome and
 // evidence, the recoveries and decisions, and the totals. As data (`peh report --json`, times
 // ISO-8601 UTC) and as Markdown (times in the zone the caller gives, labelled).
-import type { CheckEvidence, PehEvent } from "../events/index.js";
+import type { CheckEvidence, PehEvent, SandboxProfile } from "../events/index.js";
 import { foldRun } from "../machines/run.js";
 import { printable } from "./printable.js";
+import { sandboxWords } from "./sandbox-words.js";
 import { stateName } from "../machines/state-name.js";
 import { skippedFailuresOf, skippedFailuresText, withDeciders, type SkippedFailure } from "./skipped.js";
 import { utcTime, type TimeFormat } from "./time-format.js";
@@ -24,6 +25,8 @@ export interface ReportTask {
   evidence: CheckEvidence[];
   last_error: string | null;
   skipped_reason: string | null;
+  /** The profile its latest attempt ran under (null: it never ran, or the log predates the sandbox). */
+  sandbox: SandboxProfile | null;
 }
 
 /** A recovery or decision, or a change to the plan: when, what, and the output it quotes. */
@@ -63,6 +66,7 @@ interface TaskRecord {
   evidence: CheckEvidence[];
   last_error: string | null;
   skipped_reason: string | null;
+  sandbox: SandboxProfile | null;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -75,7 +79,7 @@ export function reportOf(events: readonly PehEvent[]): Report {
   const records = new Map<string, TaskRecord>();
   const record = (id: string): TaskRecord => {
     let found = records.get(id);
-    if (!found) records.set(id, (found = { id, objective: "", attempts: 0, interrupted: 0, duration_ms: 0, evidence: [], last_error: null, skipped_reason: null }));
+    if (!found) records.set(id, (found = { id, objective: "", attempts: 0, interrupted: 0, duration_ms: 0, evidence: [], last_error: null, skipped_reason: null, sandbox: null }));
     return found;
   };
   const happenings: ReportEntry[] = [];
@@ -104,6 +108,9 @@ export function reportOf(events: readonly PehEvent[]): Report {
       case "TASK_STARTED":
         started ??= event.at;
         record(event.data.task_id).attempts = event.data.attempt;
+        break;
+      case "WORKER_RUNNING":
+        if (event.data.sandbox) record(event.data.task_id).sandbox = event.data.sandbox;
         break;
       case "TASK_COMPLETED": {
         const r = record(event.data.task_id);
@@ -229,6 +236,7 @@ export function renderReport(report: Report, time: TimeFormat = utcTime): string
     ...(report.recoveries.length ? report.recoveries.map(line) : [report.tasks.some((task) => task.attempts > 1) ? "None recorded." : "None: every task that ran succeeded on its first attempt."]),
     "",
     ...(report.plan_changes.length ? ["## Plan changes", "", ...report.plan_changes.map(line), ""] : []),
+    ...sandboxSection(report.tasks),
     "## Totals",
     "",
     `${plural(totals.tasks, "task")}: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.upstream_failed} upstream failed, ${totals.not_finished} not finished. ${plural(totals.events, "event")}.`,
@@ -236,4 +244,11 @@ export function renderReport(report: Report, time: TimeFormat = utcTime): string
   ];
   // Evidence and reasons quote task output: a report shown in a terminal must not obey it.
   return printable(lines.join("\n"));
+}
+
+/** Where each task's latest attempt ran: only when the log records profiles. */
+function sandboxSection(tasks: readonly ReportTask[]): string[] {
+  const ran = tasks.filter((task) => task.sandbox !== null);
+  if (ran.length === 0) return [];
+  return ["## Sandbox", "", ...ran.map((task) => `- **${task.id}**: ${sandboxWords(task.sandbox!)}`), ""];
 }

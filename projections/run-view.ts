@@ -1,6 +1,6 @@
 // Pure. The state of every machine of a run as plain data: what `peh status`, `peh replay` and
 // `--json` print. Built from the folded machines, never from anything else.
-import type { Grants, PehEvent, PlanTask, RiskyTask, TrustResolution } from "../events/index.js";
+import type { Grants, PehEvent, PlanTask, RiskyTask, SandboxProfile, TrustResolution } from "../events/index.js";
 import { requestedGrants } from "../machines/grants.js";
 import { foldRun, type RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
@@ -23,6 +23,8 @@ export interface WorkerView {
   attempt: number;
   state: string;
   trust: TrustResolution | null;
+  /** The profile its processes ran under, once it ran. */
+  sandbox: SandboxProfile | null;
 }
 
 export interface Progress {
@@ -90,6 +92,7 @@ export function viewOf(state: RunState): RunView {
     attempt: snapshot.context.attempt,
     state: stateName(snapshot.value),
     trust: snapshot.context.trust,
+    sandbox: snapshot.context.sandbox ?? null,
   }));
   const plan = state.plan.context;
   return {

@@ -2,7 +2,7 @@
 // only an approved plan runs. Off a terminal only the flags approve; never a silent yes.
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { isPehError, PehError, type RunId } from "../../events/index.js";
+import { isPehError, PehError, SANDBOX_MODES, SandboxModeSchema, type RunId, type SandboxMode } from "../../events/index.js";
 import { foldRun } from "../../machines/run.js";
 import { viewOf } from "../../projections/run-view.js";
 import { skippedFailuresOf, withDeciders } from "../../projections/skipped.js";
@@ -27,6 +27,7 @@ interface RunOptions {
   wait?: boolean;
   trustRoot: string[];
   agentCommand?: string;
+  sandbox?: string;
   json?: boolean;
 }
 
@@ -50,6 +51,7 @@ export function runCommand(program: Command, io: Io): void {
     .option("--wait", "wait for decisions and trust given from another terminal instead of exiting 3")
     .option("--trust-root <dir>", "trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config file)", collect, [])
     .option("--agent-command <command>", "the agent CLI that agent tasks' prompts are written to (stdin); checked before anything starts")
+    .option("--sandbox <mode>", "auto (default: bubblewrap where it works, else unsandboxed with a warning), required (refuse without it, exit 2) or off; wins over sandbox: in the config")
     .option("--json", "machine output: one document with the outcome (with --from, the plan too), and the error if it stops")
     .addHelpText(
       "after",
@@ -59,17 +61,22 @@ export function runCommand(program: Command, io: Io): void {
         "\n\nEvery command of a task runs with its `shell`: sh (/bin/sh -e: a script stops at its first failing line) " +
         'by default, bash (-eo pipefail), or a template such as "sh {0}" or "python3 {0}" ({0}: the script\'s file). ' +
         "`timeout` bounds each process; `task_timeout` the command and its acceptance tests together." +
+        "\n\nEach attempt runs under bubblewrap (bwrap) where it works: the file system read-only except the task's scope and a " +
+        "private /tmp, the store (.peh/) never writable, .git writable only by a workspace-scoped task, no network. " +
+        "`peh log` shows each attempt's profile on its WORKER_RUNNING line." +
         "\n\nEach attempt's output, secrets redacted, goes to .peh/runs/<run>/attempts/<task>#<attempt>.log: `peh output " +
         "TASK` prints it. PEH_ATTEMPT_LOG_MAX caps each attempt's log (default 1M; 512K, 4M…; 0 for no cap): past it, " +
         "the log keeps the head and the tail and says how many bytes it left out.",
     )
     .action(async (runArg: string | undefined, options: RunOptions, command: Command) => {
       attemptLogLimit(); // a bad $PEH_ATTEMPT_LOG_MAX stops peh before anything is recorded
+      sandboxModeOf(options.sandbox, undefined); // and so does a bad --sandbox
       const store = storeOf(command, { create: options.from !== undefined });
       const runId = options.from !== undefined ? await planAndGate(io, command, runArg, options) : await resolveRunId(store, runArg);
       const concurrency = options.concurrency === undefined ? availableParallelism() : Number(options.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new PehError("USAGE", `--concurrency must be a whole number ≥ 1, not "${options.concurrency}"`);
       const config = await readUserConfig();
+      const sandbox = sandboxModeOf(options.sandbox, config.sandbox);
       const drain = new AbortController();
       let stoppedBy: NodeJS.Signals | undefined;
       const onSignal = (signal: NodeJS.Signals) => {
@@ -89,6 +96,7 @@ export function runCommand(program: Command, io: Io): void {
           wait: options.wait === true,
           trustRoots: options.trustRoot,
           ...(agentCommand ? { agentCommand } : {}),
+          sandbox,
           signal: drain.signal,
           progress: (line) => (options.json ? undefined : live.show(line)),
         }).execute();
@@ -133,4 +141,12 @@ async function planAndGate(io: Io, command: Command, runArg: string | undefined,
   // The version shown above: a modification meanwhile is refused, never approved unseen.
   if (actor !== undefined) await approveRun(store, created.run_id, { actor, confirmations, version: created.plan.version });
   return created.run_id;
+}
+
+/** `--sandbox`, else the config's `sandbox:`, else auto. */
+export function sandboxModeOf(flag: string | undefined, configured: SandboxMode | undefined): SandboxMode {
+  if (flag === undefined) return configured ?? "auto";
+  const parsed = SandboxModeSchema.safeParse(flag);
+  if (!parsed.success) throw new PehError("USAGE", `--sandbox must be ${SANDBOX_MODES.join(", ")}, not "${flag}"`, "peh run --sandbox auto (the default), required or off");
+  return parsed.data;
 }

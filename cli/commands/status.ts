@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { statusOf, type LedgerEntry, type Orchestrator, type StatusView } from "../../projections/status.js";
 import { skippedFailuresText } from "../../projections/skipped.js";
 import { plural, stateWords } from "../../projections/words.js";
+import { sandboxWords } from "../../projections/sandbox-words.js";
 import { isPehError, PehError } from "../../events/index.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { livenessOf } from "../../runtime/execution/lease.js";
@@ -163,8 +164,10 @@ export function renderStatus(io: Io, status: StatusView): string[] {
     for (const worker of busy) {
       const trust = worker.trust ? ` · trusted by ${worker.trust.source === "manual" ? worker.trust.by : worker.trust.root}` : "";
       lines.push(`  ${worker.id}  ${stateWords(worker.state)}${trust}`);
+      if (worker.sandbox) lines.push(`    ${sandboxWords(worker.sandbox)}`);
     }
   }
+  lines.push(...sandboxLines(status));
   if (status.awaited.length > 0) {
     lines.push(p.bold("Waiting for:"));
     for (const awaited of status.awaited) lines.push(`  ${awaited.reason}`, `    → ${awaited.command}`);
@@ -195,4 +198,18 @@ function ledgerText(entry: LedgerEntry | undefined): string {
   if (entry.standing.startsWith("exhausted")) parts.push("exhausted");
   else if (entry.state === "classified" && entry.standing !== "classified") parts.push(entry.standing.replace(/ \(.*\)$/, ""));
   return parts.join(" · ");
+}
+
+/** How the latest attempt of each task ran: `Sandbox: 3 attempts sandboxed`, and each one that was not, with why. */
+function sandboxLines(status: StatusView): string[] {
+  const latest = new Map<string, StatusView["workers"][number]>();
+  for (const worker of status.workers) if ((latest.get(worker.task_id)?.attempt ?? 0) < worker.attempt) latest.set(worker.task_id, worker);
+  const ran = [...latest.values()].filter((worker) => worker.sandbox !== null);
+  if (ran.length === 0) return [];
+  const open = ran.filter((worker) => !worker.sandbox!.sandboxed);
+  const granted = ran.filter((worker) => worker.sandbox!.sandboxed && (worker.sandbox!.network || worker.sandbox!.writable.length > 1));
+  return [
+    `Sandbox: ${plural(ran.length - open.length, "latest attempt")} sandboxed, ${open.length} not${granted.length ? `; with grants: ${granted.map((w) => w.id).join(", ")}` : ""} (peh log shows each profile)`,
+    ...open.map((worker) => `  ${worker.id}  ${sandboxWords(worker.sandbox!)}`),
+  ];
 }

@@ -47,13 +47,15 @@ export class Attempts {
     // Its scope is resolved again: one that leads out of the workspace now fails it here.
     const cwd = await startInScope(this.run, task);
     if (cwd === undefined) return;
+    const created = await this.run.sandbox.prepare(task);
+    if (created !== undefined) this.run.note(`${task.id}: created ${created} (empty): the sandbox can let a task write only a file that exists`);
     const root = this.run.trustedRoot(task);
     const attempt = this.attemptOf(task) + 1;
     const worker_id = workerIdFor(task.id, attempt);
     const decided = [this.run.command({ type: "StartAttempt", at: now(), task_id: task.id, cwd })];
     if (root) {
       decided.push(this.run.command({ type: "ResolveTrust", at: now(), worker_id, resolution: { source: "allowlist", root } }));
-      decided.push(this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id }));
+      decided.push(this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task) }));
     }
     await Promise.all(decided);
     this.run.options.progress({ kind: "started", ...this.run.numbered(task), task: task.id, attempt });
@@ -73,11 +75,14 @@ export class Attempts {
   private async process(task: PlanTask, attempt: number, spec: { command: string; timeoutMs: number | undefined; stdin?: string }): Promise<RunResult> {
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
     const common = this.run.processOptions(task, attempt);
+    // The profile WORKER_RUNNING recorded for the attempt (the same inputs give the same one after a crash).
+    const wrap = this.run.sandbox.wrapper(this.run.sandbox.profile(task));
     let pid: number | undefined;
     const result = await runCommand({
       ...common,
       ...taskProcess(this.run.state.plan_spec, task, common),
       ...spec,
+      ...(wrap === undefined ? {} : { wrap }),
       // Written by the starter: the launcher's child before it execs, at no cost to this thread.
       journal: { file: this.run.pids.journal, entry: worker_id },
       onSpawn: (started: number) => (pid = started),
@@ -93,7 +98,7 @@ export class Attempts {
     const command = task.run ?? this.run.options.agentCommand;
     // After a wait for trust, a link may have been re-pointed: its scope is checked once more.
     if (!running && (await refusedOutOfScope(this.run, task))) return;
-    if (!running) await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id });
+    if (!running) await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task) });
     const limits = new AttemptLimits(task);
     const { ms, limit } = limits.next();
     const result = command

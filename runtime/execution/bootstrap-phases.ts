@@ -15,6 +15,8 @@ export interface BootstrapContext {
   configPath: string;
   concurrency: number;
   trustRoots: string[];
+  /** What the sandbox probe found, and the warning to say once when tasks run unsandboxed. */
+  sandbox?: { record: Record<string, unknown>; warning?: string };
 }
 
 export interface PhaseResult {
@@ -37,8 +39,17 @@ export async function runPhase(phase: BootstrapPhase, context: BootstrapContext)
         throw new PehError("USAGE", `the workspace ${context.workspace} does not exist`, "run peh from the workspace the plan was made in");
       }
       return {
-        artifacts: { workspace: context.workspace, store: context.storeDir, config: context.configPath, trust_roots: context.trustRoots },
-        diagnostics: context.trustRoots.length === 0 ? ["no trusted roots: every worker will wait for `peh trust`"] : [],
+        artifacts: {
+          workspace: context.workspace,
+          store: context.storeDir,
+          config: context.configPath,
+          trust_roots: context.trustRoots,
+          ...(context.sandbox ? { sandbox: context.sandbox.record } : {}),
+        },
+        diagnostics: [
+          ...(context.trustRoots.length === 0 ? ["no trusted roots: every worker will wait for `peh trust`"] : []),
+          ...(context.sandbox?.warning ? [`sandbox: ${context.sandbox.warning}`] : []),
+        ],
       };
     }
     case "system_prompt_fastpath": {

@@ -30,6 +30,7 @@ import { interruptCaught, settleForCancel } from "./leftovers.js";
 import { PlanIndex } from "./plan-index.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
+import { RunSandbox } from "../workspace/run-sandbox.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { placeOfAttempt } from "./scope-guard.js";
 import { configPath, denialOf, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
@@ -57,6 +58,8 @@ export class Orchestrator implements RunContext {
   private readonly halt = new AbortController();
   /** The process group of every attempt's process, for killing it after a crash. */
   readonly pids: PidRecords;
+  /** The run's sandbox, probed when it starts executing. */
+  sandbox!: RunSandbox;
 
   /** The steps of one attempt, each decided and durable before its effect. */
   private readonly attempts = new Attempts(this);
@@ -81,6 +84,10 @@ export class Orchestrator implements RunContext {
     // being aborted starts no attempt any more.
     const unsettled = this.tasks().filter((task) => this.state.tasks.get(task.id)?.status !== "done");
     if (this.planState() !== "aborting") requireAgentCommands(runId, agentProblems(unsettled, this.options.agentCommand, this.env, (task) => this.cwdOf(task)));
+    // Probed once per run, before anything is recorded: `required` where it does not work stops here (exit 2).
+    // A run being aborted starts no attempt: nothing to sandbox, nothing to refuse.
+    const mode = this.planState() === "aborting" ? "off" : (this.options.sandbox ?? "auto");
+    this.sandbox = await RunSandbox.open(mode, { workspace: this.workspace, storeDir: store.dir, env: this.env });
     const lease = await acquireLease(store.runDir(runId), runId);
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
     // Humans act on the run meanwhile, from other terminals: their events are followed.
@@ -93,7 +100,9 @@ export class Orchestrator implements RunContext {
       await mkdir(this.attemptsDir, { recursive: true });
       await interruptCaught(this, this.tasks());
       // A run cancelled before it executed is not bootstrapped any more.
+      // The bootstrap records the sandbox's finding and says a warning once; a resumed run says it here.
       if (mayHandle(planMachine, this.state.plan.value, "BOOTSTRAP_PHASE_STARTED")) await this.bootstrap();
+      else if (this.sandbox.warning) this.note(`sandbox: ${this.sandbox.warning}`);
       const outcome = await this.loop();
       await leaveCheckpoint(store, runId, this.state, this.options.checkpointAfter);
       return outcome;
@@ -161,8 +170,9 @@ export class Orchestrator implements RunContext {
 
   private async bootstrap(): Promise<void> {
     const context: BootstrapContext = {
-      workspace: this.state.workspace ?? process.cwd(),
+      workspace: this.workspace,
       storeDir: this.options.store.dir,
+      sandbox: { record: this.sandbox.record, ...(this.sandbox.warning ? { warning: this.sandbox.warning } : {}) },
       configPath: configPath(),
       concurrency: this.options.concurrency,
       trustRoots: this.policy.roots,
@@ -254,8 +264,12 @@ export class Orchestrator implements RunContext {
     return retryIn;
   }
 
+  private get workspace(): string {
+    return this.state.workspace ?? process.cwd();
+  }
+
   cwdOf(task: PlanTask): string {
-    return workingDirOf(this.state.workspace ?? process.cwd(), task);
+    return workingDirOf(this.workspace, task);
   }
 
   trustedRoot(task: PlanTask): string | undefined {

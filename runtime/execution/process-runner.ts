@@ -13,6 +13,7 @@ import { AttemptLog, attemptLogLimit, echoOf, shellLineOf } from "./attempt-log.
 import { timer } from "./delay.js";
 import { redactingStream, type Redactor } from "./redact.js";
 import { shellArgv, shellCommand, type ShellCommand } from "./shell.js";
+import { exitThroughSandbox, type ArgvWrapper } from "../workspace/run-sandbox.js";
 
 export interface RunSpec {
   command: string;
@@ -37,6 +38,8 @@ export interface RunSpec {
   journal?: StartRequest["journal"];
   /** Starts the process; Node's own spawn unless a launcher is given. */
   start?: ProcessStarter;
+  /** Turns the argv into the one that starts: the attempt's sandbox (runtime/workspace/run-sandbox.ts). */
+  wrap?: ArgvWrapper;
 }
 
 export interface RunResult {
@@ -185,8 +188,10 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   spec.signal?.addEventListener("abort", onAbort, { once: true });
   if (spec.signal?.aborted) onAbort();
   const script = shell.file ? scriptPath(spec.logFile) : undefined;
+  const argv = shellArgv(shell, spec.command, script);
   const request: StartRequest = {
-    argv: shellArgv(shell, spec.command, script),
+    // The script peh writes for a template shell stays readable inside the sandbox.
+    argv: spec.wrap ? spec.wrap(argv, { cwd: spec.cwd, files: script === undefined ? [] : [script] }) : argv,
     cwd: spec.cwd,
     env: spec.env ?? process.env,
     ...(spec.extraEnv === undefined ? {} : { extraEnv: spec.extraEnv }),
@@ -204,7 +209,7 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   const exit: ProcessExit = await (script === undefined ? Promise.resolve() : writeScript(script, spec.command))
     .then(() => (spec.start ?? spawnDirect)(request))
     .catch(spawnErrorOf)
-    .then((ended) => (ended.spawn_error ? whyNotStarted(ended, spec.cwd) : ended));
+    .then((ended) => (ended.spawn_error ? whyNotStarted(ended, spec.cwd) : spec.wrap ? exitThroughSandbox(ended) : ended));
   stopTimer?.();
   if (script !== undefined) await rm(script, { force: true });
   spec.signal?.removeEventListener("abort", onAbort);

@@ -1,12 +1,13 @@
 // What the parts of an executing run share: the options `peh run` gives the orchestrator, the
 // progress lines it reports, its outcomes, and what one attempt needs from the run around it.
-import type { PlanTask, RunId, TaskId } from "../../events/index.js";
+import type { PlanTask, RunId, SandboxMode, TaskId } from "../../events/index.js";
 import type { LowdbEventStore } from "../../events/adapters.js";
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
 import type { PidRecords } from "./attempt-support.js";
 import type { ProcessStarter } from "./process-runner.js";
 import type { Redactor } from "./redact.js";
+import type { RunSandbox } from "../workspace/run-sandbox.js";
 
 export interface ExecuteOptions {
   store: LowdbEventStore;
@@ -19,6 +20,8 @@ export interface ExecuteOptions {
   /** Aborted on SIGINT/SIGTERM: drain. */
   signal?: AbortSignal;
   progress: (line: ProgressLine) => void;
+  /** How strictly attempts are sandboxed (default auto: where bwrap works). */
+  sandbox?: SandboxMode;
   /** Leave a checkpoint for the views when the run stops, if its log has this many events (default 5,000). */
   checkpointAfter?: number;
 }
@@ -61,6 +64,8 @@ export interface RunContext {
   command(command: CommandInput): Promise<void>;
   /** The process group of every attempt's process, for killing it after a crash. */
   readonly pids: PidRecords;
+  /** The run's sandbox: each attempt's profile and how its processes are wrapped. */
+  readonly sandbox: RunSandbox;
   processOptions(task: PlanTask, attempt: number): ProcessOptions;
   /** `[Task i/n]`: the task's place in the plan. */
   numbered(task: PlanTask): { index: number; total: number };

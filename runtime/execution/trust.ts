@@ -7,7 +7,7 @@ import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
-import { PehError } from "../../events/index.js";
+import { PehError, SandboxModeSchema } from "../../events/index.js";
 import { isInside } from "../planning/validate.js";
 import { AgentGrantsSchema } from "../workspace/grants.js";
 import { withTrustedRoot } from "./config-edit.js";
@@ -16,6 +16,8 @@ export const UserConfigSchema = z.object({
   trust: z.object({ roots: z.array(z.string()).default([]), deny: z.array(z.string()).default([]) }).default({ roots: [], deny: [] }),
   /** The agent command, and what it may do beyond a task's scope (runtime/workspace/grants.ts). */
   agent: z.object({ command: z.string().min(1).optional(), grants: AgentGrantsSchema.optional() }).default({}),
+  /** auto (default): sandbox where bwrap works; required: refuse to run without it; off: never. `--sandbox` wins. */
+  sandbox: SandboxModeSchema.optional(),
 });
 export type UserConfig = z.infer<typeof UserConfigSchema>;
 
@@ -36,7 +38,7 @@ export async function readUserConfig(env: NodeJS.ProcessEnv = process.env): Prom
   return parsed.data;
 }
 
-const CONFIG_FIX = "fix the config file (trust.roots and trust.deny are lists of directories; agent.grants takes network: true|false and writable: a list of absolute or ~/ paths)";
+const CONFIG_FIX = "fix the config file (trust.roots and trust.deny are lists of directories; agent.grants takes network: true|false and writable: a list of absolute or ~/ paths; sandbox is auto, required or off)";
 
 function parseYaml(path: string, text: string): unknown {
   try {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectSameEnd, processGone, runOutcome, untilGone } from "../support/crash.js";
 import { workspace, type Workspace } from "../support/workspace.js";
+import { sandboxOff } from "../support/sandbox.js";
 
 const plan = [
   "objective: Count every step in count.txt",
@@ -103,8 +104,9 @@ describe("crash while a non-idempotent task runs", () => {
 /** Kills the `peh run` that holds the run (its pid is in the run's lease, a JSON line), from inside a task. */
 const CRASH_PEH = `kill -9 $(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' .peh/runs/*/lease)`;
 
-/** A one-task plan, planned and approved; its run id. */
+/** A one-task plan, planned and approved, to run unsandboxed (its task kills peh); its run id. */
 async function planned(ws: Workspace, task: Record<string, unknown>): Promise<string> {
+  await sandboxOff(ws);
   await ws.write("plan.json", JSON.stringify({ objective: "Pay once into ledger.txt", tasks: [{ id: "pay", objective: "Append paid to ledger.txt", scope: "workspace", ...task }] }));
   expect(ws.peh("plan", "--from", "plan.json").code).toBe(0);
   expect(ws.peh("approve", "--as", "ana").code).toBe(0);

@@ -59,13 +59,14 @@ describe("peh run › scheduling", () => {
       [
         "objective: Check src/app.js",
         "tasks:",
-        "  - { id: file, objective: Check src/app.js, scope: single_file, scope_path: src/app.js, run: 'test -f app.js && pwd -P > ../where.txt' }",
+        "  - { id: file, objective: Check src/app.js, scope: single_file, scope_path: src/app.js, run: 'test -f app.js && pwd -P > app.js' }",
         "  - { id: gone, objective: List src/new, scope: module, scope_path: src/new, depends_on: [file], run: 'true' }",
       ].join("\n"),
     );
     const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "1");
     expect(result.code, result.stderr).toBe(3);
-    expect((await ws.read("where.txt")).trim()).toBe(await realpath(join(ws.path, "src")));
+    // Written into its own file: the sandbox lets a single_file task write nothing else.
+    expect((await ws.read("src/app.js")).trim()).toBe(await realpath(join(ws.path, "src")));
     expect(result.stdout).toMatch(/✗ gone: did not start: the working directory \S+\/src\/new does not exist \(ENOENT\): nothing ran \(unrecoverable\)/);
   });
 
