@@ -142,6 +142,7 @@ export const ProblemCodeSchema = z.enum([
   "SCOPE_PATH_MISSING",
   "SCOPE_PATH_INVALID",
   "SCOPE_ESCAPE",
+  "CWD_INVALID",
   "GENERIC_CONFIRM",
   "VAGUE_OBJECTIVE",
   "TASK_COUNT",

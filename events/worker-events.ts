@@ -36,7 +36,12 @@ export type WorkerReady = z.infer<typeof WorkerReadySchema>;
 
 export const WorkerRunningSchema = eventSchema(
   "WORKER_RUNNING",
-  z.object({ ...worker, pid: z.number().int().positive().optional() }),
+  z.object({
+    ...worker,
+    pid: z.number().int().positive().optional(),
+    /** The scope directory (its scope_path) that did not exist and that peh made, empty, before the attempt ran. */
+    made: z.string().min(1).optional(),
+  }),
 );
 export type WorkerRunning = z.infer<typeof WorkerRunningSchema>;
 

@@ -60,6 +60,8 @@ export const ResolveTrustSchema = command("ResolveTrust", { worker_id: WorkerIdS
 export const MarkWorkerRunningSchema = command("MarkWorkerRunning", {
   worker_id: WorkerIdSchema,
   pid: z.number().int().positive().optional(),
+  /** The missing scope directory peh makes before the attempt runs (recorded before it is made). */
+  made: z.string().min(1).optional(),
 });
 export const RecordExitSchema = command("RecordExit", {
   task_id: TaskIdSchema,

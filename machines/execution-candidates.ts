@@ -63,7 +63,7 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
       if (!worker) throw new PehError("USAGE", `unknown worker "${command.worker_id}"`);
       yield {
         type: "WORKER_RUNNING",
-        data: { worker_id: command.worker_id, task_id: worker.context.task_id, pid: command.pid },
+        data: { worker_id: command.worker_id, task_id: worker.context.task_id, pid: command.pid, ...(command.made === undefined ? {} : { made: command.made }) },
       };
       return;
     }

@@ -125,7 +125,10 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
     case "WORKER_READY":
       return { details: { worker_id: event.data.worker_id }, summary: event.data.worker_id };
     case "WORKER_RUNNING":
-      return { details: { worker_id: event.data.worker_id, ...(event.data.pid ? { pid: event.data.pid } : {}) }, summary: event.data.worker_id };
+      return {
+        details: { worker_id: event.data.worker_id, ...(event.data.pid ? { pid: event.data.pid } : {}), ...(event.data.made ? { made: event.data.made } : {}) },
+        summary: event.data.made ? `${event.data.worker_id}: made the scope directory ${event.data.made} (it did not exist)` : event.data.worker_id,
+      };
     case "WORKER_FINISHED":
       return { details: { worker_id: event.data.worker_id, exit_code: event.data.exit_code }, summary: `${event.data.worker_id}: exit ${event.data.exit_code}` };
     case "WORKER_FAILED":
