@@ -216,6 +216,7 @@ export class Attempts {
     const found = classify(
       { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, ...failure, timed_out },
       [...(this.run.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
+      this.run.confinementOf?.(task, attempt),
     );
     await this.run.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
     const what =
@@ -227,7 +228,11 @@ export class Attempts {
       kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1,
       output: lastLines(failure.output), log: this.run.processOptions(task, attempt).logFile, resumed: this.resumed(task),
     });
-    await this.recover(task, `${found.rule}: ${found.evidence}`, retryAfterMs(failure.output));
+    // The grant a sandboxed attempt lacked goes to the human who is asked (PERMISSION_REQUIRED).
+    if (found.hint) this.run.note(`${task.id}: ${found.hint}`);
+    const evidence = `${found.rule}: ${found.evidence}`;
+    // The recipe keeps 400 characters: the evidence is cut, never the hint.
+    await this.recover(task, found.hint ? `${evidence.slice(0, Math.max(80, 398 - found.hint.length))}; ${found.hint}` : evidence, retryAfterMs(failure.output));
   }
 
   /**
