@@ -3,6 +3,7 @@
 // each acceptance test, the PEH_* variables, and a missing scope directory made and logged.
 import { mkdir, readFile, realpath, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workspace, type Workspace } from "../support/workspace.js";
 
@@ -116,6 +117,17 @@ describe("peh run › a scope directory that does not exist yet", () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).not.toContain("made its scope directory");
     expect((await events()).filter((e) => e.type === "WORKER_RUNNING").map((e) => e.data.made)).toEqual([undefined, undefined]);
+  });
+});
+
+describe("examples/scopes.yaml", () => {
+  it("runs in an empty directory: scope directories made, the fix written, the report in its cwd", async () => {
+    const example = fileURLToPath(new URL("../../examples/scopes.yaml", import.meta.url));
+    const result = ws.peh("run", "--from", example, "--approve-as", "you", "--trust-root", ".");
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(await ws.read("fixed/auth.py")).toBe('import os\nSECRET_KEY = os.environ["SECRET_KEY"]\n');
+    expect((await ws.read("report/summary.txt")).split("\n")[0]).toBe(`report (attempt 1 of run ${runId()}) in report`);
+    expect(ws.peh("show").stdout).toContain("      cwd: report");
   });
 });
 
