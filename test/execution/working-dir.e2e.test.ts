@@ -131,6 +131,19 @@ describe("examples/scopes.yaml", () => {
   });
 });
 
+describe("the built-in planner's plan", () => {
+  it("runs from the workspace root: notes-only steps scoped to docs/peh/<slug>, made on their first run", async () => {
+    expect(ws.peh("plan", "audit the IAM roles").code).toBe(0);
+    expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+    // An agent that writes every file its prompt's checks test for, named from where it starts.
+    const agent = "grep -o 'test -s [^ ]*' | cut -c9- | while read -r f; do echo done > \"$f\"; done";
+    const result = ws.peh("run", "--trust-root", ".", "--agent-command", agent);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain("inventory: made its scope directory docs/peh/audit-iam-roles (it did not exist)");
+    expect(await ws.read("docs/peh/audit-iam-roles/report.md")).toBe("done\n");
+  });
+});
+
 describe("peh plan › a task's cwd", () => {
   it("is refused when it leads out of the workspace or is no directory, every problem at once, each with its fix", async () => {
     await ws.write("notes.txt", "x\n");
