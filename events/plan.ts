@@ -144,6 +144,7 @@ export const ProblemCodeSchema = z.enum([
   "SCOPE_ESCAPE",
   "WRITABLE_INVALID",
   "WRITABLE_IN_SCOPE",
+  "CWD_INVALID",
   "GENERIC_CONFIRM",
   "VAGUE_OBJECTIVE",
   "TASK_COUNT",

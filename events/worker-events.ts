@@ -42,6 +42,8 @@ export const WorkerRunningSchema = eventSchema(
     pid: z.number().int().positive().optional(),
     /** What the attempt's processes ran under (absent in logs older than the sandbox). */
     sandbox: SandboxProfileSchema.optional(),
+    /** The scope directory (its scope_path) that did not exist and that peh made, empty, before the attempt ran. */
+    made: z.string().min(1).optional(),
   }),
 );
 export type WorkerRunning = z.infer<typeof WorkerRunningSchema>;

@@ -62,6 +62,8 @@ export const MarkWorkerRunningSchema = command("MarkWorkerRunning", {
   worker_id: WorkerIdSchema,
   pid: z.number().int().positive().optional(),
   sandbox: SandboxProfileSchema.optional(),
+  /** The missing scope directory peh makes before the attempt runs (recorded before it is made). */
+  made: z.string().min(1).optional(),
 });
 export const RecordExitSchema = command("RecordExit", {
   task_id: TaskIdSchema,

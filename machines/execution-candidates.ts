@@ -68,6 +68,7 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
           task_id: worker.context.task_id,
           pid: command.pid,
           ...(command.sandbox === undefined ? {} : { sandbox: command.sandbox }),
+          ...(command.made === undefined ? {} : { made: command.made }),
         },
       };
       return;

@@ -135,8 +135,12 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
     case "WORKER_READY":
       return { details: { worker_id: event.data.worker_id }, summary: event.data.worker_id };
     case "WORKER_RUNNING": {
-      const { worker_id, pid, sandbox } = event.data;
-      return { details: { worker_id, ...(pid ? { pid } : {}), ...(sandbox ? { sandbox } : {}) }, summary: sandbox ? `${worker_id}: ${sandboxWords(sandbox)}` : worker_id };
+      const { worker_id, pid, sandbox, made } = event.data;
+      const said = [...(made ? [`made the scope directory ${made} (it did not exist)`] : []), ...(sandbox ? [sandboxWords(sandbox)] : [])];
+      return {
+        details: { worker_id, ...(pid ? { pid } : {}), ...(made ? { made } : {}), ...(sandbox ? { sandbox } : {}) },
+        summary: said.length ? `${worker_id}: ${said.join(" · ")}` : worker_id,
+      };
     }
     case "WORKER_FINISHED":
       return { details: { worker_id: event.data.worker_id, exit_code: event.data.exit_code }, summary: `${event.data.worker_id}: exit ${event.data.exit_code}` };

@@ -2,7 +2,7 @@
 import { Option, type Command } from "commander";
 import { isPehError, type PlanTask } from "../../events/index.js";
 import { agentProblems } from "../../runtime/execution/agent-check.js";
-import { workingDirOf } from "../../runtime/execution/attempt-support.js";
+import { workingDirOf } from "../../runtime/workspace/place.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
 import { createRun, nextStep } from "../../runtime/gate.js";
 import { RunHandle } from "../../runtime/command-handler.js";

@@ -25,6 +25,8 @@ export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Ma
     const state = options.states?.get(task.id);
     lines.push(`  Task ${i + 1}/${total}: ${p.bold(task.id)}${deps ? ` (depends on ${deps})` : ""}${state ? p.dim(` [${state}]`) : ""}`);
     lines.push(...indented("", task.objective));
+    // Where its commands start, when not the workspace root: the approval approves that too.
+    if (task.cwd !== undefined) lines.push(p.dim(`      cwd: ${task.cwd}`));
     if (task.run) lines.push(...indented("run: ", task.run).map(p.dim));
     if (task.agent && !task.run) {
       const [first, ...rest] = linesOf(task.agent);

@@ -1,8 +1,8 @@
-// What an attempt needs around its processes: where they run, the prompt an agent reads, and,
+// What an attempt needs around its processes: the prompt an agent reads, and,
 // after a crash, stopping the process groups the dead orchestrator left behind.
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import type { PlanTask } from "../../events/index.js";
 
 /** What became of an interrupted attempt's processes when a new orchestrator took over. */
@@ -137,12 +137,6 @@ export function interruptionReason(orphans: Orphans): { reason: string; orphan: 
   return { reason: `the orchestrator stopped while it ran; ${orphan}`, orphan };
 }
 
-/** Where a task's processes run: its scope_path in the workspace, or the directory of its single file. */
-export function workingDirOf(workspace: string, task: Pick<PlanTask, "scope" | "scope_path">): string {
-  const scope = resolve(workspace, task.scope_path ?? ".");
-  return task.scope === "single_file" ? dirname(scope) : scope;
-}
-
 /** What an agent task's command reads on stdin: objective, scope and the checks it must pass. */
 export function promptOf(task: PlanTask): string {
   return [
@@ -150,6 +144,8 @@ export function promptOf(task: PlanTask): string {
     "",
     `Objective: ${task.objective}`,
     `Scope: ${task.scope}${task.scope_path ? ` (${task.scope_path})` : ""}`,
+    // Paths in the objective and the checks are the workspace root's unless the task says otherwise.
+    `Working directory: ${task.cwd === undefined ? "the workspace root" : `${task.cwd} (relative to the workspace root)`}`,
     "Acceptance tests (all must exit 0):",
     ...task.acceptance_tests.map((test) => `- ${test}`),
     "",

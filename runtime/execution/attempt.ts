@@ -13,6 +13,8 @@ import { runCommand, type RunResult } from "./process-runner.js";
 import type { RunContext } from "./run-context.js";
 import { refusedOutOfScope, startInScope } from "./scope-guard.js";
 import { AttemptLimits, taskProcess } from "./task-process.js";
+import { placeEnv } from "../workspace/place.js";
+import { makeScopeDir, missingScopeDir } from "../workspace/scope-dir.js";
 
 /** Why an attempt failed, as its classification needs it. */
 /** What remains of a scheduled retry's wait (0: due now; a human's retry has no due time). */
@@ -31,6 +33,10 @@ export class Attempts {
   /** Whether the attempt under way resumes the task after an interruption (the machine knows). */
   private resumed(task: PlanTask): boolean {
     return this.run.state.tasks.get(task.id)?.context.resumed ?? false;
+  }
+
+  private get workspace(): string {
+    return this.run.state.workspace ?? process.cwd();
   }
 
   /** Its process was stopped: peh run was drained (SIGINT, SIGTERM), or a human cancelled the run. */
@@ -53,13 +59,14 @@ export class Attempts {
     const attempt = this.attemptOf(task) + 1;
     const worker_id = workerIdFor(task.id, attempt);
     const decided = [this.run.command({ type: "StartAttempt", at: now(), task_id: task.id, cwd })];
+    const made = root ? missingScopeDir(this.workspace, task) : undefined;
     if (root) {
       decided.push(this.run.command({ type: "ResolveTrust", at: now(), worker_id, resolution: { source: "allowlist", root } }));
-      decided.push(this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task) }));
+      decided.push(this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task), ...(made === undefined ? {} : { made }) }));
     }
     await Promise.all(decided);
     this.run.options.progress({ kind: "started", ...this.run.numbered(task), task: task.id, attempt });
-    if (root) await this.work(task, true);
+    if (root) await this.work(task, { running: true, made });
   }
 
   async trustAndRun(task: PlanTask): Promise<void> {
@@ -77,10 +84,14 @@ export class Attempts {
     const common = this.run.processOptions(task, attempt);
     // The profile WORKER_RUNNING recorded for the attempt (the same inputs give the same one after a crash).
     const wrap = this.run.sandbox.wrapper(this.run.sandbox.profile(task));
+    const own = taskProcess(this.run.state.plan_spec, task, common);
+    const place = placeEnv({ workspace: this.workspace, run_id: this.run.options.runId, task, attempt });
     let pid: number | undefined;
     const result = await runCommand({
       ...common,
-      ...taskProcess(this.run.state.plan_spec, task, common),
+      ...own,
+      // Through the same frame as the task's own variables (the launcher's per-process env).
+      extraEnv: own.extraEnv === undefined ? place : { ...own.extraEnv, ...place },
       ...spec,
       ...(wrap === undefined ? {} : { wrap }),
       // Written by the starter: the launcher's child before it execs, at no cost to this thread.
@@ -91,17 +102,27 @@ export class Attempts {
     return result;
   }
 
-  /** The worker is ready for its prompt: run the command (or agent), then the acceptance tests. */
-  async work(task: PlanTask, running = false): Promise<void> {
+  /**
+   * The worker is ready for its prompt: run the command (or agent), then the acceptance tests.
+   * `running`: its WORKER_RUNNING is in the log already (with `made`, the scope directory to make).
+   */
+  async work(task: PlanTask, { running = false, made }: { running?: boolean; made?: string | undefined } = {}): Promise<void> {
     const attempt = this.attemptOf(task);
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
     const command = task.run ?? this.run.options.agentCommand;
     // After a wait for trust, a link may have been re-pointed: its scope is checked once more.
     if (!running && (await refusedOutOfScope(this.run, task))) return;
-    if (!running) await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task) });
+    if (!running) {
+      made = missingScopeDir(this.workspace, task);
+      await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task), ...(made === undefined ? {} : { made }) });
+    }
+    // Recorded first, made then: a crash between the two leaves a directory still to make, which
+    // the next attempt makes (and records) again.
+    const unmade = made === undefined ? undefined : await makeScopeDir(this.workspace, made);
+    if (made !== undefined && unmade === undefined) this.run.note(`${task.id}: made its scope directory ${made} (it did not exist)`);
     const limits = new AttemptLimits(task);
     const { ms, limit } = limits.next();
-    const result = command
+    const result = command && !unmade
       ? await this.process(task, attempt, {
           command,
           timeoutMs: ms,
@@ -115,7 +136,8 @@ export class Attempts {
       return;
     }
     const timeout = result?.timed_out ? { code: "TIMEOUT", message: limits.exceeded(limit, "the command") } : undefined;
-    const notStarted = result === undefined ? { code: "NO_AGENT", message: "an agent task needs an agent command: set agent.command in the config or --agent-command" } : result.spawn_error;
+    const notStarted =
+      unmade ?? (result === undefined ? { code: "NO_AGENT", message: "an agent task needs an agent command: set agent.command in the config or --agent-command" } : result.spawn_error);
     const error = notStarted ?? timeout;
     await this.run.command({
       type: "RecordExit",
@@ -199,18 +221,23 @@ export class Attempts {
     const found = classify(
       { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, ...failure, timed_out },
       [...(this.run.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
+      this.run.confinementOf?.(task, attempt),
     );
     await this.run.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
     const what =
       timed_out ? "timed out"
       : failure.stage === "verify" ? "acceptance test failed"
-      : result?.spawn_error ? `did not start: ${result.spawn_error.message}`
+      : failure.spawn_error ? `did not start: ${failure.spawn_error.message}`
       : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
     this.run.options.progress({
       kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1,
       output: lastLines(failure.output), log: this.run.processOptions(task, attempt).logFile, resumed: this.resumed(task),
     });
-    await this.recover(task, `${found.rule}: ${found.evidence}`, retryAfterMs(failure.output));
+    // The grant a sandboxed attempt lacked goes to the human who is asked (PERMISSION_REQUIRED).
+    if (found.hint) this.run.note(`${task.id}: ${found.hint}`);
+    const evidence = `${found.rule}: ${found.evidence}`;
+    // The recipe keeps 400 characters: the evidence is cut, never the hint.
+    await this.recover(task, found.hint ? `${evidence.slice(0, Math.max(80, 398 - found.hint.length))}; ${found.hint}` : evidence, retryAfterMs(failure.output));
   }
 
   /**

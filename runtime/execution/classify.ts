@@ -1,9 +1,13 @@
 // Classifies a failed attempt from its exit, timeout and output: the class, the rule that
 // matched and the line that matched it (DESIGN §6). Custom rules of the plan come first. It reads
 // only what the process printed, never peh's own lines (the `$ command` echo, the `[exit …]`
-// footer): a command named check-schema.sh must not make its failure invalid_input.
+// footer): a command named check-schema.sh must not make its failure invalid_input. A sandboxed
+// attempt's refused write or network (violation.ts) is `permission`, with the grant to ask for.
 import type { ClassifyRule, FailureClass } from "../../events/index.js";
 import { printable } from "../../projections/printable.js";
+import { UNCONFINED, violationIn, violationRule, type Confinement } from "./violation.js";
+
+export type { Confinement } from "./violation.js";
 
 export interface FailureFacts {
   exit_code: number | null;
@@ -23,6 +27,8 @@ export interface Classification {
   rule: string;
   /** A line the process printed (control characters escaped), or a plain statement of what happened. */
   evidence: string;
+  /** How to fix it, when peh knows: the grant a sandboxed attempt lacked. */
+  hint?: string;
 }
 
 /**
@@ -96,7 +102,11 @@ function evidenceOf(line: string, pattern?: RegExp): string {
   return `${start > 0 ? "…" : ""}${shown.slice(start, start + LONGEST_EVIDENCE)}${start + LONGEST_EVIDENCE < shown.length ? "…" : ""}`;
 }
 
-export function classify(facts: FailureFacts, custom: readonly ClassifyRule[] = []): Classification {
+/**
+ * The class of a failed attempt. `confinement` says whether it ran sandboxed and with network
+ * (the sandbox's profile of the attempt); unconfined by default, which classifies as before.
+ */
+export function classify(facts: FailureFacts, custom: readonly ClassifyRule[] = [], confinement: Confinement = UNCONFINED): Classification {
   const lines = facts.output.split("\n").filter((line) => line.trim() !== "");
   const cleaned = lines.map(matchable);
   const find = (pattern: RegExp): string | undefined => {
@@ -112,6 +122,15 @@ export function classify(facts: FailureFacts, custom: readonly ClassifyRule[] = 
   }
   if (facts.timed_out) return { class: "transient", rule: "timeout", evidence: facts.limit ?? "the command exceeded its timeout" };
   if (facts.spawn_error) return didNotStart(facts.spawn_error);
+  // Before the built-in rules: without network, "could not resolve host" is no transient failure.
+  const violation = violationIn(cleaned, lines, confinement);
+  if (violation) {
+    const { rule, hint } = violationRule(violation);
+    const shown = evidenceOf(violation.line, violation.pattern);
+    // The path or host is in the evidence, resolved (a relative path printed) when it is not as printed.
+    const evidence = violation.target === undefined || shown.includes(violation.target) ? shown : `${violation.target}: ${shown}`;
+    return { class: "permission", rule, evidence, hint };
+  }
   for (const rule of BUILT_IN) {
     const line = find(rule.match);
     if (line) return { class: rule.class, rule: rule.rule, evidence: evidenceOf(line, rule.match) };

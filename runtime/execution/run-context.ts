@@ -5,6 +5,7 @@ import type { LowdbEventStore } from "../../events/adapters.js";
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
 import type { PidRecords } from "./attempt-support.js";
+import type { Confinement } from "./classify.js";
 import type { ProcessStarter } from "./process-runner.js";
 import type { Redactor } from "./redact.js";
 import type { RunSandbox } from "../workspace/run-sandbox.js";
@@ -71,6 +72,11 @@ export interface RunContext {
   numbered(task: PlanTask): { index: number; total: number };
   note(text: string): void;
   cwdOf(task: PlanTask): string;
+  /**
+   * How the attempt was confined (sandboxed? with network?), for its failure's classification;
+   * undefined, or no such method: unconfined, classified as without a sandbox.
+   */
+  confinementOf?(task: PlanTask, attempt: number): Confinement | undefined;
   trustedRoot(task: PlanTask): string | undefined;
   taskState(id: TaskId): string;
 }

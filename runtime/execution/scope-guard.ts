@@ -58,7 +58,7 @@ async function refuse(run: RunContext, task: PlanTask, { what, escape }: Escaped
       at,
       task_id,
       class: "invalid_input",
-      reason: `${message}. Point the symlink back inside the workspace (or change the task's scope_path with peh modify), then retry`.slice(0, 500),
+      reason: `${message}. Point the symlink back inside the workspace (or change the task's ${what.startsWith("scope_path") ? "scope_path" : "cwd"} with peh modify), then retry`.slice(0, 500),
     }),
   );
   await Promise.all(decided);

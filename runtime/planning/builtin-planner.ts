@@ -2,7 +2,7 @@
 // and at least one acceptance test each, deterministically (same objective and context, same
 // plan), from a template chosen by what the objective asks for. It knows nothing of the code
 // base beyond the test command the runtime detected; its packets are `agent` tasks whose checks
-// are shell commands. `refine` applies feedback it can parse: skip, move, add.
+// are shell commands, run from the workspace root; a step that only writes notes is scoped to them. `refine` applies feedback it can parse: skip, move, add.
 import { PehError, PlanFileSchema, type PlanFile, type PlanTaskInput } from "../../events/index.js";
 import { addTask, moveTask, skipTask, slugify } from "./edit.js";
 
@@ -19,6 +19,8 @@ interface Step {
   objective: string;
   /** File the step must leave behind (its check), relative to docs/peh/<slug>/. */
   note?: string;
+  /** The step writes nothing but its note: its scope is docs/peh/<slug>/, not the workspace. */
+  notesOnly?: boolean;
   tests?: boolean;
   /** A step that is risky in its own words: why, and the phrase that approves it. */
   risk?: { reason: string; confirm: string };
@@ -41,7 +43,7 @@ function template(objective: string): Step[] {
       { id: "build", objective: `Build the artifacts for: ${o}`, tests: false, note: "build.md", after: [] },
       { id: "test", objective: "Run the full test suite against the build", tests: true, after: ["build"] },
       { id: "deploy-staging", objective: "Deploy the build to staging", note: "staging.md", after: ["test"] },
-      { id: "smoke-staging", objective: "Smoke-test staging and record the results", note: "smoke.md", after: ["deploy-staging"] },
+      { id: "smoke-staging", objective: "Smoke-test staging and record the results", note: "smoke.md", notesOnly: true, after: ["deploy-staging"] },
       {
         id: "deploy-production",
         objective: `Deploy to production: ${o}`,
@@ -77,13 +79,13 @@ function template(objective: string): Step[] {
   }
   if (/\b(audit|review|inspect|assess|scan)\b/i.test(o)) {
     return [
-      { id: "inventory", objective: `List everything in scope of: ${o}`, note: "inventory.md", after: [] },
-      { id: "check", objective: "Check each item of the inventory and record the findings", note: "findings.md", after: ["inventory"] },
-      { id: "report", objective: "Write the report: findings, severity, recommended actions", note: "report.md", after: ["check"] },
+      { id: "inventory", objective: `List everything in scope of: ${o}`, note: "inventory.md", notesOnly: true, after: [] },
+      { id: "check", objective: "Check each item of the inventory and record the findings", note: "findings.md", notesOnly: true, after: ["inventory"] },
+      { id: "report", objective: "Write the report: findings, severity, recommended actions", note: "report.md", notesOnly: true, after: ["check"] },
     ];
   }
   return [
-    { id: "design", objective: `Write down the approach for: ${o}`, note: "design.md", after: [] },
+    { id: "design", objective: `Write down the approach for: ${o}`, note: "design.md", notesOnly: true, after: [] },
     { id: "tests", objective: `Add tests that specify: ${o}`, tests: true, after: ["design"] },
     { id: "implement", objective: `Implement: ${o}`, tests: true, after: ["tests"] },
     { id: "verify", objective: "Run the full test suite and review the change as a whole", tests: true, after: ["implement"] },
@@ -99,7 +101,9 @@ export function decompose(objective: string, context: PlanningContext = {}): Pla
   const tasks: PlanTaskInput[] = template(text).map((step) => ({
     id: step.id,
     objective: step.objective,
-    scope: "workspace",
+    // A step that only writes its note may change only docs/peh/<slug>/ (made when it first
+    // runs); its check still names the note from the workspace root, where every command starts.
+    ...(step.notesOnly ? { scope: "module" as const, scope_path: `docs/peh/${slug}` } : { scope: "workspace" as const }),
     agent: `${step.objective}\n\nOverall objective: ${text}`,
     depends_on: step.after,
     acceptance_tests: [

@@ -3,7 +3,7 @@
 // warnings do not, unless `strict`.
 import type { PlanFile, Problem, ProblemCode } from "../../events/index.js";
 import { compressEdges, findCyclesIndexed } from "./cycles.js";
-import { checkScope, type Add } from "./scope-check.js";
+import { checkCwd, checkScope, type Add } from "./scope-check.js";
 import { memoScopeFs, realWorkspace, type ScopeFs } from "./scope-escape.js";
 import { checkWritable } from "./writable-check.js";
 
@@ -101,6 +101,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
     checkRunFields(task, i, add);
     checkScope(task, i, scope, add);
     if (task.writable !== undefined) checkWritable(task, i, options.workspace, add, warning);
+    checkCwd(task, i, scope, add);
     if (task.confirm !== undefined) checkConfirm(task, i, add);
   });
 
@@ -164,6 +165,7 @@ function checkNulBytes(task: PlanFile["tasks"][number], i: number, add: Add): vo
   // Checked field by field, allocating nothing unless one is found (plans of 100k tasks).
   if (task.run?.includes("\0")) reportNul(task, add, ["tasks", i, "run"]);
   if (task.scope_path?.includes("\0")) reportNul(task, add, ["tasks", i, "scope_path"]);
+  if (task.cwd?.includes("\0")) reportNul(task, add, ["tasks", i, "cwd"]);
   const tests = task.acceptance_tests;
   for (let j = 0; j < tests.length; j++) if (tests[j]!.includes("\0")) reportNul(task, add, ["tasks", i, "acceptance_tests", j]);
 }

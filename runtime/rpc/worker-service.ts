@@ -21,7 +21,7 @@ import {
 } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import { stateName } from "../../machines/state-name.js";
-import { workingDirOf } from "../execution/attempt-support.js";
+import { workingDirOf } from "../workspace/place.js";
 import { recordedPhase } from "../execution/bootstrap-phases.js";
 import { RunHandle } from "../command-handler.js";
 import { newRunId } from "../gate.js";

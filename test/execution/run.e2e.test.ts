@@ -1,5 +1,5 @@
 // peh run end to end: real processes, real store, the built binary.
-import { mkdir, readFile, realpath, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workspace, type Workspace } from "../support/workspace.js";
@@ -49,25 +49,6 @@ describe("peh run › scheduling", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("completed: 12/12 succeeded");
     expect(result.stderr).not.toMatch(/Warning|\(node:\d+\)/);
-  });
-
-  it("runs a single_file task in its file's directory, and says plainly when a scope's directory is missing", async () => {
-    await mkdir(join(ws.path, "src"));
-    await ws.write("src/app.js", "x\n");
-    await ws.write(
-      "plan.yaml",
-      [
-        "objective: Check src/app.js",
-        "tasks:",
-        "  - { id: file, objective: Check src/app.js, scope: single_file, scope_path: src/app.js, run: 'test -f app.js && pwd -P > app.js' }",
-        "  - { id: gone, objective: List src/new, scope: module, scope_path: src/new, depends_on: [file], run: 'true' }",
-      ].join("\n"),
-    );
-    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "1");
-    expect(result.code, result.stderr).toBe(3);
-    // Written into its own file: the sandbox lets a single_file task write nothing else.
-    expect((await ws.read("src/app.js")).trim()).toBe(await realpath(join(ws.path, "src")));
-    expect(result.stdout).toMatch(/✗ gone: did not start: the working directory \S+\/src\/new does not exist \(ENOENT\): nothing ran \(unrecoverable\)/);
   });
 
   it("records the evidence of every acceptance test in TASK_COMPLETED", async () => {

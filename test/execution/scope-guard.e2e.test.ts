@@ -21,16 +21,19 @@ const events = async (): Promise<Event[]> => {
 };
 const state = () => JSON.parse(ws.peh("show", "--json").stdout) as { tasks: Record<string, string> };
 
-/** One task that writes into its scope, with retries for invalid input that must not be used. */
-const plan = (scopePath: string) =>
+/**
+ * One task that writes into its scope (its commands start in the workspace root), with retries
+ * for invalid input that must not be used; `extra` adds fields (a cwd).
+ */
+const plan = (scopePath: string, extra = "") =>
   [
     "objective: Write notes into out/",
     "recovery: { invalid_input: { max_retries: 3, delays: [10ms] } }",
     "tasks:",
-    `  - { id: write, objective: Write notes.txt, scope: module, scope_path: ${scopePath}, run: 'echo written > notes.txt', acceptance_tests: ['test -f notes.txt'] }`,
+    `  - { id: write, objective: Write notes.txt, scope: module, scope_path: ${scopePath},${extra} run: 'echo written > "$PEH_SCOPE_PATH/notes.txt"', acceptance_tests: ['test -f "$PEH_SCOPE_PATH/notes.txt"'] }`,
   ].join("\n");
 
-async function expectRefused(result: { code: number | null; stdout: string; stderr: string }, link: string, atStart = true): Promise<void> {
+async function expectRefused(result: { code: number | null; stdout: string; stderr: string }, link: string, atStart = true, what = "scope_path"): Promise<void> {
   expect(result.code, result.stderr).toBe(3);
   expect(result.stdout).toContain(`through the symlink ${link} → ${outside}`);
   expect(result.stdout).toContain("outside the workspace");
@@ -41,8 +44,12 @@ async function expectRefused(result: { code: number | null; stdout: string; stde
   expect(log.find((e) => e.type === "FAILURE_CLASSIFIED")?.data.class).toBe("invalid_input");
   expect(log.filter((e) => e.type === "WORKER_RUNNING" || e.type === "RECOVERY_ATTEMPTED")).toEqual([]);
   expect(state().tasks.write).toBe("awaiting_decision");
-  // Refused as it started, the worker is recorded where it really would have run.
-  if (atStart) expect(String(log.find((e) => e.type === "WORKER_SPAWNING")?.data.cwd)).toMatch(new RegExp(`^${await realpath(outside)}`));
+  expect(String(log.find((e) => e.type === "RECOVERY_ESCALATION")?.data.reason)).toContain(`change the task's ${what} with peh modify`);
+  // Refused as it started, the worker is recorded where it really would have run: the workspace
+  // root for a scope that leads out, the real place of a cwd that does.
+  const cwd = String(log.find((e) => e.type === "WORKER_SPAWNING")?.data.cwd);
+  if (atStart && what === "cwd") expect(cwd).toMatch(new RegExp(`^${await realpath(outside)}`));
+  if (atStart && what === "scope_path") expect(cwd).toBe(ws.path);
 }
 
 describe("peh run › the scope, checked again when an attempt starts", () => {
@@ -68,6 +75,19 @@ describe("peh run › the scope, checked again when an attempt starts", () => {
     await symlink(outside, join(ws.path, "later"));
     await mkdir(join(outside, "notes")); // its target exists by the time the run starts
     await expectRefused(ws.peh("run", "--trust-root", "."), "later");
+  });
+
+  it("refuses a cwd replaced by a link out after the approval, recording where it would have run", async () => {
+    await mkdir(join(ws.path, "out"));
+    await mkdir(join(ws.path, "web"));
+    await ws.write("plan.yaml", plan("out", " cwd: web,"));
+    expect(ws.peh("plan", "--from", "plan.yaml").code).toBe(0);
+    expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+    await rm(join(ws.path, "web"), { recursive: true });
+    await symlink(outside, join(ws.path, "web"));
+    const result = ws.peh("run", "--trust-root", ".");
+    expect(result.stdout).toContain("its working directory");
+    await expectRefused(result, "web", true, "cwd");
   });
 
   it("checks again after a wait for trust: a link re-pointed meanwhile is refused, trusted or not", async () => {

@@ -68,7 +68,7 @@ describe("trust › trust.deny always wins", () => {
   it("keeps a denied directory inside a root trusted with peh trust --root denied", async () => {
     await mkdir(join(ws.path, "secret"));
     await writeFile(config, `trust:\n  deny: [${join(root, "secret")}]\n`);
-    await ws.write("plan.yaml", plan.replace("scope: workspace", "scope: module, scope_path: secret"));
+    await ws.write("plan.yaml", plan.replace("scope: workspace", "scope: workspace, cwd: secret"));
     ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana");
     const trusted = ws.peh("trust", "--root", ".", "--as", "ana");
     expect(trusted.code, trusted.stderr).toBe(0);

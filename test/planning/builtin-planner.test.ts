@@ -21,7 +21,20 @@ describe("built-in planner › decompose", () => {
     expect(validatePlan(resolveRisk(plan), { workspace: "/w", strict: true })).toEqual([]);
   });
 
-  it("is deterministic", () => {
+  it("scopes a step that only writes its note to docs/peh/<slug>, its check naming the note from the workspace root", () => {
+    const plan = decompose("audit the IAM roles");
+    expect(plan.tasks.map((t) => [t.id, t.scope, t.scope_path])).toEqual([
+      ["inventory", "module", "docs/peh/audit-iam-roles"],
+      ["check", "module", "docs/peh/audit-iam-roles"],
+      ["report", "module", "docs/peh/audit-iam-roles"],
+    ]);
+    expect(plan.tasks[0]!.acceptance_tests).toEqual(["test -s docs/peh/audit-iam-roles/inventory.md"]);
+    const release = decompose("release saas-backend 2.4.1").tasks;
+    expect(release.filter((t) => t.scope === "module").map((t) => t.id)).toEqual(["smoke-staging"]);
+    expect(release.find((t) => t.id === "build")).toMatchObject({ scope: "workspace" });
+  });
+
+    it("is deterministic", () => {
     for (const objective of objectives) expect(decompose(objective)).toEqual(decompose(objective));
   });
 

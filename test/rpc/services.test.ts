@@ -178,11 +178,16 @@ describe("peh serve worker", () => {
     expect(peh(["show", run_id], { cwd: dir.path, env }).stdout).toContain("· serving (peh serve worker: 2 workers; peh run never runs them)");
   });
 
-  it("starts a single_file worker in its file's directory, as peh run does", async () => {
+  it("starts a worker in the workspace root whatever its scope, or in its cwd, as peh run does", async () => {
     const service = startService(["worker", "--as", "ana"], { cwd: dir.path, env });
     const single = { objective: "Format src/app.js", scope: "single_file", scope_path: "src/app.js", acceptance_tests: ["true"] };
     const { worker_id } = (await service.ask(rpc(1, "spawn_worker", { task_packet: single }))).result;
-    expect((await service.ask(rpc(2, "get_worker", { worker_id }))).result).toMatchObject({ worker_id, cwd: join(dir.path, "src") });
+    expect((await service.ask(rpc(2, "get_worker", { worker_id }))).result).toMatchObject({ worker_id, cwd: dir.path });
+    const placed = { objective: "Format web/app.js", scope: "module", scope_path: "web", cwd: "web", acceptance_tests: ["true"] };
+    const inWeb = (await service.ask(rpc(3, "spawn_worker", { task_packet: placed }))).result.worker_id;
+    expect((await service.ask(rpc(4, "get_worker", { worker_id: inWeb }))).result).toMatchObject({ worker_id: inWeb, cwd: join(dir.path, "web") });
+    const out = await service.ask(rpc(5, "spawn_worker", { task_packet: { ...placed, objective: "Format ../x.js", cwd: "../x" } }));
+    expect(out.error.message).toContain('cwd "../x" leaves the workspace');
     await service.end();
   });
 
