@@ -96,6 +96,7 @@ export function runCommand(program: Command, io: Io): void {
           wait: options.wait === true,
           trustRoots: options.trustRoot,
           ...(agentCommand ? { agentCommand } : {}),
+          agentGrants: config.agent.grants,
           sandbox,
           signal: drain.signal,
           progress: (line) => (options.json ? undefined : live.show(line)),

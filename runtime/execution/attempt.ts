@@ -15,6 +15,8 @@ import { refusedOutOfScope, startInScope } from "./scope-guard.js";
 import { AttemptLimits, taskProcess } from "./task-process.js";
 import { placeEnv } from "../workspace/place.js";
 import { makeScopeDir, missingScopeDir } from "../workspace/scope-dir.js";
+import type { CommandKind } from "../workspace/grants.js";
+import { commandKindOf } from "../workspace/run-sandbox.js";
 
 /** Why an attempt failed, as its classification needs it. */
 /** What remains of a scheduled retry's wait (0: due now; a human's retry has no due time). */
@@ -53,7 +55,7 @@ export class Attempts {
     // Its scope is resolved again: one that leads out of the workspace now fails it here.
     const cwd = await startInScope(this.run, task);
     if (cwd === undefined) return;
-    const created = await this.run.sandbox.prepare(task);
+    const created = await this.run.sandbox.prepare(task, this.run.state.plan.context.granted);
     if (created !== undefined) this.run.note(`${task.id}: created ${created} (empty): the sandbox can let a task write only a file that exists`);
     const root = this.run.trustedRoot(task);
     const attempt = this.attemptOf(task) + 1;
@@ -62,7 +64,7 @@ export class Attempts {
     const made = root ? missingScopeDir(this.workspace, task) : undefined;
     if (root) {
       decided.push(this.run.command({ type: "ResolveTrust", at: now(), worker_id, resolution: { source: "allowlist", root } }));
-      decided.push(this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task), ...(made === undefined ? {} : { made }) }));
+      decided.push(this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task, this.run.state.plan.context.granted), ...(made === undefined ? {} : { made }) }));
     }
     await Promise.all(decided);
     this.run.options.progress({ kind: "started", ...this.run.numbered(task), task: task.id, attempt });
@@ -79,11 +81,15 @@ export class Attempts {
    * One process of the attempt, with the task's shell and environment, its group journaled (so
    * that a crash does not orphan it) from before it runs anything until it has ended.
    */
-  private async process(task: PlanTask, attempt: number, spec: { command: string; timeoutMs: number | undefined; stdin?: string }): Promise<RunResult> {
+  private async process(
+    task: PlanTask,
+    attempt: number,
+    { kind, ...spec }: { kind: CommandKind; command: string; timeoutMs: number | undefined; stdin?: string },
+  ): Promise<RunResult> {
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
     const common = this.run.processOptions(task, attempt);
     // The profile WORKER_RUNNING recorded for the attempt (the same inputs give the same one after a crash).
-    const wrap = this.run.sandbox.wrapper(this.run.sandbox.profile(task));
+    const wrap = this.run.sandbox.wrapper(this.run.sandbox.profile(task, this.run.state.plan.context.granted, kind));
     const own = taskProcess(this.run.state.plan_spec, task, common);
     const place = placeEnv({ workspace: this.workspace, run_id: this.run.options.runId, task, attempt });
     let pid: number | undefined;
@@ -114,7 +120,7 @@ export class Attempts {
     if (!running && (await refusedOutOfScope(this.run, task))) return;
     if (!running) {
       made = missingScopeDir(this.workspace, task);
-      await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task), ...(made === undefined ? {} : { made }) });
+      await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task, this.run.state.plan.context.granted), ...(made === undefined ? {} : { made }) });
     }
     // Recorded first, made then: a crash between the two leaves a directory still to make, which
     // the next attempt makes (and records) again.
@@ -124,6 +130,7 @@ export class Attempts {
     const { ms, limit } = limits.next();
     const result = command && !unmade
       ? await this.process(task, attempt, {
+          kind: commandKindOf(task),
           command,
           timeoutMs: ms,
           // An agent task's prompt goes to its command's stdin: the configured agent command, or
@@ -172,7 +179,7 @@ export class Attempts {
         break;
       }
       const { ms, limit } = limits.next();
-      const outcome = await this.process(task, attempt, { command: check, timeoutMs: ms });
+      const outcome = await this.process(task, attempt, { kind: "acceptance_test", command: check, timeoutMs: ms });
       if (outcome.aborted) {
         await this.interruptedByDrain(task);
         return;

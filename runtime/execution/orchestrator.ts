@@ -32,6 +32,7 @@ import { PlanIndex } from "./plan-index.js";
 import { acquireLease } from "./lease.js";
 import { Launcher } from "./launcher.js";
 import { RunSandbox } from "../workspace/run-sandbox.js";
+import type { Confinement } from "./classify.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { placeOfAttempt } from "./scope-guard.js";
 import { configPath, denialOf, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust.js";
@@ -88,7 +89,7 @@ export class Orchestrator implements RunContext {
     // Probed once per run, before anything is recorded: `required` where it does not work stops here (exit 2).
     // A run being aborted starts no attempt: nothing to sandbox, nothing to refuse.
     const mode = this.planState() === "aborting" ? "off" : (this.options.sandbox ?? "auto");
-    this.sandbox = await RunSandbox.open(mode, { workspace: this.workspace, storeDir: store.dir, env: this.env });
+    this.sandbox = await RunSandbox.open(mode, { workspace: this.workspace, storeDir: store.dir, env: this.env, agentGrants: this.options.agentGrants });
     const lease = await acquireLease(store.runDir(runId), runId);
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
     // Humans act on the run meanwhile, from other terminals: their events are followed.
@@ -267,6 +268,12 @@ export class Orchestrator implements RunContext {
 
   private get workspace(): string {
     return this.state.workspace ?? process.cwd();
+  }
+
+  /** How the attempt's own command was confined, from its profile: its failure is classified knowing it. */
+  confinementOf(task: PlanTask, _attempt: number): Confinement {
+    const profile = this.sandbox.profile(task, this.state.plan.context.granted);
+    return { sandboxed: profile.sandboxed, network: profile.network, writable: profile.writable, cwd: this.cwdOf(task) };
   }
 
   cwdOf(task: PlanTask): string {

@@ -9,6 +9,7 @@ import type { Confinement } from "./classify.js";
 import type { ProcessStarter } from "./process-runner.js";
 import type { Redactor } from "./redact.js";
 import type { RunSandbox } from "../workspace/run-sandbox.js";
+import type { AgentGrants } from "../workspace/grants.js";
 
 export interface ExecuteOptions {
   store: LowdbEventStore;
@@ -18,6 +19,8 @@ export interface ExecuteOptions {
   wait: boolean;
   trustRoots: string[];
   agentCommand?: string;
+  /** What the user's config grants the agent command (agent.grants), beyond the task's scope. */
+  agentGrants?: AgentGrants | undefined;
   /** Aborted on SIGINT/SIGTERM: drain. */
   signal?: AbortSignal;
   progress: (line: ProgressLine) => void;

@@ -4,7 +4,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
 import { dirname } from "node:path";
-import { PehError, type PlanTask, type SandboxMode, type SandboxProfile } from "../../events/index.js";
+import { homedir } from "node:os";
+import { PehError, type PlanTask, type RiskyTask, type SandboxMode, type SandboxProfile } from "../../events/index.js";
+import { grantsOf, type AgentGrants, type CommandKind } from "./grants.js";
 import { decideSandbox, probeSandbox, type SandboxDecision, type SandboxProbe } from "./sandbox-probe.js";
 import { sandboxedArgv, sandboxProfile, singleFileToCreate } from "./sandbox-profile.js";
 
@@ -18,17 +20,22 @@ export class RunSandbox {
     readonly probe: SandboxProbe | undefined,
     private readonly workspace: string,
     private readonly storeDir: string,
+    /** What the user's config grants the agent command (agent.grants): the agent command's only. */
+    private readonly agentGrants: AgentGrants | undefined,
   ) {}
 
   /**
    * Probes (unless the mode is off) and decides. Throws SANDBOX_UNAVAILABLE (exit 2) when the
    * sandbox is required and does not work: call it before anything is recorded.
    */
-  static async open(mode: SandboxMode, place: { workspace: string; storeDir: string; env: NodeJS.ProcessEnv }): Promise<RunSandbox> {
+  static async open(
+    mode: SandboxMode,
+    place: { workspace: string; storeDir: string; env: NodeJS.ProcessEnv; agentGrants?: AgentGrants | undefined },
+  ): Promise<RunSandbox> {
     const probe = mode === "off" ? undefined : await probeSandbox(place.env);
     const decision = decideSandbox(mode, probe);
     if (decision.kind === "refuse") throw new PehError("SANDBOX_UNAVAILABLE", decision.message, decision.hint);
-    return new RunSandbox(decision, probe, place.workspace, place.storeDir);
+    return new RunSandbox(decision, probe, place.workspace, place.storeDir, place.agentGrants);
   }
 
   /** Said once per run, on the terminal and in the bootstrap's record: auto where no sandbox works. */
@@ -48,8 +55,8 @@ export class RunSandbox {
   }
 
   /** Before the attempt's first process: a single file in scope that does not exist yet is created empty (a bind needs it). */
-  async prepare(task: PlanTask): Promise<string | undefined> {
-    if (this.decision.kind !== "sandbox" || task.sandbox === "off") return undefined;
+  async prepare(task: PlanTask, granted: readonly RiskyTask[]): Promise<string | undefined> {
+    if (this.decision.kind !== "sandbox" || this.granted(task, granted, "run").sandbox === "off") return undefined;
     const file = singleFileToCreate(this.workspace, task);
     if (file === undefined) return undefined;
     await mkdir(dirname(file), { recursive: true });
@@ -57,10 +64,27 @@ export class RunSandbox {
     return file;
   }
 
-  /** The profile an attempt of `task` runs under. */
-  profile(task: PlanTask): SandboxProfile {
+  /**
+   * The profile one command of an attempt of `task` runs under: its scope, and the rights its
+   * task asks for as far as a human confirmed them (`granted`, the plan's), never the plan's
+   * word alone; the agent command also gets the user's agent.grants. The attempt's WORKER_RUNNING
+   * records the profile of its command (`run`, or the agent command for an agent task without one).
+   */
+  profile(task: PlanTask, granted: readonly RiskyTask[], kind: CommandKind = commandKindOf(task)): SandboxProfile {
     const unavailable = this.decision.kind === "unsandboxed" && this.decision.mode !== "off" ? this.decision.reason : undefined;
-    return sandboxProfile({ mode: this.decision.mode, workspace: this.workspace, task, storeDir: this.storeDir, ...(unavailable ? { unavailable } : {}) });
+    const rights = this.granted(task, granted, kind);
+    const asked = {
+      scope: task.scope,
+      scope_path: task.scope_path,
+      network: rights.network,
+      writable: rights.writable,
+      ...(rights.sandbox === "off" ? { sandbox: "off" as const } : {}),
+    };
+    return sandboxProfile({ mode: this.decision.mode, workspace: this.workspace, task: asked, storeDir: this.storeDir, ...(unavailable ? { unavailable } : {}) });
+  }
+
+  private granted(task: PlanTask, granted: readonly RiskyTask[], kind: CommandKind) {
+    return grantsOf(task, { granted }, this.agentGrants, kind, { workspace: this.workspace, home: homedir() });
   }
 
   /** How each process of an attempt under `profile` starts; undefined when it runs as it is. */
@@ -69,6 +93,11 @@ export class RunSandbox {
     const { bwrap } = this.decision;
     return (argv, place) => sandboxedArgv(bwrap, profile, argv, { ...place, workspace: this.workspace });
   }
+}
+
+/** The kind of an attempt's own command: its `run`, else the agent command. */
+export function commandKindOf(task: Pick<PlanTask, "run">): CommandKind {
+  return task.run === undefined ? "agent" : "run";
 }
 
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name]));

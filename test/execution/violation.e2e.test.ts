@@ -19,12 +19,12 @@ afterEach(async () => dir.remove());
 
 /** A run whose attempts say they ran sandboxed without network. */
 class Offline extends Orchestrator {
-  constructor(options: ExecuteOptions, private readonly workspace: string) {
+  constructor(options: ExecuteOptions, private readonly root: string) {
     super(options);
   }
 
-  confinementOf(_task: PlanTask, _attempt: number): Confinement {
-    return { sandboxed: true, network: false, writable: [join(this.workspace, "src")], cwd: this.workspace };
+  override confinementOf(_task: PlanTask, _attempt: number): Confinement {
+    return { sandboxed: true, network: false, writable: [join(this.root, "src")], cwd: this.root };
   }
 }
 
