@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PlanTask } from "../../events/index.js";
+import { Launcher } from "../../runtime/execution/launcher.js";
 import { runCommand, type RunResult } from "../../runtime/execution/process-runner.js";
 import { redactorFor } from "../../runtime/execution/redact.js";
 import { RunSandbox } from "../../runtime/workspace/run-sandbox.js";
@@ -43,6 +44,8 @@ describe.skipIf(skipWithoutSandbox())("the sandbox of a module task", () => {
   let sandbox: RunSandbox;
   let before: Record<string, string>;
   let made = 0;
+  /** One environment object for every process: the launcher serves only its run's own. */
+  const env = { ...process.env };
 
   beforeAll(async () => {
     dir = await tempDir("peh-escape-");
@@ -68,11 +71,23 @@ describe.skipIf(skipWithoutSandbox())("the sandbox of a module task", () => {
     await logs?.remove();
   });
 
-  /** Runs `command` in the scope as an attempt's process, sandboxed (or not, for the controls). */
-  function attempt(command: string, sandboxed = true): Promise<RunResult> {
+  /**
+   * Runs `command` in the scope as an attempt's process, sandboxed (or not, for the controls),
+   * spawned by Node (as an agent's prompt is), or by a run's launcher (as every other process).
+   */
+  function attempt(command: string, sandboxed = true, how: { launcher?: Launcher; stdin?: string } = {}): Promise<RunResult> {
     const wrap = sandboxed ? sandbox.wrapper(sandbox.profile(task)) : undefined;
     if (sandboxed) expect(wrap, "the profile is sandboxed").toBeDefined();
-    return runCommand({ command, cwd: scope, logFile: join(logs.path, `${++made}.log`), redact: redactorFor({}), ...(wrap ? { wrap } : {}) });
+    return runCommand({
+      command,
+      cwd: scope,
+      env,
+      logFile: join(logs.path, `${++made}.log`),
+      redact: redactorFor({}),
+      ...(wrap ? { wrap } : {}),
+      ...(how.launcher ? { start: how.launcher.start } : {}),
+      ...(how.stdin === undefined ? {} : { stdin: how.stdin }),
+    });
   }
 
   /** Refused, and nothing outside the scope changed. */
@@ -81,6 +96,16 @@ describe.skipIf(skipWithoutSandbox())("the sandbox of a module task", () => {
     expect(result.tail).toMatch(said);
     expect(await snapshot(dir.path, scope)).toEqual(before);
   }
+
+  it("is sandboxed alike when a run's launcher starts it, and when it reads a prompt on stdin", async () => {
+    const launcher = new Launcher(env);
+    try {
+      await refused(await attempt("echo x >> ../.peh/runs/r1/events.jsonl", true, { launcher }), /Read-only file system/);
+      await refused(await attempt("cat > ../other.txt", true, { stdin: "an agent's prompt\n" }), /Read-only file system/);
+    } finally {
+      launcher.close();
+    }
+  });
 
   it("writes inside its scope", async () => {
     const result = await attempt("echo made > made.txt && cat made.txt");
@@ -123,15 +148,17 @@ describe.skipIf(skipWithoutSandbox())("the sandbox of a module task", () => {
   it("has a /tmp of its own: another task's /tmp is out of its sight", async () => {
     // The first process keeps its /tmp file while it waits on a FIFO in its scope.
     const fifo = join(scope, "hold");
+    // A name of this run's own: a run of this suite without the sandbox would leave the file on the host.
+    const mark = `/tmp/peh-escape-mark-${process.pid}-${made}`;
     await runCommand({ command: `mkfifo ${fifo}`, cwd: scope, logFile: join(logs.path, "mkfifo.log"), redact: redactorFor({}) });
-    const holding = attempt(`echo mine > /tmp/peh-escape-mark && read line < ${fifo} && cat /tmp/peh-escape-mark`);
-    const other = await attempt("cat /tmp/peh-escape-mark; echo theirs > /tmp/peh-escape-mark; ls -A /tmp");
+    const holding = attempt(`echo mine > ${mark} && read line < ${fifo} && cat ${mark}`);
+    const other = await attempt(`cat ${mark}; echo theirs > ${mark}; ls -A /tmp`);
     await writeFile(fifo, "go\n");
     const held = await holding;
     expect(other.tail).toMatch(/No such file/);
     expect(held.exit_code, held.tail).toBe(0);
     expect(held.tail.trim()).toBe("mine");
-    await expect(lstat("/tmp/peh-escape-mark")).rejects.toThrow(/ENOENT/);
+    await expect(lstat(mark)).rejects.toThrow(/ENOENT/);
   });
 
   it("cannot connect to a listener on the host's loopback", async () => {
