@@ -38,6 +38,19 @@ function real(path: string): string | undefined {
   }
 }
 
+/**
+ * Where a path that does not exist yet will be once made (`mkdir -p`): its nearest existing
+ * ancestor with its symlinks resolved, and the rest as written. A module scope's directory made
+ * at the attempt's start is then bound where it is made, and the profile recorded before it was
+ * made is the one its processes run under.
+ */
+function planned(path: string): string {
+  const found = real(path);
+  if (found !== undefined) return found;
+  const parent = dirname(path);
+  return parent === path ? path : join(planned(parent), basename(path));
+}
+
 /** `inner` is `outer` or below it. */
 export function within(inner: string, outer: string): boolean {
   return inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
@@ -53,10 +66,14 @@ export function within(inner: string, outer: string): boolean {
 export function sandboxProfile(input: ProfileInput): SandboxProfile {
   const { mode, workspace, task } = input;
   const network = task.network === true;
-  const wanted = [scopeRoot(workspace, task), ...(task.writable ?? []).map((path) => grantedPath(workspace, path))];
-  const writable: string[] = [];
-  const missing: string[] = [];
-  for (const path of wanted) {
+  const granted = (task.writable ?? []).map((path) => grantedPath(workspace, path));
+  // A module or custom scope's directory is made when its first attempt starts (runtime/workspace/scope-dir.ts).
+  const root = scopeRoot(workspace, task);
+  const madeLater = task.scope === "module" || task.scope === "custom";
+  const rooted = madeLater ? planned(root) : real(root);
+  const writable: string[] = rooted === undefined ? [] : [rooted];
+  const missing: string[] = rooted === undefined ? [root] : [];
+  for (const path of granted) {
     const found = real(path);
     if (found === undefined) missing.push(path);
     else if (!writable.includes(found)) writable.push(found);

@@ -38,7 +38,7 @@ async function runFetch(confined: boolean) {
   const created = await createRun(store, { workspace, from: join(workspace, "plan.json") });
   await approveRun(store, created.run_id, { actor: "ana", confirmations: [] });
   const lines: ProgressLine[] = [];
-  const options: ExecuteOptions = { store, runId: created.run_id, concurrency: 1, wait: false, trustRoots: [workspace], progress: (line) => lines.push(line) };
+  const options: ExecuteOptions = { store, runId: created.run_id, concurrency: 1, wait: false, trustRoots: [workspace], progress: (line) => lines.push(line), ...(confined ? {} : { sandbox: "off" as const }) };
   const outcome = await (confined ? new Offline(options, workspace) : new Orchestrator(options)).execute();
   return { outcome, lines, events: await store.read(created.run_id) };
 }

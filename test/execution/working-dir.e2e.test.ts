@@ -4,6 +4,7 @@
 import { mkdir, readFile, realpath, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sandboxOff, skipWithoutSandbox } from "../support/sandbox.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workspace, type Workspace } from "../support/workspace.js";
 
@@ -27,9 +28,10 @@ async function seen(name: string): Promise<{ pwd: string; env: Record<string, st
 }
 
 describe("peh run › where a task's commands start", () => {
-  it("runs the issue's single_file example from the workspace root, and it passes its check", async () => {
-    await mkdir(join(ws.path, "inputs"));
-    await mkdir(join(ws.path, "fixed"));
+  /** The issue's example: a single_file task on inputs/auth.py that writes fixed/auth.py. */
+  async function singleFileExample(grant: string[]): Promise<void> {
+    await mkdir(join(ws.path, "inputs"), { recursive: true });
+    await mkdir(join(ws.path, "fixed"), { recursive: true });
     await ws.write("inputs/auth.py", 'import os\nSECRET_KEY = "hunter2"\n');
     await ws.write(
       "plan.yaml",
@@ -44,15 +46,38 @@ describe("peh run › where a task's commands start", () => {
         `      sed 's/SECRET_KEY = .*/SECRET_KEY = os.environ["SECRET_KEY"]/' inputs/auth.py > fixed/auth.py`,
         "    acceptance_tests:",
         `      - grep -qxF 'SECRET_KEY = os.environ["SECRET_KEY"]' fixed/auth.py`,
+        ...grant,
       ].join("\n"),
     );
+  }
+
+  it("runs the issue's single_file example from the workspace root, and it passes its check", async () => {
+    // Unsandboxed, as the issue's user ran it: the paths name the files from the root.
+    await sandboxOff(ws);
+    await singleFileExample([]);
     const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(await ws.read("fixed/auth.py")).toBe('import os\nSECRET_KEY = os.environ["SECRET_KEY"]\n');
     expect((await events()).find((e) => e.type === "WORKER_SPAWNING")?.data.cwd).toBe(ws.path);
   });
 
+  it.skipIf(skipWithoutSandbox())("sandboxed, the example's write outside its file is refused until a human grants writable: [fixed]", async () => {
+    await singleFileExample([]);
+    const refused = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
+    expect(refused.code, refused.stdout + refused.stderr).toBe(3);
+    expect(refused.stdout).toContain("Read-only file system");
+    expect(refused.stdout).toContain('writable: ["');
+    await singleFileExample(["    writable: [fixed]", "    confirm: write the fixed auth.py"]);
+    const unconfirmed = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".");
+    expect(unconfirmed.code, unconfirmed.stdout + unconfirmed.stderr).toBe(2);
+    const granted = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--confirm", "write the fixed auth.py");
+    expect(granted.code, granted.stdout + granted.stderr).toBe(0);
+    expect(await ws.read("fixed/auth.py")).toBe('import os\nSECRET_KEY = os.environ["SECRET_KEY"]\n');
+  });
+
   it("starts the run, the agent command and every acceptance test in the workspace root or the task's cwd, each with its PEH_* variables", async () => {
+    // It writes what it saw outside its scopes: the sandbox's own tests are under test/sandbox.
+    await sandboxOff(ws);
     await mkdir(join(ws.path, "pkg"));
     await mkdir(join(ws.path, "web"));
     const plan = {
@@ -92,6 +117,8 @@ describe("peh run › where a task's commands start", () => {
 
 describe("peh run › a scope directory that does not exist yet", () => {
   it("is made, empty, when the first attempt runs, and the log says so (and not again once it exists)", async () => {
+    // It writes what it saw outside its scopes: the sandbox's own tests are under test/sandbox.
+    await sandboxOff(ws);
     await ws.write(
       "plan.yaml",
       [

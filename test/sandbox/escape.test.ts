@@ -76,7 +76,7 @@ describe.skipIf(skipWithoutSandbox())("the sandbox of a module task", () => {
    * spawned by Node (as an agent's prompt is), or by a run's launcher (as every other process).
    */
   function attempt(command: string, sandboxed = true, how: { launcher?: Launcher; stdin?: string } = {}): Promise<RunResult> {
-    const wrap = sandboxed ? sandbox.wrapper(sandbox.profile(task)) : undefined;
+    const wrap = sandboxed ? sandbox.wrapper(sandbox.profile(task, [])) : undefined;
     if (sandboxed) expect(wrap, "the profile is sandboxed").toBeDefined();
     return runCommand({
       command,
