@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { statusOf, type LedgerEntry, type Orchestrator, type StatusView } from "../../projections/status.js";
 import { skippedFailuresText } from "../../projections/skipped.js";
 import { plural, stateWords } from "../../projections/words.js";
+import { lineageText } from "../../projections/lineage.js";
 import { isPehError, PehError } from "../../events/index.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { livenessOf } from "../../runtime/execution/lease.js";
@@ -17,6 +18,7 @@ import { approvalNote } from "../render/plan-view.js";
 
 const MARK: Record<string, string> = {
   succeeded: "✓",
+  reused: "↺",
   failed: "✗",
   upstream_failed: "✗",
   skipped: "–",
@@ -135,7 +137,7 @@ export function renderStatus(io: Io, status: StatusView): string[] {
   const p = paint(io);
   const plan = status.plan;
   const approved = approvalNote(plan);
-  const { succeeded, total, failed, skipped, upstream_failed, awaiting_decision } = status.progress;
+  const { succeeded, total, failed, skipped, upstream_failed, awaiting_decision, reused } = status.progress;
   const ledger = new Map(status.ledger.map((entry) => [entry.task_id, entry]));
   const width = Math.max(4, ...status.tasks.map((t) => t.id.length));
   const where = status.service
@@ -144,9 +146,10 @@ export function renderStatus(io: Io, status: StatusView): string[] {
   const lines = [
     `${p.bold("Run")} ${status.run_id} · ${where} · ${plural(status.seq, "event")}${status.at ? `, last at ${localTime(status.at)}` : ""}`,
     `Objective: ${status.objective ?? "?"}`,
+    ...(status.lineage ? [`Lineage: ${lineageText(status.lineage)}`] : []),
     `Bootstrap: ${stateWords(status.bootstrap.state)}`,
     ...(status.orchestrator ? [orchestratorLine(status.orchestrator)] : []),
-    `Tasks: ${succeeded}/${total} succeeded, ${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed, ${awaiting_decision} awaiting a decision`,
+    `Tasks: ${succeeded}/${total} succeeded, ${reused ? `${reused} reused, ` : ""}${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed, ${awaiting_decision} awaiting a decision`,
     ...status.tasks.map((task) => {
       // Started, but its worker waits for a human's trust: not running.
       const trust = ledger.get(task.id)?.standing === "waiting for trust";
@@ -187,7 +190,7 @@ function orchestratorLine(orchestrator: Orchestrator): string {
 /** `attempt 2 · retries 1 of 2 (transient) · next retry 14:23:50`. */
 function ledgerText(entry: LedgerEntry | undefined): string {
   if (!entry) return "";
-  if (entry.attempts === 0) return entry.standing;
+  if (entry.attempts === 0 || entry.state === "reused") return entry.standing;
   const parts = [`attempt ${entry.attempts}`];
   if (entry.failure_class) parts.push(`retries ${entry.retries_used} of ${entry.retries_allowed} (${entry.failure_class})`);
   else if (entry.retries_used > 0) parts.push(`retries used ${entry.retries_used}`);
