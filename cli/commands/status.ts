@@ -6,7 +6,8 @@ import { statusOf, type LedgerEntry, type Orchestrator, type StatusView } from "
 import { skippedFailuresText } from "../../projections/skipped.js";
 import { plural, stateWords } from "../../projections/words.js";
 import { lineageText } from "../../projections/lineage.js";
-import { isPehError, PehError } from "../../events/index.js";
+import { descendantsOf, lineages } from "../../runtime/lineage/descendants.js";
+import { isPehError, PehError, type Lineage } from "../../events/index.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { livenessOf } from "../../runtime/execution/lease.js";
 import { viewStateOf } from "../../runtime/view-state.js";
@@ -65,10 +66,23 @@ export function statusCommand(program: Command, io: Io): void {
     .summary("every run in the store, oldest first")
     .description("List every run in the store with its state (a run under way: live, with the pid driving it, or stopped), progress, objective and last change, oldest first.")
     .option("--json", "machine output")
-    .action(async (options: { json?: boolean }, command: Command) => {
+    .option("--descendants <run>", "only the runs rerun or forked from RUN, and theirs in turn (peh rerun, peh fork)")
+    .addHelpText("after", "\nExamples:\n  peh runs\n  peh runs --descendants r-20260115-142345-ab12 --json")
+    .action(async (options: { json?: boolean; descendants?: string }, command: Command) => {
       const store = storeOf(command);
       const rows: RunRow[] = [];
+      const lineage = await lineages(store);
+      let only: Set<string> | undefined;
+      if (options.descendants !== undefined) {
+        const of = await resolveRunId(store, options.descendants);
+        only = new Set((await descendantsOf(store, of, lineage)).map((d) => d.run_id));
+        if (only.size === 0 && !options.json) {
+          io.out(`no run was rerun or forked from ${of} (peh rerun ${of}, peh fork ${of} --at SEQ)`);
+          return;
+        }
+      }
       for (const summary of await store.listRuns()) {
+        if (only && !only.has(summary.run_id)) continue;
         const { run_id, events, created_at, updated_at } = summary;
         const read = await viewStateOf(store, run_id).catch((error: unknown) => {
           // One damaged log must not hide every other run: it is listed as damaged.
@@ -92,6 +106,7 @@ export function statusCommand(program: Command, io: Io): void {
           updated_at,
           progress: status.progress,
           waiting_for: status.awaited.map((a) => a.command),
+          ...(lineage.has(run_id) ? { lineage: lineage.get(run_id)! } : {}),
           ...(orchestrator ? { orchestrator } : {}),
         });
       }
@@ -112,7 +127,8 @@ export function statusCommand(program: Command, io: Io): void {
           continue;
         }
         const done = row.workers === undefined ? `${`${row.progress.succeeded}/${row.progress.total}`.padStart(7)} succeeded` : plural(row.workers, "worker").padStart(17);
-        io.out(`${p.bold(row.run_id)}  ${stateOf(row).padEnd(width)} ${done}  ${localTime(row.updated_at)}  ${row.objective ?? ""}`);
+        const from = row.lineage ? p.dim(` (${lineageText(row.lineage).replace(/, reusing.*$/, "")})`) : "";
+        io.out(`${p.bold(row.run_id)}  ${stateOf(row).padEnd(width)} ${done}  ${localTime(row.updated_at)}  ${row.objective ?? ""}${from}`);
       }
     });
 }
@@ -120,6 +136,8 @@ export function statusCommand(program: Command, io: Io): void {
 /** A line of `peh runs`. */
 interface RunRow {
   run_id: string;
+  /** A rerun's or a fork's source (issue 22). */
+  lineage?: Lineage;
   state: string;
   objective: string | null;
   events: number;

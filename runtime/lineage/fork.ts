@@ -33,6 +33,10 @@ export function forkedEvents(events: readonly PehEvent[], seq: number, runId: Ru
 /** Records the fork; a seq outside the log, or before its plan, throws USAGE with nothing recorded. */
 export async function forkRun(store: EventStore, sourceId: RunId, seq: number): Promise<Forked> {
   const { events } = await readRun(store, sourceId);
+  const last = events.at(-1)?.seq ?? 0;
+  if (seq > last) {
+    throw new PehError("USAGE", `seq ${seq} is past the end of run ${sourceId}'s log, which holds events 1 to ${last}; nothing was recorded`, `pick a seq from 1 to ${last} (\`peh log ${sourceId}\` shows each event's seq)`);
+  }
   // The replay's fold, and its refusal of a seq outside the log.
   runStateAt(events, seq);
   const created = events.find((event) => event.type === "PLAN_CREATED");
