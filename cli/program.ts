@@ -30,6 +30,10 @@ const COMMANDS: [names: string[], load: () => Promise<Register[]>][] = [
     const history = await import("./commands/history.js");
     return [history.replayCommand, history.reportCommand];
   }],
+  [["rerun", "fork"], async () => {
+    const lineage = await import("./commands/lineage.js");
+    return [lineage.rerunCommand, lineage.forkCommand];
+  }],
   [["inspect"], async () => [(await import("./commands/inspect.js")).inspectCommand]],
   [["serve"], async () => [(await import("./commands/serve.js")).serveCommand]],
   [["graph"], async () => [(await import("./commands/graph.js")).graphCommand]],

@@ -25,6 +25,7 @@ import {
   RecoveryExpeditedSchema,
   RecoverySucceededSchema,
 } from "./recovery-events.js";
+import { TaskReusedSchema } from "./lineage-events.js";
 import {
   TaskCompletedSchema,
   TaskFailedSchema,
@@ -75,6 +76,7 @@ export const PehEventSchema = z.discriminatedUnion("type", [
   DecisionRecordedSchema,
   TaskSkippedSchema,
   TaskInterruptedSchema,
+  TaskReusedSchema,
   PlanChangedSchema,
   RunCancelledSchema,
   ExecutionCompleteSchema,

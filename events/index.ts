@@ -9,6 +9,7 @@ export * from "./bootstrap-events.js";
 export * from "./sandbox.js";
 export * from "./worker-events.js";
 export * from "./task-events.js";
+export * from "./lineage-events.js";
 export * from "./recovery-events.js";
 export * from "./envelope.js";
 export * from "./store.js";

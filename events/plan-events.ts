@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { eventSchema } from "./envelope-base.js";
 import { TaskIdSchema } from "./ids.js";
+import { LineageSchema } from "./lineage-events.js";
 import { PlanSchema } from "./plan.js";
 
 const version = z.number().int().positive();
@@ -33,7 +34,13 @@ export const SERVICE_PLANNER = "rpc";
 
 export const PlanCreatedSchema = eventSchema(
   "PLAN_CREATED",
-  z.object({ plan: PlanSchema, workspace: z.string().min(1), planner: z.string().default("file") }),
+  z.object({
+    plan: PlanSchema,
+    workspace: z.string().min(1),
+    planner: z.string().default("file"),
+    /** A rerun's or a fork's source (absent: a run planned anew). */
+    lineage: LineageSchema.optional(),
+  }),
 );
 export type PlanCreated = z.infer<typeof PlanCreatedSchema>;
 
@@ -104,6 +111,8 @@ export const ExecutionCompleteSchema = eventSchema(
       failed: z.number().int().min(0),
       skipped: z.number().int().min(0),
       upstream_failed: z.number().int().min(0),
+      /** Tasks a rerun took over from its source (TASK_REUSED); absent when none. */
+      reused: z.number().int().min(0).optional(),
     }),
   }),
 );

@@ -8,6 +8,7 @@ import {
   DecisionSchema,
   ErrorInfoSchema,
   FailureClassSchema,
+  LineageSchema,
   PlanFileSchema,
   RunIdSchema,
   SandboxProfileSchema,
@@ -25,6 +26,8 @@ export const CreatePlanSchema = command("CreatePlan", {
   plan: PlanFileSchema,
   workspace: z.string().min(1),
   planner: z.string().default("file"),
+  /** A rerun's source and the results it takes over (issue 22). */
+  lineage: LineageSchema.optional(),
 });
 export const ApprovePlanSchema = command("ApprovePlan", {
   /** The version the human reviewed: approving a version that was since modified is refused. */

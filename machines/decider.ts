@@ -12,6 +12,7 @@ import { SETTLES_DEPENDENTS, taskMachine } from "./task.js";
 import { RECHECK_NONE, entityOf, entityState, evolve, recheckedTasks, whyIllegal, type Effect, type RunState } from "./run.js";
 import { stateName } from "./state-name.js";
 import { VersionedMap } from "./versioned-map.js";
+import { orderByDependencies } from "./wrap-up.js";
 
 export type { Candidate } from "./candidate.js";
 
@@ -156,7 +157,8 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
   switch (command.type) {
     case "CreatePlan": {
       const plan: Plan = { ...command.plan, version: 1 };
-      yield { type: "PLAN_CREATED", data: { plan, workspace: command.workspace, planner: command.planner } };
+      const lineage = command.lineage === undefined ? {} : { lineage: command.lineage };
+      yield { type: "PLAN_CREATED", data: { plan, workspace: command.workspace, planner: command.planner, ...lineage } };
       yield { type: "GATE_APPROVAL_REQUESTED", data: { version: 1, risky_tasks: riskyTasksOf(plan) } };
       return;
     }
@@ -241,6 +243,8 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
       };
       return;
     case "ScheduleReadyTasks": {
+      // A rerun's reused tasks settle first, each as its machine allows (issue 22).
+      if (state.reuse !== null) yield* reuseCandidates(state, legal);
       // Only the tasks that may have become ready since the last turn (run.ts, Recheck); the
       // machines of those this turn readies add them to the next turn's list.
       const { recheck } = state;
@@ -264,6 +268,18 @@ function newGrants(granted: readonly RiskyTask[], risky: RiskyTask): string {
   const before = granted.find((known) => known.task_id === risky.task_id)?.grants;
   const words = grantWords(widening(before, risky.grants));
   return words.length === 0 ? "" : `: now ${words.join("; ")}`;
+}
+
+/** TASK_REUSED for every task of a rerun that may take over its source's result now, upstream first. */
+function* reuseCandidates(state: RunState, legal: Legality): Generator<Candidate, void, unknown> {
+  const reuse = state.reuse!;
+  for (const spec of orderByDependencies(state.plan_spec ?? { tasks: [] })) {
+    const cell = state.tasks.get(spec.id);
+    const result = reuse.results.get(spec.id);
+    if (!cell || !result || !cell.context.reusable || !mayHandle(taskMachine, cell.value, "TASK_REUSED")) continue;
+    const candidate: Candidate = { type: "TASK_REUSED", data: { ...result, source_run: reuse.source_run } };
+    if (legal(candidate)) yield candidate;
+  }
 }
 
 function currentVersion(state: RunState): number {

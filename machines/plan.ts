@@ -97,8 +97,8 @@ export const planMachine = setup({
     isCancelled: ({ context }) => context.cancelled,
     countsCoverEveryTask: ({ context, event }) => {
       if (event.type !== "EXECUTION_COMPLETE") return false;
-      const { succeeded, failed, skipped, upstream_failed } = event.data.counts;
-      return succeeded + failed + skipped + upstream_failed === context.task_count;
+      const { succeeded, failed, skipped, upstream_failed, reused = 0 } = event.data.counts;
+      return succeeded + failed + skipped + upstream_failed + reused === context.task_count;
     },
     outcomeCompleted: ({ event }) => event.type === "EXECUTION_COMPLETE" && event.data.outcome === "completed",
     outcomeFailed: ({ event }) => event.type === "EXECUTION_COMPLETE" && event.data.outcome === "failed",
@@ -201,6 +201,7 @@ export const planMachine = setup({
     executing: {
       on: {
         TASK_READY: acknowledge,
+        TASK_REUSED: acknowledge,
         TASK_STARTED: acknowledge,
         WORKER_SPAWNING: acknowledge,
         TASK_SKIPPED: acknowledge,
@@ -269,6 +270,7 @@ export type PlanMachine = typeof planMachine;
 /** Events the plan only vouches for: no assign reads them, and only their phase is guarded. */
 const VOUCHED = new Set<PehEvent["type"]>([
   "TASK_READY",
+  "TASK_REUSED",
   "TASK_STARTED",
   "WORKER_SPAWNING",
   "TASK_SKIPPED",

@@ -57,6 +57,7 @@ function kindOf(type: PehEvent["type"]): Kind {
     case "DECISION_RECORDED":
     case "TASK_SKIPPED":
     case "TASK_INTERRUPTED":
+    case "TASK_REUSED":
       return "task";
     default: {
       const unhandled: never = type;
@@ -100,10 +101,11 @@ const PLAN_JUDGES = new Set<PehEvent["type"]>([
   "RECOVERY_ESCALATION",
   "PERMISSION_REQUIRED",
   "DECISION_RECORDED",
+  "TASK_REUSED",
 ]);
 
 /** Events by which a task may settle for its dependents; the task machine's guard decides. */
-const SETTLING = new Set<PehEvent["type"]>(["TASK_COMPLETED", "DECISION_RECORDED", "TASK_SKIPPED"]);
+const SETTLING = new Set<PehEvent["type"]>(["TASK_COMPLETED", "DECISION_RECORDED", "TASK_SKIPPED", "TASK_REUSED"]);
 
 export type Kind = Address["kind"];
 type Visit<T> = (context: T, kind: Kind, id: string, role: Delivery["role"]) => void;

@@ -1,9 +1,10 @@
 // Pure. The state of a run: one light cell per machine (plan, bootstrap, tasks, workers), the plan
 // as recorded, and the scheduler's hint of which tasks to ask about next (derived, never saved).
-import type { Plan, RunId, TaskId, WorkerId } from "../events/index.js";
+import type { Lineage, Plan, RunId, TaskId, WorkerId } from "../events/index.js";
 import { bootstrapMachine } from "./bootstrap.js";
 import { startLite, type Lite } from "./lite.js";
 import { planMachine, type PlanContext } from "./plan.js";
+import type { Reuse } from "./reuse.js";
 import type { TaskContext } from "./task.js";
 import type { WorkerContext } from "./worker.js";
 
@@ -32,6 +33,10 @@ export interface RunState {
   dependents: Map<TaskId, TaskId[]>;
   /** The tasks the scheduler asks about TASK_READY at its next turn (derived, never saved). */
   recheck: Recheck;
+  /** Where the run came from (PLAN_CREATED's lineage): a rerun's or a fork's source. */
+  lineage: Lineage | null;
+  /** A rerun's recorded results it may take over (machines/reuse.ts); null for any other run. */
+  reuse: Reuse | null;
 }
 
 /** Task ids, newest first; a draft adds one in O(1) and shares the rest with the state it copies. */
@@ -85,5 +90,7 @@ export function initialRunState(): RunState {
     workers: new Map(),
     dependents: new Map(),
     recheck: RECHECK_ALL,
+    lineage: null,
+    reuse: null,
   };
 }

@@ -5,6 +5,7 @@ import { PehError, type Entity, type PehEvent, type Plan, type TaskId, type Work
 import { bootstrapMemo } from "./bootstrap.js";
 import { materialize, startLite, stepLite, type Lite, type MemoSpec } from "./lite.js";
 import { planMemo } from "./plan.js";
+import { reusableIn, reuseOf } from "./reuse.js";
 import {
   addressOfEntity,
   deliveries,
@@ -168,6 +169,10 @@ function fold(state: RunState, event: PehEvent, collect: boolean, check: boolean
   if (created && event.type === "WORKER_SPAWNING") state.workers.set(event.data.worker_id, created);
   const folding: Folding = { state, event, effects: NO_EFFECTS, collect, check, created };
   route(state, event, deliver, folding);
+  if (event.type === "PLAN_CREATED") {
+    state.lineage = event.data.lineage ?? null;
+    state.reuse = reuseOf(event.data.lineage, event.data.plan);
+  }
   if (event.type === "PLAN_CREATED" || event.type === "GATE_MODIFIED" || event.type === "PLAN_CHANGED") {
     adoptPlan(state, event.data.plan, event.type === "PLAN_CHANGED" ? event.data.settled : undefined);
   }
@@ -248,8 +253,11 @@ function adoptPlan(state: RunState, plan: Plan, settled: readonly TaskId[] | und
     for (const id of [...state.tasks.keys()]) if (!kept.has(id)) state.tasks.delete(id);
   }
   state.dependents.clear();
+  const reusable = reusableIn(state.reuse, plan);
   for (const task of plan.tasks) {
-    if (!state.tasks.has(task.id)) state.tasks.set(task.id, startLite<TaskContext>(taskMachine, state.token, { task, recovery: plan.recovery, settled }));
+    if (!state.tasks.has(task.id)) {
+      state.tasks.set(task.id, startLite<TaskContext>(taskMachine, state.token, { task, recovery: plan.recovery, settled, reusable: reusable.has(task.id) }));
+    }
     for (const dependency of task.depends_on) {
       const list = state.dependents.get(dependency) ?? [];
       list.push(task.id);

@@ -1,5 +1,6 @@
 // Pure. The task lifecycle: pending → ready → running → verifying → succeeded, with failure
-// classification, scheduled retries, human decisions and the terminal states of DESIGN §4.
+// classification, scheduled retries, human decisions and the terminal states of DESIGN §4; in a
+// rerun (DESIGN §15) pending → reused, the source's result taken over.
 // Dependencies: a task also receives its dependencies' settling events (completed, skipped by a
 // decision or the plan) and counts them; it becomes ready only when all have settled.
 import { and, assign, not, setup } from "xstate";
@@ -26,6 +27,9 @@ export interface TaskContext {
   due_at: string | null;
   /** The attempt under way began after an interruption (a crash, a drain): a resume, not a retry. */
   resumed: boolean;
+  // ── rerun (issue 22) ──
+  /** A rerun may take over this task's result from its source (TASK_REUSED) instead of running it. */
+  reusable: boolean;
 }
 
 export interface TaskInput {
@@ -34,6 +38,8 @@ export interface TaskInput {
   recovery?: Recovery | undefined;
   /** Tasks already settled for their dependents (a task added by a change mid-run). */
   settled?: readonly TaskId[];
+  /** A rerun's task whose source result it may take over (TASK_REUSED): see machines/reuse.ts. */
+  reusable?: boolean;
 }
 
 /** The tag of the states whose dependents may proceed: succeeded, and skipped on purpose. */
@@ -88,7 +94,7 @@ export const taskMachine = setup({
     isDependencySettling: ({ context, event }) => {
       const from = taskIdOf(event);
       if (from === undefined || from === context.task_id || !context.depends_on.includes(from)) return false;
-      if (event.type === "TASK_COMPLETED") return true;
+      if (event.type === "TASK_COMPLETED" || event.type === "TASK_REUSED") return true;
       if (event.type === "DECISION_RECORDED") return event.data.decision === "skip";
       if (event.type === "TASK_SKIPPED") return event.data.reason === "plan_changed";
       return false;
@@ -116,6 +122,8 @@ export const taskMachine = setup({
       context.due_at !== null &&
       event.data.waived_due_at === context.due_at &&
       event.data.next_attempt === context.attempt + 1,
+    /** Rerun (issue 22): only a task its rerun marked may take over its source's result. */
+    isReusable: ({ context }) => context.reusable,
     decidedRetry: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "retry",
     decidedSkip: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "skip",
     decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
@@ -123,7 +131,8 @@ export const taskMachine = setup({
   actions: {
     adoptSpec: assign(({ context, event }) => {
       const task = event.type === "PLAN_CHANGED" ? event.data.plan.tasks.find((t) => t.id === context.task_id) : undefined;
-      return task && event.type === "PLAN_CHANGED" ? { ...context, ...specOf(task, event.data.plan.recovery, event.data.settled) } : context;
+      // A task a change alters is no longer the one whose result its rerun's source recorded.
+      return task && event.type === "PLAN_CHANGED" ? { ...context, ...specOf(task, event.data.plan.recovery, event.data.settled), reusable: false } : context;
     }),
     recordSettledDependency: assign({ settled: ({ context }) => context.settled + 1 }),
     recordAttempt: assign({
@@ -163,16 +172,20 @@ export const taskMachine = setup({
     retries: 0,
     due_at: null,
     resumed: false,
+    reusable: input.reusable === true,
   }),
   on: {
     TASK_COMPLETED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
     DECISION_RECORDED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
     TASK_SKIPPED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
+    TASK_REUSED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
   },
   states: {
     pending: {
       on: {
         TASK_READY: { guard: "allDependenciesSettled", target: "ready" },
+        // ── rerun (issue 22): the source's result, taken over once what it built on is settled ──
+        TASK_REUSED: { guard: and(["isOwn", "isReusable", "allDependenciesSettled"]), target: "reused" },
         TASK_SKIPPED: skipOwn,
         PLAN_CHANGED: respecify,
       },
@@ -251,6 +264,8 @@ export const taskMachine = setup({
       },
     },
     succeeded: { type: "final", tags: [SETTLES_DEPENDENTS] },
+    /** Rerun (issue 22): succeeded in the source run, its result taken over, not run again. */
+    reused: { type: "final", tags: [SETTLES_DEPENDENTS] },
     skipped: { type: "final", tags: [SETTLES_DEPENDENTS] },
     upstream_failed: { type: "final" },
     failed: { type: "final" },

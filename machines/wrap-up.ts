@@ -38,6 +38,8 @@ export function* wrapUp(state: RunState, legal: Legality): Generator<Candidate, 
     failed: count("failed"),
     skipped: count("skipped"),
     upstream_failed: count("upstream_failed"),
+    // Rerun (issue 22): named only when a task was taken over, so other runs' counts stay as they were.
+    ...(count("reused") > 0 ? { reused: count("reused") } : {}),
   };
   const phase = stateName(state.plan.value);
   const outcome = phase === "aborting" ? "aborted" : counts.failed + counts.upstream_failed > 0 ? "failed" : "completed";

@@ -80,8 +80,9 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
   const by = event.actor === "system" ? "" : ` by ${event.actor}`;
   switch (event.type) {
     case "PLAN_CREATED": {
-      const { plan, planner, workspace } = event.data;
-      return { details: { version: plan.version, tasks: plan.tasks.length, planner, workspace }, summary: `version 1, ${plural(plan.tasks.length, "task")} (planner: ${planner})` };
+      const { plan, planner, workspace, lineage } = event.data;
+      const from = lineage === undefined ? "" : lineage.kind === "fork" ? `; forked from ${lineage.source_run} at #${lineage.at_seq}` : `; rerun of ${lineage.source_run}${lineage.from_task ? ` from ${lineage.from_task}` : ""}, reusing ${lineage.reused.length}`;
+      return { details: { version: plan.version, tasks: plan.tasks.length, planner, workspace, ...(lineage ? { lineage } : {}) }, summary: `version 1, ${plural(plan.tasks.length, "task")} (planner: ${planner})${from}` };
     }
     case "GATE_APPROVAL_REQUESTED": {
       const { version, risky_tasks, note } = event.data;
@@ -114,7 +115,7 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       const { outcome, counts } = event.data;
       return {
         details: { outcome, counts },
-        summary: `${outcome}: ${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.upstream_failed} upstream failed`,
+        summary: `${outcome}: ${counts.succeeded} succeeded, ${counts.reused ? `${counts.reused} reused, ` : ""}${counts.failed} failed, ${counts.skipped} skipped, ${counts.upstream_failed} upstream failed`,
       };
     }
     case "BOOTSTRAP_PHASE_STARTED":
@@ -184,6 +185,10 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       return { details: { reason: event.data.reason }, summary: event.data.reason };
     case "TASK_INTERRUPTED":
       return { details: { attempt: event.data.attempt, reason: event.data.reason }, summary: `attempt ${event.data.attempt}: ${event.data.reason}` };
+    case "TASK_REUSED": {
+      const { source_run, source_seq, attempt, duration_ms, evidence } = event.data;
+      return { details: { source_run, source_seq, attempt, duration_ms, evidence }, summary: `reused from ${source_run} #${source_seq} (attempt ${attempt}, ${evidence.length ? `${plural(evidence.length, "check")} passed` : "no acceptance tests"})` };
+    }
     default: {
       const unhandled: never = event;
       return { details: {}, summary: String((unhandled as PehEvent).type) };

@@ -2,13 +2,14 @@
 // every task the log shows (in plan order, then those a change dropped) with its outcome and
 // evidence, the recoveries and decisions, and the totals. As data (`peh report --json`, times
 // ISO-8601 UTC) and as Markdown (times in the zone the caller gives, labelled).
-import type { CheckEvidence, PehEvent, SandboxProfile } from "../events/index.js";
+import type { CheckEvidence, Lineage, PehEvent, SandboxProfile } from "../events/index.js";
 import { foldRun } from "../machines/run.js";
 import { printable } from "./printable.js";
 import { sandboxWords } from "./sandbox-words.js";
 import { stateName } from "../machines/state-name.js";
 import { skippedFailuresOf, skippedFailuresText, withDeciders, type SkippedFailure } from "./skipped.js";
 import { utcTime, type TimeFormat } from "./time-format.js";
+import { lineageText } from "./lineage.js";
 import { plural, stateWords } from "./words.js";
 
 export interface ReportTask {
@@ -27,6 +28,8 @@ export interface ReportTask {
   skipped_reason: string | null;
   /** The profile its latest attempt ran under (null: it never ran, or the log predates the sandbox). */
   sandbox: SandboxProfile | null;
+  /** Rerun (issue 22): the run and event whose result this task took over, or null. */
+  reused_from: { run_id: string; seq: number } | null;
 }
 
 /** A recovery or decision, or a change to the plan: when, what, and the output it quotes. */
@@ -53,7 +56,10 @@ export interface Report {
   plan_changes: ReportEntry[];
   /** The tasks skipped after a failure, by policy or by whom. */
   skipped_failures: SkippedFailure[];
-  totals: { tasks: number; succeeded: number; failed: number; skipped: number; upstream_failed: number; not_finished: number; events: number };
+  totals: { tasks: number; succeeded: number; reused: number; failed: number; skipped: number; upstream_failed: number; not_finished: number; events: number };
+  /** Where this run came from (a rerun's or a fork's source), and the runs rerun or forked from it. */
+  lineage: Lineage | null;
+  descendants: { run_id: string; lineage: Lineage }[];
 }
 
 interface TaskRecord {
@@ -67,19 +73,21 @@ interface TaskRecord {
   last_error: string | null;
   skipped_reason: string | null;
   sandbox: SandboxProfile | null;
+  reused_from: { run_id: string; seq: number } | null;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const code = (text: string) => `\`${text.replaceAll("`", "'")}\``;
 const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
 
-export function reportOf(events: readonly PehEvent[]): Report {
+/** `descendants`: the runs rerun or forked from this one (found by the caller in the store). */
+export function reportOf(events: readonly PehEvent[], descendants: { run_id: string; lineage: Lineage }[] = []): Report {
   const state = foldRun(events);
   const plan = state.plan_spec;
   const records = new Map<string, TaskRecord>();
   const record = (id: string): TaskRecord => {
     let found = records.get(id);
-    if (!found) records.set(id, (found = { id, objective: "", attempts: 0, interrupted: 0, duration_ms: 0, evidence: [], last_error: null, skipped_reason: null, sandbox: null }));
+    if (!found) records.set(id, (found = { id, objective: "", attempts: 0, interrupted: 0, duration_ms: 0, evidence: [], last_error: null, skipped_reason: null, sandbox: null, reused_from: null }));
     return found;
   };
   const happenings: ReportEntry[] = [];
@@ -128,6 +136,13 @@ export function reportOf(events: readonly PehEvent[]): Report {
       case "TASK_SKIPPED":
         record(event.data.task_id).skipped_reason = event.data.reason;
         break;
+      case "TASK_REUSED": {
+        const r = record(event.data.task_id);
+        r.duration_ms = event.data.duration_ms;
+        r.evidence = event.data.evidence;
+        r.reused_from = { run_id: event.data.source_run, seq: event.data.source_seq };
+        break;
+      }
       case "FAILURE_CLASSIFIED":
         happenings.push(entry(event, `attempt ${event.data.attempt} failed: ${event.data.class} (${event.data.rule})`, event.data.evidence));
         break;
@@ -173,7 +188,7 @@ export function reportOf(events: readonly PehEvent[]): Report {
     return cell ? stateName(cell.value) : "dropped";
   };
   const count = (name: string) => order.filter((id) => stateOf(id) === name).length;
-  const finished = count("succeeded") + count("failed") + count("skipped") + count("upstream_failed") + dropped.length;
+  const finished = count("succeeded") + count("reused") + count("failed") + count("skipped") + count("upstream_failed") + dropped.length;
   return {
     run_id: state.run_id,
     objective: plan?.objective ?? null,
@@ -194,14 +209,18 @@ export function reportOf(events: readonly PehEvent[]): Report {
     totals: {
       tasks: order.length,
       succeeded: count("succeeded"),
+      reused: count("reused"),
       failed: count("failed"),
       skipped: count("skipped") + dropped.length,
       upstream_failed: count("upstream_failed"),
       not_finished: order.length - finished,
       events: events.length,
     },
+    lineage: state.lineage,
+    descendants,
   };
 }
+
 
 /** The report in Markdown, its times in `time`'s zone (labelled). */
 export function renderReport(report: Report, time: TimeFormat = utcTime): string {
@@ -218,6 +237,8 @@ export function renderReport(report: Report, time: TimeFormat = utcTime): string
     `- Outcome: **${stateWords(report.outcome)}${skipped}**${report.ended_at ? ` at ${time(report.ended_at)}` : " (not finished)"}`,
     `- Plan: version ${plan.version ?? "?"}${approval ? `, approved (version ${approval.version}) by ${approval.actor} at ${time(approval.at)}${confirming}` : ", not approved"}`,
     ...(report.elapsed_ms === null ? [] : [`- Elapsed: ${seconds(report.elapsed_ms)} from the first task to the end`]),
+    ...(report.lineage ? [`- Lineage: ${lineageText(report.lineage)}`] : []),
+    ...report.descendants.map((d) => `- Descendant: ${code(d.run_id)}, ${d.lineage.kind === "fork" ? `forked at event #${d.lineage.at_seq}` : `rerun${d.lineage.from_task ? ` from task ${d.lineage.from_task}` : ""}`}`),
     "",
     "## Tasks",
     "",
@@ -226,7 +247,7 @@ export function renderReport(report: Report, time: TimeFormat = utcTime): string
     ...report.tasks.map((task) => {
       const evidence = task.evidence.map((e) => `${code(e.command)} → ${e.exit_code}`).join("; ");
       const detail = task.skipped_reason ? `skipped: ${task.skipped_reason}` : task.last_error && task.outcome !== "succeeded" ? task.last_error : evidence;
-      const outcome = task.outcome === "dropped" ? "dropped by a change" : stateWords(task.outcome);
+      const outcome = task.outcome === "dropped" ? "dropped by a change" : task.reused_from ? `reused from ${code(task.reused_from.run_id)} #${task.reused_from.seq}` : stateWords(task.outcome);
       const attempts = `${task.attempts}${task.interrupted ? ` (${task.interrupted} interrupted)` : ""}`;
       return `| ${task.number ?? "–"} | **${task.id}** ${cell(task.objective)} | ${outcome} | ${attempts} | ${task.attempts ? seconds(task.duration_ms) : "–"} | ${cell(detail || "–")} |`;
     }),
@@ -239,7 +260,7 @@ export function renderReport(report: Report, time: TimeFormat = utcTime): string
     ...sandboxSection(report.tasks),
     "## Totals",
     "",
-    `${plural(totals.tasks, "task")}: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.upstream_failed} upstream failed, ${totals.not_finished} not finished. ${plural(totals.events, "event")}.`,
+    `${plural(totals.tasks, "task")}: ${totals.succeeded} succeeded, ${totals.reused ? `${totals.reused} reused, ` : ""}${totals.failed} failed, ${totals.skipped} skipped, ${totals.upstream_failed} upstream failed, ${totals.not_finished} not finished. ${plural(totals.events, "event")}.`,
     "",
   ];
   // Evidence and reasons quote task output: a report shown in a terminal must not obey it.

@@ -36,6 +36,8 @@ export interface Progress {
   skipped: number;
   upstream_failed: number;
   awaiting_decision: number;
+  /** Rerun (issue 22): tasks that took over their source's result. */
+  reused: number;
 }
 
 export interface RunView {
@@ -71,6 +73,7 @@ export function progressOf(tasks: readonly Pick<TaskView, "state">[]): Progress 
     skipped: count("skipped"),
     upstream_failed: count("upstream_failed"),
     awaiting_decision: count("awaiting_decision"),
+    reused: count("reused"),
   };
 }
 

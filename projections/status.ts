@@ -3,7 +3,7 @@
 // unblocks it. The orchestrator asks the same question when it has nothing left to do. Whether a
 // `peh run` drives the run now is not in the log: the runtime reads it (the run's lease) and
 // passes it in, so this stays a pure function.
-import type { FailureClass, RunId, TaskId } from "../events/index.js";
+import type { FailureClass, Lineage, RunId, TaskId } from "../events/index.js";
 import { mayHandle } from "../machines/lite.js";
 import { isServicePlan, planMachine, riskyTasksOf } from "../machines/plan.js";
 import { policyFor } from "../machines/recovery.js";
@@ -64,6 +64,8 @@ export interface StatusView extends RunView {
   skipped_failures: SkippedFailure[];
   /** Present while the run is under way and the runtime said who drives it. */
   orchestrator?: Orchestrator;
+  /** A rerun's or a fork's source (issue 22); absent for a run planned anew. */
+  lineage?: Lineage;
   /** Only for the worker service's run: views show it as `serving`, never as a run executing forever. */
   service?: ServiceView;
 }
@@ -80,7 +82,7 @@ export interface StatusOptions extends AwaitedOptions {
 
 export function statusOf(state: RunState, options: StatusOptions = {}): StatusView {
   const service = serviceOf(state);
-  const view: StatusView = { ...viewOf(state), ledger: ledgerOf(state), awaited: awaitedOf(state, options), skipped_failures: skippedFailuresOf(state), ...(service ? { service } : {}) };
+  const view: StatusView = { ...viewOf(state), ...(state.lineage ? { lineage: state.lineage } : {}), ledger: ledgerOf(state), awaited: awaitedOf(state, options), skipped_failures: skippedFailuresOf(state), ...(service ? { service } : {}) };
   // A service never ends and nothing runs its commands: no orchestrator is missing from it.
   const orchestrator = !service && options.liveness && orchestratorOf(state, options.liveness);
   return orchestrator ? { ...view, orchestrator } : view;
@@ -113,6 +115,7 @@ export function ledgerOf(state: RunState): LedgerEntry[] {
     else if (name === "classified" && !mayHandle(planMachine, state.plan.value, "RECOVERY_ATTEMPTED")) standing = heldRecovery(state);
     else if (name === "awaiting_decision" && !cell.context.idempotent) standing = "awaiting decision (not idempotent: never retried on its own)";
     else if (name === "awaiting_decision" && policy?.action === "retry" && allowed !== null && retries >= allowed) standing = "exhausted, awaiting decision";
+    else if (name === "reused") standing = reusedFrom(state, id);
     return {
       task_id: id,
       state: name,
@@ -124,6 +127,12 @@ export function ledgerOf(state: RunState): LedgerEntry[] {
       standing,
     };
   });
+}
+
+/** Rerun (issue 22): whose result a reused task took over. */
+function reusedFrom(state: RunState, id: TaskId): string {
+  const result = state.reuse?.results.get(id);
+  return result ? `reused from ${state.reuse!.source_run} (its event #${result.source_seq}, attempt ${result.attempt})` : "reused";
 }
 
 /** The tasks whose current attempt's worker waits at trust_required: started, but not running. */

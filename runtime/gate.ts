@@ -8,6 +8,7 @@ import {
   RunIdSchema,
   isPehError,
   type EventStore,
+  type Lineage,
   type Plan,
   type PlanFile,
   type Problem,
@@ -102,7 +103,23 @@ export interface CreatedRun {
 
 /** Plans, validates and records a new run awaiting approval. */
 export async function createRun(store: EventStore, input: PlanInput & { actor?: string }): Promise<CreatedRun> {
-  const prepared = await preparePlan(input);
+  return recordRun(store, await preparePlan(input), input);
+}
+
+/**
+ * A plan already known (a rerun's: its source's, or a file's), validated like a new plan; throws
+ * PLAN_INVALID carrying every problem, nothing recorded.
+ */
+export function validatedPlan(plan: PlanFile, input: { workspace: string; strict?: boolean }): { plan: PlanFile; problems: Problem[] } {
+  return checked(plan, input);
+}
+
+/** Records a prepared plan as a new run awaiting approval; `lineage`: a rerun's source (issue 22). */
+export async function recordRun(
+  store: EventStore,
+  prepared: PreparedPlan,
+  input: { workspace: string; actor?: string; lineage?: Lineage },
+): Promise<CreatedRun> {
   const runId = newRunId();
   const run = await RunHandle.open(store, runId);
   await run.handle({
@@ -113,6 +130,7 @@ export async function createRun(store: EventStore, input: PlanInput & { actor?: 
     plan: prepared.plan,
     workspace: resolve(input.workspace),
     planner: prepared.planner,
+    ...(input.lineage ? { lineage: input.lineage } : {}),
   });
   return { run_id: runId, plan: run.state.plan_spec!, problems: prepared.problems };
 }

@@ -34,6 +34,11 @@ const single = planFile({
   tasks: [{ id: OWN, objective: "Compile to dist/", scope: "workspace", run: "true", acceptance_tests: ["true"] }],
 });
 
+/** `single` planned as a rerun that may take over OWN's result from its source. */
+function rerunOf(plan: typeof single): Parameters<typeof decide>[1] {
+  return { ...create(plan), lineage: { kind: "rerun", source_run: "r-source", from_task: null, reused: [{ task_id: OWN, source_seq: 23, attempt: 1 }] } } as Parameters<typeof decide>[1];
+}
+
 function runAfter(commands: Parameters<typeof decide>[1][]): RunState {
   return commands.reduce((state, command) => decide(state, command).state, initialRunState());
 }
@@ -43,9 +48,10 @@ const models: Model[] = [
   {
     name: "task",
     machine: taskMachine,
-    input: { task: { id: OWN, depends_on: [], idempotent: true } },
+    // A rerun's task that may take over its source's result (issue 22), so that `reused` is reached too.
+    input: { task: { id: OWN, depends_on: [], idempotent: true }, reusable: true },
     events: taskEvents,
-    prefix: () => ({ state: runAfter([create(single), approve(1, []), ...BOOTSTRAP]), entity: `task:${OWN}` }),
+    prefix: () => ({ state: runAfter([rerunOf(single), approve(1, []), ...BOOTSTRAP]), entity: `task:${OWN}` }),
   },
   {
     name: "worker",

@@ -6,6 +6,7 @@ import { runStateAt } from "../../projections/state-at.js";
 import { renderReport, reportOf } from "../../projections/report.js";
 import { statusOf } from "../../projections/status.js";
 import { readRun } from "../../runtime/read-run.js";
+import { descendantsOf } from "../../runtime/lineage/descendants.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
@@ -66,7 +67,8 @@ export function reportCommand(program: Command, io: Io): void {
     .action(async (runArg: string | undefined, options: { json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
-      const report = reportOf((await readRun(store, runId)).events);
+      const descendants = (await descendantsOf(store, runId)).map(({ run_id, lineage }) => ({ run_id, lineage }));
+      const report = reportOf((await readRun(store, runId)).events, descendants);
       if (options.json) printJson(io, report);
       else io.out(renderReport(report, localTime));
     });

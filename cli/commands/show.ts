@@ -3,6 +3,8 @@ import type { Command } from "commander";
 import { stateName } from "../../machines/state-name.js";
 import { gateHistory } from "../../projections/gate-history.js";
 import { plural, stateWords } from "../../projections/words.js";
+import { lineageText } from "../../projections/lineage.js";
+import { descendantsOf } from "../../runtime/lineage/descendants.js";
 import { serviceOf } from "../../projections/status.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { nextStep } from "../../runtime/gate.js";
@@ -30,6 +32,7 @@ export function showCommand(program: Command, io: Io): void {
       const gate = service ? "serving" : stateName(state.plan.value);
       const history = gateHistory(events);
       const next = nextStep(runId, state);
+      const descendants = await descendantsOf(store, runId);
       const tasks = new Map([...state.tasks].map(([id, cell]) => [id as string, stateName(cell.value)]));
       if (options.json) {
         printJson(io, {
@@ -44,6 +47,8 @@ export function showCommand(program: Command, io: Io): void {
           tasks: Object.fromEntries(tasks),
           history,
           next: next ?? null,
+          lineage: state.lineage,
+          descendants,
           ...(service ? { service } : {}),
         });
         return;
@@ -52,6 +57,8 @@ export function showCommand(program: Command, io: Io): void {
       io.out(
         [
           `${p.bold("Run")} ${runId} · plan version ${state.plan_spec?.version ?? "?"} · ${stateWords(gate)}${service ? ` (peh serve worker: ${plural(service.workers, "worker")}; peh run never runs them)` : approvalNote(state.plan.context)}`,
+          ...(state.lineage ? [`Lineage: ${lineageText(state.lineage)}`] : []),
+          ...descendants.map((d) => `Descendant: ${d.run_id} (${lineageText(d.lineage).replace(/, reusing.*$/, "")})`),
           ...(state.plan_spec ? renderPlan(io, state.plan_spec, { states: new Map([...tasks].map(([id, name]) => [id, stateWords(name)])) }) : []),
           ...renderHistory(io, history),
           ...(next ? ["", `${p.bold("Next:")} ${next}`] : []),

@@ -6,7 +6,9 @@ import { statusOf, type LedgerEntry, type Orchestrator, type StatusView } from "
 import { skippedFailuresText } from "../../projections/skipped.js";
 import { plural, stateWords } from "../../projections/words.js";
 import { sandboxWords } from "../../projections/sandbox-words.js";
-import { isPehError, PehError } from "../../events/index.js";
+import { lineageText } from "../../projections/lineage.js";
+import { descendantsOf, lineages } from "../../runtime/lineage/descendants.js";
+import { isPehError, PehError, type Lineage } from "../../events/index.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { livenessOf } from "../../runtime/execution/lease.js";
 import { viewStateOf } from "../../runtime/view-state.js";
@@ -18,6 +20,7 @@ import { approvalNote } from "../render/plan-view.js";
 
 const MARK: Record<string, string> = {
   succeeded: "✓",
+  reused: "↺",
   failed: "✗",
   upstream_failed: "✗",
   skipped: "–",
@@ -64,10 +67,23 @@ export function statusCommand(program: Command, io: Io): void {
     .summary("every run in the store, oldest first")
     .description("List every run in the store with its state (a run under way: live, with the pid driving it, or stopped), progress, objective and last change, oldest first.")
     .option("--json", "machine output")
-    .action(async (options: { json?: boolean }, command: Command) => {
+    .option("--descendants <run>", "only the runs rerun or forked from RUN, and theirs in turn (peh rerun, peh fork)")
+    .addHelpText("after", "\nExamples:\n  peh runs\n  peh runs --descendants r-20260115-142345-ab12 --json")
+    .action(async (options: { json?: boolean; descendants?: string }, command: Command) => {
       const store = storeOf(command);
       const rows: RunRow[] = [];
+      const lineage = await lineages(store);
+      let only: Set<string> | undefined;
+      if (options.descendants !== undefined) {
+        const of = await resolveRunId(store, options.descendants);
+        only = new Set((await descendantsOf(store, of, lineage)).map((d) => d.run_id));
+        if (only.size === 0 && !options.json) {
+          io.out(`no run was rerun or forked from ${of} (peh rerun ${of}, peh fork ${of} --at SEQ)`);
+          return;
+        }
+      }
       for (const summary of await store.listRuns()) {
+        if (only && !only.has(summary.run_id)) continue;
         const { run_id, events, created_at, updated_at } = summary;
         const read = await viewStateOf(store, run_id).catch((error: unknown) => {
           // One damaged log must not hide every other run: it is listed as damaged.
@@ -91,6 +107,7 @@ export function statusCommand(program: Command, io: Io): void {
           updated_at,
           progress: status.progress,
           waiting_for: status.awaited.map((a) => a.command),
+          ...(lineage.has(run_id) ? { lineage: lineage.get(run_id)! } : {}),
           ...(orchestrator ? { orchestrator } : {}),
         });
       }
@@ -111,7 +128,8 @@ export function statusCommand(program: Command, io: Io): void {
           continue;
         }
         const done = row.workers === undefined ? `${`${row.progress.succeeded}/${row.progress.total}`.padStart(7)} succeeded` : plural(row.workers, "worker").padStart(17);
-        io.out(`${p.bold(row.run_id)}  ${stateOf(row).padEnd(width)} ${done}  ${localTime(row.updated_at)}  ${row.objective ?? ""}`);
+        const from = row.lineage ? p.dim(` (${lineageText(row.lineage).replace(/, reusing.*$/, "")})`) : "";
+        io.out(`${p.bold(row.run_id)}  ${stateOf(row).padEnd(width)} ${done}  ${localTime(row.updated_at)}  ${row.objective ?? ""}${from}`);
       }
     });
 }
@@ -119,6 +137,8 @@ export function statusCommand(program: Command, io: Io): void {
 /** A line of `peh runs`. */
 interface RunRow {
   run_id: string;
+  /** A rerun's or a fork's source (issue 22). */
+  lineage?: Lineage;
   state: string;
   objective: string | null;
   events: number;
@@ -136,7 +156,7 @@ export function renderStatus(io: Io, status: StatusView): string[] {
   const p = paint(io);
   const plan = status.plan;
   const approved = approvalNote(plan);
-  const { succeeded, total, failed, skipped, upstream_failed, awaiting_decision } = status.progress;
+  const { succeeded, total, failed, skipped, upstream_failed, awaiting_decision, reused } = status.progress;
   const ledger = new Map(status.ledger.map((entry) => [entry.task_id, entry]));
   const width = Math.max(4, ...status.tasks.map((t) => t.id.length));
   const where = status.service
@@ -145,9 +165,10 @@ export function renderStatus(io: Io, status: StatusView): string[] {
   const lines = [
     `${p.bold("Run")} ${status.run_id} · ${where} · ${plural(status.seq, "event")}${status.at ? `, last at ${localTime(status.at)}` : ""}`,
     `Objective: ${status.objective ?? "?"}`,
+    ...(status.lineage ? [`Lineage: ${lineageText(status.lineage)}`] : []),
     `Bootstrap: ${stateWords(status.bootstrap.state)}`,
     ...(status.orchestrator ? [orchestratorLine(status.orchestrator)] : []),
-    `Tasks: ${succeeded}/${total} succeeded, ${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed, ${awaiting_decision} awaiting a decision`,
+    `Tasks: ${succeeded}/${total} succeeded, ${reused ? `${reused} reused, ` : ""}${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed, ${awaiting_decision} awaiting a decision`,
     ...status.tasks.map((task) => {
       // Started, but its worker waits for a human's trust: not running.
       const trust = ledger.get(task.id)?.standing === "waiting for trust";
@@ -190,7 +211,7 @@ function orchestratorLine(orchestrator: Orchestrator): string {
 /** `attempt 2 · retries 1 of 2 (transient) · next retry 14:23:50`. */
 function ledgerText(entry: LedgerEntry | undefined): string {
   if (!entry) return "";
-  if (entry.attempts === 0) return entry.standing;
+  if (entry.attempts === 0 || entry.state === "reused") return entry.standing;
   const parts = [`attempt ${entry.attempts}`];
   if (entry.failure_class) parts.push(`retries ${entry.retries_used} of ${entry.retries_allowed} (${entry.failure_class})`);
   else if (entry.retries_used > 0) parts.push(`retries used ${entry.retries_used}`);

@@ -34,9 +34,9 @@ export function renderProgress(io: Io, line: Exclude<ProgressLine, { kind: "star
  */
 export function renderSummary(io: Io, view: RunView, seconds: number, skippedFailures: readonly SkippedFailure[] = []): string {
   const p = paint(io);
-  const { succeeded, failed, skipped, upstream_failed, total } = view.progress;
+  const { succeeded, failed, skipped, upstream_failed, total, reused } = view.progress;
   const state = view.plan.state;
-  const counts = `${succeeded}/${total} succeeded, ${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed · ${seconds.toFixed(1)}s`;
+  const counts = `${succeeded}/${total} succeeded, ${reused ? `${reused} reused, ` : ""}${failed} failed, ${skipped} skipped, ${upstream_failed} upstream failed · ${seconds.toFixed(1)}s`;
   const color = state === "completed" ? p.green : state === "failed" || state === "aborted" ? p.red : (text: string) => text;
   const line = skippedFailures.length > 0
     ? `${p.bold(p.yellow(`${stateWords(state)} with ${skippedFailuresText(skippedFailures)}`))} · ${counts}`

@@ -128,16 +128,21 @@ export interface Refined {
 
 export const REFINE_FEEDBACK = 'feedback the built-in planner understands: "skip ID", "move ID before|after ID", "add OBJECTIVE [after ID]", separated by ";"';
 
-/** Applies feedback clause by clause; throws if none of it could be applied. */
+/**
+ * Applies feedback clause by clause: the edits it understands, and (issue 22) the clauses it does
+ * not as reviewer guidance added to the prompt of every agent task (a plan without agent tasks
+ * has no prompt to carry it: those clauses are not applied). Throws if none of it could be applied.
+ */
 export function refine(plan: PlanFile, feedback: string): Refined {
   const applied: string[] = [];
   const ignored: string[] = [];
+  const guidance: string[] = [];
   let current = plan;
   for (const clause of feedback.split(/[;\n]+/).map((c) => c.trim()).filter(Boolean)) {
     try {
       const edit = applyClause(current, clause);
       if (!edit) {
-        ignored.push(`"${clause}": not understood`);
+        guidance.push(clause);
         continue;
       }
       current = edit.plan;
@@ -147,10 +152,31 @@ export function refine(plan: PlanFile, feedback: string): Refined {
       ignored.push(`"${clause}": ${error.message}`);
     }
   }
+  if (guidance.length > 0) {
+    const guided = withGuidance(current, guidance);
+    if (guided) {
+      current = guided.plan;
+      applied.push(guided.change);
+    } else {
+      ignored.push(...guidance.map((clause) => `"${clause}": not understood (and the plan has no agent task whose prompt could take it as guidance)`));
+    }
+  }
   if (applied.length === 0) {
     throw new PehError("USAGE", `cannot apply the feedback: ${ignored.join("; ")}`, REFINE_FEEDBACK);
   }
   return { plan: current, applied, ignored };
+}
+
+/** The free-form feedback as reviewer guidance at the end of every agent task's prompt, or undefined without one. */
+function withGuidance(plan: PlanFile, guidance: readonly string[]): { plan: PlanFile; change: string } | undefined {
+  const agents = plan.tasks.filter((task) => task.agent !== undefined);
+  if (agents.length === 0) return undefined;
+  const text = guidance.join("; ");
+  const tasks = plan.tasks.map((task) => (task.agent === undefined ? task : { ...task, agent: `${task.agent}\n\nReviewer guidance: ${text}` }));
+  return {
+    plan: { ...plan, tasks },
+    change: `reviewer guidance "${text}" added to the prompts of ${agents.length === 1 ? "agent task" : `${agents.length} agent tasks`} ${agents.map((task) => task.id).join(", ")}`,
+  };
 }
 
 function applyClause(plan: PlanFile, clause: string) {

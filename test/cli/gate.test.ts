@@ -248,11 +248,13 @@ describe("peh approve, run, modify, show", () => {
     const result = peh("refine", "--feedback", "skip document; make it pop; skip nonexistent", "--as", "bo");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("applied: skip document");
-    expect(result.stdout).toContain('not applied: "make it pop": not understood');
+    // Free-form feedback is reviewer guidance for the agent tasks' prompts (issue 22).
+    expect(result.stdout).toContain('reviewer guidance "make it pop" added to the prompts of');
+    expect(JSON.stringify(JSON.parse(peh("show", "--json").stdout))).toContain("Reviewer guidance: make it pop");
     expect(result.stdout).toContain('not applied: "skip nonexistent": the plan has no task "nonexistent"');
     expect(result.stdout).toContain('feedback the built-in planner understands: "skip ID"');
-    const json = JSON.parse(peh("refine", "--feedback", "skip verify; pop", "--as", "bo", "--json").stdout) as { version: number; applied: string[]; not_applied: string[] };
-    expect(json).toMatchObject({ version: 3, applied: ["skip verify"], not_applied: ['"pop": not understood'] });
+    const json = JSON.parse(peh("refine", "--feedback", "skip verify; skip nope", "--as", "bo", "--json").stdout) as { version: number; applied: string[]; not_applied: string[] };
+    expect(json).toMatchObject({ version: 3, applied: ["skip verify"], not_applied: ['"skip nope": the plan has no task "nope"'] });
   });
 
   it("refuses to approve a rejected plan", () => {

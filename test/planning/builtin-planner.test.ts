@@ -96,16 +96,32 @@ describe("built-in planner › refine", () => {
     expect(refined.plan.tasks.at(-1)).toMatchObject({ id: "write-release-notes", depends_on: ["verify"] });
   });
 
-  it("applies what it can and says what it cannot", () => {
-    const refined = refine(plan, "skip document; make it pop");
-    expect(refined.applied).toEqual(["skip document"]);
-    expect(refined.ignored[0]).toContain("not understood");
+  it("applies the edits it understands and adds the rest to every agent task's prompt as reviewer guidance (issue 22)", () => {
+    const refined = refine(plan, "skip document; focus on the toggle first");
+    expect(refined.applied[0]).toBe("skip document");
+    expect(refined.applied[1]).toContain('reviewer guidance "focus on the toggle first"');
+    const agents = refined.plan.tasks.filter((task) => task.agent !== undefined);
+    expect(agents.length).toBeGreaterThan(0);
+    for (const task of agents) expect(task.agent).toMatch(/\n\nReviewer guidance: focus on the toggle first$/);
+    expect(refined.ignored).toEqual([]);
+  });
+
+  it("refuses free-form feedback for a plan without agent tasks, as it always did", () => {
+    const shell = { ...plan, tasks: plan.tasks.map(({ agent: _agent, ...task }) => ({ ...task, run: "true" })) };
+    let error: unknown;
+    try {
+      refine(shell, "focus on the toggle first");
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isPehError(error, "USAGE")).toBe(true);
+    expect((error as Error).message).toContain("not understood");
   });
 
   it("refuses feedback it cannot apply at all, saying what it understands", () => {
     let error: unknown;
     try {
-      refine(plan, "make it pop; skip nonexistent");
+      refine(plan, "skip nonexistent");
     } catch (caught) {
       error = caught;
     }

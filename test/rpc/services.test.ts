@@ -31,6 +31,12 @@ describe("peh serve planning", () => {
     for (const packet of answer.result) expect(PlanTaskSchema.safeParse(packet).success, JSON.stringify(packet)).toBe(true);
     const refined = await service.ask({ id: "2", method: "refine", params: { packets: answer.result, feedback: "add Write the changelog entry" } });
     expect(refined.result.map((p: { objective: string }) => p.objective)).toContain("Write the changelog entry");
+    // Free-form reviewer feedback: packets back, the agent tasks' prompts carrying it (issue 22).
+    const guided = await service.ask({ id: "3", method: "refine", params: { packets: answer.result, feedback: "focus on the toggle first" } });
+    expect(guided.error).toBeUndefined();
+    const prompts = guided.result.filter((p: { agent?: string }) => p.agent !== undefined).map((p: { agent: string }) => p.agent);
+    expect(prompts.length).toBeGreaterThan(0);
+    for (const prompt of prompts) expect(prompt).toContain("Reviewer guidance: focus on the toggle first");
     expect((await service.end()).code).toBe(0);
   });
 

@@ -30,6 +30,7 @@ export function taskEvents(snapshot: AnyMachineSnapshot): PehEvent[] {
     ev("TASK_SKIPPED", { task_id, reason: "upstream_failed" }),
     ev("TASK_SKIPPED", { task_id, reason: "aborted" }),
     ev("TASK_INTERRUPTED", { task_id, attempt, reason: "crash" }),
+    ev("TASK_REUSED", { task_id, source_run: "r-source", source_seq: 23, attempt: 1 }),
   ];
 }
 
