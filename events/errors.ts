@@ -19,6 +19,7 @@ export const ErrorCodeSchema = z.enum([
   "RUN_FAILED",
   "NOT_IMPLEMENTED",
   "INSPECTOR_UNREACHABLE",
+  "GIT_FAILED",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 
