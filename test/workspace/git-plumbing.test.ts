@@ -131,7 +131,7 @@ describe("an attempt in its worktree", () => {
     const commit = await commitAttempt(repo, { worktree: a.dir, base: a.base, message: taskCommitMessage("Add c and d\nbecause", place("t")), at: AT });
     expect(user.git("rev-parse", `${commit}^`)).toBe(a.base);
     expect(user.git("log", "-1", "--format=%B", commit).trim()).toBe("Add c and d\n\nbecause\n\nPeh-Run: r1\nPeh-Task: t\nPeh-Attempt: 1");
-    expect(user.git("log", "-1", "--format=%(trailers:key=Peh-Task,valueonly)", commit)).toBe("t");
+    expect(user.git("log", "-1", "--format=%(trailers:key=Peh-Task,valueonly)", commit).trim()).toBe("t");
     expect(user.git("diff", "--name-only", a.base, commit).split("\n")).toEqual(["c.txt", "d.txt"]);
     expect(gitIn(a.dir, "status", "--porcelain")).toBe("");
   });
