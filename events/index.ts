@@ -9,5 +9,6 @@ export * from "./bootstrap-events.js";
 export * from "./worker-events.js";
 export * from "./task-events.js";
 export * from "./recovery-events.js";
+export * from "./workspace-events.js";
 export * from "./envelope.js";
 export * from "./store.js";

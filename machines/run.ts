@@ -249,7 +249,7 @@ function adoptPlan(state: RunState, plan: Plan, settled: readonly TaskId[] | und
   }
   state.dependents.clear();
   for (const task of plan.tasks) {
-    if (!state.tasks.has(task.id)) state.tasks.set(task.id, startLite<TaskContext>(taskMachine, state.token, { task, recovery: plan.recovery, settled }));
+    if (!state.tasks.has(task.id)) state.tasks.set(task.id, startLite<TaskContext>(taskMachine, state.token, { task, recovery: plan.recovery, settled, isolation: plan.isolation }));
     for (const dependency of task.depends_on) {
       const list = state.dependents.get(dependency) ?? [];
       list.push(task.id);
