@@ -32,8 +32,14 @@ export const WorktreeCreatedSchema = eventSchema(
 );
 export type WorktreeCreated = z.infer<typeof WorktreeCreatedSchema>;
 
-/** The task's one commit on the attempt's base, made by peh after its acceptance tests passed. */
-export const TaskCommittedSchema = eventSchema("TASK_COMMITTED", z.object({ ...task, attempt, base: commit, commit }));
+/**
+ * The task's one commit on the attempt's base, made by peh after its acceptance tests passed in
+ * the worktree (`evidence`, `duration_ms`: those checks, as TASK_COMPLETED reports them later).
+ */
+export const TaskCommittedSchema = eventSchema(
+  "TASK_COMMITTED",
+  z.object({ ...task, attempt, base: commit, commit, duration_ms: z.number().min(0).default(0), evidence: z.array(CheckEvidenceSchema).default([]) }),
+);
 export type TaskCommitted = z.infer<typeof TaskCommittedSchema>;
 
 /**
