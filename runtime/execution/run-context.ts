@@ -7,6 +7,7 @@ import type { RunState } from "../../machines/run.js";
 import type { PidRecords } from "./attempt-support.js";
 import type { ProcessStarter } from "./process-runner.js";
 import type { Redactor } from "./redact.js";
+import type { IsolatedWork } from "../workspace/isolated-work.js";
 
 export interface ExecuteOptions {
   store: LowdbEventStore;
@@ -68,4 +69,6 @@ export interface RunContext {
   cwdOf(task: PlanTask): string;
   trustedRoot(task: PlanTask): string | undefined;
   taskState(id: TaskId): string;
+  /** Worktrees, commits and the merge queue of isolated tasks (isolation: worktree). */
+  readonly isolation: IsolatedWork;
 }

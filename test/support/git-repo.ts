@@ -54,7 +54,8 @@ export async function testRepo(files: Record<string, string> = { "README.md": "h
   };
 }
 
-async function fingerprint(top: string): Promise<string> {
+/** `skip`: top-level names left out (peh's own store, which a run writes by design). */
+export async function fingerprint(top: string, skip: readonly string[] = []): Promise<string> {
   const hash = createHash("sha256");
   const gitDir = join(top, ".git");
   hash.update(await readFile(join(gitDir, "HEAD")));
@@ -64,7 +65,7 @@ async function fingerprint(top: string): Promise<string> {
   const walk = async (dir: string): Promise<void> => {
     for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(dir, entry.name);
-      if (path === gitDir) continue;
+      if (path === gitDir || (dir === top && skip.includes(entry.name))) continue;
       hash.update(`\0${path.slice(top.length)}\0${(await stat(path)).mode}\0`);
       if (entry.isDirectory()) await walk(path);
       else hash.update(await readFile(path));

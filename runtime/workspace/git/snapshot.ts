@@ -22,7 +22,12 @@ export async function treeOfFiles(options: TreeOptions): Promise<string> {
   try {
     const call = { cwd: options.dir, env };
     await git(options.from === null ? ["read-tree", "--empty"] : ["read-tree", options.from], call);
-    const excluded = (options.exclude ?? []).map((path) => `:(exclude,top)${path}`);
+    // An ignored path named in a pathspec makes `git add` fail: only the others need excluding.
+    const excluded: string[] = [];
+    for (const path of options.exclude ?? []) {
+      const ignored = await git(["check-ignore", "--quiet", "--", path], { cwd: options.dir, ok: [1] });
+      if (ignored.code !== 0) excluded.push(`:(exclude,top)${path}`);
+    }
     await git(["add", "-A", "--", ":/", ...excluded], call);
     return await gitLine(["write-tree"], call);
   } finally {
