@@ -98,4 +98,14 @@ describe("isolation: worktree", () => {
     expect(await fingerprint(ws.path, [".peh"])).toBe(before);
     expect(gitIn(ws.path, "log", "--format=%s", `main..peh/${runId()}`).split("\n")).toEqual(["Edit for edit", `peh: uncommitted changes at the start of run ${runId()}`]);
   });
+
+  it("is refused at planning time in a workspace that is not a git repository", async () => {
+    await import("node:fs/promises").then((fs) => fs.rm(join(ws.path, ".git"), { recursive: true, force: true }));
+    await ws.write("plan.yaml", plan([{ id: "edit", agent: "append b.txt more" }]));
+    const result = ws.peh("plan", "--from", "plan.yaml");
+    expect(result.code).toBe(2);
+    expect(result.stdout + result.stderr).toContain("ISOLATION_NEEDS_GIT");
+    expect(result.stdout + result.stderr).toContain("git init");
+    expect(existsSync(join(ws.path, ".peh", "runs"))).toBe(false);
+  });
 });

@@ -1,4 +1,5 @@
 // Which git repository a workspace is, if any, and who peh's commits are by. Reads only.
+import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { git, gitLine } from "./exec.js";
 
@@ -9,6 +10,15 @@ export interface GitRepo {
   readonly commonDir: string;
   /** Author and committer of peh's commits: the user's `user.name`/`user.email`, else peh's own. */
   readonly identity: { readonly name: string; readonly email: string };
+}
+
+/** Whether `dir` is inside a git working tree (false without git): for planning, which is synchronous. */
+export function inGitRepository(dir: string): boolean {
+  try {
+    return execFileSync("git", ["rev-parse", "--is-inside-work-tree"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() === "true";
+  } catch {
+    return false;
+  }
 }
 
 const PEH_IDENTITY = { name: "peh", email: "peh@localhost" } as const;
