@@ -108,4 +108,25 @@ describe("isolation: worktree", () => {
     expect(result.stdout + result.stderr).toContain("git init");
     expect(existsSync(join(ws.path, ".peh", "runs"))).toBe(false);
   });
+
+  it("lands a completed run on the user's branch by a fast-forward, logged, and says what to run when it cannot", async () => {
+    await ws.write("plan.yaml", plan([{ id: "edit", agent: "append b.txt landed" }]));
+    expect(run().code).toBe(0);
+    const landed = ws.peh("land", "--as", "ana");
+    expect(landed.code, landed.stdout + landed.stderr).toBe(0);
+    expect(gitIn(ws.path, "rev-parse", "main")).toBe(gitIn(ws.path, "rev-parse", `peh/${runId()}`));
+    expect(await ws.read("b.txt")).toBe("landed\n");
+    expect((await events()).filter((e) => e.type === "RUN_LANDED").map((e) => e.data.branch)).toEqual(["main"]);
+
+    await ws.write("plan.yaml", plan([{ id: "again", agent: "append c.txt second" }]));
+    expect(run().code).toBe(0);
+    await ws.write("mine.txt", "mine\n");
+    gitIn(ws.path, "add", "mine.txt");
+    gitIn(ws.path, "-c", "user.name=u", "-c", "user.email=u@example.com", "commit", "--quiet", "-m", "my own work");
+    const mine = gitIn(ws.path, "rev-parse", "main");
+    const refused = ws.peh("land", "--as", "ana");
+    expect(refused.code).toBe(1);
+    expect(refused.stdout + refused.stderr).toContain(`git merge peh/${runId()}`);
+    expect(gitIn(ws.path, "rev-parse", "main")).toBe(mine);
+  });
 });
