@@ -204,6 +204,7 @@ export class IsolatedWork {
    * its failure is classified, or its task started again. Nothing to do when it is settled.
    */
   async settle(task: PlanTask): Promise<void> {
+    if (this.isolated(task.id)) await this.sweepUnrecorded(task);
     const worktree = this.worktree(task.id);
     if (worktree === null || worktree.phase === "removed" || worktree.phase === "merged") return;
     const repo = await this.gitRepo();
@@ -216,5 +217,18 @@ export class IsolatedWork {
     }
     await removeWorktree(repo, path, archiveRef(place));
     await this.host.command({ type: "RecordWorktreeRemoved", at: new Date().toISOString(), task_id: task.id, path });
+  }
+
+  /**
+   * A worktree made for the current attempt whose WORKTREE_CREATED a crash kept from the log:
+   * nothing ran in it (commands start only after the record), so it holds its base, which the
+   * run's branch keeps; it is removed (never forced: git refuses if it holds anything).
+   */
+  private async sweepUnrecorded(task: PlanTask): Promise<void> {
+    const context = this.host.state.tasks.get(task.id)!.context;
+    if (context.attempt === 0 || context.worktree?.attempt === context.attempt) return;
+    const repo = await this.gitRepo();
+    const path = attemptWorkspaceRoot(repo, { runId: this.runId, taskId: task.id, attempt: context.attempt });
+    await removeWorktree(repo, path, runBranchRef(this.runId));
   }
 }
