@@ -4,6 +4,7 @@
 // ISO-8601 UTC) and as Markdown (times in the zone the caller gives, labelled).
 import type { CheckEvidence, PehEvent } from "../events/index.js";
 import { foldRun } from "../machines/run.js";
+import { gitWorkLines, gitWorkOf, type GitWork } from "./git-work.js";
 import { printable } from "./printable.js";
 import { stateName } from "../machines/state-name.js";
 import { skippedFailuresOf, skippedFailuresText, withDeciders, type SkippedFailure } from "./skipped.js";
@@ -51,6 +52,8 @@ export interface Report {
   /** The tasks skipped after a failure, by policy or by whom. */
   skipped_failures: SkippedFailure[];
   totals: { tasks: number; succeeded: number; failed: number; skipped: number; upstream_failed: number; not_finished: number; events: number };
+  /** Isolated work: the run's branch, each task's commit, the archive refs (absent without a branch). */
+  git?: GitWork;
 }
 
 interface TaskRecord {
@@ -157,6 +160,7 @@ export function reportOf(events: readonly PehEvent[]): Report {
     }
   }
   const outcome = stateName(state.plan.value);
+  const git = gitWorkOf(events);
   const inPlan = (plan?.tasks ?? []).map((task) => task.id as string);
   const planned = new Set(inPlan);
   const dropped = [...records.keys()].filter((id) => !planned.has(id) && records.get(id)!.skipped_reason === "plan_changed");
@@ -184,6 +188,7 @@ export function reportOf(events: readonly PehEvent[]): Report {
     recoveries: happenings,
     plan_changes: gate,
     skipped_failures: withDeciders(skippedFailuresOf(state), events),
+    ...(git ? { git } : {}),
     totals: {
       tasks: order.length,
       succeeded: count("succeeded"),
@@ -229,6 +234,7 @@ export function renderReport(report: Report, time: TimeFormat = utcTime): string
     ...(report.recoveries.length ? report.recoveries.map(line) : [report.tasks.some((task) => task.attempts > 1) ? "None recorded." : "None: every task that ran succeeded on its first attempt."]),
     "",
     ...(report.plan_changes.length ? ["## Plan changes", "", ...report.plan_changes.map(line), ""] : []),
+    ...(report.git ? ["## Git", "", ...gitWorkLines(report.git).map((text) => `- ${text}`), ""] : []),
     "## Totals",
     "",
     `${plural(totals.tasks, "task")}: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.upstream_failed} upstream failed, ${totals.not_finished} not finished. ${plural(totals.events, "event")}.`,

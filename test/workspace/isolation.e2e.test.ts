@@ -87,6 +87,13 @@ describe("isolation: worktree", () => {
     expect(gitIn(ws.path, "show", `peh/${runId()}:half.txt`)).toBe("half-done");
     expect(gitIn(ws.path, "log", "--format=%(trailers:key=Peh-Attempt,valueonly)", "-1", `peh/${runId()}`).trim()).toBe("2");
     expect(existsSync(join(ws.path, "half.txt"))).toBe(false);
+    // peh status and the report name the task's commit and the archive ref.
+    const commit = gitIn(ws.path, "rev-parse", `peh/${runId()}`).slice(0, 10);
+    for (const view of [ws.peh("status").stdout, ws.peh("report").stdout]) {
+      expect(view).toContain(`flaky: attempt 1 archived as ${ref}`);
+      expect(view).toContain(`flaky: commit ${commit} on peh/${runId()}`);
+    }
+    expect((JSON.parse(ws.peh("status", "--json").stdout) as { git: { tasks: { archives: { ref: string }[] }[] } }).git.tasks[0]!.archives[0]!.ref).toBe(ref);
   });
 
   it("takes uncommitted changes into the branch's first commit, leaving them where they are", async () => {
