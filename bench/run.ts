@@ -6,6 +6,7 @@ import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
 import { dagPlan, lookupFloorMs, validateMs } from "./validate.js";
 import { schedulerFigures } from "./scheduler.js";
 import { statusFigures } from "./status.js";
+import { worktreeFigures } from "./worktree.js";
 
 const quick = process.argv.includes("--quick");
 
@@ -54,6 +55,10 @@ const figures = {
       [`status_cold_rss_mb_${size}`]: f.status_cold_rss_mb,
     };
   })),
+  ...(await worktreeFigures(quick ? 1_000 : 10_000, quick ? 3 : 5).then((f) => ({
+    [`worktree_attempt_ms_${quick ? "1k" : "10k"}_files`]: f.attempt_ms,
+    [`worktree_floor_ms_${quick ? "1k" : "10k"}_files`]: f.floor_ms,
+  }))),
 };
 
 /** Validation of a 10k-task DAG, and of a 100k-task one beside it, in alternating rounds (best of each). */

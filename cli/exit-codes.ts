@@ -24,6 +24,7 @@ const BY_CODE: Record<ErrorCode, ExitCode> = {
   STORE_CORRUPT: EXIT.damaged,
   APPEND_CONFLICT: EXIT.conflict,
   LOCK_TIMEOUT: EXIT.conflict,
+  GIT_FAILED: EXIT.failed,
 };
 
 export function exitCodeFor(code: ErrorCode): ExitCode {

@@ -23,6 +23,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register[]>][] = [
     return [decide.decideCommand, decide.trustCommand];
   }],
   [["cancel"], async () => [(await import("./commands/cancel.js")).cancelCommand]],
+  [["land"], async () => [(await import("./commands/land.js")).landCommand]],
   [["status", "runs"], async () => [(await import("./commands/status.js")).statusCommand]],
   [["log"], async () => [(await import("./commands/log.js")).logCommand]],
   [["output"], async () => [(await import("./commands/output.js")).outputCommand]],

@@ -44,6 +44,16 @@ import {
   WorkerTrustRequiredSchema,
   WorkerTrustResolvedSchema,
 } from "./worker-events.js";
+import {
+  RunBranchStartedSchema,
+  RunLandedSchema,
+  TaskCommittedSchema,
+  TaskMergedSchema,
+  TaskRebasedSchema,
+  WorktreeArchivedSchema,
+  WorktreeCreatedSchema,
+  WorktreeRemovedSchema,
+} from "./workspace-events.js";
 
 export const PehEventSchema = z.discriminatedUnion("type", [
   PlanCreatedSchema,
@@ -80,6 +90,14 @@ export const PehEventSchema = z.discriminatedUnion("type", [
   PlanChangedSchema,
   RunCancelledSchema,
   ExecutionCompleteSchema,
+  RunBranchStartedSchema,
+  WorktreeCreatedSchema,
+  TaskCommittedSchema,
+  TaskRebasedSchema,
+  TaskMergedSchema,
+  WorktreeArchivedSchema,
+  WorktreeRemovedSchema,
+  RunLandedSchema,
 ]);
 export type PehEvent = z.infer<typeof PehEventSchema>;
 export type PehEventInput = z.input<typeof PehEventSchema>;

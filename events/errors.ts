@@ -20,6 +20,7 @@ export const ErrorCodeSchema = z.enum([
   "NOT_IMPLEMENTED",
   "INSPECTOR_UNREACHABLE",
   "SANDBOX_UNAVAILABLE",
+  "GIT_FAILED",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 

@@ -11,5 +11,6 @@ export * from "./worker-events.js";
 export * from "./task-events.js";
 export * from "./lineage-events.js";
 export * from "./recovery-events.js";
+export * from "./workspace-events.js";
 export * from "./envelope.js";
 export * from "./store.js";

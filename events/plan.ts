@@ -26,6 +26,8 @@ export const FailureClassSchema = z.enum([
   "logic_error",
   "unrecoverable",
   "unknown",
+  /** The task's commit does not rebase onto the run's branch: another task changed the same lines. */
+  "merge_conflict",
 ]);
 export type FailureClass = z.infer<typeof FailureClassSchema>;
 
@@ -53,6 +55,14 @@ export type ClassifyRule = z.infer<typeof ClassifyRuleSchema>;
  */
 export const ShellSchema = z.string().min(1);
 export type Shell = z.infer<typeof ShellSchema>;
+
+/**
+ * Where an attempt works: `none` (the default) in the workspace itself; `worktree` in a git
+ * worktree of its own made from the run's branch `peh/<run>`, committed and merged back by peh
+ * (DESIGN §11). Plan-wide, and per task (the task's wins).
+ */
+export const IsolationSchema = z.enum(["none", "worktree"]);
+export type Isolation = z.infer<typeof IsolationSchema>;
 
 /** Environment variables for every process of a task, added to the run's: NAME → value. */
 export const EnvSchema = z.record(z.string(), z.string());
@@ -103,6 +113,8 @@ export const PlanTaskSchema = TaskPacketSchema.extend({
   writable: z.array(z.string().min(1)).optional(),
   /** `off` asks to run without the sandbox: a grant, so the task is risky. */
   sandbox: z.literal("off").optional(),
+  /** `worktree`: each attempt in its own git worktree, one commit per task merged by peh. Wins over the plan's. */
+  isolation: IsolationSchema.optional(),
 });
 export type PlanTask = z.infer<typeof PlanTaskSchema>;
 export type PlanTaskInput = z.input<typeof PlanTaskSchema>;
@@ -116,6 +128,8 @@ export const PlanFileSchema = z.object({
   env: EnvSchema.optional(),
   recovery: RecoverySchema.optional(),
   classify: z.array(ClassifyRuleSchema).optional(),
+  /** Every task's isolation, unless the task names its own; `none` when neither does. */
+  isolation: IsolationSchema.optional(),
   tasks: z.array(PlanTaskSchema),
 });
 export type PlanFile = z.infer<typeof PlanFileSchema>;
@@ -130,6 +144,11 @@ export type Plan = z.infer<typeof PlanSchema>;
 /** The phrase a human must type to approve a risky task: its `confirm`, else its id. */
 export function confirmationPhrase(task: Pick<PlanTask, "id" | "confirm">): string {
   return task.confirm ?? task.id;
+}
+
+/** The isolation a task's attempts run under: its own, else the plan's, else `none`. */
+export function isolationOf(task: Pick<PlanTask, "isolation">, plan: { isolation?: Isolation | undefined } | null | undefined): Isolation {
+  return task.isolation ?? plan?.isolation ?? "none";
 }
 
 export const ProblemCodeSchema = z.enum([
@@ -148,6 +167,7 @@ export const ProblemCodeSchema = z.enum([
   "GENERIC_CONFIRM",
   "VAGUE_OBJECTIVE",
   "TASK_COUNT",
+  "ISOLATION_NEEDS_GIT",
 ]);
 export type ProblemCode = z.infer<typeof ProblemCodeSchema>;
 

@@ -43,13 +43,16 @@ export const TaskFailedSchema = eventSchema(
   z.object({
     ...task,
     attempt,
-    stage: z.enum(["run", "verify"]),
+    /** `merge`: the task's commit did not rebase onto the run's branch (isolated work). */
+    stage: z.enum(["run", "verify", "merge"]),
     error: ErrorInfoSchema,
     exit_code: z.number().int().nullable().default(null),
     signal: z.string().nullable().default(null),
     timed_out: z.boolean().default(false),
     duration_ms: z.number().min(0).default(0),
     evidence: z.array(CheckEvidenceSchema).default([]),
+    /** The files that conflict, when the merge onto the run's branch failed. */
+    conflicts: z.array(z.string()).optional(),
   }),
 );
 export type TaskFailed = z.infer<typeof TaskFailedSchema>;

@@ -16,6 +16,7 @@ import {
   TrustResolutionSchema,
   WorkerIdSchema,
 } from "../events/index.js";
+import { WORKSPACE_COMMANDS } from "./workspace-commands.js";
 
 const base = { actor: ActorSchema.default("system"), at: z.iso.datetime() };
 const command = <const T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
@@ -84,6 +85,8 @@ export const RecordVerificationSchema = command("RecordVerification", {
   timed_out: z.boolean().default(false),
   /** Why it failed, when more is known than its exit code (the limit it exceeded). */
   error: ErrorInfoSchema.optional(),
+  /** An isolated attempt's commit, made by peh once every check passed (DESIGN §11). */
+  commit: z.object({ base: z.string().min(1), commit: z.string().min(1) }).optional(),
 });
 export const ClassifyFailureSchema = command("ClassifyFailure", {
   task_id: TaskIdSchema,
@@ -147,6 +150,7 @@ export const CommandSchema = z.discriminatedUnion("type", [
   InterruptTaskSchema,
   CancelRunSchema,
   FinishSchema,
+  ...WORKSPACE_COMMANDS,
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 export type CommandInput = z.input<typeof CommandSchema>;

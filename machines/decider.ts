@@ -8,6 +8,7 @@ import { hasTag, mayHandle } from "./lite.js";
 import { grantWords, unconfirmedRisky, widening } from "./grants.js";
 import { planMachine, riskyTasksOf } from "./plan.js";
 import { executionCandidates } from "./execution-candidates.js";
+import { workspaceCandidates } from "./workspace-candidates.js";
 import { SETTLES_DEPENDENTS, taskMachine } from "./task.js";
 import { RECHECK_NONE, entityOf, entityState, evolve, recheckedTasks, whyIllegal, type Effect, type RunState } from "./run.js";
 import { stateName } from "./state-name.js";
@@ -258,6 +259,16 @@ function* candidates({ state, command, legal }: Draft): Generator<Candidate, voi
       }
       return;
     }
+    case "StartRunBranch":
+    case "RecordWorktree":
+    case "RecordRebase":
+    case "RecordConflict":
+    case "RecordMerge":
+    case "RecordArchive":
+    case "RecordWorktreeRemoved":
+    case "RecordLanding":
+      yield* workspaceCandidates(state, command, legal);
+      return;
     default:
       yield* executionCandidates(state, command, legal);
   }

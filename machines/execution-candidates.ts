@@ -92,6 +92,12 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
       const { task_id, evidence, duration_ms } = command;
       const attempt = task(state, task_id).context.attempt;
       const failed = evidence.find((check) => check.exit_code !== 0);
+      if (failed === undefined && task(state, task_id).context.isolated) {
+        // Isolated: the checks passed in the worktree; the task completes once its commit is merged.
+        if (command.commit === undefined) throw new PehError("USAGE", `task ${task_id} is isolated: its verification must carry the commit peh made`);
+        yield { type: "TASK_COMMITTED", data: { task_id, attempt, base: command.commit.base, commit: command.commit.commit, duration_ms, evidence } };
+        return;
+      }
       if (failed === undefined) {
         const recovered: Candidate = { type: "RECOVERY_SUCCEEDED", data: { task_id, attempt } };
         if (legal(recovered)) yield recovered;

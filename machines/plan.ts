@@ -28,6 +28,8 @@ export interface PlanContext {
   awaiting: readonly TaskId[];
   /** A human cancelled the run (`peh cancel`): its running tasks are stopped, not awaited. */
   cancelled: boolean;
+  /** The run's git branch `peh/<run>`, once made (isolated work, DESIGN §11); null before or without one. */
+  run_branch?: string | null;
 }
 
 /** The worker service's own run (see SERVICE_PLANNER). */
@@ -70,6 +72,7 @@ export const planMachine = setup({
     events: {} as PehEvent,
   },
   guards: {
+    hasRunBranch: ({ context }) => (context.run_branch ?? null) !== null,
     isFirstVersion: ({ event }) => planOf(event)?.version === 1,
     isNextVersion: ({ context, event }) => planOf(event)?.version === context.version + 1,
     isCurrentVersion: ({ context, event }) => "version" in event.data && event.data.version === context.version,
@@ -136,6 +139,7 @@ export const planMachine = setup({
         event.type === "DECISION_RECORDED" ? context.awaiting.filter((id) => id !== event.data.task_id) : context.awaiting,
     }),
     recordCancel: assign({ cancelled: true }),
+    recordRunBranch: assign({ run_branch: ({ context, event }) => (event.type === "RUN_BRANCH_STARTED" ? event.data.branch : (context.run_branch ?? null)) }),
     /** The plan accepts the event without moving: it only vouches that it may happen now. */
     acknowledge: () => {},
     /** Named effects, supplied by the runtime. */
@@ -210,6 +214,8 @@ export const planMachine = setup({
         RECOVERY_ATTEMPTED: acknowledge,
         RECOVERY_EXPEDITED: acknowledge,
         RUN_CANCELLED: cancel,
+        // Once, before the first isolated attempt: the run's branch from the user's HEAD.
+        RUN_BRANCH_STARTED: { guard: not("hasRunBranch"), actions: "recordRunBranch" },
         RECOVERY_ESCALATION: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
         PERMISSION_REQUIRED: { target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
         PLAN_CHANGED: { guard: and(["isNextVersion", "newRiskyConfirmed"]), actions: ["adoptVersion", "recordChange"] },
@@ -258,7 +264,8 @@ export const planMachine = setup({
         },
       },
     },
-    completed: { type: "final" },
+    // `peh land`: a completed run's branch brought into the user's branch (the run stays completed).
+    completed: { type: "final", on: { RUN_LANDED: { guard: "hasRunBranch", actions: "acknowledge" } } },
     failed: { type: "final" },
     aborted: { type: "final" },
     rejected: { type: "final" },

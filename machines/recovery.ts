@@ -13,7 +13,8 @@ export interface ResolvedPolicy {
 
 /**
  * The defaults: transient failures retry twice (5 s, then 30 s); a logic error retries once at
- * once; everything else waits for a human (a permission failure as PERMISSION_REQUIRED).
+ * once; a merge conflict gets one fresh attempt on the run branch's new head; everything else
+ * waits for a human (a permission failure as PERMISSION_REQUIRED).
  */
 export const DEFAULT_RECOVERY: Readonly<Record<FailureClass, ResolvedPolicy>> = {
   transient: { action: "retry", max_retries: 2, delays_ms: [5_000, 30_000] },
@@ -22,6 +23,8 @@ export const DEFAULT_RECOVERY: Readonly<Record<FailureClass, ResolvedPolicy>> = 
   invalid_input: { action: "escalate", max_retries: 0, delays_ms: [] },
   unrecoverable: { action: "escalate", max_retries: 0, delays_ms: [] },
   unknown: { action: "escalate", max_retries: 0, delays_ms: [] },
+  // Another task changed the same lines first: one fresh attempt on the new head, then a human.
+  merge_conflict: { action: "retry", max_retries: 1, delays_ms: [0] },
 };
 
 export const FAILURE_CLASSES = Object.keys(DEFAULT_RECOVERY) as FailureClass[];

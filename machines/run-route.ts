@@ -30,6 +30,8 @@ function kindOf(type: PehEvent["type"]): Kind {
     case "PLAN_CHANGED":
     case "RUN_CANCELLED":
     case "EXECUTION_COMPLETE":
+    case "RUN_BRANCH_STARTED":
+    case "RUN_LANDED":
       return "plan";
     case "BOOTSTRAP_PHASE_STARTED":
     case "BOOTSTRAP_PHASE_COMPLETED":
@@ -58,6 +60,12 @@ function kindOf(type: PehEvent["type"]): Kind {
     case "TASK_SKIPPED":
     case "TASK_INTERRUPTED":
     case "TASK_REUSED":
+    case "WORKTREE_CREATED":
+    case "TASK_COMMITTED":
+    case "TASK_REBASED":
+    case "TASK_MERGED":
+    case "WORKTREE_ARCHIVED":
+    case "WORKTREE_REMOVED":
       return "task";
     default: {
       const unhandled: never = type;

@@ -256,7 +256,7 @@ function adoptPlan(state: RunState, plan: Plan, settled: readonly TaskId[] | und
   const reusable = reusableIn(state.reuse, plan);
   for (const task of plan.tasks) {
     if (!state.tasks.has(task.id)) {
-      state.tasks.set(task.id, startLite<TaskContext>(taskMachine, state.token, { task, recovery: plan.recovery, settled, reusable: reusable.has(task.id) }));
+      state.tasks.set(task.id, startLite<TaskContext>(taskMachine, state.token, { task, recovery: plan.recovery, settled, reusable: reusable.has(task.id), isolation: plan.isolation }));
     }
     for (const dependency of task.depends_on) {
       const list = state.dependents.get(dependency) ?? [];

@@ -23,7 +23,8 @@ export const taskMemo: MemoSpec<TaskContext, PehEvent> = {
     // The numbers as the code units of one short flat string (cheap to build and to hash); the
     // rare texts (a decision, a reason, a class, a due time) after it.
     const numbers = [typeIndex(event.type), relation, context.attempt, count(data.attempt), count(data.next_attempt), context.idempotent ? 1 : 0,
-      context.settled, context.depends_on.length, context.retries, budget, context.resumed ? 1 : 0, context.reusable ? 1 : 0];
+      context.settled, context.depends_on.length, context.retries, budget, context.resumed ? 1 : 0, context.reusable ? 1 : 0,
+      context.isolated ? 1 : 0, worktreeKey(context), context.worktree?.attempt ?? 0];
     if (numbers.some((n) => n > 0xffff)) return `${numbers.join(",")}|${texts(context, data)}`;
     const key = String.fromCharCode(...numbers);
     const rare = data.decision ?? data.reason ?? data.class ?? context.failure_class ?? data.due_at ?? data.waived_due_at;
@@ -44,3 +45,8 @@ const count = (value: unknown): number => (typeof value === "number" ? value : 0
 
 const texts = (context: TaskContext, data: Record<string, unknown>): string =>
   `${data.decision ?? ""}|${data.reason ?? ""}|${data.class ?? ""}|${context.failure_class ?? ""}|${data.due_at ?? ""}|${data.waived_due_at ?? ""}|${context.due_at ?? ""}`;
+
+const PHASES = ["created", "committed", "rebased", "merged", "archived", "removed"] as const;
+/** The worktree's phase and whether it was merged, as one number (0: no worktree yet). */
+const worktreeKey = (context: TaskContext): number =>
+  context.worktree === null ? 0 : 1 + PHASES.indexOf(context.worktree.phase) * 2 + (context.worktree.merged ? 1 : 0);

@@ -4,7 +4,7 @@
 // Dependencies: a task also receives its dependencies' settling events (completed, skipped by a
 // decision or the plan) and counts them; it becomes ready only when all have settled.
 import { and, assign, not, setup } from "xstate";
-import type { FailureClass, PehEvent, PlanTask, Recovery, TaskId } from "../events/index.js";
+import { isolationOf, type FailureClass, type Isolation, type PehEvent, type PlanTask, type Recovery, type TaskId } from "../events/index.js";
 import { NO_RETRIES, retryBudget } from "./recovery.js";
 
 export interface TaskContext {
@@ -30,12 +30,30 @@ export interface TaskContext {
   // ── rerun (issue 22) ──
   /** A rerun may take over this task's result from its source (TASK_REUSED) instead of running it. */
   reusable: boolean;
+  /** Each attempt works in a git worktree of its own, committed and merged by peh (isolation: worktree). */
+  isolated: boolean;
+  /** The last attempt's worktree, where it is in its lifecycle; null before the first one. */
+  worktree: WorktreeFacts | null;
+}
+
+/**
+ * Where an attempt's worktree is: made, its commit made, replayed onto the branch head, merged;
+ * or archived (a failure, an interruption); then removed. `removed` keeps whether its work was
+ * merged, which completion needs.
+ */
+export type WorktreePhase = "created" | "committed" | "rebased" | "merged" | "archived" | "removed";
+export interface WorktreeFacts {
+  attempt: number;
+  phase: WorktreePhase;
+  merged: boolean;
 }
 
 export interface TaskInput {
-  task: Pick<PlanTask, "id" | "idempotent" | "depends_on" | "recovery">;
+  task: Pick<PlanTask, "id" | "idempotent" | "depends_on" | "recovery" | "isolation">;
   /** The plan-wide recovery policies, under the task's own. */
   recovery?: Recovery | undefined;
+  /** The plan-wide isolation, under the task's own. */
+  isolation?: Isolation | undefined;
   /** Tasks already settled for their dependents (a task added by a change mid-run). */
   settled?: readonly TaskId[];
   /** A rerun's task whose source result it may take over (TASK_REUSED): see machines/reuse.ts. */
@@ -46,10 +64,11 @@ export interface TaskInput {
 export const SETTLES_DEPENDENTS = "settles_dependents";
 
 /** A task's dependencies (deduplicated) and how many of them have settled already. */
-function specOf(task: TaskInput["task"], recovery: Recovery | undefined, settled: readonly TaskId[] = []) {
+function specOf(task: TaskInput["task"], recovery: Recovery | undefined, settled: readonly TaskId[] = [], isolation?: Isolation) {
   const depends_on = [...new Set(task.depends_on)];
   return {
     idempotent: task.idempotent,
+    isolated: isolationOf(task, { isolation }) === "worktree",
     depends_on,
     settled: depends_on.filter((id) => settled.includes(id)).length,
     // A task that is not idempotent has no automatic retries at all, whatever its policies say.
@@ -82,6 +101,23 @@ const respecify = { guard: "isStillPlanned", actions: "adoptSpec" } as const;
  * settled, so the change may not make it wait for one that has not.
  */
 const fixInPlace = { guard: and(["isStillPlanned", "dependenciesStaySettled"]), actions: "adoptSpec" } as const;
+
+/** The guard "the current attempt's worktree is in one of `phases`". */
+const inPhase = (...phases: WorktreePhase[]) => ({ type: "worktreeIn", params: { phases } }) as const;
+/** The action "the current attempt's worktree is now in `phase`". */
+const toPhase = (phase: WorktreePhase) => ({ type: "recordWorktreePhase", params: { phase } }) as const;
+
+/** A failed or interrupted attempt's worktree: archived (unless merged), then removed. */
+const keepFailedWork = {
+  WORKTREE_ARCHIVED: {
+    guard: and(["isCurrentAttempt", inPhase("created", "committed", "rebased")]),
+    actions: [toPhase("archived"), "removeWorktree"],
+  },
+  WORKTREE_REMOVED: {
+    guard: and(["isCurrentAttempt", inPhase("archived")]),
+    actions: toPhase("removed"),
+  },
+} as const;
 
 export const taskMachine = setup({
   types: {
@@ -124,6 +160,16 @@ export const taskMachine = setup({
       event.data.next_attempt === context.attempt + 1,
     /** Rerun (issue 22): only a task its rerun marked may take over its source's result. */
     isReusable: ({ context }) => context.reusable,
+    isIsolated: ({ context }) => context.isolated,
+    /** No worktree of this task is in use: none was made, or the last one is removed. */
+    worktreeSettled: ({ context }) => context.worktree === null || context.worktree.phase === "removed",
+    /** The attempt may verify: it is not isolated, or its worktree is made (and not yet committed). */
+    worktreeReadyIfIsolated: ({ context }) =>
+      !context.isolated || (context.worktree?.attempt === context.attempt && context.worktree.phase === "created"),
+    worktreeIn: ({ context }, params: { phases: readonly WorktreePhase[] }) =>
+      context.worktree !== null && context.worktree.attempt === context.attempt && params.phases.includes(context.worktree.phase),
+    worktreeMergedAndRemoved: ({ context }) =>
+      context.worktree?.attempt === context.attempt && context.worktree.phase === "removed" && context.worktree.merged,
     decidedRetry: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "retry",
     decidedSkip: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "skip",
     decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
@@ -132,7 +178,12 @@ export const taskMachine = setup({
     adoptSpec: assign(({ context, event }) => {
       const task = event.type === "PLAN_CHANGED" ? event.data.plan.tasks.find((t) => t.id === context.task_id) : undefined;
       // A task a change alters is no longer the one whose result its rerun's source recorded.
-      return task && event.type === "PLAN_CHANGED" ? { ...context, ...specOf(task, event.data.plan.recovery, event.data.settled), reusable: false } : context;
+      return task && event.type === "PLAN_CHANGED" ? { ...context, ...specOf(task, event.data.plan.recovery, event.data.settled, event.data.plan.isolation), reusable: false } : context;
+    }),
+    recordWorktree: assign({ worktree: ({ context }) => ({ attempt: context.attempt, phase: "created" as WorktreePhase, merged: false }) }),
+    recordWorktreePhase: assign({
+      worktree: ({ context }, params: { phase: WorktreePhase }) =>
+        context.worktree && { ...context.worktree, phase: params.phase, merged: context.worktree.merged || params.phase === "merged" },
     }),
     recordSettledDependency: assign({ settled: ({ context }) => context.settled + 1 }),
     recordAttempt: assign({
@@ -159,6 +210,8 @@ export const taskMachine = setup({
     askHuman: () => {},
     noteWorker: () => {},
     noteRecovery: () => {},
+    mergeCommit: () => {},
+    removeWorktree: () => {},
   },
 }).createMachine({
   id: "task",
@@ -166,13 +219,14 @@ export const taskMachine = setup({
   context: ({ input }) => ({
     task_id: input.task.id,
     // Deduplicated: the count of settled dependencies must be able to reach it.
-    ...specOf(input.task, input.recovery, input.settled),
+    ...specOf(input.task, input.recovery, input.settled, input.isolation),
     attempt: 0,
     failure_class: null,
     retries: 0,
     due_at: null,
     resumed: false,
     reusable: input.reusable === true,
+    worktree: null,
   }),
   on: {
     TASK_COMPLETED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
@@ -201,7 +255,8 @@ export const taskMachine = setup({
     running: {
       on: {
         WORKER_SPAWNING: { guard: "isCurrentAttempt", actions: "noteWorker" },
-        TASK_VERIFYING: { guard: "isCurrentAttempt", target: "verifying", actions: "runAcceptanceTests" },
+        WORKTREE_CREATED: { guard: and(["isCurrentAttempt", "isIsolated", "worktreeSettled"]), actions: "recordWorktree" },
+        TASK_VERIFYING: { guard: and(["isCurrentAttempt", "worktreeReadyIfIsolated"]), target: "verifying", actions: "runAcceptanceTests" },
         TASK_FAILED: { guard: "isCurrentAttempt", target: "classifying", actions: "classifyFailure" },
         TASK_INTERRUPTED: { guard: "isCurrentAttempt", target: "interrupted" },
       },
@@ -209,14 +264,32 @@ export const taskMachine = setup({
     verifying: {
       on: {
         RECOVERY_SUCCEEDED: { guard: and(["isCurrentAttempt", "isRetryAttempt"]), actions: "noteRecovery" },
-        TASK_COMPLETED: { guard: and(["isOwn", "isCurrentAttempt"]), target: "succeeded" },
+        TASK_COMPLETED: { guard: and(["isOwn", "isCurrentAttempt", not("isIsolated")]), target: "succeeded" },
+        // Isolated: the acceptance tests passed in the worktree, peh made the task's commit.
+        TASK_COMMITTED: { guard: and(["isCurrentAttempt", inPhase("created")]), target: "merging", actions: [toPhase("committed"), "mergeCommit"] },
         TASK_FAILED: { guard: "isCurrentAttempt", target: "classifying", actions: "classifyFailure" },
         TASK_INTERRUPTED: { guard: "isCurrentAttempt", target: "interrupted" },
       },
     },
+    // The serial merge queue: replay onto the branch head (again when a crash or a racing move
+    // makes it stale), fast-forward the branch, remove the worktree, complete. A conflict, or an
+    // acceptance test failing on the rebased tree, is a failure of this attempt.
+    merging: {
+      on: {
+        TASK_REBASED: { guard: and(["isCurrentAttempt", inPhase("committed", "rebased")]), actions: toPhase("rebased") },
+        TASK_MERGED: { guard: and(["isCurrentAttempt", inPhase("rebased")]), actions: [toPhase("merged"), "removeWorktree"] },
+        WORKTREE_REMOVED: { guard: and(["isCurrentAttempt", inPhase("merged")]), actions: toPhase("removed") },
+        RECOVERY_SUCCEEDED: { guard: and(["isCurrentAttempt", "isRetryAttempt"]), actions: "noteRecovery" },
+        TASK_COMPLETED: { guard: and(["isOwn", "isCurrentAttempt", "worktreeMergedAndRemoved"]), target: "succeeded" },
+        TASK_FAILED: { guard: and(["isCurrentAttempt", inPhase("committed", "rebased")]), target: "classifying", actions: "classifyFailure" },
+      },
+    },
     classifying: {
       on: {
-        FAILURE_CLASSIFIED: { guard: "isCurrentAttempt", target: "classified", actions: "recordFailureClass" },
+        // An isolated attempt's work is archived and its worktree removed before the failure is
+        // classified: whatever follows (a retry, a human, the end of the run) starts clean.
+        ...keepFailedWork,
+        FAILURE_CLASSIFIED: { guard: and(["isCurrentAttempt", "worktreeSettled"]), target: "classified", actions: "recordFailureClass" },
       },
     },
     classified: {
@@ -254,8 +327,9 @@ export const taskMachine = setup({
     },
     interrupted: {
       on: {
+        ...keepFailedWork,
         TASK_STARTED: {
-          guard: and(["isNextAttempt", "isIdempotent"]),
+          guard: and(["isNextAttempt", "isIdempotent", "worktreeSettled"]),
           target: "running",
           actions: ["recordAttempt", "recordResume", "startWorker"],
         },

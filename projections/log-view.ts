@@ -73,6 +73,9 @@ export function logJson(entry: LogEntry): Record<string, unknown> {
   return { timestamp, event, task_id, task_name, details, seq, actor };
 }
 
+/** A commit's name as people read it. */
+const short = (commit: string) => commit.slice(0, 10);
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 /** The details that matter for each type, and a line saying them. */
@@ -158,8 +161,8 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       return { details: { attempt, duration_ms, evidence }, summary: `attempt ${attempt}, ${seconds(duration_ms)}, ${evidence.length ? `${plural(evidence.length, "check")} passed` : "no acceptance tests"}` };
     }
     case "TASK_FAILED": {
-      const { attempt, stage, error, exit_code, signal, timed_out, duration_ms } = event.data;
-      return { details: { attempt, stage, error, exit_code, signal, timed_out, duration_ms }, summary: `attempt ${attempt} (${stage}): ${error.message}` };
+      const { attempt, stage, error, exit_code, signal, timed_out, duration_ms, conflicts } = event.data;
+      return { details: { attempt, stage, error, exit_code, signal, timed_out, duration_ms, ...(conflicts ? { conflicts } : {}) }, summary: `attempt ${attempt} (${stage}): ${error.message}` };
     }
     case "FAILURE_CLASSIFIED": {
       const { attempt, rule, evidence } = event.data;
@@ -189,6 +192,26 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       const { source_run, source_seq, attempt, duration_ms, evidence } = event.data;
       return { details: { source_run, source_seq, attempt, duration_ms, evidence }, summary: `reused from ${source_run} #${source_seq} (attempt ${attempt}, ${evidence.length ? `${plural(evidence.length, "check")} passed` : "no acceptance tests"})` };
     }
+    case "RUN_BRANCH_STARTED": {
+      const { branch, head, base, snapshot } = event.data;
+      return { details: { branch, head, base, snapshot }, summary: `${branch} at ${short(base)}${snapshot ? ` (uncommitted changes on ${head ? short(head) : "no commit"} taken into it)` : ""}` };
+    }
+    case "RUN_LANDED":
+      return { details: { branch: event.data.branch, from: event.data.from, to: event.data.to, actor: event.actor }, summary: `${event.data.branch} ${short(event.data.from)} → ${short(event.data.to)}${by}` };
+    case "WORKTREE_CREATED":
+      return { details: { attempt: event.data.attempt, path: event.data.path, base: event.data.base }, summary: `attempt ${event.data.attempt} at ${short(event.data.base)} in ${event.data.path}` };
+    case "TASK_COMMITTED":
+      return { details: { attempt: event.data.attempt, base: event.data.base, commit: event.data.commit }, summary: `attempt ${event.data.attempt}: ${short(event.data.commit)} on ${short(event.data.base)}` };
+    case "TASK_REBASED":
+      return { details: { attempt: event.data.attempt, onto: event.data.onto, commit: event.data.commit }, summary: `attempt ${event.data.attempt}: ${short(event.data.commit)} onto ${short(event.data.onto)}` };
+    case "TASK_MERGED": {
+      const { attempt, onto, commit, evidence } = event.data;
+      return { details: { attempt, onto, commit, evidence }, summary: `attempt ${attempt}: ${short(commit)} on the run's branch${evidence.length ? `, ${plural(evidence.length, "check")} passed again on the rebased tree` : ""}` };
+    }
+    case "WORKTREE_ARCHIVED":
+      return { details: { attempt: event.data.attempt, ref: event.data.ref, commit: event.data.commit }, summary: `attempt ${event.data.attempt} kept as ${event.data.ref}` };
+    case "WORKTREE_REMOVED":
+      return { details: { attempt: event.data.attempt, path: event.data.path }, summary: `attempt ${event.data.attempt}: ${event.data.path}` };
     default: {
       const unhandled: never = event;
       return { details: {}, summary: String((unhandled as PehEvent).type) };

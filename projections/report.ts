@@ -4,6 +4,7 @@
 // ISO-8601 UTC) and as Markdown (times in the zone the caller gives, labelled).
 import type { CheckEvidence, Lineage, PehEvent, SandboxProfile } from "../events/index.js";
 import { foldRun } from "../machines/run.js";
+import { gitWorkLines, gitWorkOf, type GitWork } from "./git-work.js";
 import { printable } from "./printable.js";
 import { sandboxWords } from "./sandbox-words.js";
 import { stateName } from "../machines/state-name.js";
@@ -60,6 +61,8 @@ export interface Report {
   /** Where this run came from (a rerun's or a fork's source), and the runs rerun or forked from it. */
   lineage: Lineage | null;
   descendants: { run_id: string; lineage: Lineage }[];
+  /** Isolated work: the run's branch, each task's commit, the archive refs (absent without a branch). */
+  git?: GitWork;
 }
 
 interface TaskRecord {
@@ -179,6 +182,7 @@ export function reportOf(events: readonly PehEvent[], descendants: { run_id: str
     }
   }
   const outcome = stateName(state.plan.value);
+  const git = gitWorkOf(events);
   const inPlan = (plan?.tasks ?? []).map((task) => task.id as string);
   const planned = new Set(inPlan);
   const dropped = [...records.keys()].filter((id) => !planned.has(id) && records.get(id)!.skipped_reason === "plan_changed");
@@ -206,6 +210,7 @@ export function reportOf(events: readonly PehEvent[], descendants: { run_id: str
     recoveries: happenings,
     plan_changes: gate,
     skipped_failures: withDeciders(skippedFailuresOf(state), events),
+    ...(git ? { git } : {}),
     totals: {
       tasks: order.length,
       succeeded: count("succeeded"),
@@ -258,6 +263,7 @@ export function renderReport(report: Report, time: TimeFormat = utcTime): string
     "",
     ...(report.plan_changes.length ? ["## Plan changes", "", ...report.plan_changes.map(line), ""] : []),
     ...sandboxSection(report.tasks),
+    ...(report.git ? ["## Git", "", ...gitWorkLines(report.git).map((text) => `- ${text}`), ""] : []),
     "## Totals",
     "",
     `${plural(totals.tasks, "task")}: ${totals.succeeded} succeeded, ${totals.reused ? `${totals.reused} reused, ` : ""}${totals.failed} failed, ${totals.skipped} skipped, ${totals.upstream_failed} upstream failed, ${totals.not_finished} not finished. ${plural(totals.events, "event")}.`,

@@ -30,6 +30,7 @@ import { resolveRisk } from "./planning/risk.js";
 import { nodeScopeFs } from "./planning/scope-fs.js";
 import { validatePlan } from "./planning/validate.js";
 import { now } from "./execution/clock.js";
+import { inGitRepository } from "./workspace/git/repo.js";
 
 export { approveRun } from "./approve.js";
 export { nextStep, requireApproved } from "./gate-next.js";
@@ -61,9 +62,14 @@ export interface PreparedPlan {
 /** Throws PLAN_INVALID carrying every problem, or returns the plan with risk resolved. */
 function checked(plan: PlanFile, input: PlanInput, locate?: (path: (string | number)[]) => number | undefined): { plan: PlanFile; problems: Problem[] } {
   const resolved = resolveRisk(plan);
-  const problems = validatePlan(resolved, { workspace: input.workspace, strict: input.strict, fs: nodeScopeFs, ...(locate ? { locate } : {}) });
+  const problems = validatePlan(resolved, { workspace: input.workspace, strict: input.strict, fs: nodeScopeFs, ...(locate ? { locate } : {}), ...(needsGit(resolved) ? { git: inGitRepository(input.workspace) } : {}) });
   throwIfErrors(problems);
   return { plan: resolved, problems };
+}
+
+/** Whether any task asks for a worktree: only then is git asked whether the workspace is a repository. */
+function needsGit(plan: PlanFile): boolean {
+  return plan.isolation === "worktree" || plan.tasks.some((task) => task.isolation === "worktree");
 }
 
 function throwIfErrors(problems: Problem[]): void {

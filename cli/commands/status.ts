@@ -2,6 +2,7 @@
 // task with its recovery ledger, the workers under way, the bootstrap, and what the run waits
 // for with the exact command to type. Reads nothing but the log (a long run's from its checkpoint).
 import type { Command } from "commander";
+import { gitWorkLines, gitWorkOf } from "../../projections/git-work.js";
 import { statusOf, type LedgerEntry, type Orchestrator, type StatusView } from "../../projections/status.js";
 import { skippedFailuresText } from "../../projections/skipped.js";
 import { plural, stateWords } from "../../projections/words.js";
@@ -58,8 +59,10 @@ export function statusCommand(program: Command, io: Io): void {
         const denial = await (await import("../../runtime/execution/trust.js")).viewDenial();
         if (denial) status = statusOf(state, { liveness, denial });
       }
-      if (options.json) printJson(io, status);
-      else io.out(renderStatus(io, status).join("\n"));
+      // Isolated work: the branch, each task's commit and archive ref, read from the log.
+      const git = state.plan.context.run_branch ? gitWorkOf(await store.read(runId)) : null;
+      if (options.json) printJson(io, git ? { ...status, git } : status);
+      else io.out([...renderStatus(io, status), ...(git ? ["git:", ...gitWorkLines(git).map((text) => `  ${text}`)] : [])].join("\n"));
     });
 
   program

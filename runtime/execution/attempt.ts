@@ -52,6 +52,8 @@ export class Attempts {
    * are decided in order in one batch, one durable append, before the process is spawned.
    */
   async start(task: PlanTask): Promise<void> {
+    // An interrupted isolated attempt's worktree is archived first: the next one starts clean.
+    await this.run.isolation.settle(task);
     // Its scope is resolved again: one that leads out of the workspace now fails it here.
     const cwd = await startInScope(this.run, task);
     if (cwd === undefined) return;
@@ -64,7 +66,7 @@ export class Attempts {
     const made = root ? missingScopeDir(this.workspace, task) : undefined;
     if (root) {
       decided.push(this.run.command({ type: "ResolveTrust", at: now(), worker_id, resolution: { source: "allowlist", root } }));
-      decided.push(this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task, this.run.state.plan.context.granted), ...(made === undefined ? {} : { made }) }));
+      decided.push(this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task, this.run.state.plan.context.granted, undefined, this.run.isolation.workspaceRoot(task, attempt)), ...(made === undefined ? {} : { made }) }));
     }
     await Promise.all(decided);
     this.run.options.progress({ kind: "started", ...this.run.numbered(task), task: task.id, attempt });
@@ -89,7 +91,7 @@ export class Attempts {
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
     const common = this.run.processOptions(task, attempt);
     // The profile WORKER_RUNNING recorded for the attempt (the same inputs give the same one after a crash).
-    const wrap = this.run.sandbox.wrapper(this.run.sandbox.profile(task, this.run.state.plan.context.granted, kind));
+    const wrap = this.run.sandbox.wrapper(this.run.sandbox.profile(task, this.run.state.plan.context.granted, kind, this.run.isolation.workspaceRoot(task, attempt)));
     const own = taskProcess(this.run.state.plan_spec, task, common);
     const place = placeEnv({ workspace: this.workspace, run_id: this.run.options.runId, task, attempt });
     let pid: number | undefined;
@@ -120,8 +122,9 @@ export class Attempts {
     if (!running && (await refusedOutOfScope(this.run, task))) return;
     if (!running) {
       made = missingScopeDir(this.workspace, task);
-      await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task, this.run.state.plan.context.granted), ...(made === undefined ? {} : { made }) });
+      await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id, sandbox: this.run.sandbox.profile(task, this.run.state.plan.context.granted, undefined, this.run.isolation.workspaceRoot(task, attempt)), ...(made === undefined ? {} : { made }) });
     }
+    await this.run.isolation.prepare(task);
     // Recorded first, made then: a crash between the two leaves a directory still to make, which
     // the next attempt makes (and records) again.
     const unmade = made === undefined ? undefined : await makeScopeDir(this.workspace, made);
@@ -169,6 +172,46 @@ export class Attempts {
    */
   async verify(task: PlanTask, result: RunResult | undefined, limits = new AttemptLimits(task)): Promise<void> {
     const attempt = this.attemptOf(task);
+    const checked = await this.checks(task, attempt, limits);
+    if (checked === "drained") return;
+    const { evidence, failure } = checked;
+    const timeout = failure?.timed_out ? { timed_out: true, error: { code: "TIMEOUT", message: failure.limit! } } : {};
+    // An isolated attempt whose checks passed gets its commit now; its verification carries it.
+    const commit = failure ? undefined : await this.run.isolation.commit(task);
+    await this.run.command({ type: "RecordVerification", at: now(), task_id: task.id, evidence, duration_ms: result?.duration_ms ?? 0, ...timeout, ...(commit ? { commit } : {}) });
+    if (failure) {
+      await this.failed(task, attempt, result, failure);
+      return;
+    }
+    if (commit) {
+      await this.merge(task, result);
+      return;
+    }
+    this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1, resumed: this.resumed(task) });
+  }
+
+  /**
+   * The task's commit through the merge queue onto the run's branch (isolation: worktree); a
+   * conflict, or a check failing again on the rebased tree, fails the attempt like any failure.
+   */
+  async merge(task: PlanTask, result?: RunResult): Promise<void> {
+    const attempt = this.attemptOf(task);
+    let failure: Failure | undefined;
+    const end = await this.run.isolation.merge(task, async () => {
+      const checked = await this.checks(task, attempt, new AttemptLimits(task));
+      if (checked === "drained") return [{ command: "(drained)", exit_code: null, duration_ms: 0 }];
+      failure = checked.failure;
+      return checked.evidence;
+    });
+    if (!end.merged && this.run.taskState(task.id) === "classifying") {
+      await this.failed(task, attempt, result, end.conflicts ? { stage: "merge", output: "", conflicts: end.conflicts } : (failure ?? { stage: "verify", output: "" }));
+      return;
+    }
+    if (end.merged) this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1, resumed: this.resumed(task) });
+  }
+
+  /** The acceptance tests of the attempt, in order, up to the first that fails. */
+  private async checks(task: PlanTask, attempt: number, limits: AttemptLimits): Promise<{ evidence: { command: string; exit_code: number | null; duration_ms: number }[]; failure: Failure | undefined } | "drained"> {
     const evidence = [];
     let failure: Failure | undefined;
     for (const check of task.acceptance_tests) {
@@ -182,7 +225,7 @@ export class Attempts {
       const outcome = await this.process(task, attempt, { kind: "acceptance_test", command: check, timeoutMs: ms });
       if (outcome.aborted) {
         await this.interruptedByDrain(task);
-        return;
+        return "drained";
       }
       evidence.push({ command: check, exit_code: outcome.exit_code, duration_ms: outcome.duration_ms });
       if (outcome.exit_code !== 0) {
@@ -190,13 +233,7 @@ export class Attempts {
         break;
       }
     }
-    const timeout = failure?.timed_out ? { timed_out: true, error: { code: "TIMEOUT", message: failure.limit! } } : {};
-    await this.run.command({ type: "RecordVerification", at: now(), task_id: task.id, evidence, duration_ms: result?.duration_ms ?? 0, ...timeout });
-    if (failure) {
-      await this.failed(task, attempt, result, failure);
-      return;
-    }
-    this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1, resumed: this.resumed(task) });
+    return { evidence, failure };
   }
 
   /**
@@ -223,6 +260,8 @@ export class Attempts {
 
   /** Classifies a failed attempt, then follows the recovery policy of its class. */
   private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: Failure): Promise<void> {
+    // An isolated attempt's work is archived and its worktree removed before it is classified.
+    await this.run.isolation.settle(task);
     // A check stopped by a limit failed as a timeout, like a command (not as a failed assertion).
     const timed_out = failure.timed_out ?? result?.timed_out ?? false;
     const found = classify(
@@ -234,6 +273,7 @@ export class Attempts {
     const what =
       timed_out ? "timed out"
       : failure.stage === "verify" ? "acceptance test failed"
+      : failure.stage === "merge" ? `merge conflict in ${failure.conflicts?.join(", ") || "?"}`
       : failure.spawn_error ? `did not start: ${failure.spawn_error.message}`
       : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
     this.run.options.progress({

@@ -13,7 +13,9 @@ export interface FailureFacts {
   exit_code: number | null;
   signal: string | null;
   timed_out: boolean;
-  stage: "run" | "verify";
+  stage: "run" | "verify" | "merge";
+  /** The files that conflict, when the task's commit did not rebase onto the run's branch. */
+  conflicts?: readonly string[];
   /** What the process printed (stdout and stderr, redacted): nothing of peh's own. */
   output: string;
   /** What a timed-out process exceeded (its timeout, or the attempt's task_timeout). */
@@ -107,6 +109,8 @@ function evidenceOf(line: string, pattern?: RegExp): string {
  * (the sandbox's profile of the attempt); unconfined by default, which classifies as before.
  */
 export function classify(facts: FailureFacts, custom: readonly ClassifyRule[] = [], confinement: Confinement = UNCONFINED): Classification {
+  // A conflict is a fact git reported, not a reading of output: no rule of the plan overrides it.
+  if (facts.stage === "merge") return { class: "merge_conflict", rule: "merge conflict", evidence: evidenceOf(`conflicting files: ${(facts.conflicts ?? []).join(", ") || "(git named none)"}`) };
   const lines = facts.output.split("\n").filter((line) => line.trim() !== "");
   const cleaned = lines.map(matchable);
   const find = (pattern: RegExp): string | undefined => {

@@ -8,7 +8,7 @@ import type { FailureFacts } from "./classify.js";
 import type { Redactor } from "./redact.js";
 
 /** Why an attempt failed, as its classification needs it; `limit` names a limit that stopped a process. */
-export type Failure = Pick<FailureFacts, "stage" | "output" | "spawn_error" | "limit"> & { timed_out?: boolean };
+export type Failure = Pick<FailureFacts, "stage" | "output" | "spawn_error" | "limit" | "conflicts"> & { timed_out?: boolean };
 
 /** The last `count` lines a process printed that hold something, at most `width` characters each. */
 export function lastLines(output: string, count = 5, width = 200): string[] {
@@ -49,5 +49,5 @@ export async function recordedFailure(log: { logFile: string; redact: Redactor }
   const notStarted = stage === "run" && error !== undefined && !EXIT_CODES.has(error.code) && failed?.exit_code === null && failed.signal === null;
   // A process stopped by a limit failed as a timeout, whose evidence names the limit.
   const limit = failed?.timed_out && error?.code === "TIMEOUT" ? { timed_out: true, limit: error.message } : {};
-  return { stage, output, ...(notStarted ? { spawn_error: error } : {}), ...limit };
+  return { stage, output, ...(notStarted ? { spawn_error: error } : {}), ...limit, ...(failed?.conflicts ? { conflicts: failed.conflicts } : {}) };
 }

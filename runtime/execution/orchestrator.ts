@@ -39,6 +39,7 @@ import { configPath, denialOf, trustPolicy, trustedRootFor, type TrustPolicy } f
 import { now } from "./clock.js";
 import { leaveCheckpoint } from "../view-state.js";
 import type { ExecuteOptions, Outcome, ProcessOptions, RunContext, Waiting } from "./run-context.js";
+import { IsolatedWork } from "../workspace/isolated-work.js";
 
 export type { ExecuteOptions, Outcome, ProgressLine, Waiting } from "./run-context.js";
 
@@ -65,6 +66,8 @@ export class Orchestrator implements RunContext {
 
   /** The steps of one attempt, each decided and durable before its effect. */
   private readonly attempts = new Attempts(this);
+  /** Isolated work (DESIGN §11): the run's branch, worktrees, commits, the merge queue. */
+  readonly isolation = new IsolatedWork(this);
 
   constructor(readonly options: ExecuteOptions) {
     // Every running process and every wait listens for the drain, each until it ends: with more
@@ -163,7 +166,9 @@ export class Orchestrator implements RunContext {
   }
 
   processOptions(task: PlanTask, attempt: number): ProcessOptions {
-    return { cwd: this.cwdOf(task), env: this.env, logFile: this.attemptLog(task.id, attempt), redact: this.redact, signal: this.halt.signal, start: this.launcher.start };
+    // An isolated attempt's commands start in its worktree (isolation: worktree).
+    const cwd = this.isolation.cwdFor(task, attempt, this.cwdOf(task)) ?? this.cwdOf(task);
+    return { cwd, env: this.env, logFile: this.attemptLog(task.id, attempt), redact: this.redact, signal: this.halt.signal, start: this.launcher.start };
   }
 
   numbered(task: PlanTask): { index: number; total: number } {
@@ -189,6 +194,7 @@ export class Orchestrator implements RunContext {
       if (this.drain.signal.aborted) return this.drained();
       let retryIn: number | undefined;
       if (this.planState() === "executing") {
+        await this.isolation.ensureRunBranch();
         await this.command({ type: "ScheduleReadyTasks", at: now() });
         this.index.takeBackReadied(this.state);
         retryIn = this.startWhatMay();
@@ -253,6 +259,7 @@ export class Orchestrator implements RunContext {
       else if (state === "running" && worker === "trust_required" && placeOfAttempt(this, task).escaped) work = () => this.attempts.work(task); // refused: it leads out now
       else if (state === "running" && worker === "ready_for_prompt") work = () => this.attempts.work(task);
       else if (state === "verifying") work = () => this.attempts.verify(task, undefined);
+      else if (state === "merging") work = () => this.attempts.merge(task);
       else if (state === "classifying" || state === "classified") work = () => this.attempts.resumeFailure(task);
       if (!work) continue;
       const running = work()
@@ -271,8 +278,8 @@ export class Orchestrator implements RunContext {
   }
 
   /** How the attempt's own command was confined, from its profile: its failure is classified knowing it. */
-  confinementOf(task: PlanTask, _attempt: number): Confinement {
-    const profile = this.sandbox.profile(task, this.state.plan.context.granted);
+  confinementOf(task: PlanTask, attempt: number): Confinement {
+    const profile = this.sandbox.profile(task, this.state.plan.context.granted, undefined, this.isolation.workspaceRoot(task, attempt));
     return { sandboxed: profile.sandboxed, network: profile.network, writable: profile.writable, cwd: this.cwdOf(task) };
   }
 

@@ -10,6 +10,7 @@ import type { ProcessStarter } from "./process-runner.js";
 import type { Redactor } from "./redact.js";
 import type { RunSandbox } from "../workspace/run-sandbox.js";
 import type { AgentGrants } from "../workspace/grants.js";
+import type { IsolatedWork } from "../workspace/isolated-work.js";
 
 export interface ExecuteOptions {
   store: LowdbEventStore;
@@ -82,4 +83,6 @@ export interface RunContext {
   confinementOf?(task: PlanTask, attempt: number): Confinement | undefined;
   trustedRoot(task: PlanTask): string | undefined;
   taskState(id: TaskId): string;
+  /** Worktrees, commits and the merge queue of isolated tasks (isolation: worktree). */
+  readonly isolation: IsolatedWork;
 }

@@ -9,6 +9,8 @@ import { addTask, moveTask, skipTask, slugify } from "./edit.js";
 export interface PlanningContext {
   /** The project's test command, if the runtime found one (`npm test`, `make test` …). */
   test_command?: string;
+  /** The workspace is in a git repository: agent tasks then work in worktrees of their own. */
+  git?: boolean;
 }
 
 /** A check that fails on purpose, so the plan view shows that a human must supply a real one. */
@@ -115,7 +117,8 @@ export function decompose(objective: string, context: PlanningContext = {}): Pla
     ...(step.risk ? { risky: true, risk_reason: step.risk.reason, confirm: step.risk.confirm } : {}),
     idempotent: !step.risk,
   }));
-  return PlanFileSchema.parse({ objective: text, tasks });
+  // Every task is an agent's: in a git repository each works in its own worktree (DESIGN §11).
+  return PlanFileSchema.parse({ objective: text, ...(context.git ? { isolation: "worktree" } : {}), tasks });
 }
 
 export interface Refined {

@@ -1,9 +1,15 @@
-// What the built-in planner may know of the workspace: the project's test command, if any.
+// What the built-in planner may know of the workspace: the project's test command, if any, and
+// whether it is in a git repository.
 import { existsSync, readFileSync } from "node:fs";
+import { inGitRepository } from "../workspace/git/repo.js";
 import { join } from "node:path";
 import type { PlanningContext } from "./builtin-planner.js";
 
 export function detectContext(workspace: string): PlanningContext {
+  return { ...testCommandOf(workspace), ...(inGitRepository(workspace) ? { git: true } : {}) };
+}
+
+function testCommandOf(workspace: string): PlanningContext {
   const has = (file: string) => existsSync(join(workspace, file));
   try {
     if (has("package.json")) {

@@ -19,6 +19,8 @@ export interface ValidateOptions {
   fs?: ScopeFs;
   /** The line of a field in the plan file, when it came from one. */
   locate?: (path: (string | number)[]) => number | undefined;
+  /** Whether the workspace is in a git repository (isolation: worktree needs one); unchecked when absent. */
+  git?: boolean;
 }
 
 const VAGUE = /\b(optimi[sz]e|improve|fix|clean[ -]?up|refactor|enhance|tidy|polish|make (it )?better|update)\b/i;
@@ -71,6 +73,7 @@ export function validatePlan(plan: PlanFile, options: ValidateOptions): Problem[
       "name the concrete object: a file, a module, an endpoint, a measurable target");
   }
   checkRunFields(plan, undefined, add);
+  if (options.git === false) checkIsolation(plan, add);
 
   // First pass: the table from id to the task's first position (duplicates, dependencies and
   // cycles use it), and every check that needs only the task itself, made while the task's
@@ -195,4 +198,16 @@ function editDistance(a: string, b: string): number {
     row = next;
   }
   return row[b.length]!;
+}
+
+/** `isolation: worktree` needs a git repository: said once for the plan, and for each task asking for it. */
+function checkIsolation(plan: PlanFile, add: Add): void {
+  const fix = "run `git init` and commit your files, or set isolation: none";
+  if (plan.isolation === "worktree" && plan.tasks.some((task) => task.isolation === undefined)) {
+    add("error", "ISOLATION_NEEDS_GIT", ["isolation"], "the plan asks for isolation: worktree, and the workspace is not in a git repository", fix);
+  }
+  plan.tasks.forEach((task, i) => {
+    if (task.isolation !== "worktree") return;
+    add("error", "ISOLATION_NEEDS_GIT", ["tasks", i, "isolation"], `task "${task.id}" asks for isolation: worktree, and the workspace is not in a git repository`, fix, task.id);
+  });
 }

@@ -3,7 +3,7 @@
 // `required` where no sandbox works refuses before anything is recorded.
 import { mkdir, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { homedir } from "node:os";
 import { PehError, type PlanTask, type RiskyTask, type SandboxMode, type SandboxProfile } from "../../events/index.js";
 import { grantsOf, type AgentGrants, type CommandKind } from "./grants.js";
@@ -70,7 +70,13 @@ export class RunSandbox {
    * word alone; the agent command also gets the user's agent.grants. The attempt's WORKER_RUNNING
    * records the profile of its command (`run`, or the agent command for an agent task without one).
    */
-  profile(task: PlanTask, granted: readonly RiskyTask[], kind: CommandKind = commandKindOf(task)): SandboxProfile {
+  profile(
+    task: PlanTask,
+    granted: readonly RiskyTask[],
+    kind: CommandKind = commandKindOf(task),
+    /** An isolated attempt's worktree: its root instead of the workspace's (runtime/workspace/isolated-work.ts). */
+    worktree?: string,
+  ): SandboxProfile {
     const unavailable = this.decision.kind === "unsandboxed" && this.decision.mode !== "off" ? this.decision.reason : undefined;
     const rights = this.granted(task, granted, kind);
     const asked = {
@@ -80,7 +86,14 @@ export class RunSandbox {
       writable: rights.writable,
       ...(rights.sandbox === "off" ? { sandbox: "off" as const } : {}),
     };
-    return sandboxProfile({ mode: this.decision.mode, workspace: this.workspace, task: asked, storeDir: this.storeDir, ...(unavailable ? { unavailable } : {}) });
+    return sandboxProfile({
+      mode: this.decision.mode,
+      workspace: worktree ?? this.workspace,
+      task: asked,
+      storeDir: this.storeDir,
+      ...(worktree === undefined ? {} : { repository: join(this.workspace, ".git") }),
+      ...(unavailable ? { unavailable } : {}),
+    });
   }
 
   private granted(task: PlanTask, granted: readonly RiskyTask[], kind: CommandKind) {

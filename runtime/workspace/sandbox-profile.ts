@@ -16,6 +16,12 @@ export interface ProfileInput {
   storeDir: string;
   /** Why no sandbox can run here (the probe's finding), when it cannot. */
   unavailable?: string;
+  /**
+   * An isolated attempt (isolation: worktree): `workspace` is then its worktree, and the user's
+   * repository (`.git`, which holds the worktree) stays read-only whatever the scope: peh makes
+   * the attempt's commit, outside the sandbox.
+   */
+  repository?: string;
 }
 
 /** A granted path: relative to the workspace, absolute, or under the home directory (`~/…`). */
@@ -78,8 +84,8 @@ export function sandboxProfile(input: ProfileInput): SandboxProfile {
     if (found === undefined) missing.push(path);
     else if (!writable.includes(found)) writable.push(found);
   }
-  const git = join(workspace, ".git");
-  const protectedPaths = [input.storeDir, ...(task.scope === "workspace" ? [] : [git])];
+  const git = input.repository ?? join(workspace, ".git");
+  const protectedPaths = [input.storeDir, ...(task.scope === "workspace" && input.repository === undefined ? [] : [git])];
   const read_only = protectedPaths.map(real).filter((path): path is string => path !== undefined);
   const base = { mode, writable, read_only, network, ...(missing.length ? { missing } : {}) };
   const reason =
@@ -109,8 +115,11 @@ export function bwrapArgs(profile: SandboxProfile, options: WrapOptions): string
   const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"];
   const workspace = real(options.workspace) ?? options.workspace;
   if (within(workspace, "/tmp")) args.push("--ro-bind", workspace, workspace);
-  for (const path of profile.writable) args.push("--bind", path, path);
-  for (const path of profile.read_only) args.push("--ro-bind", path, path);
+  // Parents before what lies below them, so that the deeper bind wins: the store inside a writable
+  // workspace stays read-only, and an isolated attempt's worktree inside a read-only .git is writable.
+  const binds = [...profile.writable.map((path) => ["--bind", path] as const), ...profile.read_only.map((path) => ["--ro-bind", path] as const)];
+  binds.sort(([, a], [, b]) => a.split(sep).length - b.split(sep).length);
+  for (const [how, path] of binds) args.push(how, path, path);
   for (const file of options.files ?? []) {
     // Resolved through its directory: peh writes the file after the argv is made, before it starts.
     const found = join(real(dirname(file)) ?? dirname(file), basename(file));

@@ -31,6 +31,24 @@ export function taskEvents(snapshot: AnyMachineSnapshot): PehEvent[] {
     ev("TASK_SKIPPED", { task_id, reason: "aborted" }),
     ev("TASK_INTERRUPTED", { task_id, attempt, reason: "crash" }),
     ev("TASK_REUSED", { task_id, source_run: "r-source", source_seq: 23, attempt: 1 }),
+    ...worktreeEvents(task_id, attempt),
+  ];
+}
+
+const BASE = "1".repeat(40);
+const COMMIT = "2".repeat(40);
+const REBASED = "3".repeat(40);
+
+/** The git steps of an isolated attempt (DESIGN §11), with a merge conflict among them. */
+export function worktreeEvents(task_id: string, attempt: number): PehEvent[] {
+  return [
+    ev("WORKTREE_CREATED", { task_id, attempt, path: `/w/app/.git/peh-worktrees/r/${task_id}-${attempt}`, base: BASE }),
+    ev("TASK_COMMITTED", { task_id, attempt, base: BASE, commit: COMMIT }),
+    ev("TASK_REBASED", { task_id, attempt, onto: BASE, commit: REBASED }),
+    ev("TASK_MERGED", { task_id, attempt, onto: BASE, commit: REBASED }),
+    ev("TASK_FAILED", { task_id, attempt, stage: "merge", error: { code: "MERGE_CONFLICT", message: "a.txt conflicts" }, conflicts: ["a.txt"] }),
+    ev("WORKTREE_ARCHIVED", { task_id, attempt, ref: `refs/peh/r/${task_id}/${attempt}`, commit: COMMIT }),
+    ev("WORKTREE_REMOVED", { task_id, attempt, path: `/w/app/.git/peh-worktrees/r/${task_id}-${attempt}` }),
   ];
 }
 
@@ -76,5 +94,7 @@ export function planEvents(snapshot: AnyMachineSnapshot): PehEvent[] {
     ev("EXECUTION_COMPLETE", { outcome: "completed", counts }),
     ev("EXECUTION_COMPLETE", { outcome: "failed", counts }),
     ev("EXECUTION_COMPLETE", { outcome: "aborted", counts }),
+    ev("RUN_BRANCH_STARTED", { branch: "peh/r", head: BASE, base: BASE, snapshot: false }),
+    ev("RUN_LANDED", { branch: "main", from: BASE, to: REBASED }),
   ];
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// A stand-in for a coding agent, for peh's tests and demo: it reads its prompt on stdin and
+// follows the first line, a list of steps separated by ";":
+//   append FILE TEXT     add a line to FILE (made if missing)
+//   set FILE N TEXT      replace line N (1-based) of FILE, re-applied to whatever FILE holds now
+//   touch PATH           make an empty file (an absolute path: a signal to another agent)
+//   wait PATH            wait until PATH exists (at most 20 s), then go on
+//   commit MESSAGE       commit everything itself, as some agents do (peh squashes it)
+//   fail-once PATH       fail (exit 1) unless PATH exists; make it first, so the next attempt passes
+//   fail                 exit 1
+// Usage: peh run --agent-command "node examples/fake-agent.mjs" …
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
+
+const prompt = readFileSync(0, "utf8");
+const steps = (prompt.split("\n")[0] ?? "").split(";").map((step) => step.trim()).filter(Boolean);
+
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+for (const step of steps) {
+  const [verb, ...rest] = step.split(/\s+/);
+  if (verb === "append") appendFileSync(rest[0], `${rest.slice(1).join(" ")}\n`);
+  else if (verb === "set") {
+    const [file, n, ...text] = rest;
+    const lines = existsSync(file) ? readFileSync(file, "utf8").split("\n") : [];
+    while (lines.length < Number(n)) lines.push("");
+    lines[Number(n) - 1] = text.join(" ");
+    writeFileSync(file, lines.join("\n"));
+  } else if (verb === "touch") writeFileSync(rest[0], "");
+  else if (verb === "wait") {
+    for (let i = 0; i < 400 && !existsSync(rest[0]); i++) sleep(50);
+  } else if (verb === "commit") {
+    execFileSync("git", ["add", "-A"]);
+    execFileSync("git", ["-c", "user.name=agent", "-c", "user.email=agent@example.com", "commit", "-q", "-m", rest.join(" ")]);
+  } else if (verb === "fail-once") {
+    if (!existsSync(rest[0])) {
+      writeFileSync(rest[0], "");
+      console.error("fake agent: failing once, as asked");
+      process.exit(1);
+    }
+  } else if (verb === "fail") {
+    console.error("fake agent: failing, as asked");
+    process.exit(1);
+  } else {
+    console.error(`fake agent: unknown step "${step}"`);
+    process.exit(2);
+  }
+}
+console.log(`fake agent: did ${steps.length} step(s)`);

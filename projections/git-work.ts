@@ -1,0 +1,51 @@
+// Pure. What isolated work did in git, from the log alone: the run's branch and where it started,
+// each task's commit on it, every archived attempt's ref, the landing. For `peh status` and the
+// report; null for a run that has no branch (isolation: none).
+import type { PehEvent } from "../events/index.js";
+
+export interface GitTaskWork {
+  task_id: string;
+  /** The task's commit on the run's branch, once merged. */
+  commit: string | null;
+  /** Failed or interrupted attempts, each kept under its ref. */
+  archives: { attempt: number; ref: string; commit: string }[];
+}
+
+export interface GitWork {
+  branch: string;
+  base: string;
+  /** Uncommitted changes at the start became the branch's first commit. */
+  snapshot: boolean;
+  tasks: GitTaskWork[];
+  landed: { branch: string; from: string; to: string; actor: string } | null;
+}
+
+export function gitWorkOf(events: Iterable<PehEvent>): GitWork | null {
+  let work: GitWork | null = null;
+  const tasks = new Map<string, GitTaskWork>();
+  const task = (id: string) => {
+    let found = tasks.get(id);
+    if (!found) tasks.set(id, (found = { task_id: id, commit: null, archives: [] }));
+    return found;
+  };
+  for (const event of events) {
+    if (event.type === "RUN_BRANCH_STARTED") work = { branch: event.data.branch, base: event.data.base, snapshot: event.data.snapshot, tasks: [], landed: null };
+    else if (event.type === "TASK_MERGED") task(event.data.task_id).commit = event.data.commit;
+    else if (event.type === "WORKTREE_ARCHIVED") task(event.data.task_id).archives.push({ attempt: event.data.attempt, ref: event.data.ref, commit: event.data.commit });
+    else if (event.type === "RUN_LANDED" && work) work.landed = { branch: event.data.branch, from: event.data.from, to: event.data.to, actor: event.actor };
+  }
+  if (work) work.tasks = [...tasks.values()];
+  return work;
+}
+
+/** The lines that say it, for a terminal or a report. */
+export function gitWorkLines(work: GitWork): string[] {
+  const short = (commit: string) => commit.slice(0, 10);
+  return [
+    `branch ${work.branch} from ${short(work.base)}${work.snapshot ? " (its first commit: your uncommitted changes at the start)" : ""}${work.landed ? `, landed on ${work.landed.branch} by ${work.landed.actor}` : ""}`,
+    ...work.tasks.flatMap((task) => [
+      ...(task.commit ? [`${task.task_id}: commit ${short(task.commit)} on ${work.branch}`] : []),
+      ...task.archives.map((archive) => `${task.task_id}: attempt ${archive.attempt} archived as ${archive.ref}`),
+    ]),
+  ];
+}

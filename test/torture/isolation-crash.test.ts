@@ -1,0 +1,96 @@
+// Crash at the event boundaries of a run of two parallel isolated tasks (SIGKILL `peh run` right
+// after a seq, PEH_CRASH_AFTER_SEQ; resume): the same end as the uninterrupted run, each task's
+// commit exactly once on peh/<run>, no worktree left, and every attempt's work on the branch or
+// under its archive ref. Bounded: every git step's boundary and a sample of the others; full: all.
+import { cp, mkdir, readdir, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { runOutcome } from "../support/crash.js";
+import { gitIn } from "../support/git-repo.js";
+import { workspace, type Workspace } from "../support/workspace.js";
+import { FULL, summary } from "./scale.js";
+
+const agent = `node ${join(dirname(fileURLToPath(import.meta.url)), "../../examples/fake-agent.mjs")}`;
+const GIT_STEPS = new Set(["RUN_BRANCH_STARTED", "WORKTREE_CREATED", "TASK_COMMITTED", "TASK_REBASED", "TASK_MERGED", "WORKTREE_ARCHIVED", "WORKTREE_REMOVED"]);
+
+function runToEnd(ws: Workspace, crashAfter?: number): void {
+  for (let round = 0; round < 6; round++) {
+    if (crashAfter !== undefined && round === 0) ws.env.PEH_CRASH_AFTER_SEQ = String(crashAfter);
+    else delete ws.env.PEH_CRASH_AFTER_SEQ;
+    const result = ws.peh("run", "--trust-root", ".", "--concurrency", "2", "--agent-command", agent);
+    if (result.code === null) continue;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    return;
+  }
+  throw new Error("the run did not end in 6 rounds");
+}
+
+async function expectIsolatedEnd(ws: Workspace, seq: number): Promise<void> {
+  const end = await runOutcome(ws, "effects.txt");
+  const why = `crash after seq ${seq}`;
+  expect({ state: end.state, tasks: end.tasks }, why).toEqual({ state: "completed", tasks: { left: "succeeded", right: "succeeded" } });
+  const [runId] = await readdir(join(ws.path, ".peh", "runs"));
+  const branch = `peh/${runId}`;
+  const tasks = gitIn(ws.path, "log", "--format=%(trailers:key=Peh-Task,valueonly)", `main..${branch}`).split("\n").filter(Boolean).sort();
+  expect(tasks, why).toEqual(["left", "right"]);
+  expect(gitIn(ws.path, "show", `${branch}:b.txt`), why).toBe("left");
+  expect(gitIn(ws.path, "show", `${branch}:c.txt`), why).toBe("right");
+  expect(gitIn(ws.path, "worktree", "list", "--porcelain").split("\n").filter((line) => line.startsWith("worktree ")), why).toHaveLength(1);
+  expect(await readdir(join(ws.path, ".git", "peh-worktrees", runId!)).catch(() => []), why).toEqual([]);
+  // No attempt's work lost: each worktree made is merged, or archived under a ref that exists.
+  for (const made of end.log.filter((e) => e.type === "WORKTREE_CREATED")) {
+    const { task_id, attempt } = made.data as { task_id: string; attempt: number };
+    const kept = end.log.find((e) => (e.type === "TASK_MERGED" || e.type === "WORKTREE_ARCHIVED") && (e.data as { task_id: string }).task_id === task_id && (e.data as { attempt: number }).attempt === attempt);
+    expect(kept, `${why}: ${task_id}#${attempt}`).toBeDefined();
+    if (kept?.type === "WORKTREE_ARCHIVED") expect(gitIn(ws.path, "rev-parse", kept.data.ref), why).toBe(kept.data.commit);
+  }
+  expect(end.log.map((e) => e.seq)).toEqual(end.log.map((_, i) => i + 1));
+}
+
+describe("torture › crash at the boundaries of isolated work", () => {
+  it("resumes to the same end: each task's commit once on the branch, no worktree left, nothing lost", { timeout: 3_600_000 }, async () => {
+    const ws = await workspace();
+    const template = `${ws.path}-template`;
+    const signals = join(dirname(ws.path), "signals");
+    const reset = async () => {
+      await rm(ws.path, { recursive: true, force: true });
+      await rm(signals, { recursive: true, force: true });
+      await mkdir(signals);
+      await cp(template, ws.path, { recursive: true });
+    };
+    try {
+      await ws.write(".gitignore", ".peh/\nplan.yaml\neffects.txt\n");
+      await ws.write("a.txt", "a\n");
+      gitIn(ws.path, "init", "--quiet", "--initial-branch=main");
+      gitIn(ws.path, "add", "-A");
+      gitIn(ws.path, "-c", "user.name=u", "-c", "user.email=u@example.com", "commit", "--quiet", "-m", "initial");
+      await ws.write("plan.yaml", [
+        "objective: Edit two files in parallel under crashes",
+        "isolation: worktree",
+        "tasks:",
+        `  - { id: left, objective: Write b.txt, scope: workspace, agent: "touch ${signals}/left; wait ${signals}/right; set b.txt 1 left", acceptance_tests: ["grep -q left b.txt"] }`,
+        `  - { id: right, objective: Write c.txt, scope: workspace, agent: "touch ${signals}/right; wait ${signals}/left; set c.txt 1 right", acceptance_tests: ["grep -q right c.txt"] }`,
+      ].join("\n"));
+      expect(ws.peh("plan", "--from", "plan.yaml").code).toBe(0);
+      expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+      await cp(ws.path, template, { recursive: true });
+      await reset();
+      runToEnd(ws);
+      const reference = await runOutcome(ws, "effects.txt");
+      await expectIsolatedEnd(ws, 0);
+      const last = reference.log.length - 1;
+      const every = FULL ? 1 : Math.ceil(last / 6);
+      const boundaries = reference.log.map((e) => e.seq).filter((seq) => seq > 3 && seq <= last && (FULL || GIT_STEPS.has(reference.log[seq - 1]!.type) || seq % every === 0));
+      for (const seq of boundaries) {
+        await reset();
+        runToEnd(ws, seq);
+        await expectIsolatedEnd(ws, seq);
+      }
+      summary(`isolated-work crash boundaries: ${boundaries.length} of ${last - 3} (${FULL ? "full" : "bounded"}), each the same end`);
+    } finally {
+      await rm(template, { recursive: true, force: true });
+      await ws.remove();
+    }
+  });
+});
