@@ -124,6 +124,9 @@ describe("isolation: worktree", () => {
     expect(gitIn(ws.path, "rev-parse", "main")).toBe(gitIn(ws.path, "rev-parse", `peh/${runId()}`));
     expect(await ws.read("b.txt")).toBe("landed\n");
     expect((await events()).filter((e) => e.type === "RUN_LANDED").map((e) => e.data.branch)).toEqual(["main"]);
+    const again = ws.peh("land", "--as", "ana", "--json");
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ run_id: runId(), branch: "main", already: true });
 
     await ws.write("plan.yaml", plan([{ id: "again", agent: "append c.txt second" }]));
     expect(run().code).toBe(0);
