@@ -12,10 +12,11 @@ import {
   RunIdSchema,
   TaskIdSchema,
   TrustResolutionSchema,
+  ViaSchema,
   WorkerIdSchema,
 } from "../events/index.js";
 
-const base = { actor: ActorSchema.default("system"), at: z.iso.datetime() };
+const base = { actor: ActorSchema.default("system"), via: ViaSchema.optional(), at: z.iso.datetime() };
 const command = <const T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.object({ type: z.literal(type), ...base, ...shape });
 
