@@ -102,6 +102,10 @@ async function get(request: IncomingMessage, response: ServerResponse, answer: (
 
 function sendAsset(request: IncomingMessage, response: ServerResponse, path: string, assets: Assets): void {
   if (request.method !== "GET" && request.method !== "HEAD") return sendRefusal(response, { status: 405, code: "METHOD_REFUSED", message: `${request.method}: the page's files are read with GET` });
+  if (path === "/favicon.ico") {
+    response.writeHead(204, SECURITY_HEADERS);
+    return void response.end();
+  }
   const name = path === "/" ? "index.html" : path.slice(1);
   const body = name === "index.html" ? assets.html : name === "app.js" ? assets.js : name === "app.css" ? assets.css : undefined;
   if (body === undefined) return sendJson(response, 404, { error: { code: "NOT_FOUND", message: `no file ${path}` } });
