@@ -10,7 +10,7 @@ import { resolveRunId } from "../../runtime/run-id.js";
 import { exportHtml } from "../../runtime/ui/export.js";
 import { startUiServer } from "../../runtime/ui/server.js";
 import { storeOf } from "../context.js";
-import { paint, type Io } from "../output.js";
+import { paint, printJson, type Io } from "../output.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 
 export function uiCommand(program: Command, io: Io): void {
@@ -30,13 +30,15 @@ export function uiCommand(program: Command, io: Io): void {
     )
     .option("--port <n>", "the port to listen on (default: a free one)")
     .option("--no-open", "print the URL without opening a browser")
+    .option("--json", "print {url, port, store} as one JSON line once it listens (it still serves until stopped)")
     .addHelpText("after", "\nExamples:\n  peh ui\n  peh ui --port 8750 --no-open")
-    .action(async (options: { port?: string; open: boolean }, command: Command) => {
+    .action(async (options: { port?: string; open: boolean; json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const port = portOf(options.port);
       const server = await startUiServer({ store, port, outputOf: (runId, task, attempt) => attemptOutput(store, runId, task, attempt) });
       const p = paint(io);
-      io.out(`${p.green("✓")} peh ui serves ${store.dir} at\n  ${server.url}\n(only this machine can reach it; Ctrl-C stops it)`);
+      if (options.json) printJson(io, { url: server.url, port: server.port, store: store.dir });
+      else io.out(`${p.green("✓")} peh ui serves ${store.dir} at\n  ${server.url}\n(only this machine can reach it; Ctrl-C stops it)`);
       if (options.open) openBrowser(server.url);
       await new Promise<void>((done) => {
         process.once("SIGINT", done);
@@ -58,16 +60,19 @@ export function exportCommand(program: Command, io: Io): void {
         "is redacted as `peh output` shows it, but read it before you send it.",
     )
     .argument("[run]", RUN_ARGUMENT)
-    .requiredOption("--html", "write HTML (the only format for now)")
+    .option("--html", "write HTML (the only format for now; required)")
     .option("--out <file>", "where to write it (default: RUN.html in this directory; - for stdout)")
+    .option("--json", "print {run_id, file, bytes} once written")
     .addHelpText("after", "\nExamples:\n  peh export --html\n  peh export r-20260115-142345-ab12 --html --out release.html")
-    .action(async (runArg: string | undefined, options: { html: boolean; out?: string }, command: Command) => {
+    .action(async (runArg: string | undefined, options: { html?: boolean; out?: string; json?: boolean }, command: Command) => {
+      if (!options.html) throw new PehError("USAGE", "say the format to export: --html (the only one for now)", "peh export --html --out run.html");
       const store = storeOf(command);
       const runId: RunId = await resolveRunId(store, runArg);
       const html = await exportHtml(store, runId, { outputOf: (run, task, attempt) => attemptOutput(store, run, task, attempt) });
       if (options.out === "-") return io.out(html.trimEnd());
       const file = resolve(options.out ?? `${runId}.html`);
       await writeFile(file, html);
+      if (options.json) return printJson(io, { run_id: runId, file, bytes: Buffer.byteLength(html) });
       io.out(`${paint(io).green("✓")} wrote ${runId} to ${file} (${Math.round(html.length / 1024)} KB); it opens offline in any browser`);
     });
 }

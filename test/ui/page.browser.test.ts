@@ -125,10 +125,7 @@ describe.skipIf(!hasBrowser)(`peh ui in Chromium${hasBrowser ? "" : ` (skipped: 
     const at = (type: string, task: string) => log.find((event) => event.type === type && event.data.task_id === task)!.seq;
     for (const seq of [at("TASK_COMPLETED", "build"), at("TASK_STARTED", "deploy-prod"), at("TASK_COMPLETED", "deploy-prod") - 1]) {
       const replay = JSON.parse(ws.peh("replay", "--at", String(seq), "--json").stdout) as { plan: { state: string }; tasks: { id: string; state: string }[] };
-      await page.$eval("#slider", (slider, value) => {
-        (slider as HTMLInputElement).value = String(value);
-        slider.dispatchEvent(new Event("input"));
-      }, seq);
+      await page.fill("#slider", String(seq));
       await page.waitForSelector(`#slider-label >> text=the state right after #${seq} `);
       expect(await planState(page)).toBe(replay.plan.state);
       expect(await nodeStates(page)).toEqual(Object.fromEntries(replay.tasks.map((task) => [task.id, task.state])));
