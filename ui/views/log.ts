@@ -6,6 +6,8 @@ import { logReader, type LogEntry } from "../../projections/log-view.js";
 import { h } from "../dom.js";
 
 const ROW = 22;
+/** .log-viewport's height in app.css. */
+const VIEWPORT = 360;
 const FAILURES: ReadonlySet<EventType> = new Set([
   "TASK_FAILED",
   "FAILURE_CLASSIFIED",
@@ -32,6 +34,8 @@ export class LogView {
   private readonly count = h("span", { class: "muted", id: "log-count" });
   private readonly types = new Set<string>();
   private readonly tasks = new Set<string>();
+  /** Kept from scroll events: reading scrollTop while drawing would force a layout of the whole page. */
+  private scrollTop = 0;
 
   constructor(
     container: HTMLElement,
@@ -44,7 +48,10 @@ export class LogView {
       this.viewport,
     );
     for (const control of [this.type, this.task, this.failures]) control.addEventListener("change", () => this.filter());
-    this.viewport.addEventListener("scroll", () => this.paint());
+    this.viewport.addEventListener("scroll", () => {
+      this.scrollTop = this.viewport.scrollTop;
+      this.paint();
+    });
   }
 
   add(events: readonly PehEvent[]): void {
@@ -60,7 +67,7 @@ export class LogView {
         this.task.append(h("option", { value: entry.task_id }, entry.task_id));
       }
     }
-    this.filter();
+    this.filter(false);
   }
 
   /** Marks the event the page shows the state after, and scrolls it into view when asked. */
@@ -68,24 +75,25 @@ export class LogView {
     this.current = seq;
     if (reveal) {
       const index = this.shown.findIndex((entry) => entry.seq >= seq);
-      if (index >= 0) this.viewport.scrollTop = Math.max(0, index * ROW - this.viewport.clientHeight / 2);
+      if (index >= 0) this.viewport.scrollTop = this.scrollTop = Math.max(0, index * ROW - VIEWPORT / 2);
     }
     this.paint();
   }
 
-  private filter(): void {
+  private filter(paint = true): void {
     const type = this.type.value;
     const task = this.task.value;
     const failures = this.failures.checked;
     this.shown = this.entries.filter((entry) => (!type || entry.event === type) && (!task || entry.task_id === task) && (!failures || FAILURES.has(entry.event)));
     this.spacer.style.height = `${this.shown.length * ROW}px`;
     this.count.textContent = `${this.shown.length} of ${this.entries.length} events`;
-    this.paint();
+    if (paint) this.paint();
   }
 
   private paint(): void {
-    const first = Math.max(0, Math.floor(this.viewport.scrollTop / ROW) - 5);
-    const visible = Math.ceil((this.viewport.clientHeight || 400) / ROW) + 10;
+    const first = Math.max(0, Math.floor(this.scrollTop / ROW) - 5);
+    // The viewport's height is fixed by the stylesheet: reading clientHeight would force a layout of the whole page.
+    const visible = Math.ceil(VIEWPORT / ROW) + 10;
     const slice = this.shown.slice(first, first + visible);
     this.rows.style.transform = `translateY(${first * ROW}px)`;
     this.rows.replaceChildren(

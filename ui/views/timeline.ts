@@ -15,7 +15,8 @@ export function renderTimeline(container: HTMLElement, snapshot: Snapshot, onSel
   }
   const start = Math.min(...all.map((a) => Date.parse(a.started_at)));
   const end = Math.max(start + 1, Date.parse(snapshot.event?.at ?? snapshot.state.at ?? all[0]!.started_at), ...all.map((a) => Date.parse(a.ended_at ?? a.started_at)));
-  const width = Math.max(400, container.clientWidth - 20);
+  // From the window, not the container: reading a laid-out size would force a layout of the whole page.
+  const width = Math.max(400, window.innerWidth - 80);
   const span = width - LABEL - 10;
   const x = (iso: string) => LABEL + ((Date.parse(iso) - start) / (end - start)) * span;
   const rows = plan.tasks;
