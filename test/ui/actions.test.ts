@@ -81,6 +81,9 @@ describe("peh ui › actions", () => {
     const answer = await post("decide", { actor: "bo", task: "fetch", decision: "retry" });
     expect(answer).toMatchObject({ status: 200, body: { message: `retry for fetch in ${runId}, decided by bo` } });
     expect((await store.read(runId, { from: before + 1 }))[0]).toMatchObject({ type: "DECISION_RECORDED", actor: "bo", via: "web", data: { task_id: "fetch", decision: "retry" } });
+    // peh log says where the human acted.
+    expect(ws.peh("log").stdout).toMatch(/DECISION_RECORDED .*by bo via web/);
+    expect(ws.peh("log", "--json").stdout).toContain('"actor":"bo","via":"web"');
   });
 
   it("trusts a waiting worker as peh trust --task does", async () => {
