@@ -58,6 +58,7 @@ const succeeding: Case[] = [
   ["inspect", ["inspect", "--record", "run.inspect.jsonl"]],
   ["output", ["output", "build"], [["run", "--from", "release.yaml", "--approve-as", "ana", "--confirm", PHRASE, "--trust-root", "."]]],
   ["cancel", ["cancel", "--as", "ana", "--reason", "moved to Monday"], [PLAN, ["approve", "--as", "ana", "--confirm", PHRASE]]],
+  ["export", ["export", "--html", "--out", "run.html"]],
 ];
 
 const refused: Case[] = [
@@ -81,6 +82,8 @@ const refused: Case[] = [
   ["serve", ["serve", "nope"]],
   ["output", ["output", "r-nope", "build"]],
   ["cancel", ["cancel", "r-nope", "--as", "ana"]],
+  ["ui", ["ui", "--port", "nope", "--no-open"]],
+  ["export", ["export", "--out", "run.html"]],
 ];
 
 async function commandNames(): Promise<string[]> {
@@ -91,7 +94,7 @@ async function commandNames(): Promise<string[]> {
 describe("peh --json", () => {
   it("is tested here for every command, succeeding and refused", async () => {
     const names = await commandNames();
-    expect([...new Set([...succeeding.map(([name]) => name), "log", "serve"])].sort()).toEqual(names);
+    expect([...new Set([...succeeding.map(([name]) => name), "log", "serve", "ui"])].sort()).toEqual(names);
     expect([...new Set(refused.map(([name]) => name))].sort()).toEqual(names);
   });
 
