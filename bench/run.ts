@@ -7,6 +7,7 @@ import { dagPlan, lookupFloorMs, validateMs } from "./validate.js";
 import { schedulerFigures } from "./scheduler.js";
 import { statusFigures } from "./status.js";
 import { worktreeFigures } from "./worktree.js";
+import { uiFigures } from "./ui.js";
 
 const quick = process.argv.includes("--quick");
 
@@ -82,5 +83,8 @@ function validation() {
     lookup_floor_ratio_100k_vs_10k: quick ? null : Number((floorLarge / floorSmall).toFixed(2)),
   };
 }
+
+// Last: headless Chromium, when the machine has it (the figures say so when it does not).
+Object.assign(figures, await uiFigures(quick));
 
 process.stdout.write(JSON.stringify(figures) + "\n");

@@ -51,25 +51,13 @@ export async function ask(message: string, placeholder?: string): Promise<string
   return answer;
 }
 
-/** The actor peh records for its own steps: never a human's decision. */
-export const SYSTEM_ACTOR = "system";
+export { humanName, SYSTEM_ACTOR } from "../runtime/actor.js";
+import { humanName } from "../runtime/actor.js";
 
 /** The human acting: --as, else $PEH_ACTOR, else asked on a terminal, else a usage error. */
 export async function actorOf(as: string | undefined, action: string): Promise<string> {
   const from = as !== undefined ? "--as" : process.env.PEH_ACTOR !== undefined ? "$PEH_ACTOR" : "the name typed";
   return humanName(as ?? process.env.PEH_ACTOR ?? (await ask(`Who ${action}? (your name, recorded in the log)`)), from, action);
-}
-
-/** A human's name as given (`from` says where: a flag, the environment, a prompt), or a usage error. */
-export function humanName(name: string | undefined, from: string, action: string): string {
-  if (name?.trim() === SYSTEM_ACTOR) {
-    // Not a missing name: a name that would record the human's decision as peh's own.
-    throw new PehError("USAGE", `"${SYSTEM_ACTOR}" (${from}) is peh's own actor name, not a human's; nothing was recorded`, "give a human's name: --as NAME (or set PEH_ACTOR)");
-  }
-  if (!name || name.trim() === "") {
-    throw new PehError("USAGE", `peh needs to know who ${action} (a human's name, recorded in the log)`, "pass --as NAME (or set PEH_ACTOR)");
-  }
-  return name.trim();
 }
 
 /**

@@ -38,6 +38,10 @@ const COMMANDS: [names: string[], load: () => Promise<Register[]>][] = [
   [["inspect"], async () => [(await import("./commands/inspect.js")).inspectCommand]],
   [["serve"], async () => [(await import("./commands/serve.js")).serveCommand]],
   [["graph"], async () => [(await import("./commands/graph.js")).graphCommand]],
+  [["ui", "export"], async () => {
+    const ui = await import("./commands/ui.js");
+    return [ui.uiCommand, ui.exportCommand];
+  }],
 ];
 
 /** The command `argv` names: its first word that is not an option or the value of --store. */

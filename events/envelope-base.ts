@@ -14,12 +14,20 @@ export type Entity = z.infer<typeof EntitySchema>;
 export const ActorSchema = z.string().min(1).max(200);
 export type Actor = z.infer<typeof ActorSchema>;
 
+/**
+ * Where a human's action came from, when not the command line: `web` for `peh ui`. Absent for the
+ * CLI and for peh's own steps, so every log written before it still reads the same.
+ */
+export const ViaSchema = z.enum(["web"]);
+export type Via = z.infer<typeof ViaSchema>;
+
 export const envelopeFields = {
   id: EventIdSchema,
   run_id: RunIdSchema,
   seq: z.number().int().positive(),
   at: z.iso.datetime(),
   actor: ActorSchema,
+  via: ViaSchema.optional(),
   entity: EntitySchema,
   from: z.string().optional(),
   to: z.string().optional(),

@@ -3,7 +3,7 @@
 // that they import it without importing the decider.
 import type { PehEventInput } from "../events/index.js";
 
-type Envelope = "id" | "run_id" | "seq" | "at" | "actor" | "entity" | "from" | "to";
+type Envelope = "id" | "run_id" | "seq" | "at" | "actor" | "via" | "entity" | "from" | "to";
 
 /** An event as a command proposes it: type and data; the decider fills in the envelope. */
 export type Candidate = PehEventInput extends infer E ? (E extends PehEventInput ? Omit<E, Envelope> : never) : never;

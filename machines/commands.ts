@@ -14,11 +14,12 @@ import {
   SandboxProfileSchema,
   TaskIdSchema,
   TrustResolutionSchema,
+  ViaSchema,
   WorkerIdSchema,
 } from "../events/index.js";
 import { WORKSPACE_COMMANDS } from "./workspace-commands.js";
 
-const base = { actor: ActorSchema.default("system"), at: z.iso.datetime() };
+const base = { actor: ActorSchema.default("system"), via: ViaSchema.optional(), at: z.iso.datetime() };
 const command = <const T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.object({ type: z.literal(type), ...base, ...shape });
 

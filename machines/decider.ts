@@ -80,6 +80,7 @@ export function decide(state: RunState, input: CommandInput): DecideResult {
       seq: at.seq + 1,
       at: command.at,
       actor: command.actor,
+      ...(command.via === undefined ? {} : { via: command.via }),
       entity: "plan",
     });
     if (!parsed.success) {

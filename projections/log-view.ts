@@ -13,6 +13,8 @@ export interface LogEntry {
   timestamp: string;
   event: PehEvent["type"];
   actor: string;
+  /** Where the human acted when not on the command line (`web`: peh ui). */
+  via?: string;
   task_id: string | null;
   /** The task's objective, as the plan stood when the event happened. */
   task_name: string | null;
@@ -51,6 +53,7 @@ export function logReader(): (event: PehEvent) => LogEntry {
       timestamp: event.at,
       event: event.type,
       actor: event.actor,
+      ...(event.via ? { via: event.via } : {}),
       task_id,
       task_name: index >= 0 ? plan!.tasks[index]!.objective : null,
       details,
@@ -69,8 +72,8 @@ export function logEntries(events: Iterable<PehEvent>): LogEntry[] {
 
 /** The public pattern's log entry, plus seq and actor: what `peh log --json` prints per line. */
 export function logJson(entry: LogEntry): Record<string, unknown> {
-  const { timestamp, event, task_id, task_name, details, seq, actor } = entry;
-  return { timestamp, event, task_id, task_name, details, seq, actor };
+  const { timestamp, event, task_id, task_name, details, seq, actor, via } = entry;
+  return { timestamp, event, task_id, task_name, details, seq, actor, ...(via ? { via } : {}) };
 }
 
 /** A commit's name as people read it. */
@@ -80,7 +83,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 /** The details that matter for each type, and a line saying them. */
 function describe(event: PehEvent): { details: Record<string, unknown>; summary: string } {
-  const by = event.actor === "system" ? "" : ` by ${event.actor}`;
+  // `via web`: the human acted from `peh ui`; absent for the command line.
+  const by = event.actor === "system" ? "" : ` by ${event.actor}${event.via ? ` via ${event.via}` : ""}`;
   switch (event.type) {
     case "PLAN_CREATED": {
       const { plan, planner, workspace, lineage } = event.data;

@@ -1,7 +1,7 @@
 // `peh approve` as a service: one approval of one plan version, with every risky phrase. An
 // approval is of the version its actor saw: the caller names it (the prompt pins the version it
 // showed), and a plan that changed meanwhile is refused, never approved in its new version.
-import { PehError, isPehError, type EventStore, type RunId } from "../events/index.js";
+import { PehError, isPehError, type EventStore, type RunId, type Via } from "../events/index.js";
 import type { RunState } from "../machines/run.js";
 import { RunHandle } from "./command-handler.js";
 import { nextStep } from "./gate-next.js";
@@ -18,14 +18,14 @@ const CONFLICT_RETRIES = 3;
  * refused (APPEND_CONFLICT, exit 4, when the plan changed since), also when the change lands
  * between the read and the append.
  */
-export async function approveRun(store: EventStore, runId: RunId, input: { actor: string; confirmations: string[]; version?: number }): Promise<RunState> {
+export async function approveRun(store: EventStore, runId: RunId, input: { actor: string; confirmations: string[]; version?: number; via?: Via }): Promise<RunState> {
   let run = await RunHandle.open(store, runId);
   const version = input.version ?? (await unnamedVersion(store, runId, run.state, input.actor));
   for (let retry = 0; ; retry++) {
     if (!planAllows("approve", run.state)) throw gateRefusal("approve", runId, run.state);
     await refuseUnseen(store, runId, run.state, version, input.actor);
     try {
-      await run.handle({ type: "ApprovePlan", at: now(), actor: input.actor, version, confirmations: input.confirmations });
+      await run.handle({ type: "ApprovePlan", at: now(), actor: input.actor, ...(input.via ? { via: input.via } : {}), version, confirmations: input.confirmations });
       return run.state;
     } catch (error) {
       // Another writer came between the read and the append: judge the same version again.

@@ -13,6 +13,7 @@ import {
   type PlanFile,
   type Problem,
   type RunId,
+  type Via,
 } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
 import { mayHandle } from "../machines/lite.js";
@@ -164,7 +165,7 @@ export type Modification =
 export async function modifyRun(
   store: EventStore,
   runId: RunId,
-  input: { actor: string; modification: Modification; strict?: boolean; confirmChange?: boolean; confirmations?: string[] },
+  input: { actor: string; via?: Via; modification: Modification; strict?: boolean; confirmChange?: boolean; confirmations?: string[] },
 ): Promise<RunState> {
   const run = await RunHandle.open(store, runId);
   // Asked first: a plan that can take no change refuses before its file is read or validated.
@@ -185,7 +186,7 @@ export async function modifyRun(
   }
   const { plan } = checked(edited.plan, { workspace, strict: input.strict }, locate);
   if (!midRun) {
-    await run.handle({ type: "ModifyPlan", at: now(), actor: input.actor, plan, change: edited.change });
+    await run.handle({ type: "ModifyPlan", at: now(), actor: input.actor, ...(input.via ? { via: input.via } : {}), plan, change: edited.change });
     return run.state;
   }
   if (!input.confirmChange) {
@@ -196,7 +197,7 @@ export async function modifyRun(
     );
   }
   try {
-    await run.handle({ type: "ChangePlan", at: now(), actor: input.actor, plan, change: edited.change, confirmations: input.confirmations ?? [] });
+    await run.handle({ type: "ChangePlan", at: now(), actor: input.actor, ...(input.via ? { via: input.via } : {}), plan, change: edited.change, confirmations: input.confirmations ?? [] });
   } catch (error) {
     if (!isPehError(error, "ILLEGAL_TRANSITION")) throw error;
     throw new PehError(

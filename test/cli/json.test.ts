@@ -58,6 +58,7 @@ const succeeding: Case[] = [
   ["inspect", ["inspect", "--record", "run.inspect.jsonl"]],
   ["output", ["output", "build"], [["run", "--from", "release.yaml", "--approve-as", "ana", "--confirm", PHRASE, "--trust-root", "."]]],
   ["cancel", ["cancel", "--as", "ana", "--reason", "moved to Monday"], [PLAN, ["approve", "--as", "ana", "--confirm", PHRASE]]],
+  ["export", ["export", "--html", "--out", "run.html"]],
 ];
 
 const refused: Case[] = [
@@ -82,6 +83,8 @@ const refused: Case[] = [
   ["output", ["output", "r-nope", "build"]],
   ["cancel", ["cancel", "r-nope", "--as", "ana"]],
   ["land", ["land", "r-nope", "--as", "ana"]],
+  ["ui", ["ui", "--port", "nope", "--no-open"]],
+  ["export", ["export", "--out", "run.html"]],
 ];
 
 async function commandNames(): Promise<string[]> {
@@ -93,7 +96,7 @@ describe("peh --json", () => {
   it("is tested here for every command, succeeding and refused", async () => {
     const names = await commandNames();
     // land succeeds only on an isolated run in a git repository: test/workspace/isolation.e2e.test.ts.
-    expect([...new Set([...succeeding.map(([name]) => name), "log", "serve", "land"])].sort()).toEqual(names);
+    expect([...new Set([...succeeding.map(([name]) => name), "log", "serve", "land", "ui"])].sort()).toEqual(names);
     expect([...new Set(refused.map(([name]) => name))].sort()).toEqual(names);
   });
 
