@@ -2,11 +2,11 @@
 // read from its attempt log as it was written (redacted; control characters as they came, for
 // the view to escape). Which attempts exist comes from the run's log, never from the directory.
 import { readFile } from "node:fs/promises";
-import type { LowdbEventStore } from "../events/adapters.js";
-import { PehError, workerIdFor, type RunId, type TaskId } from "../events/index.js";
+import { PehError, workerIdFor, type EventStore, type RunId, type TaskId } from "../events/index.js";
 import { stateName } from "../machines/state-name.js";
 import { attemptLogPath } from "./execution/attempt-log.js";
 import { viewStateOf } from "./view-state.js";
+import { placeOf } from "./store-place.js";
 
 export interface AttemptOutput {
   run_id: RunId;
@@ -21,7 +21,7 @@ export interface AttemptOutput {
 }
 
 /** The output of `task`'s attempt `attempt` (default: its latest) in run `runId`. Throws USAGE when there is none. */
-export async function attemptOutput(store: LowdbEventStore, runId: RunId, task: string, attempt?: number): Promise<AttemptOutput> {
+export async function attemptOutput(store: EventStore, runId: RunId, task: string, attempt?: number): Promise<AttemptOutput> {
   const { state } = await viewStateOf(store, runId);
   const cell = state.tasks.get(task as TaskId);
   if (!cell) {
@@ -36,7 +36,7 @@ export async function attemptOutput(store: LowdbEventStore, runId: RunId, task: 
   if (!Number.isInteger(chosen) || chosen < 1 || chosen > attempts) {
     throw new PehError("USAGE", `task ${task} has no attempt ${attempt}: it has had ${attempts === 1 ? "1 attempt" : `attempts 1 to ${attempts}`}`, `peh output ${runId} ${task} --attempt ${attempts}`);
   }
-  const log = attemptLogPath(store.runDir(runId), workerIdFor(task as TaskId, chosen));
+  const log = attemptLogPath(placeOf(store).runDir(runId), workerIdFor(task as TaskId, chosen));
   let output: string;
   try {
     output = await readFile(log, "utf8");

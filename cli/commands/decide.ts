@@ -1,7 +1,7 @@
 // `peh decide [RUN] --task ID retry|skip|abort --as NAME` and `peh trust [RUN] (--task ID | --root DIR) --as NAME`:
 // the human answers to a run that waits; both work from another terminal while `peh run --wait` waits.
 import type { Command } from "commander";
-import { isPehError, PehError, workerIdFor, type RunId, type TaskId } from "../../events/index.js";
+import { isPehError, PehError, workerIdFor, type EventStore, type RunId, type TaskId } from "../../events/index.js";
 import { stateName } from "../../machines/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
 import { plural, stateWords } from "../../projections/words.js";
@@ -16,7 +16,7 @@ import { localTime } from "../time.js";
 import { paint, printJson, type Io } from "../output.js";
 import { now } from "../../runtime/execution/clock.js";
 import { livenessOf } from "../../runtime/execution/lease.js";
-import type { LowdbEventStore } from "../../events/adapters.js";
+import { placeOf } from "../../runtime/store-place.js";
 
 export function decideCommand(program: Command, io: Io): void {
   program
@@ -140,8 +140,8 @@ export function trustCommand(program: Command, io: Io): void {
  * What to do once a decision or trust is recorded: resume the run, unless a live `peh run` (one
  * waiting with --wait, or still running other tasks) holds it and will pick it up by itself.
  */
-async function nextStep(store: LowdbEventStore, runId: RunId, what: "decision" | "trust"): Promise<string> {
-  const { holder, alive } = await livenessOf(store.runDir(runId));
+async function nextStep(store: EventStore, runId: RunId, what: "decision" | "trust"): Promise<string> {
+  const { holder, alive } = await livenessOf(placeOf(store).leases, runId);
   if (!holder || !alive) return `peh run ${runId}`;
   return `nothing: the peh run that holds ${runId} (pid ${holder.pid} on host ${holder.host}) will pick the ${what} up`;
 }

@@ -28,7 +28,7 @@ import { attemptLogPath } from "./attempt-log.js";
 import { agentProblems, requireAgentCommands } from "./agent-check.js";
 import { interruptCaught, settleForCancel } from "./leftovers.js";
 import { PlanIndex } from "./plan-index.js";
-import { acquireLease } from "./lease.js";
+import { placeOf } from "../store-place.js";
 import { Launcher } from "./launcher.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { placeOfAttempt } from "./scope-guard.js";
@@ -81,7 +81,7 @@ export class Orchestrator implements RunContext {
     // being aborted starts no attempt any more.
     const unsettled = this.tasks().filter((task) => this.state.tasks.get(task.id)?.status !== "done");
     if (this.planState() !== "aborting") requireAgentCommands(runId, agentProblems(unsettled, this.options.agentCommand, this.env, (task) => this.cwdOf(task)));
-    const lease = await acquireLease(store.runDir(runId), runId);
+    const lease = await placeOf(store).leases.acquire(runId);
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
     // Humans act on the run meanwhile, from other terminals: their events are followed.
     const watching = new AbortController();
@@ -143,12 +143,12 @@ export class Orchestrator implements RunContext {
   }
 
   private get attemptsDir(): string {
-    return join(this.options.store.runDir(this.options.runId), "attempts");
+    return join(placeOf(this.options.store).runDir(this.options.runId), "attempts");
   }
 
   /** An attempt's output. */
   private attemptLog(task: TaskId, attempt: number): string {
-    return attemptLogPath(this.options.store.runDir(this.options.runId), workerIdFor(task, attempt));
+    return attemptLogPath(placeOf(this.options.store).runDir(this.options.runId), workerIdFor(task, attempt));
   }
 
   processOptions(task: PlanTask, attempt: number): ProcessOptions {
@@ -162,7 +162,7 @@ export class Orchestrator implements RunContext {
   private async bootstrap(): Promise<void> {
     const context: BootstrapContext = {
       workspace: this.state.workspace ?? process.cwd(),
-      storeDir: this.options.store.dir,
+      storeDir: placeOf(this.options.store).where,
       configPath: configPath(),
       concurrency: this.options.concurrency,
       trustRoots: this.policy.roots,

@@ -1,7 +1,6 @@
 // What the parts of an executing run share: the options `peh run` gives the orchestrator, the
 // progress lines it reports, its outcomes, and what one attempt needs from the run around it.
-import type { PlanTask, RunId, TaskId } from "../../events/index.js";
-import type { LowdbEventStore } from "../../events/adapters.js";
+import type { EventStore, PlanTask, RunId, TaskId } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
 import type { PidRecords } from "./attempt-support.js";
@@ -9,7 +8,7 @@ import type { ProcessStarter } from "./process-runner.js";
 import type { Redactor } from "./redact.js";
 
 export interface ExecuteOptions {
-  store: LowdbEventStore;
+  store: EventStore;
   runId: RunId;
   concurrency: number;
   /** Wait for decisions and trust from other terminals instead of exiting. */

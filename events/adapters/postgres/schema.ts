@@ -22,6 +22,8 @@ const SCHEMA_LOCK = 0x706568_01;
  *   `tx` and `gpos` order events across runs for a reader that wants them all (never by `gpos`
  *   alone: a transaction can commit after one that took a later number).
  * - peh_checkpoints: a view's fold of a run's first `seq` events, bound to that event's hash.
+ * - peh_leases: named leases with a holder and an expiry on the server's clock (one `peh run`
+ *   per run across hosts; the holder renews it while it runs).
  */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS peh_runs (
@@ -53,6 +55,11 @@ const MIGRATIONS: readonly string[] = [
      hash text NOT NULL,
      state text NOT NULL,
      PRIMARY KEY (run_id, tag)
+   );
+   CREATE TABLE IF NOT EXISTS peh_leases (
+     name text PRIMARY KEY,
+     holder text NOT NULL,
+     expires_at timestamptz NOT NULL
    );`,
 ];
 

@@ -21,6 +21,7 @@ import {
   type RunSummary,
 } from "../../store.js";
 import { connectionOf, isConnectionLost, isRefusal, unavailable, type Connection } from "./connection.js";
+import { PostgresLeases } from "./leases.js";
 import { CHANNEL, Listener } from "./listener.js";
 import { ensureSchema } from "./schema.js";
 import { APPEND_FIRST, APPEND_NEXT, appendParams, sealRows } from "./statements.js";
@@ -55,6 +56,8 @@ export class PostgresEventStore implements EventStore {
   private readonly retryForMs: number;
   private readonly pollMs: number;
   private readonly faults: PostgresStoreOptions["faults"];
+  /** Named leases on this server (one `peh run` per run across hosts). */
+  readonly leases = new PostgresLeases((text, values) => this.query(text, values));
 
   constructor(store: string, options: PostgresStoreOptions = {}) {
     this.connection = connectionOf(store, options.env);
