@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { LowdbEventStore, PostgresEventStore } from "../events/adapters.js";
+import { LowdbEventStore, PostgresEventStore, type PostgresOutput } from "../events/adapters.js";
 import { PehError, type EventStore, type RunId } from "../events/index.js";
 import { fileLeases, postgresLeases, type RunLeases } from "./execution/lease.js";
 
@@ -17,6 +17,8 @@ export interface StorePlace {
   leases: RunLeases;
   /** Whether the store is shared by hosts (PostgreSQL): attempts' output then goes into it. */
   shared: boolean;
+  /** Where attempts' output is kept for every host (a shared store), besides the local log. */
+  output?: PostgresOutput;
 }
 
 const places = new WeakMap<EventStore, StorePlace>();
@@ -29,7 +31,7 @@ export function placeOf(store: EventStore): StorePlace {
     place = { where: store.dir, runDir: (runId) => store.runDir(runId), leases: fileLeases((runId) => store.runDir(runId)), shared: false };
   } else if (store instanceof PostgresEventStore) {
     const local = join(process.env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "peh", "postgres", createHash("sha256").update(store.where).digest("hex").slice(0, 16));
-    place = { where: store.where, runDir: (runId) => join(local, "runs", runId), leases: postgresLeases(store.leases), shared: true };
+    place = { where: store.where, runDir: (runId) => join(local, "runs", runId), leases: postgresLeases(store.leases), shared: true, output: store.output };
   } else {
     throw new PehError("USAGE", "this command needs a durable store (a directory or a postgres:// URL), not an in-memory one");
   }

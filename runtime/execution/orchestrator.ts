@@ -29,6 +29,7 @@ import { agentProblems, requireAgentCommands } from "./agent-check.js";
 import { interruptCaught, settleForCancel } from "./leftovers.js";
 import { PlanIndex } from "./plan-index.js";
 import { placeOf } from "../store-place.js";
+import { OutputMirror } from "./output-mirror.js";
 import { Launcher } from "./launcher.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { placeOfAttempt } from "./scope-guard.js";
@@ -105,8 +106,26 @@ export class Orchestrator implements RunContext {
     }
   }
 
-  /** Decides and appends a command, sharing the append with the others of this turn. */
-  command(command: CommandInput): Promise<void> {
+  /** Attempts' logs copied into a shared store, for the other hosts. */
+  private mirrorOf: OutputMirror | null | undefined;
+  private get mirror(): OutputMirror | null {
+    if (this.mirrorOf === undefined) {
+      const output = placeOf(this.options.store).output;
+      this.mirrorOf = output ? new OutputMirror(output, this.options.runId) : null;
+    }
+    return this.mirrorOf;
+  }
+
+  /**
+   * Decides and appends a command, sharing the append with the others of this turn. On a shared
+   * store, a command of an attempt's end is preceded by the copy of the attempt's log so far.
+   */
+  async command(command: CommandInput): Promise<void> {
+    if (this.mirror && (command.type === "RecordExit" || command.type === "RecordVerification")) {
+      const task = command.task_id as TaskId;
+      const attempt = this.state.tasks.get(task)?.context.attempt ?? 0;
+      await this.mirror.sync(workerIdFor(task, attempt), this.attemptLog(task, attempt)).catch((error: unknown) => this.note(`could not copy the output of ${command.task_id} into the store: ${String(error)}`));
+    }
     return this.run.command(command);
   }
 

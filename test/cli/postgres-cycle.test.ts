@@ -69,6 +69,12 @@ describeWithPostgres("peh on the PostgreSQL store", (server) => {
       expect(log.stdout).toContain("EXECUTION_COMPLETE");
       expect(run("replay", "--at", "3").stdout).toContain("As of event #3");
       expect(run("output", "one").stdout).toContain("printed by one");
+      // Another host has none of this one's files: the output comes from the store.
+      const elsewhere = { ...env, XDG_STATE_HOME: join(dir.path, "other-host") };
+      const output = peh(["output", "flaky", "--attempt", "1", "--json"], { cwd: dir.path, env: elsewhere });
+      expect(output.code, output.stderr).toBe(0);
+      expect(JSON.parse(output.stdout)).toMatchObject({ attempt: 1, log: expect.stringContaining("output of flaky#1") });
+      expect(JSON.parse(output.stdout).output).toContain("first try fails");
       // The store is the server: nothing was made beside the workspace.
       expect(existsSync(join(workspace, ".peh"))).toBe(false);
       // The log is whole: gapless from 1.

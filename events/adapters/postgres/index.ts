@@ -3,3 +3,4 @@ export { PostgresEventStore, type PostgresStoreOptions } from "./store.js";
 export { connectionOf, isPostgresStore, redactUrl } from "./connection.js";
 export { SCHEMA_VERSION } from "./schema.js";
 export { PostgresLeases, type LeaseHolding } from "./leases.js";
+export { PostgresOutput } from "./output.js";

@@ -24,6 +24,8 @@ const SCHEMA_LOCK = 0x706568_01;
  * - peh_checkpoints: a view's fold of a run's first `seq` events, bound to that event's hash.
  * - peh_leases: named leases with a holder and an expiry on the server's clock (one `peh run`
  *   per run across hosts; the holder renews it while it runs).
+ * - peh_output: attempts' output (already redacted), in chunks at their byte offset, so that
+ *   `peh output` shows it from any host; a chunk sent twice is kept once.
  */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS peh_runs (
@@ -60,6 +62,13 @@ const MIGRATIONS: readonly string[] = [
      name text PRIMARY KEY,
      holder text NOT NULL,
      expires_at timestamptz NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS peh_output (
+     run_id text NOT NULL,
+     worker_id text NOT NULL,
+     at_byte bigint NOT NULL,
+     bytes bytea NOT NULL,
+     PRIMARY KEY (run_id, worker_id, at_byte)
    );`,
 ];
 

@@ -22,6 +22,7 @@ import {
 } from "../../store.js";
 import { connectionOf, isConnectionLost, isRefusal, unavailable, type Connection } from "./connection.js";
 import { PostgresLeases } from "./leases.js";
+import { PostgresOutput } from "./output.js";
 import { CHANNEL, Listener } from "./listener.js";
 import { ensureSchema } from "./schema.js";
 import { APPEND_FIRST, APPEND_NEXT, appendParams, sealRows } from "./statements.js";
@@ -58,6 +59,8 @@ export class PostgresEventStore implements EventStore {
   private readonly faults: PostgresStoreOptions["faults"];
   /** Named leases on this server (one `peh run` per run across hosts). */
   readonly leases = new PostgresLeases((text, values) => this.query(text, values));
+  /** Attempts' output, kept on the server for every host. */
+  readonly output = new PostgresOutput((text, values) => this.query(text, values));
 
   constructor(store: string, options: PostgresStoreOptions = {}) {
     this.connection = connectionOf(store, options.env);
