@@ -18,6 +18,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register[]>][] = [
     return [gate.approveCommand, gate.modifyCommand, gate.refineCommand, gate.clarifyCommand, gate.rejectCommand];
   }],
   [["run"], async () => [(await import("./commands/run.js")).runCommand]],
+  [["worker"], async () => [(await import("./commands/worker.js")).workerCommand]],
   [["decide", "trust"], async () => {
     const decide = await import("./commands/decide.js");
     return [decide.decideCommand, decide.trustCommand];

@@ -7,7 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { LowdbEventStore, PostgresEventStore, type PostgresOutput } from "../events/adapters.js";
 import { PehError, type EventStore, type RunId } from "../events/index.js";
-import { fileLeases, postgresLeases, type RunLeases } from "./execution/lease.js";
+import { fileLeases, postgresLeases, RUN_LEASE_MS, type RunLeases } from "./execution/lease.js";
 
 export interface StorePlace {
   /** The store's directory, or its URL without password. */
@@ -31,10 +31,19 @@ export function placeOf(store: EventStore): StorePlace {
     place = { where: store.dir, runDir: (runId) => store.runDir(runId), leases: fileLeases((runId) => store.runDir(runId)), shared: false };
   } else if (store instanceof PostgresEventStore) {
     const local = join(process.env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "peh", "postgres", createHash("sha256").update(store.where).digest("hex").slice(0, 16));
-    place = { where: store.where, runDir: (runId) => join(local, "runs", runId), leases: postgresLeases(store.leases), shared: true, output: store.output };
+    place = { where: store.where, runDir: (runId) => join(local, "runs", runId), leases: postgresLeases(store.leases, leaseMs()), shared: true, output: store.output };
   } else {
     throw new PehError("USAGE", "this command needs a durable store (a directory or a postgres:// URL), not an in-memory one");
   }
   places.set(store, place);
   return place;
+}
+
+/** $PEH_RUN_LEASE_SECONDS: how long a run's lease on a shared store outlives its holder's last renewal (default 30). */
+function leaseMs(): number {
+  const raw = process.env.PEH_RUN_LEASE_SECONDS;
+  if (raw === undefined || raw === "") return RUN_LEASE_MS;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 1) throw new PehError("USAGE", `PEH_RUN_LEASE_SECONDS must be a number of seconds ≥ 1, not "${raw}"`, "e.g. PEH_RUN_LEASE_SECONDS=30");
+  return seconds * 1000;
 }
