@@ -6,6 +6,7 @@ import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
 import { dagPlan, lookupFloorMs, validateMs } from "./validate.js";
 import { schedulerFigures } from "./scheduler.js";
 import { statusFigures } from "./status.js";
+import { postgresFigures } from "./postgres.js";
 
 const quick = process.argv.includes("--quick");
 
@@ -52,6 +53,7 @@ const figures = {
       [`status_cold_rss_mb_${size}`]: f.status_cold_rss_mb,
     };
   })),
+  ...(await postgresFigures(quick ? 100 : 1_000, quick ? 2_000 : 20_000)),
 };
 
 /** Validation of a 10k-task DAG, and of a 100k-task one beside it, in alternating rounds (best of each). */
