@@ -6,7 +6,7 @@ import { PehError, RunIdSchema } from "../../events/index.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
 import { workLoop, type WorkerLine } from "../../runtime/execution/worker-loop.js";
 import { collect, storeOf } from "../context.js";
-import type { Io } from "../output.js";
+import { printJson, type Io } from "../output.js";
 
 interface WorkerOptions {
   concurrency?: string;
@@ -14,6 +14,7 @@ interface WorkerOptions {
   untilIdle?: boolean;
   trustRoot: string[];
   agentCommand?: string;
+  json?: boolean;
 }
 
 export function workerCommand(program: Command, io: Io): void {
@@ -35,6 +36,7 @@ export function workerCommand(program: Command, io: Io): void {
     .option("--until-idle", "stop once no run has work left, instead of waiting for more")
     .option("--trust-root <dir>", "trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config file)", collect, [])
     .option("--agent-command <command>", "the agent CLI that agent tasks' prompts are written to (stdin)")
+    .option("--json", "machine output: when the worker stops, one document with each run it executed and how that ended (progress stays on stderr)")
     .addHelpText("after", "\nExamples:\n  peh worker --store postgres://peh@db.internal/peh --concurrency 4\n  PEH_STORE=postgres://peh@db.internal/peh peh worker --run r-20261202-101500-ab12 --until-idle")
     .action(async (options: WorkerOptions, command: Command) => {
       const concurrency = options.concurrency === undefined ? availableParallelism() : Number(options.concurrency);
@@ -49,6 +51,7 @@ export function workerCommand(program: Command, io: Io): void {
       process.once("SIGTERM", stop);
       const agentCommand = options.agentCommand ?? process.env.PEH_AGENT_COMMAND ?? config.agent.command;
       io.err(`peh worker (pid ${process.pid}): ${concurrency} task(s) at once${run?.data ? `, run ${run.data} only` : ""}`);
+      const ended: { run_id: string; outcome: string }[] = [];
       try {
         await workLoop({
           store,
@@ -58,8 +61,12 @@ export function workerCommand(program: Command, io: Io): void {
           ...(agentCommand ? { agentCommand } : {}),
           untilIdle: options.untilIdle === true,
           signal: drain.signal,
-          report: (line) => io.err(describe(line)),
+          report: (line) => {
+            if (line.kind === "outcome") ended.push({ run_id: line.run, outcome: line.outcome.kind });
+            io.err(describe(line));
+          },
         });
+        if (options.json) printJson(io, { runs: ended });
       } finally {
         process.off("SIGINT", stop);
         process.off("SIGTERM", stop);

@@ -58,6 +58,7 @@ const succeeding: Case[] = [
   ["inspect", ["inspect", "--record", "run.inspect.jsonl"]],
   ["output", ["output", "build"], [["run", "--from", "release.yaml", "--approve-as", "ana", "--confirm", PHRASE, "--trust-root", "."]]],
   ["cancel", ["cancel", "--as", "ana", "--reason", "moved to Monday"], [PLAN, ["approve", "--as", "ana", "--confirm", PHRASE]]],
+  ["worker", ["worker", "--until-idle", "--trust-root", "."], [PLAN, ["approve", "--as", "ana", "--confirm", PHRASE]]],
 ];
 
 const refused: Case[] = [
@@ -81,6 +82,7 @@ const refused: Case[] = [
   ["serve", ["serve", "nope"]],
   ["output", ["output", "r-nope", "build"]],
   ["cancel", ["cancel", "r-nope", "--as", "ana"]],
+  ["worker", ["worker", "--run", "not a run!"]],
 ];
 
 async function commandNames(): Promise<string[]> {

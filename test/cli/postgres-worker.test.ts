@@ -60,6 +60,10 @@ describeWithPostgres("peh worker", (server) => {
     const abort = new AbortController();
     for await (const event of store.follow(runId, { signal: abort.signal })) if (found(event)) abort.abort();
   };
+  /** Resolves once the workspace's starts.txt holds `count` lines: the attempt's command itself has begun. */
+  const started = async (count: number): Promise<void> => {
+    while ((await ws.read("starts.txt")).trim().split("\n").filter(Boolean).length < count) await new Promise((resolve) => setTimeout(resolve, 20));
+  };
   const running = (task: string, attempt: number) => (event: PehEvent) => event.type === "WORKER_RUNNING" && event.entity === `worker:${task}#${attempt}`;
 
   it("shares the approved runs between two workers, every task done once", async () => {
@@ -74,7 +78,9 @@ describeWithPostgres("peh worker", (server) => {
   it("finishes a run whose worker was killed mid-attempt: the attempt interrupted and run again by another", async () => {
     const runId = await plan("long", blocking);
     const first = ws.start(["worker"]);
+    // WORKER_RUNNING is recorded before the process starts: wait for the command itself.
     await until(runId, running("block", 1));
+    await started(1);
     first.kill("SIGKILL");
     await first.exit;
     const second = ws.start(["worker", "--until-idle"]);
@@ -93,6 +99,7 @@ describeWithPostgres("peh worker", (server) => {
     const runId = await plan("stalled", blocking);
     const stalled = ws.start(["worker"]);
     await until(runId, running("block", 1));
+    await started(1);
     stalled.kill("SIGSTOP");
     const taker = ws.start(["worker", "--until-idle"]);
     await until(runId, running("block", 2));
