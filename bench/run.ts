@@ -8,6 +8,7 @@ import { schedulerFigures } from "./scheduler.js";
 import { statusFigures } from "./status.js";
 import { worktreeFigures } from "./worktree.js";
 import { uiFigures } from "./ui.js";
+import { postgresFigures } from "./postgres.js";
 
 const quick = process.argv.includes("--quick");
 
@@ -60,6 +61,7 @@ const figures = {
     [`worktree_attempt_ms_${quick ? "1k" : "10k"}_files`]: f.attempt_ms,
     [`worktree_floor_ms_${quick ? "1k" : "10k"}_files`]: f.floor_ms,
   }))),
+  ...(await postgresFigures(quick ? 100 : 1_000, quick ? 2_000 : 20_000)),
 };
 
 /** Validation of a 10k-task DAG, and of a 100k-task one beside it, in alternating rounds (best of each). */

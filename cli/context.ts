@@ -1,8 +1,7 @@
 // What every command needs from the command line: the store, the run, who is acting, and
 // whether a human is at a terminal to be asked (never otherwise: prompts hang without a TTY).
 import type { Command } from "commander";
-import type { LowdbEventStore } from "../events/adapters.js";
-import { DurationSchema, PehError, type Plan } from "../events/index.js";
+import { DurationSchema, PehError, type EventStore, type Plan } from "../events/index.js";
 import { grantWords } from "../machines/grants.js";
 import { riskyTasksOf } from "../machines/plan.js";
 import { durationToMs, MAX_DURATION, MAX_DURATION_MS } from "../machines/recovery.js";
@@ -12,10 +11,19 @@ export interface GlobalOptions {
   store?: string;
 }
 
+const opened: EventStore[] = [];
+
 /** The store the command reads (`create`: or makes, for the commands that record a new run). */
-export function storeOf(command: Command, { create = false } = {}): LowdbEventStore {
+export function storeOf(command: Command, { create = false } = {}): EventStore {
   const options = command.optsWithGlobals() as GlobalOptions;
-  return openStore({ store: options.store, create });
+  const store = openStore({ store: options.store, create });
+  opened.push(store);
+  return store;
+}
+
+/** Closes every store the commands opened (a PostgreSQL store's connections), once the command is done. */
+export async function closeStores(): Promise<void> {
+  await Promise.allSettled(opened.splice(0).map((store) => store.close()));
 }
 
 export function storePath(command: Command): string {

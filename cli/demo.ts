@@ -12,6 +12,7 @@ import { runView } from "../projections/run-view.js";
 import { approveRun, createRun } from "../runtime/gate.js";
 import { Orchestrator } from "../runtime/execution/orchestrator.js";
 import { openStore } from "../runtime/store.js";
+import { placeOf } from "../runtime/store-place.js";
 import { processIo } from "./output.js";
 import { renderLogLine } from "./render/log.js";
 import { renderProgress } from "./render/progress.js";
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const workspace = await mkdtemp(join(tmpdir(), "peh-demo-"));
   await copyFile(fileURLToPath(new URL("../../examples/release.yaml", import.meta.url)), join(workspace, "release.yaml"));
   const store = openStore({ cwd: workspace });
-  say(`peh demo — workspace ${workspace}, store ${store.dir}`);
+  say(`peh demo — workspace ${workspace}, store ${placeOf(store).where}`);
 
   say("\n1. Plan examples/release.yaml (what `peh plan --from release.yaml` does)");
   const created = await createRun(store, { workspace, from: "release.yaml" });
@@ -59,14 +60,14 @@ async function main(): Promise<void> {
   }).execute();
 
   const log = await store.read(runId);
-  say(`\n4. The execution log (${log.length} events in ${join(store.runDir(runId), "events.jsonl")})`);
+  say(`\n4. The execution log (${log.length} events in ${join(placeOf(store).runDir(runId), "events.jsonl")})`);
   say("   (what `peh log` prints: time, event, the task and its place, what happened, the machine's move, the seq)");
   for (const entry of logEntries(log)) say(`   ${renderLogLine(io, entry)}`);
 
   const view = runView(log);
   const { succeeded, total } = view.progress;
   say(`\n5. Rebuilt from the log alone: plan ${view.plan.state}, ${succeeded}/${total} tasks succeeded in ${((performance.now() - started) / 1000).toFixed(1)}s`);
-  say(`   Per-attempt output: ${join(store.runDir(runId), "attempts")}`);
+  say(`   Per-attempt output: ${join(placeOf(store).runDir(runId), "attempts")}`);
   say(`   Look again: cd ${workspace} && npx --prefix ${process.cwd()} peh show`);
   if (outcome.kind !== "completed") process.exitCode = 1;
 }

@@ -6,6 +6,7 @@ import { isPehError } from "../events/index.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { processIo, renderError } from "./output.js";
 import { buildProgram } from "./program.js";
+import { closeStores } from "./context.js";
 
 async function main(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
     if (json) io.fail({ code: "INTERNAL", message: `peh hit an unexpected error: ${(error as Error)?.message ?? String(error)}`, hint: "please report it with the stack printed on stderr" });
     return EXIT.failed;
   } finally {
+    await closeStores();
     io.end();
   }
 }

@@ -18,6 +18,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register[]>][] = [
     return [gate.approveCommand, gate.modifyCommand, gate.refineCommand, gate.clarifyCommand, gate.rejectCommand];
   }],
   [["run"], async () => [(await import("./commands/run.js")).runCommand]],
+  [["worker"], async () => [(await import("./commands/worker.js")).workerCommand]],
   [["decide", "trust"], async () => {
     const decide = await import("./commands/decide.js");
     return [decide.decideCommand, decide.trustCommand];
@@ -56,8 +57,10 @@ function commandNamed(argv: readonly string[]): string | undefined {
 
 export const VERSION = "0.1.0";
 
-const STORE_FLAGS = "--store <dir>";
-const STORE_HELP = "the event store directory (default: $PEH_STORE, else the nearest .peh here or above, else ./.peh)";
+const STORE_FLAGS = "--store <dir|url>";
+const STORE_HELP =
+  "the event store: a directory, or a PostgreSQL server shared by hosts (postgres://USER@HOST:PORT/DB, or " +
+  "`postgres` for the PG* variables) (default: $PEH_STORE, else the nearest .peh here or above, else ./.peh)";
 
 /** The program for `argv` (node, script, arguments): only the command it names, or every one. */
 export async function buildProgram(io: Io, argv: readonly string[] = []): Promise<Command> {
@@ -78,7 +81,8 @@ export async function buildProgram(io: Io, argv: readonly string[] = []): Promis
       "after",
       "\nExit codes: 0 done, 1 the run failed or was aborted, 2 bad input or usage,\n" +
         "            3 waiting for a human (the message says what to type), 4 conflict with another writer,\n" +
-        "            5 the store is damaged (a log peh cannot trust: the message names the file and seq).",
+        "            5 the store is damaged (a log peh cannot trust: the message names the file and seq),\n" +
+        "              unreachable, or made by a newer peh.",
     )
     .exitOverride();
   const named = commandNamed(argv);

@@ -20,7 +20,7 @@ export interface AttemptRecord {
   evidence: CheckEvidence[];
   error: { code: string; message: string } | null;
   exit_code: number | null;
-  stage: "run" | "verify" | null;
+  stage: "run" | "verify" | "merge" | null;
 }
 
 /**

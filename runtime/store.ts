@@ -1,9 +1,10 @@
-// Where the event store lives: --store DIR, else $PEH_STORE, else the nearest `.peh` in the working
-// directory or above it (as git finds .git), else `.peh` in the working directory (made on the
-// first plan). A store named explicitly must exist, except for the commands that create runs.
+// Where the event store lives: --store DIR|URL, else $PEH_STORE, else the nearest `.peh` in the
+// working directory or above it (as git finds .git), else `.peh` in the working directory (made on
+// the first plan). A store named explicitly must exist, except for the commands that create runs.
+// A postgres:// URL (or `postgres` alone, for the standard PG* variables) names a PostgreSQL store.
 import { dirname, join, resolve } from "node:path";
-import { LowdbEventStore } from "../events/adapters.js";
-import { PehError } from "../events/index.js";
+import { LowdbEventStore, PostgresEventStore, connectionOf, isPostgresStore } from "../events/adapters.js";
+import { PehError, type EventStore } from "../events/index.js";
 import { whyNotADirectory } from "./directory.js";
 
 export interface StoreOptions {
@@ -20,10 +21,12 @@ export interface StoreOptions {
 
 const STORE_NAME = ".peh";
 
+/** The store's directory, or for PostgreSQL its URL without password. */
 export function storeDir(options: StoreOptions = {}): string {
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
   const explicit = options.store ?? env.PEH_STORE;
+  if (isPostgresStore(explicit)) return connectionOf(explicit!, env).where;
   if (explicit !== undefined) return resolve(cwd, explicit);
   return nearestStore(cwd) ?? join(cwd, STORE_NAME);
 }
@@ -38,7 +41,11 @@ function nearestStore(dir: string): string | undefined {
 }
 
 /** The store, once its place can hold one (see StoreOptions.create for a store that does not exist yet). */
-export function openStore(options: StoreOptions = {}): LowdbEventStore {
+export function openStore(options: StoreOptions = {}): EventStore {
+  const env = options.env ?? process.env;
+  const named = options.store ?? env.PEH_STORE;
+  // The server makes nothing of "create": its tables are made on first use.
+  if (isPostgresStore(named)) return new PostgresEventStore(named!, { env });
   const dir = storeDir(options);
   const explicit = (options.store ?? (options.env ?? process.env).PEH_STORE) !== undefined;
   const flag = options.store !== undefined ? "--store" : "$PEH_STORE";

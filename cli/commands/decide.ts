@@ -1,7 +1,7 @@
 // `peh decide [RUN] --task ID retry|skip|abort --as NAME` and `peh trust [RUN] (--task ID | --root DIR) --as NAME`:
 // the human answers to a run that waits; both work from another terminal while `peh run --wait` waits.
 import type { Command } from "commander";
-import { PehError, type RunId } from "../../events/index.js";
+import { PehError, type EventStore, type RunId } from "../../events/index.js";
 import { plural } from "../../projections/words.js";
 import { decideTask, trustRoot, trustTask } from "../../runtime/human-answers.js";
 import { resolveRunId } from "../../runtime/run-id.js";
@@ -10,7 +10,7 @@ import { RUN_ARGUMENT } from "../run-argument.js";
 import { localTime } from "../time.js";
 import { paint, printJson, type Io } from "../output.js";
 import { livenessOf } from "../../runtime/execution/lease.js";
-import type { LowdbEventStore } from "../../events/adapters.js";
+import { placeOf } from "../../runtime/store-place.js";
 
 export function decideCommand(program: Command, io: Io): void {
   program
@@ -90,8 +90,8 @@ export function trustCommand(program: Command, io: Io): void {
  * What to do once a decision or trust is recorded: resume the run, unless a live `peh run` (one
  * waiting with --wait, or still running other tasks) holds it and will pick it up by itself.
  */
-async function nextStep(store: LowdbEventStore, runId: RunId, what: "decision" | "trust"): Promise<string> {
-  const { holder, alive } = await livenessOf(store.runDir(runId));
+async function nextStep(store: EventStore, runId: RunId, what: "decision" | "trust"): Promise<string> {
+  const { holder, alive } = await livenessOf(placeOf(store).leases, runId);
   if (!holder || !alive) return `peh run ${runId}`;
   return `nothing: the peh run that holds ${runId} (pid ${holder.pid} on host ${holder.host}) will pick the ${what} up`;
 }

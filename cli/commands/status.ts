@@ -12,6 +12,7 @@ import { descendantsOf, lineages } from "../../runtime/lineage/descendants.js";
 import { isPehError, PehError, type Lineage } from "../../events/index.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { livenessOf } from "../../runtime/execution/lease.js";
+import { placeOf } from "../../runtime/store-place.js";
 import { viewStateOf } from "../../runtime/view-state.js";
 import { storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
@@ -51,7 +52,7 @@ export function statusCommand(program: Command, io: Io): void {
       const store = storeOf(command);
       const runId = await resolveRunId(store, runArg);
       const state = (await viewStateOf(store, runId)).state;
-      const liveness = await livenessOf(store.runDir(runId));
+      const liveness = await livenessOf(placeOf(store).leases, runId);
       let status = statusOf(state, { liveness });
       if (status.awaited.some((awaited) => awaited.kind === "trust")) {
         // The user's deny list says which waiting worker is denied, not merely untrusted (loaded
@@ -97,7 +98,7 @@ export function statusCommand(program: Command, io: Io): void {
           rows.push({ run_id, state: "damaged", objective: null, events, created_at, updated_at, progress: null, waiting_for: [], error: { code: read.code, message: read.message } });
           continue;
         }
-        const status = statusOf(read.state, { liveness: await livenessOf(store.runDir(run_id)) });
+        const status = statusOf(read.state, { liveness: await livenessOf(placeOf(store).leases, run_id) });
         const orchestrator = status.orchestrator;
         rows.push({
           run_id,

@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { PehError, type RunId } from "../../events/index.js";
 import { attemptOutput } from "../../runtime/attempt-output.js";
 import { resolveRunId } from "../../runtime/run-id.js";
+import { placeOf } from "../../runtime/store-place.js";
 import { exportHtml } from "../../runtime/ui/export.js";
 import { startUiServer } from "../../runtime/ui/server.js";
 import { storeOf } from "../context.js";
@@ -37,8 +38,8 @@ export function uiCommand(program: Command, io: Io): void {
       const port = portOf(options.port);
       const server = await startUiServer({ store, port, outputOf: (runId, task, attempt) => attemptOutput(store, runId, task, attempt) });
       const p = paint(io);
-      if (options.json) printJson(io, { url: server.url, port: server.port, store: store.dir });
-      else io.out(`${p.green("✓")} peh ui serves ${store.dir} at\n  ${server.url}\n(only this machine can reach it; Ctrl-C stops it)`);
+      if (options.json) printJson(io, { url: server.url, port: server.port, store: placeOf(store).where });
+      else io.out(`${p.green("✓")} peh ui serves ${placeOf(store).where} at\n  ${server.url}\n(only this machine can reach it; Ctrl-C stops it)`);
       if (options.open) openBrowser(server.url);
       await new Promise<void>((done) => {
         process.once("SIGINT", done);

@@ -2,12 +2,12 @@
 // aborting, and the tasks that have not run are skipped (`aborted`). The `peh run` that holds
 // the run stops what runs and records the end. With none, this finishes the abort as a resumed
 // `peh run` would: what a crash left under way is stopped, and the run ends `aborted`.
-import { PehError, isPehError, type RunId } from "../../events/index.js";
-import type { LowdbEventStore } from "../../events/adapters.js";
+import { PehError, isPehError, type EventStore, type RunId } from "../../events/index.js";
 import { stateName } from "../../machines/state-name.js";
 import { RunHandle } from "../command-handler.js";
 import { now } from "./clock.js";
-import { leaseHolder } from "./lease.js";
+import type { RunLeases } from "./lease.js";
+import { placeOf } from "../store-place.js";
 import { Orchestrator } from "./orchestrator.js";
 
 export type Cancelled =
@@ -18,7 +18,7 @@ export type Cancelled =
 
 const ENDED = new Set(["completed", "failed", "aborted", "rejected"]);
 
-export async function cancelRun(store: LowdbEventStore, runId: RunId, input: { actor: string; reason: string }): Promise<Cancelled> {
+export async function cancelRun(store: EventStore, runId: RunId, input: { actor: string; reason: string }): Promise<Cancelled> {
   const run = await RunHandle.open(store, runId);
   try {
     await run.handle({ type: "CancelRun", at: now(), actor: input.actor, reason: input.reason });
@@ -27,14 +27,14 @@ export async function cancelRun(store: LowdbEventStore, runId: RunId, input: { a
     throw refusal(runId, stateName(run.state.plan.value), error);
   }
   if (stateName(run.state.plan.value) === "aborted") return { kind: "ended" };
-  const runDir = store.runDir(runId);
-  const holder = await otherLiveHolder(runDir);
+  const { leases } = placeOf(store);
+  const holder = await otherLiveHolder(leases, runId);
   if (holder !== undefined) return { kind: "stopping", holder };
   try {
     await new Orchestrator({ store, runId, concurrency: 1, wait: false, trustRoots: [], progress: () => undefined }).execute();
   } catch (error) {
     // A `peh run` took the run in the meantime: it sees the cancel and ends the run.
-    const taken = isPehError(error, "APPEND_CONFLICT") ? await otherLiveHolder(runDir) : undefined;
+    const taken = isPehError(error, "APPEND_CONFLICT") ? await otherLiveHolder(leases, runId) : undefined;
     if (taken === undefined) throw error;
     return { kind: "stopping", holder: taken };
   }
@@ -42,8 +42,8 @@ export async function cancelRun(store: LowdbEventStore, runId: RunId, input: { a
 }
 
 /** The pid of another live process (a `peh run` executing the run) that holds its lease, if any. */
-async function otherLiveHolder(runDir: string): Promise<number | undefined> {
-  const held = await leaseHolder(runDir);
+async function otherLiveHolder(leases: RunLeases, runId: RunId): Promise<number | undefined> {
+  const held = await leases.holder(runId);
   return held?.alive && held.holder.pid !== process.pid ? held.holder.pid : undefined;
 }
 

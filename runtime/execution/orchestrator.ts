@@ -29,7 +29,8 @@ import { attemptLogPath } from "./attempt-log.js";
 import { agentProblems, requireAgentCommands } from "./agent-check.js";
 import { interruptCaught, settleForCancel } from "./leftovers.js";
 import { PlanIndex } from "./plan-index.js";
-import { acquireLease } from "./lease.js";
+import { placeOf } from "../store-place.js";
+import { OutputMirror } from "./output-mirror.js";
 import { Launcher } from "./launcher.js";
 import { RunSandbox } from "../workspace/run-sandbox.js";
 import type { Confinement } from "./classify.js";
@@ -92,8 +93,8 @@ export class Orchestrator implements RunContext {
     // Probed once per run, before anything is recorded: `required` where it does not work stops here (exit 2).
     // A run being aborted starts no attempt: nothing to sandbox, nothing to refuse.
     const mode = this.planState() === "aborting" ? "off" : (this.options.sandbox ?? "auto");
-    this.sandbox = await RunSandbox.open(mode, { workspace: this.workspace, storeDir: store.dir, env: this.env, agentGrants: this.options.agentGrants });
-    const lease = await acquireLease(store.runDir(runId), runId);
+    this.sandbox = await RunSandbox.open(mode, { workspace: this.workspace, storeDir: placeOf(store).where, env: this.env, agentGrants: this.options.agentGrants });
+    const lease = await placeOf(store).leases.acquire(runId);
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
     // Humans act on the run meanwhile, from other terminals: their events are followed.
     const watching = new AbortController();
@@ -119,8 +120,26 @@ export class Orchestrator implements RunContext {
     }
   }
 
-  /** Decides and appends a command, sharing the append with the others of this turn. */
-  command(command: CommandInput): Promise<void> {
+  /** Attempts' logs copied into a shared store, for the other hosts. */
+  private mirrorOf: OutputMirror | null | undefined;
+  private get mirror(): OutputMirror | null {
+    if (this.mirrorOf === undefined) {
+      const output = placeOf(this.options.store).output;
+      this.mirrorOf = output ? new OutputMirror(output, this.options.runId) : null;
+    }
+    return this.mirrorOf;
+  }
+
+  /**
+   * Decides and appends a command, sharing the append with the others of this turn. On a shared
+   * store, a command of an attempt's end is preceded by the copy of the attempt's log so far.
+   */
+  async command(command: CommandInput): Promise<void> {
+    if (this.mirror && (command.type === "RecordExit" || command.type === "RecordVerification")) {
+      const task = command.task_id as TaskId;
+      const attempt = this.state.tasks.get(task)?.context.attempt ?? 0;
+      await this.mirror.sync(workerIdFor(task, attempt), this.attemptLog(task, attempt)).catch((error: unknown) => this.note(`could not copy the output of ${command.task_id} into the store: ${String(error)}`));
+    }
     return this.run.command(command);
   }
 
@@ -157,12 +176,12 @@ export class Orchestrator implements RunContext {
   }
 
   private get attemptsDir(): string {
-    return join(this.options.store.runDir(this.options.runId), "attempts");
+    return join(placeOf(this.options.store).runDir(this.options.runId), "attempts");
   }
 
   /** An attempt's output. */
   private attemptLog(task: TaskId, attempt: number): string {
-    return attemptLogPath(this.options.store.runDir(this.options.runId), workerIdFor(task, attempt));
+    return attemptLogPath(placeOf(this.options.store).runDir(this.options.runId), workerIdFor(task, attempt));
   }
 
   processOptions(task: PlanTask, attempt: number): ProcessOptions {
@@ -177,8 +196,8 @@ export class Orchestrator implements RunContext {
 
   private async bootstrap(): Promise<void> {
     const context: BootstrapContext = {
-      workspace: this.workspace,
-      storeDir: this.options.store.dir,
+      workspace: this.state.workspace ?? process.cwd(),
+      storeDir: placeOf(this.options.store).where,
       sandbox: { record: this.sandbox.record, ...(this.sandbox.warning ? { warning: this.sandbox.warning } : {}) },
       configPath: configPath(),
       concurrency: this.options.concurrency,

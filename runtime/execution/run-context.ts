@@ -1,7 +1,6 @@
 // What the parts of an executing run share: the options `peh run` gives the orchestrator, the
 // progress lines it reports, its outcomes, and what one attempt needs from the run around it.
-import type { PlanTask, RunId, SandboxMode, TaskId } from "../../events/index.js";
-import type { LowdbEventStore } from "../../events/adapters.js";
+import type { EventStore, PlanTask, RunId, SandboxMode, TaskId } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
 import type { PidRecords } from "./attempt-support.js";
@@ -13,7 +12,7 @@ import type { AgentGrants } from "../workspace/grants.js";
 import type { IsolatedWork } from "../workspace/isolated-work.js";
 
 export interface ExecuteOptions {
-  store: LowdbEventStore;
+  store: EventStore;
   runId: RunId;
   concurrency: number;
   /** Wait for decisions and trust from other terminals instead of exiting. */

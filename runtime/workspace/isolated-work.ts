@@ -6,6 +6,7 @@ import { join, relative } from "node:path";
 import { PehError, type CheckEvidence, type EventStore, type PehEvent, type PlanTask, type RunId, type TaskId } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
+import { placeOf } from "../store-place.js";
 import {
   archiveRef,
   archiveWorktree,
@@ -27,7 +28,7 @@ import {
 
 /** What isolated work needs from the run that executes it. */
 export interface IsolationHost {
-  readonly options: { readonly store: EventStore & { readonly dir: string }; readonly runId: RunId };
+  readonly options: { readonly store: EventStore; readonly runId: RunId };
   readonly state: RunState;
   command(command: CommandInput): Promise<void>;
   note(text: string): void;
@@ -96,7 +97,7 @@ export class IsolatedWork {
     const repo = await this.gitRepo();
     this.checkedVersion = version;
     if (this.host.state.plan.context.run_branch) return;
-    const store = relative(repo.top, this.host.options.store.dir);
+    const store = relative(repo.top, placeOf(this.host.options.store).where);
     const exclude = store.startsWith("..") || store === "" ? [] : [store];
     const start = await startRunBranch(repo, { runId: this.runId, at: this.host.state.at ?? new Date().toISOString(), exclude });
     await this.host.command({ type: "StartRunBranch", at: new Date().toISOString(), ...start });

@@ -59,6 +59,7 @@ const succeeding: Case[] = [
   ["output", ["output", "build"], [["run", "--from", "release.yaml", "--approve-as", "ana", "--confirm", PHRASE, "--trust-root", "."]]],
   ["cancel", ["cancel", "--as", "ana", "--reason", "moved to Monday"], [PLAN, ["approve", "--as", "ana", "--confirm", PHRASE]]],
   ["export", ["export", "--html", "--out", "run.html"]],
+  ["worker", ["worker", "--until-idle", "--trust-root", "."], [PLAN, ["approve", "--as", "ana", "--confirm", PHRASE]]],
 ];
 
 const refused: Case[] = [
@@ -85,6 +86,7 @@ const refused: Case[] = [
   ["land", ["land", "r-nope", "--as", "ana"]],
   ["ui", ["ui", "--port", "nope", "--no-open"]],
   ["export", ["export", "--out", "run.html"]],
+  ["worker", ["worker", "--run", "not a run!"]],
 ];
 
 async function commandNames(): Promise<string[]> {

@@ -5,9 +5,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isPehError } from "../../events/index.js";
+import { RunIdSchema, isPehError } from "../../events/index.js";
 import { holderText, startOf } from "../../events/process-identity.js";
-import { acquireLease, leaseHolder } from "../../runtime/execution/lease.js";
+import { fileLeases } from "../../runtime/execution/lease.js";
 import { tempDir } from "../support/temp-dir.js";
 
 let dir: { path: string; remove(): Promise<void> };
@@ -22,20 +22,22 @@ afterEach(async () => {
 });
 
 const lease = () => join(dir.path, "lease");
+const r1 = RunIdSchema.parse("r-1");
+const leases = fileLeases(() => dir.path);
 const holderFile = (fields: Record<string, unknown>) => writeFile(lease(), JSON.stringify({ host: hostname(), ...fields }) + "\n");
 
 describe("the run's lease", () => {
   it("names its holder while held: pid, host and start time", async () => {
-    const held = await acquireLease(dir.path, "r-1");
+    const held = await leases.acquire(r1);
     expect(await readFile(lease(), "utf8")).toBe(holderText());
-    expect(await leaseHolder(dir.path)).toEqual({ holder: expect.objectContaining({ pid: process.pid, host: hostname() }), alive: true });
+    expect(await leases.holder(r1)).toEqual({ holder: expect.objectContaining({ pid: process.pid, host: hostname() }), alive: true });
     await held.release();
-    expect(await leaseHolder(dir.path)).toBeUndefined();
+    expect(await leases.holder(r1)).toBeUndefined();
   });
 
   it("is refused while another live process holds it, naming its pid, host and start", async () => {
     await holderFile({ pid: other.pid, start: startOf(other.pid!), started: "2026-01-15T14:23:45.120Z" });
-    const error = await acquireLease(dir.path, "r-1").catch((caught: unknown) => caught);
+    const error = await leases.acquire(r1).catch((caught: unknown) => caught);
     expect(isPehError(error, "APPEND_CONFLICT")).toBe(true);
     expect((error as Error).message).toBe(`run r-1 is being run by another peh (pid ${other.pid} on host ${hostname()}, started 2026-01-15 14:23:45 UTC)`);
   });
@@ -43,21 +45,21 @@ describe("the run's lease", () => {
   it("is taken over from a dead holder", async () => {
     const dead = Number(spawnSync("/bin/sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim());
     await holderFile({ pid: dead });
-    expect((await leaseHolder(dir.path))?.alive).toBe(false);
-    expect((await acquireLease(dir.path, "r-1")).tookOverFrom).toBe(dead);
+    expect((await leases.holder(r1))?.alive).toBe(false);
+    expect((await leases.acquire(r1)).tookOverFrom).toBe(dead);
   });
 
   it.runIf(startOf(process.pid) !== undefined)("is taken over when its pid is alive but another process has it (a start time that differs)", async () => {
     await holderFile({ pid: other.pid, start: `${startOf(process.pid)!.split(":")[0]}:1` });
-    expect((await leaseHolder(dir.path))?.alive).toBe(false);
-    const taken = await acquireLease(dir.path, "r-1");
+    expect((await leases.holder(r1))?.alive).toBe(false);
+    const taken = await leases.acquire(r1);
     expect(taken.tookOverFrom).toBe(other.pid);
     expect(await readFile(lease(), "utf8")).toBe(holderText());
   });
 
   it("reads a lease an older peh wrote (a pid alone)", async () => {
     await writeFile(lease(), `${other.pid}\n`);
-    expect(await leaseHolder(dir.path)).toEqual({ holder: { pid: other.pid, host: hostname() }, alive: true });
-    expect(isPehError(await acquireLease(dir.path, "r-1").catch((caught: unknown) => caught), "APPEND_CONFLICT")).toBe(true);
+    expect(await leases.holder(r1)).toEqual({ holder: { pid: other.pid, host: hostname() }, alive: true });
+    expect(isPehError(await leases.acquire(r1).catch((caught: unknown) => caught), "APPEND_CONFLICT")).toBe(true);
   });
 });
