@@ -22,6 +22,7 @@ export const DEFAULT_RECOVERY: Readonly<Record<FailureClass, ResolvedPolicy>> = 
   invalid_input: { action: "escalate", max_retries: 0, delays_ms: [] },
   unrecoverable: { action: "escalate", max_retries: 0, delays_ms: [] },
   unknown: { action: "escalate", max_retries: 0, delays_ms: [] },
+  budget_exceeded: { action: "escalate", max_retries: 0, delays_ms: [] },
 };
 
 export const FAILURE_CLASSES = Object.keys(DEFAULT_RECOVERY) as FailureClass[];

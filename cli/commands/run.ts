@@ -2,7 +2,7 @@
 // only an approved plan runs. Off a terminal only the flags approve; never a silent yes.
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { isPehError, PehError, type RunId } from "../../events/index.js";
+import { AgentCliSchema, isPehError, PehError, type AgentCli, type RunId } from "../../events/index.js";
 import { foldRun } from "../../machines/run.js";
 import { viewOf } from "../../projections/run-view.js";
 import { skippedFailuresOf, withDeciders } from "../../projections/skipped.js";
@@ -27,6 +27,7 @@ interface RunOptions {
   wait?: boolean;
   trustRoot: string[];
   agentCommand?: string;
+  agentCli?: string;
   json?: boolean;
 }
 
@@ -50,6 +51,7 @@ export function runCommand(program: Command, io: Io): void {
     .option("--wait", "wait for decisions and trust given from another terminal instead of exiting 3")
     .option("--trust-root <dir>", "trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config file)", collect, [])
     .option("--agent-command <command>", "the agent CLI that agent tasks' prompts are written to (stdin); checked before anything starts")
+    .option("--agent-cli <cli>", `whose stream agent tasks print: ${AgentCliSchema.options.join(", ")} (default generic: plain output, judged by its exit code; also $PEH_AGENT_CLI and agent.cli in the config)`)
     .option("--json", "machine output: one document with the outcome (with --from, the plan too), and the error if it stops")
     .addHelpText(
       "after",
@@ -82,6 +84,7 @@ export function runCommand(program: Command, io: Io): void {
       const live = new LiveView(io);
       try {
         const agentCommand = options.agentCommand ?? process.env.PEH_AGENT_COMMAND ?? config.agent.command;
+        const agentCli = agentCliOf(options.agentCli ?? process.env.PEH_AGENT_CLI ?? config.agent.cli);
         const outcome = await new Orchestrator({
           store,
           runId,
@@ -89,6 +92,7 @@ export function runCommand(program: Command, io: Io): void {
           wait: options.wait === true,
           trustRoots: options.trustRoot,
           ...(agentCommand ? { agentCommand } : {}),
+          ...(agentCli ? { agentCli } : {}),
           signal: drain.signal,
           progress: (line) => (options.json ? undefined : live.show(line)),
         }).execute();
@@ -133,4 +137,12 @@ async function planAndGate(io: Io, command: Command, runArg: string | undefined,
   // The version shown above: a modification meanwhile is refused, never approved unseen.
   if (actor !== undefined) await approveRun(store, created.run_id, { actor, confirmations, version: created.plan.version });
   return created.run_id;
+}
+
+/** The agent CLI named by --agent-cli or $PEH_AGENT_CLI, checked: a USAGE error names the known ones. */
+function agentCliOf(name: string | undefined): AgentCli | undefined {
+  if (name === undefined || name === "") return undefined;
+  const parsed = AgentCliSchema.safeParse(name);
+  if (!parsed.success) throw new PehError("USAGE", `unknown agent CLI "${name}"`, `use one of ${AgentCliSchema.options.join(", ")}: peh run --agent-cli claude`);
+  return parsed.data;
 }

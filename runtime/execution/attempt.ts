@@ -7,6 +7,10 @@ import type { RunState } from "../../machines/run.js";
 import { heldRecovery } from "../../projections/status.js";
 import { promptOf } from "./attempt-support.js";
 import { lastLines, recordedFailure, type Failure } from "./failure-output.js";
+import { classifyStream } from "../agents/classify-stream.js";
+import { resolveAgent } from "../agents/resolve.js";
+import { AgentStream } from "../agents/stream.js";
+import type { AgentReport } from "../../events/index.js";
 import { classify, retryAfterMs } from "./classify.js";
 import { now } from "./clock.js";
 import { runCommand, type RunResult } from "./process-runner.js";
@@ -70,7 +74,11 @@ export class Attempts {
    * One process of the attempt, with the task's shell and environment, its group journaled (so
    * that a crash does not orphan it) from before it runs anything until it has ended.
    */
-  private async process(task: PlanTask, attempt: number, spec: { command: string; timeoutMs: number | undefined; stdin?: string }): Promise<RunResult> {
+  private async process(
+    task: PlanTask,
+    attempt: number,
+    spec: { command: string; timeoutMs: number | undefined; stdin?: string; idleTimeoutMs?: number; lines?: (line: string, stop: () => void) => string },
+  ): Promise<RunResult> {
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
     const common = this.run.processOptions(task, attempt);
     let pid: number | undefined;
@@ -90,7 +98,10 @@ export class Attempts {
   async work(task: PlanTask, running = false): Promise<void> {
     const attempt = this.attemptOf(task);
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
-    const command = task.run ?? this.run.options.agentCommand;
+    const agent = resolveAgent(this.run.state.plan_spec, task, this.run.options);
+    const command = agent ? agent.command : task.run;
+    // An agent CLI's stream is read line by line: readable lines to the log, a report to the events.
+    const stream = agent && agent.adapter.cli !== "generic" ? new AgentStream(agent.adapter, agent.budget) : undefined;
     // After a wait for trust, a link may have been re-pointed: its scope is checked once more.
     if (!running && (await refusedOutOfScope(this.run, task))) return;
     if (!running) await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id });
@@ -103,13 +114,26 @@ export class Attempts {
           // An agent task's prompt goes to its command's stdin: the configured agent command, or
           // the task's own `run` when it has both.
           ...(task.agent === undefined ? {} : { stdin: promptOf(task) }),
+          ...(agent?.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: agent.idleTimeoutMs }),
+          ...(stream
+            ? {
+                lines: (line: string, stop: () => void) => {
+                  const seen = stream.line(line);
+                  if (seen.stop) stop();
+                  return seen.text;
+                },
+              }
+            : {}),
         })
       : undefined;
     if (result?.aborted) {
       await this.interruptedByDrain(task);
       return;
     }
-    const timeout = result?.timed_out ? { code: "TIMEOUT", message: limits.exceeded(limit, "the command") } : undefined;
+    if (result?.idled && agent?.idleTimeoutMs !== undefined) stream?.stopped({ kind: "idle", detail: `no output for ${agent.idleTimeoutMs / 1000}s (idle_timeout)` });
+    const report: AgentReport | undefined = stream && result && !result.spawn_error ? stream.finish(result.exit_code, this.run.processOptions(task, attempt).redact) : undefined;
+    const idle = result?.idled && !stream ? { code: "IDLE_TIMEOUT", message: `the command printed nothing for ${(agent?.idleTimeoutMs ?? 0) / 1000}s (idle_timeout)` } : undefined;
+    const timeout = result?.timed_out ? { code: "TIMEOUT", message: limits.exceeded(limit, "the command") } : idle;
     const notStarted = result === undefined ? { code: "NO_AGENT", message: "an agent task needs an agent command: set agent.command in the config or --agent-command" } : result.spawn_error;
     const error = notStarted ?? timeout;
     await this.run.command({
@@ -121,9 +145,10 @@ export class Attempts {
       timed_out: result?.timed_out ?? false,
       duration_ms: result?.duration_ms ?? 0,
       ...(error ? { error } : {}),
+      ...(report ? { agent: report } : {}),
     });
     if (result === undefined || this.run.taskState(task.id) !== "verifying") {
-      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? "", ...(notStarted ? { spawn_error: notStarted } : {}), ...(timeout ? { limit: timeout.message } : {}) });
+      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? "", ...(notStarted ? { spawn_error: notStarted } : {}), ...(timeout ? { limit: timeout.message } : {}), ...(idle ? { timed_out: true } : {}) }, report);
       return;
     }
     await this.verify(task, result, limits);
@@ -177,7 +202,8 @@ export class Attempts {
       const failed = log.findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
       const data = failed?.type === "TASK_FAILED" ? failed.data : undefined;
       const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: "" };
-      await this.failed(task, attempt, result, await recordedFailure(this.run.processOptions(task, attempt), data, task.run ?? this.run.options.agentCommand));
+      const command = task.agent === undefined ? task.run : resolveAgent(this.run.state.plan_spec, task, this.run.options)?.command;
+      await this.failed(task, attempt, result, await recordedFailure(this.run.processOptions(task, attempt), data, command), data?.agent);
       return;
     }
     const classified = log.findLast((e) => e.type === "FAILURE_CLASSIFIED" && e.data.task_id === task.id);
@@ -188,10 +214,12 @@ export class Attempts {
   }
 
   /** Classifies a failed attempt, then follows the recovery policy of its class. */
-  private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: Failure): Promise<void> {
+  private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: Failure, agent?: AgentReport): Promise<void> {
     // A check stopped by a limit failed as a timeout, like a command (not as a failed assertion).
     const timed_out = failure.timed_out ?? result?.timed_out ?? false;
-    const found = classify(
+    // What an agent's stream said decides before its exit code and output do.
+    const byStream = failure.stage === "run" ? classifyStream(agent) : undefined;
+    const found = byStream ?? classify(
       { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, ...failure, timed_out },
       [...(this.run.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
     );
@@ -200,12 +228,14 @@ export class Attempts {
       timed_out ? "timed out"
       : failure.stage === "verify" ? "acceptance test failed"
       : result?.spawn_error ? `did not start: ${result.spawn_error.message}`
+      : agent?.stop && failure.stage === "run" ? `${agent.cli}: ${agent.stop.kind.replace("_", " ")}`
+      : result?.idled ? "no output (idle_timeout)"
       : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
     this.run.options.progress({
       kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1,
       output: lastLines(failure.output), log: this.run.processOptions(task, attempt).logFile, resumed: this.resumed(task),
     });
-    await this.recover(task, `${found.rule}: ${found.evidence}`, retryAfterMs(failure.output));
+    await this.recover(task, `${found.rule}: ${found.evidence}`, byStream ? byStream.retry_after_ms : retryAfterMs(failure.output));
   }
 
   /**

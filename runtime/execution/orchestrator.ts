@@ -36,6 +36,7 @@ import { configPath, denialOf, trustPolicy, trustedRootFor, type TrustPolicy } f
 import { now } from "./clock.js";
 import { leaveCheckpoint } from "../view-state.js";
 import type { ExecuteOptions, Outcome, ProcessOptions, RunContext, Waiting } from "./run-context.js";
+import { resolveAgent } from "../agents/resolve.js";
 
 export type { ExecuteOptions, Outcome, ProgressLine, Waiting } from "./run-context.js";
 
@@ -80,7 +81,7 @@ export class Orchestrator implements RunContext {
     // Every agent task that may still run can start: otherwise nothing starts (exit 2). A run
     // being aborted starts no attempt any more.
     const unsettled = this.tasks().filter((task) => this.state.tasks.get(task.id)?.status !== "done");
-    if (this.planState() !== "aborting") requireAgentCommands(runId, agentProblems(unsettled, this.options.agentCommand, this.env, (task) => this.cwdOf(task)));
+    if (this.planState() !== "aborting") requireAgentCommands(runId, agentProblems(unsettled, this.options.agentCommand, this.env, (task) => this.cwdOf(task), (task) => resolveAgent(this.state.plan_spec, task, this.options)?.command));
     const lease = await acquireLease(store.runDir(runId), runId);
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
     // Humans act on the run meanwhile, from other terminals: their events are followed.

@@ -1,6 +1,6 @@
 // What the parts of an executing run share: the options `peh run` gives the orchestrator, the
 // progress lines it reports, its outcomes, and what one attempt needs from the run around it.
-import type { PlanTask, RunId, TaskId } from "../../events/index.js";
+import type { AgentCli, PlanTask, RunId, TaskId } from "../../events/index.js";
 import type { LowdbEventStore } from "../../events/adapters.js";
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
@@ -16,6 +16,8 @@ export interface ExecuteOptions {
   wait: boolean;
   trustRoots: string[];
   agentCommand?: string;
+  /** The agent CLI whose stream agent tasks' output is read as (agent.cli in the config); generic unless given. */
+  agentCli?: AgentCli;
   /** Aborted on SIGINT/SIGTERM: drain. */
   signal?: AbortSignal;
   progress: (line: ProgressLine) => void;

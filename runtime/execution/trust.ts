@@ -7,13 +7,14 @@ import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
-import { PehError } from "../../events/index.js";
+import { AgentCliSchema, PehError } from "../../events/index.js";
 import { isInside } from "../planning/validate.js";
 import { withTrustedRoot } from "./config-edit.js";
 
 export const UserConfigSchema = z.object({
   trust: z.object({ roots: z.array(z.string()).default([]), deny: z.array(z.string()).default([]) }).default({ roots: [], deny: [] }),
-  agent: z.object({ command: z.string().min(1).optional() }).default({}),
+  /** The agent CLI's command line (`claude`, `/opt/bin/codex`, `FOO=1 my-agent -x`) and, with `cli`, whose stream it prints. */
+  agent: z.object({ command: z.string().min(1).optional(), cli: AgentCliSchema.optional() }).default({}),
 });
 export type UserConfig = z.infer<typeof UserConfigSchema>;
 
