@@ -110,7 +110,11 @@ export class AgentStream {
         r.stop = { kind: "network", detail: oneLine(item.detail) };
         return `[${r.cli}] retrying: ${oneLine(item.detail)}`;
       case "rate_limit":
-        r.stop = { kind: "rate_limit", detail: oneLine(item.detail), ...(item.reset_at ? { reset_at: item.reset_at } : {}) };
+        {
+          // A later line without a reset time (the final error) keeps the reset an earlier one gave.
+          const reset_at = item.reset_at ?? (r.stop?.kind === "rate_limit" ? r.stop.reset_at : undefined);
+          r.stop = { kind: "rate_limit", detail: oneLine(item.detail), ...(reset_at ? { reset_at } : {}) };
+        }
         return `[${r.cli}] rate limited${item.reset_at ? ` until ${item.reset_at}` : ""}: ${oneLine(item.detail)}`;
       case "auth":
         r.stop = { kind: "auth", detail: oneLine(item.detail) };

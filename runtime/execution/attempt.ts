@@ -218,12 +218,14 @@ export class Attempts {
     // A check stopped by a limit failed as a timeout, like a command (not as a failed assertion).
     const timed_out = failure.timed_out ?? result?.timed_out ?? false;
     // What an agent's stream said decides before its exit code and output do.
-    const byStream = failure.stage === "run" ? classifyStream(agent) : undefined;
+    // A rate limit's reset is counted from the moment the recovery is recorded: its retry is due then.
+    const at = now();
+    const byStream = failure.stage === "run" ? classifyStream(agent, Date.parse(at)) : undefined;
     const found = byStream ?? classify(
       { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, ...failure, timed_out },
       [...(this.run.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
     );
-    await this.run.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
+    await this.run.command({ type: "ClassifyFailure", at, task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
     const what =
       timed_out ? "timed out"
       : failure.stage === "verify" ? "acceptance test failed"
@@ -235,7 +237,7 @@ export class Attempts {
       kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1,
       output: lastLines(failure.output), log: this.run.processOptions(task, attempt).logFile, resumed: this.resumed(task),
     });
-    await this.recover(task, `${found.rule}: ${found.evidence}`, byStream ? byStream.retry_after_ms : retryAfterMs(failure.output));
+    await this.recover(task, `${found.rule}: ${found.evidence}`, byStream ? byStream.retry_after_ms : retryAfterMs(failure.output), at);
   }
 
   /**
@@ -243,10 +245,10 @@ export class Attempts {
    * a retry after a wait (recorded with its due time), or a human's decision (nothing new is
    * scheduled meanwhile), or the policy's own skip or abort.
    */
-  private async recover(task: PlanTask, evidence: string, retry_after_ms: number | undefined): Promise<void> {
+  private async recover(task: PlanTask, evidence: string, retry_after_ms: number | undefined, at = now()): Promise<void> {
     await this.run.command({
       type: "Recover",
-      at: now(),
+      at,
       task_id: task.id,
       evidence: evidence.slice(0, 400),
       jitter: Math.random(),
