@@ -5,6 +5,7 @@
 import type { PehEvent, Plan } from "../events/index.js";
 import { plural, stateWords } from "./words.js";
 import { printable } from "./printable.js";
+import { reportText } from "./agent-usage.js";
 
 export interface LogEntry {
   seq: number;
@@ -134,15 +135,17 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       return { details: {}, summary: "" };
     case "TASK_STARTED":
       return { details: { attempt: event.data.attempt, worker_id: event.data.worker_id }, summary: `attempt ${event.data.attempt}` };
-    case "TASK_VERIFYING":
-      return { details: { attempt: event.data.attempt }, summary: `attempt ${event.data.attempt}: acceptance tests` };
+    case "TASK_VERIFYING": {
+      const { attempt, agent } = event.data;
+      return { details: { attempt, ...(agent ? { agent } : {}) }, summary: `attempt ${attempt}: acceptance tests${agent ? ` (${reportText(agent)})` : ""}` };
+    }
     case "TASK_COMPLETED": {
       const { attempt, duration_ms, evidence } = event.data;
       return { details: { attempt, duration_ms, evidence }, summary: `attempt ${attempt}, ${seconds(duration_ms)}, ${evidence.length ? `${plural(evidence.length, "check")} passed` : "no acceptance tests"}` };
     }
     case "TASK_FAILED": {
-      const { attempt, stage, error, exit_code, signal, timed_out, duration_ms } = event.data;
-      return { details: { attempt, stage, error, exit_code, signal, timed_out, duration_ms }, summary: `attempt ${attempt} (${stage}): ${error.message}` };
+      const { attempt, stage, error, exit_code, signal, timed_out, duration_ms, agent } = event.data;
+      return { details: { attempt, stage, error, exit_code, signal, timed_out, duration_ms, ...(agent ? { agent } : {}) }, summary: `attempt ${attempt} (${stage}): ${error.message}${agent ? ` (${reportText(agent)})` : ""}` };
     }
     case "FAILURE_CLASSIFIED": {
       const { attempt, rule, evidence } = event.data;

@@ -3,6 +3,7 @@
 // evidence, the recoveries and decisions, and the totals. As data (`peh report --json`, times
 // ISO-8601 UTC) and as Markdown (times in the zone the caller gives, labelled).
 import type { CheckEvidence, PehEvent } from "../events/index.js";
+import { agentUsageOf, spendText, type AgentUsageView } from "./agent-usage.js";
 import { foldRun } from "../machines/run.js";
 import { printable } from "./printable.js";
 import { stateName } from "../machines/state-name.js";
@@ -51,6 +52,8 @@ export interface Report {
   /** The tasks skipped after a failure, by policy or by whom. */
   skipped_failures: SkippedFailure[];
   totals: { tasks: number; succeeded: number; failed: number; skipped: number; upstream_failed: number; not_finished: number; events: number };
+  /** What the agent CLIs spent, per task and in all (absent when no agent's stream was read). */
+  agent_usage?: AgentUsageView;
 }
 
 interface TaskRecord {
@@ -193,7 +196,13 @@ export function reportOf(events: readonly PehEvent[]): Report {
       not_finished: order.length - finished,
       events: events.length,
     },
+    ...usage(events),
   };
+}
+
+function usage(events: readonly PehEvent[]): { agent_usage?: AgentUsageView } {
+  const agent_usage = agentUsageOf(events);
+  return agent_usage ? { agent_usage } : {};
 }
 
 /** The report in Markdown, its times in `time`'s zone (labelled). */
@@ -233,6 +242,15 @@ export function renderReport(report: Report, time: TimeFormat = utcTime): string
     "",
     `${plural(totals.tasks, "task")}: ${totals.succeeded} succeeded, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.upstream_failed} upstream failed, ${totals.not_finished} not finished. ${plural(totals.events, "event")}.`,
     "",
+    ...(report.agent_usage
+      ? [
+          "## Agents",
+          "",
+          ...report.agent_usage.tasks.map((t) => `- **${t.task_id}** (${t.cli}, ${plural(t.attempts, "attempt")}): ${spendText(t)}`),
+          `- Run: ${spendText(report.agent_usage.total)}`,
+          "",
+        ]
+      : []),
   ];
   // Evidence and reasons quote task output: a report shown in a terminal must not obey it.
   return printable(lines.join("\n"));

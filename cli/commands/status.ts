@@ -2,6 +2,7 @@
 // task with its recovery ledger, the workers under way, the bootstrap, and what the run waits
 // for with the exact command to type. Reads nothing but the log (a long run's from its checkpoint).
 import type { Command } from "commander";
+import { agentUsageOf, spendText, type AgentUsageView } from "../../projections/agent-usage.js";
 import { statusOf, type LedgerEntry, type Orchestrator, type StatusView } from "../../projections/status.js";
 import { skippedFailuresText } from "../../projections/skipped.js";
 import { plural, stateWords } from "../../projections/words.js";
@@ -54,8 +55,10 @@ export function statusCommand(program: Command, io: Io): void {
         const denial = await (await import("../../runtime/execution/trust.js")).viewDenial();
         if (denial) status = statusOf(state, { liveness, denial });
       }
-      if (options.json) printJson(io, status);
-      else io.out(renderStatus(io, status).join("\n"));
+      // What agents spent is in the attempts' events: read only for a plan with agent tasks.
+      const usage = state.plan_spec?.tasks.some((task) => task.agent !== undefined) ? agentUsageOf(await store.read(runId)) : undefined;
+      if (options.json) printJson(io, usage ? { ...status, agent_usage: usage } : status);
+      else io.out([...renderStatus(io, status), ...usageLines(usage)].join("\n"));
     });
 
   program
@@ -195,4 +198,11 @@ function ledgerText(entry: LedgerEntry | undefined): string {
   if (entry.standing.startsWith("exhausted")) parts.push("exhausted");
   else if (entry.state === "classified" && entry.standing !== "classified") parts.push(entry.standing.replace(/ \(.*\)$/, ""));
   return parts.join(" · ");
+}
+
+/** `Agents: …` and one line per task that ran an agent CLI. */
+function usageLines(usage: AgentUsageView | undefined): string[] {
+  if (!usage) return [];
+  const width = Math.max(4, ...usage.tasks.map((t) => t.task_id.length));
+  return [`Agents: ${spendText(usage.total)}`, ...usage.tasks.map((t) => `  ${t.task_id.padEnd(width)}  ${t.cli.padEnd(8)} ${spendText(t)}`)];
 }

@@ -50,6 +50,13 @@ describe.each(["claude", "codex", "gemini", "opencode"])("peh run › %s", (cli)
     // tool call and its final text) is nowhere: not in the events, the output, status or log.
     expect(readFileSync(ws.env.FAKE_AGENT_PROMPT!, "utf8")).toContain("Summarize the release in notes.md");
     expect(output).not.toContain("Summarize the release");
+    // status, log and the report show what the task and the run cost.
+    const spend = new RegExp(`${agent.usage.input_tokens.toLocaleString("en-US")} in · ${agent.usage.output_tokens.toLocaleString("en-US")} out · ${agent.usage.cached_tokens.toLocaleString("en-US")} cached tokens · ${agent.usage.cost_usd === null ? "cost not reported" : `\\$${agent.usage.cost_usd.toFixed(4)}`}`);
+    const status = ws.peh("status").stdout;
+    expect(status).toMatch(new RegExp(`Agents: ${spend.source}`));
+    expect(status).toMatch(new RegExp(`notes\\s+${cli}\\s+${spend.source}`));
+    expect(ws.peh("log").stdout).toMatch(new RegExp(`acceptance tests \\(${cli}: final result: ok · ${spend.source}`));
+    expect(ws.peh("report").stdout).toMatch(new RegExp(`## Agents[\\s\\S]*\\*\\*notes\\*\\* \\(${cli}, 1 attempt\\): ${spend.source}`));
     const all = await everything();
     expect(all).toContain("[redacted:FAKE_AGENT_SECRET]");
     expect(all).not.toContain(SECRET);
