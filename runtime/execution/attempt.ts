@@ -10,7 +10,8 @@ import { lastLines, recordedFailure, type Failure } from "./failure-output.js";
 import { classifyStream } from "../agents/classify-stream.js";
 import { resolveAgent } from "../agents/resolve.js";
 import { AgentStream } from "../agents/stream.js";
-import type { AgentReport } from "../../events/index.js";
+import type { AgentReport, Budget } from "../../events/index.js";
+import { agentUsageOf } from "../../projections/agent-usage.js";
 import { classify, retryAfterMs } from "./classify.js";
 import { now } from "./clock.js";
 import { runCommand, type RunResult } from "./process-runner.js";
@@ -101,7 +102,7 @@ export class Attempts {
     const agent = resolveAgent(this.run.state.plan_spec, task, this.run.options);
     const command = agent ? agent.command : task.run;
     // An agent CLI's stream is read line by line: readable lines to the log, a report to the events.
-    const stream = agent && agent.adapter.cli !== "generic" ? new AgentStream(agent.adapter, agent.budget) : undefined;
+    const stream = agent && agent.adapter.cli !== "generic" ? new AgentStream(agent.adapter, await this.budgetOf(agent.budget)) : undefined;
     // After a wait for trust, a link may have been re-pointed: its scope is checked once more.
     if (!running && (await refusedOutOfScope(this.run, task))) return;
     if (!running) await this.run.command({ type: "MarkWorkerRunning", at: now(), worker_id });
@@ -152,6 +153,26 @@ export class Attempts {
       return;
     }
     await this.verify(task, result, limits);
+  }
+
+  /**
+   * What this attempt may spend: its task's budget, within what is left of the run's (the plan's
+   * `budget`, less what the run's agents have reported so far).
+   */
+  private async budgetOf(task: Budget): Promise<Budget> {
+    const run = this.run.state.plan_spec?.budget;
+    if (!run) return task;
+    const spent = agentUsageOf(await this.run.options.store.read(this.run.options.runId))?.total;
+    const left = (limit: number | undefined, used: number) => (limit === undefined ? undefined : Math.max(0, limit - used));
+    const usd = left(run.usd, spent?.cost_usd ?? 0);
+    const turns = left(run.turns, spent?.turns ?? 0);
+    const min = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+    const budget: Budget = {};
+    const u = min(task.usd, usd);
+    const t = min(task.turns, turns);
+    if (u !== undefined) budget.usd = u;
+    if (t !== undefined) budget.turns = t;
+    return budget;
   }
 
   /**

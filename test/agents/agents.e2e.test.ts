@@ -121,6 +121,15 @@ describe("peh run › rate limits, retries, limits", () => {
     expect(log.find((e) => e.type === "FAILURE_CLASSIFIED")!.data.class).toBe("budget_exceeded");
   });
 
+  it("the run's budget bounds its attempts: an attempt is stopped once the run's agents have spent it", async () => {
+    await ws.write("plan.yaml", `objective: Write notes.md\nbudget: { usd: 0.6 }\ntasks:\n  - { id: notes, objective: Write notes.md, scope: workspace, agent: { cli: opencode }, acceptance_tests: ['test -s notes.md'] }\n`);
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--agent-command", `node ${fake} opencode spend`);
+    expect(result.code).toBe(3);
+    const log = await events();
+    expect(log.find((e) => e.type === "TASK_FAILED")!.data.agent.stop).toMatchObject({ kind: "limit", detail: expect.stringContaining("$0.6") });
+    expect(log.find((e) => e.type === "FAILURE_CLASSIFIED")!.data.class).toBe("budget_exceeded");
+  });
+
   it("a hang: idle_timeout kills the agent's whole process group and the attempt is classified", async () => {
     const result = await run("claude", "hang", ", idle_timeout: 2s, recovery: { transient: { max_retries: 0 } }");
     expect(result.code).toBe(3);
