@@ -31,7 +31,7 @@ export function planCommand(program: Command, io: Io): void {
     )
     .argument("[objective...]", "what to achieve, for the planner (quote it)")
     .option("--from <file>", "a plan file, YAML or JSON")
-    .option("--planner <planner>", 'builtin, or "cmd:<command>" for an external planner speaking the planning contract', "builtin")
+    .option("--planner <planner>", 'builtin; claude, codex, gemini or opencode (that agent CLI plans: $PEH_PLANNER_COMMAND or $PEH_AGENT_COMMAND starts it); or "cmd:<command>" for an external planner speaking the planning contract', "builtin")
     .addOption(new Option(PLANNER_TIMEOUT.flags, PLANNER_TIMEOUT.description).default(PLANNER_TIMEOUT.default))
     .option("--strict", "treat warnings (vague objectives, fewer than 3 or more than 7 tasks) as errors")
     .option("--json", "print {run_id, plan, problems} (and the error, if the plan is refused)")
