@@ -1,6 +1,7 @@
 // `peh plan ["<objective>"] [--from plan.yaml] [--planner builtin|"cmd:<command>"] [--strict]`
 import { Option, type Command } from "commander";
-import { isPehError, type PlanTask } from "../../events/index.js";
+import { AgentCliSchema, isPehError, type PlanFile } from "../../events/index.js";
+import { resolveAgent } from "../../runtime/agents/resolve.js";
 import { agentProblems } from "../../runtime/execution/agent-check.js";
 import { workingDirOf } from "../../runtime/execution/attempt-support.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
@@ -56,7 +57,7 @@ export function planCommand(program: Command, io: Io): void {
         }
         const run = await RunHandle.open(store, created.run_id);
         const p = paint(io);
-        const agents = await agentWarning(created.plan.tasks);
+        const agents = await agentWarning(created.plan);
         io.out(
           [
             `${p.bold("Run")} ${created.run_id} · plan version ${created.plan.version} · awaiting approval`,
@@ -80,9 +81,13 @@ export function planCommand(program: Command, io: Io): void {
  * $PEH_AGENT_COMMAND or the config (peh run may still be given --agent-command), or one whose
  * program is not found.
  */
-async function agentWarning(tasks: readonly PlanTask[]): Promise<string | undefined> {
-  const configured = await readUserConfig().then((config) => config.agent.command, () => undefined);
-  const problems = agentProblems(tasks, process.env.PEH_AGENT_COMMAND ?? configured, process.env, (task) => workingDirOf(process.cwd(), task));
+async function agentWarning(plan: Pick<PlanFile, "agent" | "tasks">): Promise<string | undefined> {
+  const config = await readUserConfig().catch(() => undefined);
+  const agentCommand = process.env.PEH_AGENT_COMMAND ?? config?.agent.command;
+  const cli = AgentCliSchema.safeParse(process.env.PEH_AGENT_CLI || config?.agent.cli);
+  const defaults = { ...(agentCommand ? { agentCommand } : {}), ...(cli.success ? { agentCli: cli.data } : {}) };
+  // An agent CLI's task runs its program (`claude`) when no command is configured.
+  const problems = agentProblems(plan.tasks, agentCommand, process.env, (task) => workingDirOf(process.cwd(), task), (task) => resolveAgent(plan, task, defaults)?.command);
   if (problems.length === 0) return undefined;
   return `agent tasks cannot start as things are: ${problems.map((p) => `${p.task_id} (${p.problem})`).join("; ")}. Give peh run --agent-command CMD, set $PEH_AGENT_COMMAND or agent.command in your config`;
 }

@@ -61,6 +61,10 @@ export function runCommand(program: Command, io: Io): void {
         "\n\nEvery command of a task runs with its `shell`: sh (/bin/sh -e: a script stops at its first failing line) " +
         'by default, bash (-eo pipefail), or a template such as "sh {0}" or "python3 {0}" ({0}: the script\'s file). ' +
         "`timeout` bounds each process; `task_timeout` the command and its acceptance tests together." +
+        "\n\nAgent tasks run through an agent CLI's adapter (--agent-cli, agent.cli in the config, or `agent: { cli: claude }` " +
+        "in the plan): claude, codex, gemini or opencode run non-interactively, their JSON stream becomes readable lines, and " +
+        "usage, cost, turns and the final result are recorded (peh status shows them). `budget: { usd, turns }` stops an " +
+        "attempt that spends more; `idle_timeout` (default 5m for agent CLIs) stops one that prints nothing." +
         "\n\nEach attempt's output, secrets redacted, goes to .peh/runs/<run>/attempts/<task>#<attempt>.log: `peh output " +
         "TASK` prints it. PEH_ATTEMPT_LOG_MAX caps each attempt's log (default 1M; 512K, 4M…; 0 for no cap): past it, " +
         "the log keeps the head and the tail and says how many bytes it left out.",
