@@ -2,6 +2,7 @@
 // this; the adapters (lowdb, in-memory) are imported from `events/adapters.js` by runtime and tests.
 export * from "./errors.js";
 export * from "./ids.js";
+export * from "./agent.js";
 export * from "./plan.js";
 export * from "./envelope-base.js";
 export * from "./plan-events.js";

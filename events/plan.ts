@@ -1,6 +1,7 @@
 // The plan vocabulary: the public TaskPacket, peh's additions, recovery policies and the plan file.
 // Schemas only; semantic validation (cycles, unknown deps, escapes) lives with the planner.
 import { z } from "zod";
+import { AgentSpecSchema, BudgetSchema } from "./agent.js";
 import { TaskIdSchema } from "./ids.js";
 
 export const ScopeSchema = z.enum(["workspace", "module", "single_file", "custom"]);
@@ -28,6 +29,8 @@ export const FailureClassSchema = z.enum([
   "unknown",
   /** The task's commit does not rebase onto the run's branch: another task changed the same lines. */
   "merge_conflict",
+  /** An agent hit its turn or budget limit (its own or peh's): retrying would spend as much again. */
+  "budget_exceeded",
 ]);
 export type FailureClass = z.infer<typeof FailureClassSchema>;
 
@@ -86,7 +89,15 @@ export const PlanTaskSchema = TaskPacketSchema.extend({
   acceptance_tests: z.array(z.string().min(1)).default([]),
   depends_on: z.array(TaskIdSchema).default([]),
   run: z.string().min(1).optional(),
-  agent: z.string().min(1).optional(),
+  /**
+   * An agent task: its prompt (the string form), or the agent in its object form (the CLI whose
+   * stream peh reads, the prompt, the model, the turn limit).
+   */
+  agent: z.union([z.string().min(1), AgentSpecSchema]).optional(),
+  /** What the task's agent may spend per attempt: passed to the CLI where it has a flag, enforced by peh. */
+  budget: BudgetSchema.optional(),
+  /** An agent command printing nothing for this long is stopped (its process group) and classified. */
+  idle_timeout: DurationSchema.optional(),
   risky: z.boolean().optional(),
   /** Why peh considers the task risky when the plan did not say so (filled in by risk inference). */
   risk_reason: z.string().optional(),
@@ -130,6 +141,10 @@ export const PlanFileSchema = z.object({
   classify: z.array(ClassifyRuleSchema).optional(),
   /** Every task's isolation, unless the task names its own; `none` when neither does. */
   isolation: IsolationSchema.optional(),
+  /** Every agent task's agent settings, under the task's own object form. */
+  agent: AgentSpecSchema.optional(),
+  /** What the whole run's agents may spend: no attempt starts once it is spent. */
+  budget: BudgetSchema.optional(),
   tasks: z.array(PlanTaskSchema),
 });
 export type PlanFile = z.infer<typeof PlanFileSchema>;
@@ -183,3 +198,8 @@ export const ProblemSchema = z.object({
   fix: z.string(),
 });
 export type Problem = z.infer<typeof ProblemSchema>;
+
+/** An agent task's own prompt: the string form of `agent`, or its object form's `prompt`. */
+export function agentPromptOf(task: Pick<PlanTask, "agent">): string | undefined {
+  return typeof task.agent === "string" ? task.agent : task.agent?.prompt;
+}

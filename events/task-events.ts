@@ -1,5 +1,6 @@
 // Task lifecycle events, from ready to a terminal state.
 import { z } from "zod";
+import { AgentReportSchema } from "./agent.js";
 import { eventSchema } from "./envelope-base.js";
 import { ErrorInfoSchema } from "./errors.js";
 import { TaskIdSchema, WorkerIdSchema } from "./ids.js";
@@ -16,7 +17,8 @@ export const TaskStartedSchema = eventSchema(
 );
 export type TaskStarted = z.infer<typeof TaskStartedSchema>;
 
-export const TaskVerifyingSchema = eventSchema("TASK_VERIFYING", z.object({ ...task, attempt }));
+/** `agent`: what the attempt's agent CLI reported (usage, turns, its final result). */
+export const TaskVerifyingSchema = eventSchema("TASK_VERIFYING", z.object({ ...task, attempt, agent: AgentReportSchema.optional() }));
 export type TaskVerifying = z.infer<typeof TaskVerifyingSchema>;
 
 /** Evidence that a check ran: the command, its exit code and how long it took. */
@@ -53,6 +55,8 @@ export const TaskFailedSchema = eventSchema(
     evidence: z.array(CheckEvidenceSchema).default([]),
     /** The files that conflict, when the merge onto the run's branch failed. */
     conflicts: z.array(z.string()).optional(),
+    /** What the attempt's agent CLI reported, when the run stage failed. */
+    agent: AgentReportSchema.optional(),
   }),
 );
 export type TaskFailed = z.infer<typeof TaskFailedSchema>;

@@ -2,6 +2,7 @@
 // and its time (machines have no clock), and is parsed at the boundary like everything else.
 import { z } from "zod";
 import {
+  AgentReportSchema,
   ActorSchema,
   BootstrapPhaseSchema,
   CheckEvidenceSchema,
@@ -77,6 +78,8 @@ export const RecordExitSchema = command("RecordExit", {
   timed_out: z.boolean().default(false),
   duration_ms: z.number().min(0).default(0),
   error: ErrorInfoSchema.optional(),
+  /** What an agent CLI's stream said: a final result that is an error, or none, fails the run stage. */
+  agent: AgentReportSchema.optional(),
 });
 export const RecordVerificationSchema = command("RecordVerification", {
   task_id: TaskIdSchema,

@@ -77,15 +77,19 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
       const { task_id, exit_code, signal, timed_out, duration_ms } = command;
       const attempt = task(state, task_id).context.attempt;
       const worker_id = workerIdFor(task_id, attempt);
-      const succeeded = exit_code === 0 && signal === null && !timed_out;
+      const { agent } = command;
+      // An agent succeeded only with a final result that is not an error, whatever its exit code.
+      const agentFailed = agent !== undefined && (agent.result === null || agent.result.is_error || agent.stop !== undefined);
+      const reported = agent === undefined ? {} : { agent };
+      const succeeded = exit_code === 0 && signal === null && !timed_out && !agentFailed;
       if (succeeded) {
         yield { type: "WORKER_FINISHED", data: { worker_id, task_id, exit_code: 0 } };
-        yield { type: "TASK_VERIFYING", data: { task_id, attempt } };
+        yield { type: "TASK_VERIFYING", data: { task_id, attempt, ...reported } };
         return;
       }
-      const error = command.error ?? exitError(exit_code, signal, timed_out);
+      const error = command.error ?? (agentFailed && exit_code === 0 ? agentError(agent) : exitError(exit_code, signal, timed_out));
       yield { type: "WORKER_FAILED", data: { worker_id, task_id, error, exit_code, signal } };
-      yield { type: "TASK_FAILED", data: { task_id, attempt, stage: "run", error, exit_code, signal, timed_out, duration_ms } };
+      yield { type: "TASK_FAILED", data: { task_id, attempt, stage: "run", error, exit_code, signal, timed_out, duration_ms, ...reported } };
       return;
     }
     case "RecordVerification": {
@@ -189,6 +193,12 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
       throw new Error(`undecided command ${JSON.stringify(unhandled)}`);
     }
   }
+}
+
+/** Why an agent that exited 0 failed all the same: its stream's account. */
+function agentError(agent: NonNullable<Extract<Command, { type: "RecordExit" }>["agent"]>) {
+  if (agent.stop) return { code: `AGENT_${agent.stop.kind.toUpperCase()}`, message: agent.stop.detail };
+  return { code: "AGENT_ERROR", message: agent.result?.text.slice(0, 300) || "the agent's final result is an error" };
 }
 
 function exitError(exit_code: number | null, signal: string | null, timed_out: boolean) {

@@ -25,6 +25,7 @@ export const DEFAULT_RECOVERY: Readonly<Record<FailureClass, ResolvedPolicy>> = 
   unknown: { action: "escalate", max_retries: 0, delays_ms: [] },
   // Another task changed the same lines first: one fresh attempt on the new head, then a human.
   merge_conflict: { action: "retry", max_retries: 1, delays_ms: [0] },
+  budget_exceeded: { action: "escalate", max_retries: 0, delays_ms: [] },
 };
 
 export const FAILURE_CLASSES = Object.keys(DEFAULT_RECOVERY) as FailureClass[];

@@ -7,6 +7,7 @@ import { grantedWords } from "../machines/grants.js";
 import { plural, stateWords } from "./words.js";
 import { printable } from "./printable.js";
 import { sandboxWords } from "./sandbox-words.js";
+import { reportText } from "./agent-usage.js";
 
 export interface LogEntry {
   seq: number;
@@ -158,15 +159,20 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       return { details: {}, summary: "" };
     case "TASK_STARTED":
       return { details: { attempt: event.data.attempt, worker_id: event.data.worker_id }, summary: `attempt ${event.data.attempt}` };
-    case "TASK_VERIFYING":
-      return { details: { attempt: event.data.attempt }, summary: `attempt ${event.data.attempt}: acceptance tests` };
+    case "TASK_VERIFYING": {
+      const { attempt, agent } = event.data;
+      return { details: { attempt, ...(agent ? { agent } : {}) }, summary: `attempt ${attempt}: acceptance tests${agent ? ` (${reportText(agent)})` : ""}` };
+    }
     case "TASK_COMPLETED": {
       const { attempt, duration_ms, evidence } = event.data;
       return { details: { attempt, duration_ms, evidence }, summary: `attempt ${attempt}, ${seconds(duration_ms)}, ${evidence.length ? `${plural(evidence.length, "check")} passed` : "no acceptance tests"}` };
     }
     case "TASK_FAILED": {
-      const { attempt, stage, error, exit_code, signal, timed_out, duration_ms, conflicts } = event.data;
-      return { details: { attempt, stage, error, exit_code, signal, timed_out, duration_ms, ...(conflicts ? { conflicts } : {}) }, summary: `attempt ${attempt} (${stage}): ${error.message}` };
+      const { attempt, stage, error, exit_code, signal, timed_out, duration_ms, conflicts, agent } = event.data;
+      return {
+        details: { attempt, stage, error, exit_code, signal, timed_out, duration_ms, ...(conflicts ? { conflicts } : {}), ...(agent ? { agent } : {}) },
+        summary: `attempt ${attempt} (${stage}): ${error.message}${agent ? ` (${reportText(agent)})` : ""}`,
+      };
     }
     case "FAILURE_CLASSIFIED": {
       const { attempt, rule, evidence } = event.data;

@@ -3,6 +3,7 @@
 // evidence, the recoveries and decisions, and the totals. As data (`peh report --json`, times
 // ISO-8601 UTC) and as Markdown (times in the zone the caller gives, labelled).
 import type { CheckEvidence, Lineage, PehEvent, SandboxProfile } from "../events/index.js";
+import { agentUsageOf, spendText, type AgentUsageView } from "./agent-usage.js";
 import { foldRun } from "../machines/run.js";
 import { gitWorkLines, gitWorkOf, type GitWork } from "./git-work.js";
 import { printable } from "./printable.js";
@@ -63,6 +64,8 @@ export interface Report {
   descendants: { run_id: string; lineage: Lineage }[];
   /** Isolated work: the run's branch, each task's commit, the archive refs (absent without a branch). */
   git?: GitWork;
+  /** What the agent CLIs spent, per task and in all (absent when no agent's stream was read). */
+  agent_usage?: AgentUsageView;
 }
 
 interface TaskRecord {
@@ -223,9 +226,14 @@ export function reportOf(events: readonly PehEvent[], descendants: { run_id: str
     },
     lineage: state.lineage,
     descendants,
+    ...usage(events),
   };
 }
 
+function usage(events: readonly PehEvent[]): { agent_usage?: AgentUsageView } {
+  const agent_usage = agentUsageOf(events);
+  return agent_usage ? { agent_usage } : {};
+}
 
 /** The report in Markdown, its times in `time`'s zone (labelled). */
 export function renderReport(report: Report, time: TimeFormat = utcTime): string {
@@ -268,6 +276,15 @@ export function renderReport(report: Report, time: TimeFormat = utcTime): string
     "",
     `${plural(totals.tasks, "task")}: ${totals.succeeded} succeeded, ${totals.reused ? `${totals.reused} reused, ` : ""}${totals.failed} failed, ${totals.skipped} skipped, ${totals.upstream_failed} upstream failed, ${totals.not_finished} not finished. ${plural(totals.events, "event")}.`,
     "",
+    ...(report.agent_usage
+      ? [
+          "## Agents",
+          "",
+          ...report.agent_usage.tasks.map((t) => `- **${t.task_id}** (${t.cli}, ${plural(t.attempts, "attempt")}): ${spendText(t)}`),
+          `- Run: ${spendText(report.agent_usage.total)}`,
+          "",
+        ]
+      : []),
   ];
   // Evidence and reasons quote task output: a report shown in a terminal must not obey it.
   return printable(lines.join("\n"));

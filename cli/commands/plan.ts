@@ -1,6 +1,7 @@
 // `peh plan ["<objective>"] [--from plan.yaml] [--planner builtin|"cmd:<command>"] [--strict]`
 import { Option, type Command } from "commander";
-import { isPehError, type PlanTask } from "../../events/index.js";
+import { AgentCliSchema, isPehError, type PlanFile } from "../../events/index.js";
+import { resolveAgent } from "../../runtime/agents/resolve.js";
 import { agentProblems } from "../../runtime/execution/agent-check.js";
 import { workingDirOf } from "../../runtime/workspace/place.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
@@ -33,7 +34,7 @@ export function planCommand(program: Command, io: Io): void {
     )
     .argument("[objective...]", "what to achieve, for the planner (quote it)")
     .option("--from <file>", "a plan file, YAML or JSON")
-    .option("--planner <planner>", 'builtin, or "cmd:<command>" for an external planner speaking the planning contract', "builtin")
+    .option("--planner <planner>", 'builtin; claude, codex, gemini or opencode (that agent CLI plans: $PEH_PLANNER_COMMAND or $PEH_AGENT_COMMAND starts it); or "cmd:<command>" for an external planner speaking the planning contract', "builtin")
     .addOption(new Option(PLANNER_TIMEOUT.flags, PLANNER_TIMEOUT.description).default(PLANNER_TIMEOUT.default))
     .option("--strict", "treat warnings (vague objectives, fewer than 3 or more than 7 tasks) as errors")
     .option("--json", "print {run_id, plan, problems} (and the error, if the plan is refused)")
@@ -58,7 +59,7 @@ export function planCommand(program: Command, io: Io): void {
         }
         const run = await RunHandle.open(store, created.run_id);
         const p = paint(io);
-        const agents = await agentWarning(created.plan.tasks);
+        const agents = await agentWarning(created.plan);
         io.out(
           [
             `${p.bold("Run")} ${created.run_id} · plan version ${created.plan.version} · awaiting approval`,
@@ -82,9 +83,13 @@ export function planCommand(program: Command, io: Io): void {
  * $PEH_AGENT_COMMAND or the config (peh run may still be given --agent-command), or one whose
  * program is not found.
  */
-async function agentWarning(tasks: readonly PlanTask[]): Promise<string | undefined> {
-  const configured = await readUserConfig().then((config) => config.agent.command, () => undefined);
-  const problems = agentProblems(tasks, process.env.PEH_AGENT_COMMAND ?? configured, process.env, (task) => workingDirOf(process.cwd(), task));
+async function agentWarning(plan: Pick<PlanFile, "agent" | "tasks">): Promise<string | undefined> {
+  const config = await readUserConfig().catch(() => undefined);
+  const agentCommand = process.env.PEH_AGENT_COMMAND ?? config?.agent.command;
+  const cli = AgentCliSchema.safeParse(process.env.PEH_AGENT_CLI || config?.agent.cli);
+  const defaults = { ...(agentCommand ? { agentCommand } : {}), ...(cli.success ? { agentCli: cli.data } : {}) };
+  // An agent CLI's task runs its program (`claude`) when no command is configured.
+  const problems = agentProblems(plan.tasks, agentCommand, process.env, (task) => workingDirOf(process.cwd(), task), (task) => resolveAgent(plan, task, defaults)?.command);
   if (problems.length === 0) return undefined;
   return `agent tasks cannot start as things are: ${problems.map((p) => `${p.task_id} (${p.problem})`).join("; ")}. Give peh run --agent-command CMD, set $PEH_AGENT_COMMAND or agent.command in your config`;
 }

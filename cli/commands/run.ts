@@ -2,7 +2,7 @@
 // only an approved plan runs. Off a terminal only the flags approve; never a silent yes.
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { isPehError, PehError, SANDBOX_MODES, SandboxModeSchema, type RunId, type SandboxMode } from "../../events/index.js";
+import { AgentCliSchema, isPehError, PehError, SANDBOX_MODES, SandboxModeSchema, type AgentCli, type RunId, type SandboxMode } from "../../events/index.js";
 import { foldRun } from "../../machines/run.js";
 import { viewOf } from "../../projections/run-view.js";
 import { skippedFailuresOf, withDeciders } from "../../projections/skipped.js";
@@ -28,6 +28,7 @@ interface RunOptions {
   trustRoot: string[];
   agentCommand?: string;
   sandbox?: string;
+  agentCli?: string;
   json?: boolean;
 }
 
@@ -52,6 +53,7 @@ export function runCommand(program: Command, io: Io): void {
     .option("--trust-root <dir>", "trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config file)", collect, [])
     .option("--agent-command <command>", "the agent CLI that agent tasks' prompts are written to (stdin); checked before anything starts")
     .option("--sandbox <mode>", "auto (default: bubblewrap where it works, else unsandboxed with a warning), required (refuse without it, exit 2) or off; wins over sandbox: in the config")
+    .option("--agent-cli <cli>", `whose stream agent tasks print: ${AgentCliSchema.options.join(", ")} (default generic: plain output, judged by its exit code; also $PEH_AGENT_CLI and agent.cli in the config)`)
     .option("--json", "machine output: one document with the outcome (with --from, the plan too), and the error if it stops")
     .addHelpText(
       "after",
@@ -64,6 +66,10 @@ export function runCommand(program: Command, io: Io): void {
         "\n\nEach attempt runs under bubblewrap (bwrap) where it works: the file system read-only except the task's scope and a " +
         "private /tmp, the store (.peh/) never writable, .git writable only by a workspace-scoped task, no network. " +
         "`peh log` shows each attempt's profile on its WORKER_RUNNING line." +
+        "\n\nAgent tasks run through an agent CLI's adapter (--agent-cli, agent.cli in the config, or `agent: { cli: claude }` " +
+        "in the plan): claude, codex, gemini or opencode run non-interactively, their JSON stream becomes readable lines, and " +
+        "usage, cost, turns and the final result are recorded (peh status shows them). `budget: { usd, turns }` stops an " +
+        "attempt that spends more; `idle_timeout` (default 5m for agent CLIs) stops one that prints nothing." +
         "\n\nEach attempt's output, secrets redacted, goes to .peh/runs/<run>/attempts/<task>#<attempt>.log: `peh output " +
         "TASK` prints it. PEH_ATTEMPT_LOG_MAX caps each attempt's log (default 1M; 512K, 4M…; 0 for no cap): past it, " +
         "the log keeps the head and the tail and says how many bytes it left out.",
@@ -89,6 +95,7 @@ export function runCommand(program: Command, io: Io): void {
       const live = new LiveView(io);
       try {
         const agentCommand = options.agentCommand ?? process.env.PEH_AGENT_COMMAND ?? config.agent.command;
+        const agentCli = agentCliOf(options.agentCli ?? process.env.PEH_AGENT_CLI ?? config.agent.cli);
         const outcome = await new Orchestrator({
           store,
           runId,
@@ -98,6 +105,7 @@ export function runCommand(program: Command, io: Io): void {
           ...(agentCommand ? { agentCommand } : {}),
           agentGrants: config.agent.grants,
           sandbox,
+          ...(agentCli ? { agentCli } : {}),
           signal: drain.signal,
           progress: (line) => (options.json ? undefined : live.show(line)),
         }).execute();
@@ -149,5 +157,13 @@ export function sandboxModeOf(flag: string | undefined, configured: SandboxMode 
   if (flag === undefined) return configured ?? "auto";
   const parsed = SandboxModeSchema.safeParse(flag);
   if (!parsed.success) throw new PehError("USAGE", `--sandbox must be ${SANDBOX_MODES.join(", ")}, not "${flag}"`, "peh run --sandbox auto (the default), required or off");
+  return parsed.data;
+}
+
+/** The agent CLI named by --agent-cli or $PEH_AGENT_CLI, checked: a USAGE error names the known ones. */
+function agentCliOf(name: string | undefined): AgentCli | undefined {
+  if (name === undefined || name === "") return undefined;
+  const parsed = AgentCliSchema.safeParse(name);
+  if (!parsed.success) throw new PehError("USAGE", `unknown agent CLI "${name}"`, `use one of ${AgentCliSchema.options.join(", ")}: peh run --agent-cli claude`);
   return parsed.data;
 }

@@ -3,6 +3,7 @@
 // for with the exact command to type. Reads nothing but the log (a long run's from its checkpoint).
 import type { Command } from "commander";
 import { gitWorkLines, gitWorkOf } from "../../projections/git-work.js";
+import { agentUsageOf, spendText, type AgentUsageView } from "../../projections/agent-usage.js";
 import { statusOf, type LedgerEntry, type Orchestrator, type StatusView } from "../../projections/status.js";
 import { skippedFailuresText } from "../../projections/skipped.js";
 import { plural, stateWords } from "../../projections/words.js";
@@ -62,8 +63,11 @@ export function statusCommand(program: Command, io: Io): void {
       }
       // Isolated work: the branch, each task's commit and archive ref, read from the log.
       const git = state.plan.context.run_branch ? gitWorkOf(await store.read(runId)) : null;
-      if (options.json) printJson(io, git ? { ...status, git } : status);
-      else io.out([...renderStatus(io, status), ...(git ? ["git:", ...gitWorkLines(git).map((text) => `  ${text}`)] : [])].join("\n"));
+      // What agents spent is in the attempts' events: read only for a plan with agent tasks.
+      const usage = state.plan_spec?.tasks.some((task) => task.agent !== undefined) ? agentUsageOf(await store.read(runId)) : undefined;
+      const data = { ...status, ...(git ? { git } : {}), ...(usage ? { agent_usage: usage } : {}) };
+      if (options.json) printJson(io, data);
+      else io.out([...renderStatus(io, status), ...(git ? ["git:", ...gitWorkLines(git).map((text) => `  ${text}`)] : []), ...usageLines(usage)].join("\n"));
     });
 
   program
@@ -237,4 +241,11 @@ function sandboxLines(status: StatusView): string[] {
     `Sandbox: ${plural(ran.length - open.length, "latest attempt")} sandboxed, ${open.length} not${granted.length ? `; with grants: ${granted.map((w) => w.id).join(", ")}` : ""} (peh log shows each profile)`,
     ...open.map((worker) => `  ${worker.id}  ${sandboxWords(worker.sandbox!)}`),
   ];
+}
+
+/** `Agents: …` and one line per task that ran an agent CLI. */
+function usageLines(usage: AgentUsageView | undefined): string[] {
+  if (!usage) return [];
+  const width = Math.max(4, ...usage.tasks.map((t) => t.task_id.length));
+  return [`Agents: ${spendText(usage.total)}`, ...usage.tasks.map((t) => `  ${t.task_id.padEnd(width)}  ${t.cli.padEnd(8)} ${spendText(t)}`)];
 }

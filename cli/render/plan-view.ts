@@ -1,7 +1,7 @@
 // Renders a plan for review: numbered tasks with their dependencies, the rights each asks for,
 // ⚠ RISKY marks with the phrase each needs, the problems found, and the command to type next.
 import type { Plan, PlanFile, Problem } from "../../events/index.js";
-import { confirmationPhrase } from "../../events/index.js";
+import { agentPromptOf, confirmationPhrase } from "../../events/index.js";
 import { grantWords, requestedGrants } from "../../machines/grants.js";
 import type { GateEntry } from "../../projections/gate-history.js";
 import { plural } from "../../projections/words.js";
@@ -29,7 +29,9 @@ export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Ma
     if (task.cwd !== undefined) lines.push(p.dim(`      cwd: ${task.cwd}`));
     if (task.run) lines.push(...indented("run: ", task.run).map(p.dim));
     if (task.agent && !task.run) {
-      const [first, ...rest] = linesOf(task.agent);
+      const own = agentPromptOf(task);
+      const cli = typeof task.agent === "object" && task.agent.cli ? `[${task.agent.cli}] ` : "";
+      const [first, ...rest] = linesOf(`${cli}${own ?? "(the objective)"}`);
       lines.push(p.dim(`      agent: ${first}${rest.length ? ` (+${plural(rest.length, "line")})` : ""}`));
     }
     for (const check of task.acceptance_tests) lines.push(...indented("check: ", check).map(p.dim));

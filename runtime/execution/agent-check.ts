@@ -59,11 +59,18 @@ function whyMissing(program: string, cwd: string, path: string | undefined): str
 }
 
 /** What keeps each agent task of `tasks` from starting: no agent command, or a program not found. */
-export function agentProblems(tasks: readonly PlanTask[], agentCommand: string | undefined, env: NodeJS.ProcessEnv, cwdOf: (task: PlanTask) => string): AgentProblem[] {
+export function agentProblems(
+  tasks: readonly PlanTask[],
+  agentCommand: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwdOf: (task: PlanTask) => string,
+  /** The command line a task's agent runs (an agent CLI's adapter adds its arguments). */
+  commandOf: (task: PlanTask) => string | undefined = (task) => task.run ?? agentCommand,
+): AgentProblem[] {
   const problems: AgentProblem[] = [];
   for (const task of tasks) {
     if (task.agent === undefined) continue;
-    const command = task.run ?? agentCommand;
+    const command = commandOf(task);
     if (command === undefined) {
       problems.push({ task_id: task.id, problem: "no agent command" });
       continue;

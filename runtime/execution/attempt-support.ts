@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PlanTask } from "../../events/index.js";
+import { agentPromptOf } from "../../events/index.js";
 
 /** What became of an interrupted attempt's processes when a new orchestrator took over. */
 export type Orphans = "running" | "ended" | "none";
@@ -140,7 +141,7 @@ export function interruptionReason(orphans: Orphans): { reason: string; orphan: 
 /** What an agent task's command reads on stdin: objective, scope and the checks it must pass. */
 export function promptOf(task: PlanTask): string {
   return [
-    task.agent ?? task.objective,
+    agentPromptOf(task) ?? task.objective,
     "",
     `Objective: ${task.objective}`,
     `Scope: ${task.scope}${task.scope_path ? ` (${task.scope_path})` : ""}`,

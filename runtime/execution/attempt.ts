@@ -7,6 +7,11 @@ import type { RunState } from "../../machines/run.js";
 import { heldRecovery } from "../../projections/status.js";
 import { promptOf } from "./attempt-support.js";
 import { lastLines, recordedFailure, type Failure } from "./failure-output.js";
+import { classifyStream } from "../agents/classify-stream.js";
+import { resolveAgent } from "../agents/resolve.js";
+import { AgentStream } from "../agents/stream.js";
+import type { AgentReport, Budget } from "../../events/index.js";
+import { agentUsageOf } from "../../projections/agent-usage.js";
 import { classify, retryAfterMs } from "./classify.js";
 import { now } from "./clock.js";
 import { runCommand, type RunResult } from "./process-runner.js";
@@ -86,7 +91,7 @@ export class Attempts {
   private async process(
     task: PlanTask,
     attempt: number,
-    { kind, ...spec }: { kind: CommandKind; command: string; timeoutMs: number | undefined; stdin?: string },
+    { kind, ...spec }: { kind: CommandKind; command: string; timeoutMs: number | undefined; stdin?: string; idleTimeoutMs?: number; lines?: (line: string, stop: () => void) => string },
   ): Promise<RunResult> {
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
     const common = this.run.processOptions(task, attempt);
@@ -117,7 +122,10 @@ export class Attempts {
   async work(task: PlanTask, { running = false, made }: { running?: boolean; made?: string | undefined } = {}): Promise<void> {
     const attempt = this.attemptOf(task);
     const worker_id: WorkerId = workerIdFor(task.id, attempt);
-    const command = task.run ?? this.run.options.agentCommand;
+    const agent = resolveAgent(this.run.state.plan_spec, task, this.run.options);
+    const command = agent ? agent.command : task.run;
+    // An agent CLI's stream is read line by line: readable lines to the log, a report to the events.
+    const stream = agent && agent.adapter.cli !== "generic" ? new AgentStream(agent.adapter, await this.budgetOf(agent.budget)) : undefined;
     // After a wait for trust, a link may have been re-pointed: its scope is checked once more.
     if (!running && (await refusedOutOfScope(this.run, task))) return;
     if (!running) {
@@ -139,13 +147,26 @@ export class Attempts {
           // An agent task's prompt goes to its command's stdin: the configured agent command, or
           // the task's own `run` when it has both.
           ...(task.agent === undefined ? {} : { stdin: promptOf(task) }),
+          ...(agent?.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: agent.idleTimeoutMs }),
+          ...(stream
+            ? {
+                lines: (line: string, stop: () => void) => {
+                  const seen = stream.line(line);
+                  if (seen.stop) stop();
+                  return seen.text;
+                },
+              }
+            : {}),
         })
       : undefined;
     if (result?.aborted) {
       await this.interruptedByDrain(task);
       return;
     }
-    const timeout = result?.timed_out ? { code: "TIMEOUT", message: limits.exceeded(limit, "the command") } : undefined;
+    if (result?.idled && agent?.idleTimeoutMs !== undefined) stream?.stopped({ kind: "idle", detail: `no output for ${agent.idleTimeoutMs / 1000}s (idle_timeout)` });
+    const report: AgentReport | undefined = stream && result && !result.spawn_error ? stream.finish(result.exit_code, this.run.processOptions(task, attempt).redact) : undefined;
+    const idle = result?.idled && !stream ? { code: "IDLE_TIMEOUT", message: `the command printed nothing for ${(agent?.idleTimeoutMs ?? 0) / 1000}s (idle_timeout)` } : undefined;
+    const timeout = result?.timed_out ? { code: "TIMEOUT", message: limits.exceeded(limit, "the command") } : idle;
     const notStarted =
       unmade ?? (result === undefined ? { code: "NO_AGENT", message: "an agent task needs an agent command: set agent.command in the config or --agent-command" } : result.spawn_error);
     const error = notStarted ?? timeout;
@@ -158,12 +179,33 @@ export class Attempts {
       timed_out: result?.timed_out ?? false,
       duration_ms: result?.duration_ms ?? 0,
       ...(error ? { error } : {}),
+      ...(report ? { agent: report } : {}),
     });
     if (result === undefined || this.run.taskState(task.id) !== "verifying") {
-      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? "", ...(notStarted ? { spawn_error: notStarted } : {}), ...(timeout ? { limit: timeout.message } : {}) });
+      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? "", ...(notStarted ? { spawn_error: notStarted } : {}), ...(timeout ? { limit: timeout.message } : {}), ...(idle ? { timed_out: true } : {}) }, report);
       return;
     }
     await this.verify(task, result, limits);
+  }
+
+  /**
+   * What this attempt may spend: its task's budget, within what is left of the run's (the plan's
+   * `budget`, less what the run's agents have reported so far).
+   */
+  private async budgetOf(task: Budget): Promise<Budget> {
+    const run = this.run.state.plan_spec?.budget;
+    if (!run) return task;
+    const spent = agentUsageOf(await this.run.options.store.read(this.run.options.runId))?.total;
+    const left = (limit: number | undefined, used: number) => (limit === undefined ? undefined : Math.max(0, limit - used));
+    const usd = left(run.usd, spent?.cost_usd ?? 0);
+    const turns = left(run.turns, spent?.turns ?? 0);
+    const min = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+    const budget: Budget = {};
+    const u = min(task.usd, usd);
+    const t = min(task.turns, turns);
+    if (u !== undefined) budget.usd = u;
+    if (t !== undefined) budget.turns = t;
+    return budget;
   }
 
   /**
@@ -248,7 +290,8 @@ export class Attempts {
       const failed = log.findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
       const data = failed?.type === "TASK_FAILED" ? failed.data : undefined;
       const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: "" };
-      await this.failed(task, attempt, result, await recordedFailure(this.run.processOptions(task, attempt), data, task.run ?? this.run.options.agentCommand));
+      const command = task.agent === undefined ? task.run : resolveAgent(this.run.state.plan_spec, task, this.run.options)?.command;
+      await this.failed(task, attempt, result, await recordedFailure(this.run.processOptions(task, attempt), data, command), data?.agent);
       return;
     }
     const classified = log.findLast((e) => e.type === "FAILURE_CLASSIFIED" && e.data.task_id === task.id);
@@ -259,32 +302,44 @@ export class Attempts {
   }
 
   /** Classifies a failed attempt, then follows the recovery policy of its class. */
-  private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: Failure): Promise<void> {
+  private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: Failure, agent?: AgentReport): Promise<void> {
     // An isolated attempt's work is archived and its worktree removed before it is classified.
     await this.run.isolation.settle(task);
     // A check stopped by a limit failed as a timeout, like a command (not as a failed assertion).
     const timed_out = failure.timed_out ?? result?.timed_out ?? false;
-    const found = classify(
+    // What an agent's stream said decides before its exit code and output do.
+    // A rate limit's reset is counted from the moment the recovery is recorded: its retry is due then.
+    const at = now();
+    const byStream = failure.stage === "run" ? classifyStream(agent, Date.parse(at)) : undefined;
+    const found = byStream ?? classify(
       { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, ...failure, timed_out },
       [...(this.run.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
       this.run.confinementOf?.(task, attempt),
     );
-    await this.run.command({ type: "ClassifyFailure", at: now(), task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
+    await this.run.command({ type: "ClassifyFailure", at, task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
     const what =
       timed_out ? "timed out"
       : failure.stage === "verify" ? "acceptance test failed"
       : failure.stage === "merge" ? `merge conflict in ${failure.conflicts?.join(", ") || "?"}`
       : failure.spawn_error ? `did not start: ${failure.spawn_error.message}`
+      : agent?.stop && failure.stage === "run" ? `${agent.cli}: ${agent.stop.kind.replace("_", " ")}`
+      : result?.idled ? "no output (idle_timeout)"
       : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
     this.run.options.progress({
       kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1,
       output: lastLines(failure.output), log: this.run.processOptions(task, attempt).logFile, resumed: this.resumed(task),
     });
     // The grant a sandboxed attempt lacked goes to the human who is asked (PERMISSION_REQUIRED).
-    if (found.hint) this.run.note(`${task.id}: ${found.hint}`);
+    const hint = "hint" in found ? found.hint : undefined;
+    if (hint) this.run.note(`${task.id}: ${hint}`);
     const evidence = `${found.rule}: ${found.evidence}`;
     // The recipe keeps 400 characters: the evidence is cut, never the hint.
-    await this.recover(task, found.hint ? `${evidence.slice(0, Math.max(80, 398 - found.hint.length))}; ${found.hint}` : evidence, retryAfterMs(failure.output));
+    await this.recover(
+      task,
+      hint ? `${evidence.slice(0, Math.max(80, 398 - hint.length))}; ${hint}` : evidence,
+      byStream ? byStream.retry_after_ms : retryAfterMs(failure.output),
+      at,
+    );
   }
 
   /**
@@ -292,10 +347,10 @@ export class Attempts {
    * a retry after a wait (recorded with its due time), or a human's decision (nothing new is
    * scheduled meanwhile), or the policy's own skip or abort.
    */
-  private async recover(task: PlanTask, evidence: string, retry_after_ms: number | undefined): Promise<void> {
+  private async recover(task: PlanTask, evidence: string, retry_after_ms: number | undefined, at = now()): Promise<void> {
     await this.run.command({
       type: "Recover",
-      at: now(),
+      at,
       task_id: task.id,
       evidence: evidence.slice(0, 400),
       jitter: Math.random(),

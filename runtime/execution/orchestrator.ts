@@ -41,6 +41,7 @@ import { now } from "./clock.js";
 import { leaveCheckpoint } from "../view-state.js";
 import type { ExecuteOptions, Outcome, ProcessOptions, RunContext, Waiting } from "./run-context.js";
 import { IsolatedWork } from "../workspace/isolated-work.js";
+import { resolveAgent } from "../agents/resolve.js";
 
 export type { ExecuteOptions, Outcome, ProgressLine, Waiting } from "./run-context.js";
 
@@ -89,7 +90,7 @@ export class Orchestrator implements RunContext {
     // Every agent task that may still run can start: otherwise nothing starts (exit 2). A run
     // being aborted starts no attempt any more.
     const unsettled = this.tasks().filter((task) => this.state.tasks.get(task.id)?.status !== "done");
-    if (this.planState() !== "aborting") requireAgentCommands(runId, agentProblems(unsettled, this.options.agentCommand, this.env, (task) => this.cwdOf(task)));
+    if (this.planState() !== "aborting") requireAgentCommands(runId, agentProblems(unsettled, this.options.agentCommand, this.env, (task) => this.cwdOf(task), (task) => resolveAgent(this.state.plan_spec, task, this.options)?.command));
     // Probed once per run, before anything is recorded: `required` where it does not work stops here (exit 2).
     // A run being aborted starts no attempt: nothing to sandbox, nothing to refuse.
     const mode = this.planState() === "aborting" ? "off" : (this.options.sandbox ?? "auto");

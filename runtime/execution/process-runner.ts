@@ -40,6 +40,13 @@ export interface RunSpec {
   start?: ProcessStarter;
   /** Turns the argv into the one that starts: the attempt's sandbox (runtime/workspace/run-sandbox.ts). */
   wrap?: ArgvWrapper;
+  /**
+   * Each whole line of output (without its newline), before redaction: returns what the log and
+   * the tail get instead (an agent's JSON as readable lines); `stop` ends the process group.
+   */
+  lines?: (line: string, stop: () => void) => string;
+  /** The process group is killed once no output has come for this long. */
+  idleTimeoutMs?: number;
 }
 
 export interface RunResult {
@@ -48,6 +55,10 @@ export interface RunResult {
   timed_out: boolean;
   /** Stopped through `signal` (abort or drain). */
   aborted: boolean;
+  /** Killed for printing nothing for `idleTimeoutMs`. */
+  idled?: boolean;
+  /** Stopped by its `lines` (a budget spent). */
+  stopped?: boolean;
   duration_ms: number;
   /**
    * The last 4,000 characters the process printed, redacted, for classification and messages:
@@ -168,7 +179,25 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
     log.write(redacted);
     if (redacted !== "") tail = (tail + redacted).slice(-TAIL);
   };
-  const write = (text: string) => emit(redacting.write(text));
+  const written = (text: string) => emit(redacting.write(text));
+  let pending = "";
+  let stoppedByLines = false;
+  const stopByLines = () => ((stoppedByLines = true), killGroup());
+  // With `lines`, output goes on line by line, each line as `lines` renders it.
+  const write = (text: string) => {
+    if (!spec.lines) return written(text);
+    pending += text;
+    let at;
+    while ((at = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, at);
+      pending = pending.slice(at + 1);
+      written(spec.lines(line, stopByLines));
+    }
+  };
+  const flushLines = () => {
+    if (spec.lines && pending !== "") written(spec.lines(pending, stopByLines));
+    pending = "";
+  };
   // A character split between two chunks is decoded whole, not as two replacement characters.
   const decoder = new StringDecoder("utf8");
   let pid: number | undefined;
@@ -184,6 +213,13 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   let timedOut = false;
   let aborted = false;
   const stopTimer = spec.timeoutMs ? timer(spec.timeoutMs, () => ((timedOut = true), killGroup())) : undefined;
+  let idled = false;
+  let stopIdle: (() => void) | undefined;
+  const armIdle = () => {
+    stopIdle?.();
+    if (spec.idleTimeoutMs && !killed) stopIdle = timer(spec.idleTimeoutMs, () => ((idled = true), killGroup()));
+  };
+  armIdle();
   const onAbort = () => ((aborted = true), killGroup());
   spec.signal?.addEventListener("abort", onAbort, { once: true });
   if (spec.signal?.aborted) onAbort();
@@ -197,7 +233,10 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
     ...(spec.extraEnv === undefined ? {} : { extraEnv: spec.extraEnv }),
     ...(spec.journal === undefined ? {} : { journal: spec.journal }),
     ...(spec.stdin === undefined ? {} : { stdin: spec.stdin }),
-    onOutput: (chunk) => write(decoder.write(chunk)),
+    onOutput: (chunk) => {
+      if (spec.idleTimeoutMs) armIdle();
+      write(decoder.write(chunk));
+    },
     onPid: (started) => {
       pid = started;
       spec.onSpawn?.(started);
@@ -211,13 +250,16 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
     .catch(spawnErrorOf)
     .then((ended) => (ended.spawn_error ? whyNotStarted(ended, spec.cwd) : spec.wrap ? exitThroughSandbox(ended) : ended));
   stopTimer?.();
+  stopIdle?.();
   if (script !== undefined) await rm(script, { force: true });
   spec.signal?.removeEventListener("abort", onAbort);
   killGroup(); // leftovers of the group, if any
   write(decoder.end());
+  flushLines();
   emit(redacting.end());
   const why = exit.spawn_error ? spec.redact(`${exit.spawn_error.message}\n`) : "";
   const duration_ms = Math.round(performance.now() - started);
-  await log.end(`${why}\n[exit ${exit.exit_code ?? exit.signal ?? exit.spawn_error?.code}${timedOut ? ", timed out" : ""}${aborted ? ", stopped" : ""} after ${duration_ms} ms]\n`);
-  return { ...exit, timed_out: timedOut, aborted, duration_ms, tail };
+  const how = `${timedOut ? ", timed out" : ""}${idled ? `, no output for ${spec.idleTimeoutMs} ms` : ""}${aborted ? ", stopped" : ""}${stoppedByLines ? ", stopped: budget spent" : ""}`;
+  await log.end(`${why}\n[exit ${exit.exit_code ?? exit.signal ?? exit.spawn_error?.code}${how} after ${duration_ms} ms]\n`);
+  return { ...exit, timed_out: timedOut, aborted, duration_ms, tail, ...(idled ? { idled } : {}), ...(stoppedByLines ? { stopped: true } : {}) };
 }

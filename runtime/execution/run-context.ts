@@ -1,6 +1,6 @@
 // What the parts of an executing run share: the options `peh run` gives the orchestrator, the
 // progress lines it reports, its outcomes, and what one attempt needs from the run around it.
-import type { EventStore, PlanTask, RunId, SandboxMode, TaskId } from "../../events/index.js";
+import type { AgentCli, EventStore, PlanTask, RunId, SandboxMode, TaskId } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
 import type { PidRecords } from "./attempt-support.js";
@@ -21,6 +21,8 @@ export interface ExecuteOptions {
   agentCommand?: string;
   /** What the user's config grants the agent command (agent.grants), beyond the task's scope. */
   agentGrants?: AgentGrants | undefined;
+  /** The agent CLI whose stream agent tasks' output is read as (agent.cli in the config); generic unless given. */
+  agentCli?: AgentCli;
   /** Aborted on SIGINT/SIGTERM: drain. */
   signal?: AbortSignal;
   progress: (line: ProgressLine) => void;

@@ -7,15 +7,18 @@ import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
-import { PehError, SandboxModeSchema } from "../../events/index.js";
+import { AgentCliSchema, PehError, SandboxModeSchema } from "../../events/index.js";
 import { isInside } from "../planning/validate.js";
 import { AgentGrantsSchema } from "../workspace/grants.js";
 import { withTrustedRoot } from "./config-edit.js";
 
 export const UserConfigSchema = z.object({
   trust: z.object({ roots: z.array(z.string()).default([]), deny: z.array(z.string()).default([]) }).default({ roots: [], deny: [] }),
-  /** The agent command, and what it may do beyond a task's scope (runtime/workspace/grants.ts). */
-  agent: z.object({ command: z.string().min(1).optional(), grants: AgentGrantsSchema.optional() }).default({}),
+  /**
+   * The agent CLI's command line (`claude`, `/opt/bin/codex`, `FOO=1 my-agent -x`), with `cli` whose
+   * stream it prints, and what it may do beyond a task's scope (runtime/workspace/grants.ts).
+   */
+  agent: z.object({ command: z.string().min(1).optional(), cli: AgentCliSchema.optional(), grants: AgentGrantsSchema.optional() }).default({}),
   /** auto (default): sandbox where bwrap works; required: refuse to run without it; off: never. `--sandbox` wins. */
   sandbox: SandboxModeSchema.optional(),
 });

@@ -2,6 +2,7 @@
 import { PehError, type PlanFile } from "../../events/index.js";
 import { decompose, refine, REFINE_FEEDBACK, type PlanningContext } from "./builtin-planner.js";
 import { callPlanner, packetsToPlan } from "./external-planner.js";
+import { agentPlannerCalls } from "../agents/planner.js";
 
 /** A new plan from feedback, with what was applied. */
 export interface Refinement {
@@ -50,9 +51,27 @@ export function externalPlanner(command: string, options: { timeoutMs?: number; 
   };
 }
 
+/**
+ * An agent CLI as the planner: `claude`, `codex`, `gemini`, `opencode`, started with
+ * $PEH_PLANNER_COMMAND (else $PEH_AGENT_COMMAND, else the CLI's own name) and its adapter's arguments.
+ */
+export function agentPlanner(cli: "claude" | "codex" | "gemini" | "opencode", options: { timeoutMs?: number; cwd?: string } = {}): Planner {
+  const command = process.env.PEH_PLANNER_COMMAND || process.env.PEH_AGENT_COMMAND || undefined;
+  const calls = agentPlannerCalls({ cli, ...options, ...(command ? { command } : {}) });
+  return {
+    name: cli,
+    decompose: (objective, context) => calls.decompose(objective, context.test_command),
+    refine: async (plan, feedback) => ({ plan: await calls.refine(plan, feedback), change: `refine: ${feedback}` }),
+  };
+}
+
+const AGENT_PLANNERS = ["claude", "codex", "gemini", "opencode"] as const;
+
 /** `builtin` or `cmd:<command>`; a file-planned run refines with the built-in planner's edits. */
 export function plannerFor(spec: string | undefined, options: { timeoutMs?: number; cwd?: string } = {}): Planner {
   if (spec === undefined || spec === "builtin" || spec === "file") return builtinPlanner;
+  const agent = AGENT_PLANNERS.find((cli) => cli === spec);
+  if (agent) return agentPlanner(agent, options);
   if (spec.startsWith("cmd:") && spec.length > 4) return externalPlanner(spec.slice(4), options);
-  throw new PehError("USAGE", `unknown planner "${spec}"`, 'use --planner builtin, or --planner "cmd:<command>" for an external planner');
+  throw new PehError("USAGE", `unknown planner "${spec}"`, 'use --planner builtin, claude, codex, gemini or opencode, or --planner "cmd:<command>" for an external planner');
 }

@@ -3,6 +3,7 @@
 // or read. A risky task needs its phrase typed at approval.
 import type { PlanFile, PlanTask } from "../../events/index.js";
 import { asksForGrants, grantWords, requestedGrants, type Asking } from "../../machines/grants.js";
+import { agentPromptOf } from "../../events/index.js";
 
 interface Pattern {
   name: string;
@@ -88,7 +89,7 @@ type Judged = Pick<PlanTask, "run" | "agent" | "objective"> & Partial<Pick<PlanT
  */
 export function inferRisk(task: Judged, quoted?: string): string | undefined {
   // Field by field, with no array of them: this runs for every task of plans of 100k tasks.
-  const found = riskIn(task.run, quoted) ?? riskIn(task.agent, quoted) ?? riskIn(task.objective, quoted);
+  const found = riskIn(task.run, quoted) ?? riskIn(agentPromptOf(task), quoted) ?? riskIn(task.objective, quoted);
   if (found !== undefined || task.acceptance_tests === undefined) return found;
   const tests = task.acceptance_tests;
   for (let i = 0; i < tests.length; i++) {
@@ -155,10 +156,10 @@ export function grantReason(task: Asking): string | undefined {
 const joined = (a: string | undefined, b: string | undefined) => (a === undefined ? b : b === undefined ? a : `${a}; ${b}`);
 
 function quotes(task: PlanTask, text: string): boolean {
-  return task.run?.includes(text) === true || task.agent?.includes(text) === true || task.objective.includes(text) || task.acceptance_tests.some((t) => t.includes(text));
+  return task.run?.includes(text) === true || agentPromptOf(task)?.includes(text) === true || task.objective.includes(text) || task.acceptance_tests.some((t) => t.includes(text));
 }
 
 function ownWordsMatch(task: PlanTask, quoted: string, pattern: Pattern): boolean {
   const own = (text: string | undefined) => text !== undefined && pattern.test.test(text.replaceAll(quoted, " "));
-  return own(task.run) || own(task.agent) || own(task.objective) || (!pattern.prose && task.acceptance_tests.some(own));
+  return own(task.run) || own(agentPromptOf(task)) || own(task.objective) || (!pattern.prose && task.acceptance_tests.some(own));
 }
