@@ -72,6 +72,8 @@ const models: Model[] = [
     events: taskEvents,
     // The worktree's phase decides what may follow in running, merging and classifying.
     serialize: (snapshot) => `${byValue(snapshot)}|${(snapshot.context.worktree as { phase: string } | null)?.phase ?? "-"}`,
+    // Only a rerun's task takes over a result (the task model walks it); this one runs.
+    unreachable: ["reused"],
     prefix: () => ({ state: runAfter([create(isolatedPlan), approve(1, []), ...BOOTSTRAP]), entity: `task:${OWN}` }),
   },
   {

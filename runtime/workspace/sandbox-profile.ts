@@ -75,7 +75,8 @@ export function sandboxProfile(input: ProfileInput): SandboxProfile {
   const granted = (task.writable ?? []).map((path) => grantedPath(workspace, path));
   // A module or custom scope's directory is made when its first attempt starts (runtime/workspace/scope-dir.ts).
   const root = scopeRoot(workspace, task);
-  const madeLater = task.scope === "module" || task.scope === "custom";
+  // So is an isolated attempt's worktree (after its profile is recorded).
+  const madeLater = task.scope === "module" || task.scope === "custom" || input.repository !== undefined;
   const rooted = madeLater ? planned(root) : real(root);
   const writable: string[] = rooted === undefined ? [] : [rooted];
   const missing: string[] = rooted === undefined ? [root] : [];

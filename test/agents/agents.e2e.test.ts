@@ -2,6 +2,7 @@
 // its CLI's documented stream format: the events recorded, the class, what the log shows.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { sandboxOff } from "../support/sandbox.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workspace, type Workspace } from "../support/workspace.js";
 
@@ -11,6 +12,8 @@ const SECRET = "tok-9f8e7d6c5b4a39281706";
 let ws: Workspace;
 beforeEach(async () => {
   ws = await workspace();
+  // The fake agent CLIs read their scenario files from outside the task's scope: no sandbox.
+  await sandboxOff(ws);
   ws.env.FAKE_AGENT_SECRET = SECRET;
   ws.env.FAKE_AGENT_PROMPT = `${ws.path}/../prompt.txt`;
   ws.env.FAKE_AGENT_ARGS = `${ws.path}/../args.json`;

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sandboxOff } from "../support/sandbox.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fingerprint, gitIn } from "../support/git-repo.js";
 import { workspace, type Workspace } from "../support/workspace.js";
@@ -14,6 +15,9 @@ let ws: Workspace;
 let signals: string;
 beforeEach(async () => {
   ws = await workspace();
+  // The tasks meet through signal files outside any scope (to run in parallel for sure): no sandbox.
+  // An isolated attempt under the sandbox: test/sandbox/isolated.e2e.test.ts.
+  await sandboxOff(ws);
   signals = join(dirname(ws.path), "signals");
   await ws.write(".gitignore", ".peh/\nplan.yaml\n");
   await ws.write("a.txt", "one\ntwo\nthree\n");
