@@ -11,11 +11,11 @@ import { rerunRun } from "../../runtime/lineage/rerun.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { resolveRunId } from "../../runtime/run-id.js";
 import { storeOf } from "../context.js";
+import { RUN_ARGUMENT } from "../run-argument.js";
 import { paint, printJson, type Io } from "../output.js";
 import { renderPlan, renderProblems } from "../render/plan-view.js";
 import { renderStatus } from "./status.js";
 
-const RUN = 'the run to start from: its id, the start of one, or "latest"';
 
 export function rerunCommand(program: Command, io: Io): void {
   program
@@ -29,7 +29,7 @@ export function rerunCommand(program: Command, io: Io): void {
         "definition the new plan changes, or that builds on one that runs afresh, runs afresh too. RUN's log is " +
         "never changed; it must have ended (or never started).",
     )
-    .argument("<run>", RUN)
+    .argument("[run]", RUN_ARGUMENT)
     .option("--from <task>", "run this task and everything downstream of it afresh")
     .option("--plan <file>", "rerun a changed plan (YAML or JSON) instead of RUN's")
     .option("--strict", "treat plan warnings as errors")
@@ -43,7 +43,7 @@ export function rerunCommand(program: Command, io: Io): void {
         "  peh rerun latest --from build --plan release.v2.yaml\n" +
         "Then approve the new run (peh approve --as NAME) and run it (peh run).",
     )
-    .action(async (runArg: string, options: { from?: string; plan?: string; strict?: boolean; as?: string; json?: boolean }, command: Command) => {
+    .action(async (runArg: string | undefined, options: { from?: string; plan?: string; strict?: boolean; as?: string; json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const sourceId = await resolveRunId(store, runArg);
       const rerun = await rerunRun(store, sourceId, { from: options.from, plan: options.plan, strict: options.strict, actor: options.as, cwd: process.cwd() });
@@ -79,7 +79,7 @@ export function forkCommand(program: Command, io: Io): void {
         "(peh run; a task that was running at SEQ is resumed as after a crash). RUN's log is never changed. SEQ must " +
         "be one of RUN's events from its plan (PLAN_CREATED, event 1) on; `peh log RUN` shows each event's seq.",
     )
-    .argument("<run>", RUN)
+    .argument("[run]", RUN_ARGUMENT)
     .requiredOption("--at <seq>", "the event to fork right after")
     .option("--json", "print the forked run's status (as `peh status --json`) with its source and seq")
     .addHelpText(
@@ -89,7 +89,7 @@ export function forkCommand(program: Command, io: Io): void {
         "  peh fork r-20260115-142345-ab12 --at 45\n" +
         "  peh decide --task lint abort --as ana && peh run            # the other answer, on the fork",
     )
-    .action(async (runArg: string, options: { at: string; json?: boolean }, command: Command) => {
+    .action(async (runArg: string | undefined, options: { at: string; json?: boolean }, command: Command) => {
       if (!/^\d+$/.test(options.at)) throw new PehError("USAGE", `--at wants an event's seq (a whole number ≥ 1), not "${options.at}"; nothing was recorded`, "peh log RUN shows each event's seq");
       const store = storeOf(command);
       const sourceId = await resolveRunId(store, runArg);
