@@ -6,6 +6,7 @@ import { PehError, RunIdSchema } from "../../events/index.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
 import { workLoop, type WorkerLine } from "../../runtime/execution/worker-loop.js";
 import { collect, storeOf } from "../context.js";
+import { sandboxModeOf } from "./run.js";
 import { printJson, type Io } from "../output.js";
 
 interface WorkerOptions {
@@ -14,6 +15,7 @@ interface WorkerOptions {
   untilIdle?: boolean;
   trustRoot: string[];
   agentCommand?: string;
+  sandbox?: string;
   json?: boolean;
 }
 
@@ -36,6 +38,7 @@ export function workerCommand(program: Command, io: Io): void {
     .option("--until-idle", "stop once no run has work left, instead of waiting for more")
     .option("--trust-root <dir>", "trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config file)", collect, [])
     .option("--agent-command <command>", "the agent CLI that agent tasks' prompts are written to (stdin)")
+    .option("--sandbox <mode>", "auto (default: bubblewrap where it works, else unsandboxed with a warning), required (refuse without it, exit 2) or off; wins over sandbox: in the config")
     .option("--json", "machine output: when the worker stops, one document with each run it executed and how that ended (progress stays on stderr)")
     .addHelpText("after", "\nExamples:\n  peh worker --store postgres://peh@db.internal/peh --concurrency 4\n  PEH_STORE=postgres://peh@db.internal/peh peh worker --run r-20261202-101500-ab12 --until-idle")
     .action(async (options: WorkerOptions, command: Command) => {
@@ -45,6 +48,7 @@ export function workerCommand(program: Command, io: Io): void {
       if (run && !run.success) throw new PehError("USAGE", `--run "${options.run}" is not a run id`, "peh runs lists them");
       const store = storeOf(command);
       const config = await readUserConfig();
+      const sandbox = sandboxModeOf(options.sandbox, config.sandbox);
       const drain = new AbortController();
       const stop = () => drain.abort();
       process.once("SIGINT", stop);
@@ -59,6 +63,8 @@ export function workerCommand(program: Command, io: Io): void {
           ...(run?.data ? { run: run.data } : {}),
           trustRoots: options.trustRoot,
           ...(agentCommand ? { agentCommand } : {}),
+          agentGrants: config.agent.grants,
+          sandbox,
           untilIdle: options.untilIdle === true,
           signal: drain.signal,
           report: (line) => {

@@ -6,6 +6,8 @@
 // A worker that died has its run taken over when its lease expires (at once on its own host):
 // the attempt it left under way is interrupted and re-run if the task is idempotent, else a
 // human is asked. At-least-once execution, exactly-once recording.
+import type { AgentGrants } from "../workspace/grants.js";
+import type { SandboxMode } from "../../events/index.js";
 import { isPehError, type EventStore, type RunId } from "../../events/index.js";
 import { stateName } from "../../machines/state-name.js";
 import { viewStateOf } from "../view-state.js";
@@ -23,6 +25,10 @@ export interface WorkerOptions {
   run?: RunId;
   trustRoots: string[];
   agentCommand?: string;
+  /** What the user's config grants the agent command (agent.grants). */
+  agentGrants?: AgentGrants | undefined;
+  /** How strictly attempts are sandboxed, as `peh run --sandbox`. */
+  sandbox?: SandboxMode;
   /** How long to wait between looks for work when there is none (ms). */
   idleMs?: number;
   /** Stop once no run has work left (for scripts and tests), instead of waiting for more. */
@@ -76,6 +82,8 @@ async function execute(options: WorkerOptions, runId: RunId): Promise<Outcome | 
       wait: false,
       trustRoots: options.trustRoots,
       ...(options.agentCommand ? { agentCommand: options.agentCommand } : {}),
+      agentGrants: options.agentGrants,
+      ...(options.sandbox ? { sandbox: options.sandbox } : {}),
       signal: options.signal,
       progress: (line) => {
         if (!took) options.report({ kind: "took", run: runId });
