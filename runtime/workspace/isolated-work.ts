@@ -19,6 +19,7 @@ import {
   gitLine,
   rebaseCommit,
   removeWorktree,
+  onRunBranch,
   runBranchHead,
   runBranchRef,
   startRunBranch,
@@ -166,6 +167,13 @@ export class IsolatedWork {
         const last = phase === "rebased" ? await this.recorded(id, "TASK_REBASED", (e) => e.data) : undefined;
         let target = last?.onto === head ? last.commit : undefined;
         if (last !== undefined && last.commit === head) target = head; // moved before a crash: only the record is missing
+        else if (last !== undefined && target === undefined && (await onRunBranch(repo, this.runId, last.commit))) {
+          // Moved before a crash, and another task's commit merged on top since: only the record is
+          // missing. Replaying it again would put the task's change on the branch twice.
+          await this.host.command({ type: "RecordMerge", at: new Date().toISOString(), task_id: id, onto: last.onto, commit: last.commit, evidence: [] });
+          if (this.worktree(id)?.phase !== "merged") return { merged: false };
+          continue;
+        }
         if (target === undefined) {
           const rebased = await rebaseCommit(repo, committed.commit, head, committed.at);
           if (!rebased.ok) {

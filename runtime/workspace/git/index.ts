@@ -3,7 +3,7 @@
 export { git, gitLine, type GitCall, type GitResult } from "./exec.js";
 export { commitEnv, detectRepo, resolveCommit, type GitRepo } from "./repo.js";
 export { treeOf, treeOfFiles } from "./snapshot.js";
-export { fastForwardRunBranch, runBranch, runBranchHead, runBranchRef, startRunBranch, type FastForward, type RunBranchStart } from "./run-branch.js";
+export { fastForwardRunBranch, onRunBranch, runBranch, runBranchHead, runBranchRef, startRunBranch, type FastForward, type RunBranchStart } from "./run-branch.js";
 export { attemptWorkspaceRoot, createWorktree, isClean, removeWorktree, runWorktrees, type AttemptPlace } from "./worktree.js";
 export { commitAttempt, taskCommitMessage } from "./commit.js";
 export { checkoutWorktree, rebaseCommit, type Rebase } from "./merge.js";

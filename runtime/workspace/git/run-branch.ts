@@ -82,3 +82,9 @@ export async function fastForwardRunBranch(repo: GitRepo, runId: string, from: s
   const head = await resolveCommit(repo, ref);
   return head === to ? { moved: true } : { moved: false, head };
 }
+
+/** `commit` is on the run's branch already (its head or below it). */
+export async function onRunBranch(repo: GitRepo, runId: string, commit: string): Promise<boolean> {
+  const result = await git(["merge-base", "--is-ancestor", commit, runBranchRef(runId)], { cwd: repo.top, ok: [1, 128] });
+  return result.code === 0;
+}
