@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LowdbEventStore, PostgresEventStore } from "../events/adapters.js";
 import { PehEventSchema, PlanFileSchema, RunIdSchema, type EventStore } from "../events/index.js";
-import { approveRun, createRun } from "../runtime/gate.js";
+import { approveRun, createRun } from "../runtime/gate/gate.js";
 import { PgServer, postgresBinaries } from "./pg-server.js";
 
 const bin = fileURLToPath(new URL("../cli/main.js", import.meta.url));

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LowdbEventStore } from "../events/adapters.js";
 import { isPehError, PlanFileSchema, type SandboxMode } from "../events/index.js";
-import { approveRun, createRun } from "../runtime/gate.js";
+import { approveRun, createRun } from "../runtime/gate/gate.js";
 import { Launcher } from "../runtime/execution/launcher.js";
 import { shellArgv, shellCommand } from "../runtime/execution/shell.js";
 import { Orchestrator } from "../runtime/execution/orchestrator.js";

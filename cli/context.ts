@@ -5,7 +5,7 @@ import { DurationSchema, PehError, type EventStore, type Plan } from "../events/
 import { grantWords } from "../machines/grants.js";
 import { riskyTasksOf } from "../machines/plan.js";
 import { durationToMs, MAX_DURATION, MAX_DURATION_MS } from "../machines/recovery.js";
-import { openStore, storeDir } from "../runtime/store.js";
+import { openStore, storeDir } from "../runtime/store/open.js";
 
 export interface GlobalOptions {
   store?: string;
@@ -59,8 +59,8 @@ export async function ask(message: string, placeholder?: string): Promise<string
   return answer;
 }
 
-export { humanName, SYSTEM_ACTOR } from "../runtime/actor.js";
-import { humanName } from "../runtime/actor.js";
+export { humanName, SYSTEM_ACTOR } from "../runtime/gate/actor.js";
+import { humanName } from "../runtime/gate/actor.js";
 
 /** The human acting: --as, else $PEH_ACTOR, else asked on a terminal, else a usage error. */
 export async function actorOf(as: string | undefined, action: string): Promise<string> {

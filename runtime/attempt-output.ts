@@ -6,7 +6,7 @@ import { PehError, workerIdFor, type EventStore, type RunId, type TaskId } from 
 import { stateName } from "../machines/state-name.js";
 import { attemptLogPath } from "./execution/attempt-log.js";
 import { viewStateOf } from "./view-state.js";
-import { placeOf } from "./store-place.js";
+import { placeOf } from "./store/place.js";
 
 export interface AttemptOutput {
   run_id: RunId;

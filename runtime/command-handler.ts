@@ -4,7 +4,7 @@ import { PehError, type EventStore, type PehEvent, type RunId } from "../events/
 import type { CommandInput } from "../machines/commands.js";
 import { decide, type DecideResult } from "../machines/decider.js";
 import type { RunState } from "../machines/run.js";
-import { foldStored } from "./read-run.js";
+import { foldStored } from "./store/read-run.js";
 
 export class RunHandle {
   private constructor(

@@ -8,7 +8,7 @@ import { PehError, type EventStore, type PehEvent, type RunId } from "../events/
 import { Inspection, type InspectionStep } from "../projections/inspection.js";
 import { RUN_ENDING_EVENTS } from "../projections/log-view.js";
 import { delay } from "./execution/delay.js";
-import { readRun } from "./read-run.js";
+import { readRun } from "./store/read-run.js";
 
 type Inspector = ReturnType<typeof createInspector>;
 

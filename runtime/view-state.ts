@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { EventStore, RunId } from "../events/index.js";
 import type { RunState } from "../machines/run.js";
 import { RUN_JSON_FORMAT, runStateFromJson, runStateToJson } from "../machines/run-json.js";
-import { foldStored } from "./read-run.js";
+import { foldStored } from "./store/read-run.js";
 
 /** Events folded beyond the last checkpoint before a view writes a new one. */
 export const CHECKPOINT_AFTER = 5_000;

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { InMemoryEventStore } from "../events/adapters.js";
 import type { PehEvent, RunId } from "../events/index.js";
 import { RunHandle } from "../runtime/command-handler.js";
-import { approveRun, clarifyRun, modifyRun } from "../runtime/gate.js";
+import { approveRun, clarifyRun, modifyRun } from "../runtime/gate/gate.js";
 import { AT, RUN, approve, create } from "./support/fixtures.js";
 
 const PHRASE = "deploy to production";

@@ -7,7 +7,7 @@ import { isPehError } from "../events/index.js";
 import type { CommandInput } from "../machines/commands.js";
 import { stateName } from "../machines/state-name.js";
 import { RunHandle } from "../runtime/command-handler.js";
-import { answerRun, approveRun, clarifyRun, modifyRun, refineRun, rejectRun } from "../runtime/gate.js";
+import { answerRun, approveRun, clarifyRun, modifyRun, refineRun, rejectRun } from "../runtime/gate/gate.js";
 import { AT, BOOTSTRAP, RUN, approve, create, scheduleReady, runTask } from "./support/fixtures.js";
 
 const escalated: CommandInput[] = [

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryEventStore } from "../events/adapters.js";
 import { isPehError, RunIdSchema } from "../events/index.js";
-import { resolveRunId } from "../runtime/run-id.js";
+import { resolveRunId } from "../runtime/store/run-id.js";
 import { storeEvents } from "./support/store-events.js";
 
 async function storeWith(...ids: string[]): Promise<InMemoryEventStore> {

@@ -16,7 +16,7 @@ if (!existsSync(CHROMIUM)) {
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { chromium } = await import("playwright-core");
 const { LowdbEventStore } = await import(join(root, "dist/events/adapters.js"));
-const { createRun } = await import(join(root, "dist/runtime/gate.js"));
+const { createRun } = await import(join(root, "dist/runtime/gate/gate.js"));
 const { startUiServer } = await import(join(root, "dist/runtime/ui/server.js"));
 
 const workspace = await mkdtemp(join(tmpdir(), "peh-shots-"));

@@ -3,11 +3,11 @@
 import type { Command } from "commander";
 import { runView } from "../../projections/run-view.js";
 import { cancelRun } from "../../runtime/execution/cancel.js";
-import { resolveRunId } from "../../runtime/run-id.js";
+import { resolveRunId } from "../../runtime/store/run-id.js";
 import { actorOf, storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
-import { readRun } from "../../runtime/read-run.js";
+import { readRun } from "../../runtime/store/read-run.js";
 
 export function cancelCommand(program: Command, io: Io): void {
   program

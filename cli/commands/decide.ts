@@ -3,14 +3,14 @@
 import type { Command } from "commander";
 import { PehError, type EventStore, type RunId } from "../../events/index.js";
 import { plural } from "../../projections/words.js";
-import { decideTask, trustRoot, trustTask } from "../../runtime/human-answers.js";
-import { resolveRunId } from "../../runtime/run-id.js";
+import { decideTask, trustRoot, trustTask } from "../../runtime/gate/human-answers.js";
+import { resolveRunId } from "../../runtime/store/run-id.js";
 import { actorOf, storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 import { localTime } from "../time.js";
 import { paint, printJson, type Io } from "../output.js";
 import { livenessOf } from "../../runtime/execution/lease.js";
-import { placeOf } from "../../runtime/store-place.js";
+import { placeOf } from "../../runtime/store/place.js";
 
 export function decideCommand(program: Command, io: Io): void {
   program

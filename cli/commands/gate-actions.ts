@@ -18,8 +18,8 @@ import {
   rejectRun,
   type Modification,
   type RefinedRun,
-} from "../../runtime/gate.js";
-import { resolveRunId } from "../../runtime/run-id.js";
+} from "../../runtime/gate/gate.js";
+import { resolveRunId } from "../../runtime/store/run-id.js";
 import { actorOf, askPhrases, collect, interactive, PLANNER_TIMEOUT, plannerTimeoutMs, storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
 import { RUN_ARGUMENT } from "../run-argument.js";

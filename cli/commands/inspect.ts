@@ -5,7 +5,7 @@
 // `--speed`; a live run then streams as it goes.
 import type { Command } from "commander";
 import { PehError } from "../../events/index.js";
-import { resolveRunId } from "../../runtime/run-id.js";
+import { resolveRunId } from "../../runtime/store/run-id.js";
 import { storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 import { plural } from "../../projections/words.js";

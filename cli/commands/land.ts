@@ -1,7 +1,7 @@
 // `peh land [RUN] --as NAME`: brings a completed run's branch `peh/<run>` into the branch you have
 // checked out (a fast-forward only), and logs it; otherwise says exactly what to run.
 import type { Command } from "commander";
-import { resolveRunId } from "../../runtime/run-id.js";
+import { resolveRunId } from "../../runtime/store/run-id.js";
 import { landCompletedRun } from "../../runtime/workspace/land.js";
 import { actorOf, storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";

@@ -1,8 +1,8 @@
 // `peh log [RUN] [--json] [--follow]`: the execution log, one line per event, from the log alone.
 import type { Command } from "commander";
 import { RUN_ENDING_EVENTS, logJson, logReader } from "../../projections/log-view.js";
-import { readRun } from "../../runtime/read-run.js";
-import { resolveRunId } from "../../runtime/run-id.js";
+import { readRun } from "../../runtime/store/read-run.js";
+import { resolveRunId } from "../../runtime/store/run-id.js";
 import { storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 import type { Io } from "../output.js";

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { PehError } from "../../events/index.js";
 import { printable } from "../../projections/printable.js";
 import { attemptOutput } from "../../runtime/attempt-output.js";
-import { resolveRunId } from "../../runtime/run-id.js";
+import { resolveRunId } from "../../runtime/store/run-id.js";
 import { storeOf } from "../context.js";
 import { paint, printJson, type Io } from "../output.js";
 

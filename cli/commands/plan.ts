@@ -5,7 +5,7 @@ import { resolveAgent } from "../../runtime/agents/resolve.js";
 import { agentProblems } from "../../runtime/execution/agent-check.js";
 import { workingDirOf } from "../../runtime/workspace/place.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
-import { createRun, nextStep } from "../../runtime/gate.js";
+import { createRun, nextStep } from "../../runtime/gate/gate.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { PLANNER_TIMEOUT, plannerTimeoutMs, storeOf } from "../context.js";
 import { paint, printJson, problemsOf, type Io } from "../output.js";

@@ -6,11 +6,11 @@ import { AgentCliSchema, isPehError, PehError, SANDBOX_MODES, SandboxModeSchema,
 import { foldRun } from "../../machines/run.js";
 import { viewOf } from "../../projections/run-view.js";
 import { skippedFailuresOf, withDeciders } from "../../projections/skipped.js";
-import { approveRun, createRun } from "../../runtime/gate.js";
+import { approveRun, createRun } from "../../runtime/gate/gate.js";
 import { attemptLogLimit } from "../../runtime/execution/attempt-log.js";
 import { Orchestrator } from "../../runtime/execution/orchestrator.js";
 import { readUserConfig } from "../../runtime/execution/trust.js";
-import { resolveRunId } from "../../runtime/run-id.js";
+import { resolveRunId } from "../../runtime/store/run-id.js";
 import { ask, askPhrases, collect, humanName, interactive, storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 import { paint, printJson, problemsOf, type Io } from "../output.js";

@@ -7,7 +7,7 @@ import { stateName } from "../../machines/state-name.js";
 import { RunHandle } from "../command-handler.js";
 import { now } from "./clock.js";
 import type { RunLeases } from "./lease.js";
-import { placeOf } from "../store-place.js";
+import { placeOf } from "../store/place.js";
 import { Orchestrator } from "./orchestrator.js";
 
 export type Cancelled =

@@ -8,7 +8,7 @@ import { appendFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { whyNotADirectory } from "../directory.js";
+import { whyNotADirectory } from "../store/directory.js";
 import { AttemptLog, attemptLogLimit, echoOf, shellLineOf } from "./attempt-log.js";
 import { timer } from "./delay.js";
 import { redactingStream, type Redactor } from "./redact.js";

@@ -7,8 +7,8 @@ import { PehError, PehEventSchema, type EventStore, type PehEvent, type RunId } 
 import { foldRun } from "../../machines/run.js";
 import type { RunState } from "../../machines/run.js";
 import { runStateAt } from "../../projections/state-at.js";
-import { newRunId } from "../gate.js";
-import { readRun } from "../read-run.js";
+import { newRunId } from "../gate/gate.js";
+import { readRun } from "../store/read-run.js";
 
 export interface Forked {
   run_id: RunId;

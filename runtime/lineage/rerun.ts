@@ -14,8 +14,8 @@ import { PehError, type EventStore, type Lineage, type PehEvent, type PlanFile, 
 import { reusableIn, reuseOf } from "../../machines/reuse.js";
 import type { RunState } from "../../machines/run.js";
 import { stateName } from "../../machines/state-name.js";
-import { preparePlan, recordRun, validatedPlan, type CreatedRun } from "../gate.js";
-import { readRun } from "../read-run.js";
+import { preparePlan, recordRun, validatedPlan, type CreatedRun } from "../gate/gate.js";
+import { readRun } from "../store/read-run.js";
 
 /** Plan states of a run that has started and not ended: its results may still change. */
 const UNDER_WAY = new Set(["approved", "bootstrapping", "executing", "awaiting_decision", "aborting"]);

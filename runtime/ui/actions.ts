@@ -3,9 +3,9 @@
 // actor's name and `via: web`. No rule is checked here that the service does not check itself.
 import { z } from "zod";
 import { PehError, type EventStore, type RunId } from "../../events/index.js";
-import { humanName } from "../actor.js";
-import { approveRun, modifyRun, rejectRun } from "../gate.js";
-import { decideTask, trustRoot, trustTask } from "../human-answers.js";
+import { humanName } from "../gate/actor.js";
+import { approveRun, modifyRun, rejectRun } from "../gate/gate.js";
+import { decideTask, trustRoot, trustTask } from "../gate/human-answers.js";
 
 const actor = z.string().max(200).optional();
 

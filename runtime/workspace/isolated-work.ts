@@ -6,7 +6,7 @@ import { join, relative } from "node:path";
 import { PehError, type CheckEvidence, type EventStore, type PehEvent, type PlanTask, type RunId, type TaskId } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
-import { placeOf } from "../store-place.js";
+import { placeOf } from "../store/place.js";
 import {
   archiveRef,
   archiveWorktree,

@@ -8,7 +8,7 @@ import { LowdbEventStore } from "../../events/adapters.js";
 import { isPehError } from "../../events/index.js";
 import { delay, MAX_TIMER_MS, timer } from "../../runtime/execution/delay.js";
 import { Orchestrator, type ProgressLine } from "../../runtime/execution/orchestrator.js";
-import { approveRun, createRun } from "../../runtime/gate.js";
+import { approveRun, createRun } from "../../runtime/gate/gate.js";
 import { callPlanner } from "../../runtime/planning/external-planner.js";
 import { tempDir } from "../support/temp-dir.js";
 

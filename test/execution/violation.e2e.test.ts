@@ -8,7 +8,7 @@ import { LowdbEventStore } from "../../events/adapters.js";
 import type { PlanTask } from "../../events/index.js";
 import type { Confinement } from "../../runtime/execution/classify.js";
 import { Orchestrator, type ExecuteOptions, type ProgressLine } from "../../runtime/execution/orchestrator.js";
-import { approveRun, createRun } from "../../runtime/gate.js";
+import { approveRun, createRun } from "../../runtime/gate/gate.js";
 import { tempDir } from "../support/temp-dir.js";
 
 let dir: { path: string; remove(): Promise<void> };

@@ -10,8 +10,8 @@ import { PehEventSchema, type PehEvent, type RunId } from "../../events/index.js
 import { runStateAt } from "../../projections/state-at.js";
 import { statusOf } from "../../projections/status.js";
 import { forkRun } from "../../runtime/lineage/fork.js";
-import { readRun } from "../../runtime/read-run.js";
-import { openStore } from "../../runtime/store.js";
+import { readRun } from "../../runtime/store/read-run.js";
+import { openStore } from "../../runtime/store/open.js";
 import { peh } from "../support/cli.js";
 import { tempDir } from "../support/temp-dir.js";
 

@@ -10,7 +10,7 @@ import { LowdbEventStore } from "../../events/adapters.js";
 import { PehEventSchema, RunIdSchema, isPehError, type PehEvent, type RunId } from "../../events/index.js";
 import { foldRun } from "../../machines/run.js";
 import { runStateFromJson, runStateToJson } from "../../machines/run-json.js";
-import { approveRun, createRun } from "../../runtime/gate.js";
+import { approveRun, createRun } from "../../runtime/gate/gate.js";
 import { Orchestrator } from "../../runtime/execution/orchestrator.js";
 import { foldTag, viewStateOf } from "../../runtime/view-state.js";
 import { peh } from "../support/cli.js";

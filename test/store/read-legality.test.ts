@@ -9,8 +9,8 @@ import { LowdbEventStore } from "../../events/adapters.js";
 import { PehEventSchema, isPehError, type PehEvent } from "../../events/index.js";
 import { foldRun, whyIllegal } from "../../machines/run.js";
 import { RunHandle } from "../../runtime/command-handler.js";
-import { approveRun } from "../../runtime/gate.js";
-import { readRun } from "../../runtime/read-run.js";
+import { approveRun } from "../../runtime/gate/gate.js";
+import { readRun } from "../../runtime/store/read-run.js";
 import { viewStateOf } from "../../runtime/view-state.js";
 import { tempDir } from "../support/temp-dir.js";
 

@@ -10,7 +10,7 @@ import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { InMemoryEventStore } from "../../events/adapters.js";
 import { isPehError } from "../../events/index.js";
-import { createRun } from "../../runtime/gate.js";
+import { createRun } from "../../runtime/gate/gate.js";
 import { planningService } from "../../runtime/rpc/planning-service.js";
 import { answerLine } from "../../runtime/rpc/protocol.js";
 import { peh } from "../support/cli.js";

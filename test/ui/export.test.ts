@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LowdbEventStore } from "../../events/adapters.js";
-import { createRun } from "../../runtime/gate.js";
+import { createRun } from "../../runtime/gate/gate.js";
 import { exportHtml } from "../../runtime/ui/export.js";
 import { tempDir } from "../support/temp-dir.js";
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LowdbEventStore } from "../../events/adapters.js";
 import type { RunId } from "../../events/index.js";
-import { createRun } from "../../runtime/gate.js";
+import { createRun } from "../../runtime/gate/gate.js";
 import { startUiServer, type UiServer } from "../../runtime/ui/server.js";
 import { tempDir } from "../support/temp-dir.js";
 

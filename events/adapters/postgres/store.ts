@@ -2,7 +2,7 @@
 // the expected-version check in the append's own statement, LISTEN/NOTIFY as a wake-up for follow
 // with polling behind it. Each operation is one statement; the driver's failures are translated in
 // connection.ts. What is read is judged as the lowdb store's lines are: the chain hash of every row
-// (seal.ts), the envelope's schema, then the machines' fold (runtime/read-run.ts).
+// (seal.ts), the envelope's schema, then the machines' fold (runtime/store/read-run.ts).
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { deepFreeze, PehEventSchema, type PehEvent } from "../../envelope.js";

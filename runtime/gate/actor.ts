@@ -1,6 +1,6 @@
 // Who acts: a human's name, never peh's own. The command line (--as, $PEH_ACTOR, a prompt) and the
 // page (`peh ui`) check a name the same way.
-import { PehError } from "../events/index.js";
+import { PehError } from "../../events/index.js";
 
 /** The actor peh records for its own steps: never a human's decision. */
 export const SYSTEM_ACTOR = "system";

@@ -3,8 +3,8 @@
 // the first plan). A store named explicitly must exist, except for the commands that create runs.
 // A postgres:// URL (or `postgres` alone, for the standard PG* variables) names a PostgreSQL store.
 import { dirname, join, resolve } from "node:path";
-import { LowdbEventStore, PostgresEventStore, connectionOf, isPostgresStore } from "../events/adapters.js";
-import { PehError, type EventStore } from "../events/index.js";
+import { LowdbEventStore, PostgresEventStore, connectionOf, isPostgresStore } from "../../events/adapters.js";
+import { PehError, type EventStore } from "../../events/index.js";
 import { whyNotADirectory } from "./directory.js";
 
 export interface StoreOptions {

@@ -1,8 +1,8 @@
 // Reading a run's log for a view or a decision: every event is judged where it stands (the fold
 // checks it as the decider did before it was appended), and a violation names the log's file and
 // the seq. A log edited by hand, or written by a bug, is refused instead of believed.
-import { isPehError, PehError, type EventStore, type PehEvent, type RunId } from "../events/index.js";
-import { foldRun, type RunState } from "../machines/run.js";
+import { isPehError, PehError, type EventStore, type PehEvent, type RunId } from "../../events/index.js";
+import { foldRun, type RunState } from "../../machines/run.js";
 
 export interface ReadRun {
   events: PehEvent[];

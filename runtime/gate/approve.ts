@@ -1,12 +1,12 @@
 // `peh approve` as a service: one approval of one plan version, with every risky phrase. An
 // approval is of the version its actor saw: the caller names it (the prompt pins the version it
 // showed), and a plan that changed meanwhile is refused, never approved in its new version.
-import { PehError, isPehError, type EventStore, type RunId, type Via } from "../events/index.js";
-import type { RunState } from "../machines/run.js";
-import { RunHandle } from "./command-handler.js";
-import { nextStep } from "./gate-next.js";
-import { gateRefusal, planAllows } from "./gate-refusals.js";
-import { now } from "./execution/clock.js";
+import { PehError, isPehError, type EventStore, type RunId, type Via } from "../../events/index.js";
+import type { RunState } from "../../machines/run.js";
+import { RunHandle } from "../command-handler.js";
+import { nextStep } from "./next.js";
+import { gateRefusal, planAllows } from "./refusals.js";
+import { now } from "../execution/clock.js";
 
 /** A conflict re-read this many times: each re-read judges the same version again, never a newer one. */
 const CONFLICT_RETRIES = 3;

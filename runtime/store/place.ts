@@ -5,9 +5,9 @@
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { LowdbEventStore, PostgresEventStore, type PostgresOutput } from "../events/adapters.js";
-import { PehError, type EventStore, type RunId } from "../events/index.js";
-import { fileLeases, postgresLeases, RUN_LEASE_MS, type RunLeases } from "./execution/lease.js";
+import { LowdbEventStore, PostgresEventStore, type PostgresOutput } from "../../events/adapters.js";
+import { PehError, type EventStore, type RunId } from "../../events/index.js";
+import { fileLeases, postgresLeases, RUN_LEASE_MS, type RunLeases } from "../execution/lease.js";
 
 export interface StorePlace {
   /** The store's directory, or its URL without password. */

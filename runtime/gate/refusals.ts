@@ -1,12 +1,12 @@
 // A refused gate action in plain words: what was refused and why, by where the plan stands, and
 // what to type instead. The machine decides what is refused (this only asks it); the technical
 // detail (the event, the machine's state and its own message) stays in the error's details.
-import { PehError, type PehEvent, type RunId } from "../events/index.js";
-import { mayHandle } from "../machines/lite.js";
-import { planMachine } from "../machines/plan.js";
-import type { RunState } from "../machines/run.js";
-import { stateName } from "../machines/state-name.js";
-import { awaitedOf } from "../projections/status.js";
+import { PehError, type PehEvent, type RunId } from "../../events/index.js";
+import { mayHandle } from "../../machines/lite.js";
+import { planMachine } from "../../machines/plan.js";
+import type { RunState } from "../../machines/run.js";
+import { stateName } from "../../machines/state-name.js";
+import { awaitedOf } from "../../projections/status.js";
 
 export type GateAction = "approve" | "modify" | "refine" | "question" | "answer" | "reject";
 

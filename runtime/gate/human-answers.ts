@@ -1,15 +1,15 @@
 // The human answers to a run that waits, as services: a decision on a failed task (retry, skip,
 // abort) and trust for a worker or a directory. `peh decide`, `peh trust` and `peh ui` call these,
 // so a refusal reads the same wherever the human typed.
-import { isPehError, PehError, workerIdFor, type EventStore, type PehEvent, type RunId, type TaskId, type Via } from "../events/index.js";
-import { stateName } from "../machines/state-name.js";
-import { awaitedOf } from "../projections/status.js";
-import { stateWords } from "../projections/words.js";
-import { RunHandle } from "./command-handler.js";
-import { whyNotADirectory } from "./directory.js";
-import { standingOf } from "./gate-refusals.js";
-import { now } from "./execution/clock.js";
-import { addTrustedRoot, canonicalize, deniedBy, trustPolicy, trustedRootFor, untrustedReason } from "./execution/trust.js";
+import { isPehError, PehError, workerIdFor, type EventStore, type PehEvent, type RunId, type TaskId, type Via } from "../../events/index.js";
+import { stateName } from "../../machines/state-name.js";
+import { awaitedOf } from "../../projections/status.js";
+import { stateWords } from "../../projections/words.js";
+import { RunHandle } from "../command-handler.js";
+import { whyNotADirectory } from "../store/directory.js";
+import { standingOf } from "./refusals.js";
+import { now } from "../execution/clock.js";
+import { addTrustedRoot, canonicalize, deniedBy, trustPolicy, trustedRootFor, untrustedReason } from "../execution/trust.js";
 
 export type Decision = "retry" | "skip" | "abort";
 

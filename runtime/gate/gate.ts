@@ -14,27 +14,27 @@ import {
   type Problem,
   type RunId,
   type Via,
-} from "../events/index.js";
-import type { CommandInput } from "../machines/commands.js";
-import { mayHandle } from "../machines/lite.js";
-import { planMachine } from "../machines/plan.js";
-import type { RunState } from "../machines/run.js";
-import { stateName } from "../machines/state-name.js";
-import { RunHandle } from "./command-handler.js";
-import { gateRefusal, planAllows, type GateAction } from "./gate-refusals.js";
-import { moveTask, skipTask } from "./planning/edit.js";
-import { detectContext } from "./planning/detect.js";
-import { loadPlanFile } from "./planning/plan-file.js";
-import { planFileProblems } from "./planning/plan-file-problems.js";
-import { plannerFor } from "./planning/planner.js";
-import { resolveRisk } from "./planning/risk.js";
-import { nodeScopeFs } from "./planning/scope-fs.js";
-import { validatePlan } from "./planning/validate.js";
-import { now } from "./execution/clock.js";
-import { inGitRepository } from "./workspace/git/repo.js";
+} from "../../events/index.js";
+import type { CommandInput } from "../../machines/commands.js";
+import { mayHandle } from "../../machines/lite.js";
+import { planMachine } from "../../machines/plan.js";
+import type { RunState } from "../../machines/run.js";
+import { stateName } from "../../machines/state-name.js";
+import { RunHandle } from "../command-handler.js";
+import { gateRefusal, planAllows, type GateAction } from "./refusals.js";
+import { moveTask, skipTask } from "../planning/edit.js";
+import { detectContext } from "../planning/detect.js";
+import { loadPlanFile } from "../planning/plan-file.js";
+import { planFileProblems } from "../planning/plan-file-problems.js";
+import { plannerFor } from "../planning/planner.js";
+import { resolveRisk } from "../planning/risk.js";
+import { nodeScopeFs } from "../planning/scope-fs.js";
+import { validatePlan } from "../planning/validate.js";
+import { now } from "../execution/clock.js";
+import { inGitRepository } from "../workspace/git/repo.js";
 
 export { approveRun } from "./approve.js";
-export { nextStep, requireApproved } from "./gate-next.js";
+export { nextStep, requireApproved } from "./next.js";
 
 export function newRunId(at = new Date()): RunId {
   const stamp = at.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);

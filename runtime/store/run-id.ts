@@ -1,9 +1,9 @@
 // Which run a command is about: the one named, a unique prefix of its id, `latest`, or (when none
 // is named) the most recent that is not the worker service's. Light on purpose: every command
 // that reads a run starts here.
-import { PehError, SERVICE_PLANNER, type EventStore, type PehEvent, type RunId } from "../events/index.js";
-import type { RunSummary } from "../events/store.js";
-import { closest } from "./planning/validate.js";
+import { PehError, SERVICE_PLANNER, type EventStore, type PehEvent, type RunId } from "../../events/index.js";
+import type { RunSummary } from "../../events/store.js";
+import { closest } from "../planning/validate.js";
 
 /** The word that names the most recent run wherever a RUN is taken. */
 export const LATEST = "latest";

@@ -1,10 +1,10 @@
 // Where the gate stands and what moves it on: the exact command a waiting run needs next, and the
 // refusal of `peh run` for a plan that is not approved or is the worker service's. Pure reads.
-import { PehError, type RunId } from "../events/index.js";
-import { isServicePlan } from "../machines/plan.js";
-import type { RunState } from "../machines/run.js";
-import { stateName } from "../machines/state-name.js";
-import { awaitedOf } from "../projections/status.js";
+import { PehError, type RunId } from "../../events/index.js";
+import { isServicePlan } from "../../machines/plan.js";
+import type { RunState } from "../../machines/run.js";
+import { stateName } from "../../machines/state-name.js";
+import { awaitedOf } from "../../projections/status.js";
 
 /** The exact command that moves a waiting run on, for messages and `peh show`. */
 export function nextStep(runId: RunId, state: RunState): string | undefined {
