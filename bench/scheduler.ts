@@ -2,7 +2,7 @@
 // `true`) run at concurrency 8 on the durable store, ÷ xargs -P8 running `sh -c '/bin/true; /bin/true'`
 // as many times, measured one after the other in one process. Beside them, floors: only the
 // two processes per task that peh starts, started by the run's launcher as peh starts them, and
-// spawned by Node itself as peh did before the launcher (runtime/execution/launcher.ts says why it exists);
+// spawned by Node itself as peh did before the launcher (runtime/execution/process/launcher.ts says why it exists);
 // then the launcher's processes with what the event log's contract adds to them at the least
 // (each started only once an fsynced line records it), without and with a log file per attempt.
 // And a chain of 4n tasks against a chain of n: whether a turn of the scheduler costs more as the
@@ -20,8 +20,8 @@ import { join } from "node:path";
 import { LowdbEventStore } from "../events/adapters.js";
 import { isPehError, PlanFileSchema, type SandboxMode } from "../events/index.js";
 import { approveRun, createRun } from "../runtime/gate/gate.js";
-import { Launcher } from "../runtime/execution/launcher.js";
-import { shellArgv, shellCommand } from "../runtime/execution/shell.js";
+import { Launcher } from "../runtime/execution/process/launcher.js";
+import { shellArgv, shellCommand } from "../runtime/execution/process/shell.js";
 import { Orchestrator } from "../runtime/execution/orchestrator.js";
 
 /** Seconds for peh to run `tasks` tasks, independent ones or each depending on the one before. */
@@ -52,7 +52,7 @@ function xargsSeconds(tasks: number): number {
   return (performance.now() - start) / 1000;
 }
 
-/** One `/bin/sh -c true` with the options of runtime/execution/process-runner.ts (own group, three pipes). */
+/** One `/bin/sh -c true` with the options of runtime/execution/process/process-runner.ts (own group, three pipes). */
 function spawnTrue(): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn("/bin/sh", ["-c", "true"], { detached: true, stdio: ["pipe", "pipe", "pipe"] });

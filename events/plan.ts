@@ -54,7 +54,7 @@ export type ClassifyRule = z.infer<typeof ClassifyRuleSchema>;
  * How a task's commands run: `sh` (the default: `/bin/sh -e`, stopping at the first failing
  * line), `bash` (`bash --noprofile --norc -eo pipefail`), or a command line in which `{0}` stands
  * for a file holding the script (`sh {0}` for the lenient shell, `python3 {0}`), as GitHub
- * Actions' `shell:` is. Validation checks a template (runtime/execution/shell.ts).
+ * Actions' `shell:` is. Validation checks a template (runtime/execution/process/shell.ts).
  */
 export const ShellSchema = z.string().min(1);
 export type Shell = z.infer<typeof ShellSchema>;

@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { PehError, workerIdFor, type EventStore, type RunId, type TaskId } from "../events/index.js";
 import { stateName } from "../machines/state-name.js";
-import { attemptLogPath } from "./execution/attempt-log.js";
+import { attemptLogPath } from "./execution/attempt/attempt-log.js";
 import { viewStateOf } from "./view-state.js";
 import { placeOf } from "./store/place.js";
 

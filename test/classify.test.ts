@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classify, retryAfterMs, type FailureFacts } from "../runtime/execution/classify.js";
+import { classify, retryAfterMs, type FailureFacts } from "../runtime/execution/failure/classify.js";
 
 const facts = (output: string, extra: Partial<FailureFacts> = {}): FailureFacts => ({ exit_code: 1, signal: null, timed_out: false, stage: "run", output, ...extra });
 

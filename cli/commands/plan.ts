@@ -2,9 +2,9 @@
 import { Option, type Command } from "commander";
 import { AgentCliSchema, isPehError, type PlanFile } from "../../events/index.js";
 import { resolveAgent } from "../../runtime/agents/resolve.js";
-import { agentProblems } from "../../runtime/execution/agent-check.js";
+import { agentProblems } from "../../runtime/execution/attempt/agent-check.js";
 import { workingDirOf } from "../../runtime/workspace/place.js";
-import { readUserConfig } from "../../runtime/execution/trust.js";
+import { readUserConfig } from "../../runtime/execution/trust/trust.js";
 import { createRun, nextStep } from "../../runtime/gate/gate.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { PLANNER_TIMEOUT, plannerTimeoutMs, storeOf } from "../context.js";

@@ -58,7 +58,7 @@ export function statusCommand(program: Command, io: Io): void {
       if (status.awaited.some((awaited) => awaited.kind === "trust")) {
         // The user's deny list says which waiting worker is denied, not merely untrusted (loaded
         // only then: most views need neither the config nor the YAML parser).
-        const denial = await (await import("../../runtime/execution/trust.js")).viewDenial();
+        const denial = await (await import("../../runtime/execution/trust/trust.js")).viewDenial();
         if (denial) status = statusOf(state, { liveness, denial });
       }
       // Isolated work: the branch, each task's commit and archive ref, read from the log.

@@ -3,7 +3,7 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { PehError, RunIdSchema } from "../../events/index.js";
-import { readUserConfig } from "../../runtime/execution/trust.js";
+import { readUserConfig } from "../../runtime/execution/trust/trust.js";
 import { workLoop, type WorkerLine } from "../../runtime/execution/worker-loop.js";
 import { collect, storeOf } from "../context.js";
 import { sandboxModeOf } from "./run.js";

@@ -6,8 +6,8 @@ import { grantWords, requestedGrants } from "../../machines/grants.js";
 import type { GateEntry } from "../../projections/gate-history.js";
 import { plural } from "../../projections/words.js";
 import { localTime } from "../time.js";
-import { redactorFor } from "../../runtime/execution/redact.js";
-import { DEFAULT_SHELL } from "../../runtime/execution/shell.js";
+import { redactorFor } from "../../runtime/execution/process/redact.js";
+import { DEFAULT_SHELL } from "../../runtime/execution/process/shell.js";
 import { paint, type Io } from "../output.js";
 
 export function renderPlan(io: Io, plan: PlanFile | Plan, options: { states?: Map<string, string> } = {}): string[] {

@@ -1,5 +1,5 @@
 // Classifies a failed agent attempt by what its stream said, before its exit code is looked at
-// (runtime/execution/classify.ts): the agent CLIs exit 0 on a failed turn (Codex) and 1 on a
+// (runtime/execution/failure/classify.ts): the agent CLIs exit 0 on a failed turn (Codex) and 1 on a
 // "success" that is an error (Claude). Undefined: the stream said nothing that decides.
 import type { AgentReport, FailureClass } from "../../events/index.js";
 

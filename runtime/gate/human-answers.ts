@@ -9,7 +9,7 @@ import { RunHandle } from "../command-handler.js";
 import { whyNotADirectory } from "../store/directory.js";
 import { standingOf } from "./refusals.js";
 import { now } from "../execution/clock.js";
-import { addTrustedRoot, canonicalize, deniedBy, trustPolicy, trustedRootFor, untrustedReason } from "../execution/trust.js";
+import { addTrustedRoot, canonicalize, deniedBy, trustPolicy, trustedRootFor, untrustedReason } from "../execution/trust/trust.js";
 
 export type Decision = "retry" | "skip" | "abort";
 

@@ -3,7 +3,7 @@
 // environment (POSIX names, no NUL in a value). The same checks hold plan-wide and per task.
 import type { PlanFile, PlanTask, Problem, ProblemCode } from "../../events/index.js";
 import { durationToMs, MAX_DURATION, MAX_DURATION_MS } from "../../machines/recovery.js";
-import { shellProblem } from "../execution/shell.js";
+import { shellProblem } from "../execution/process/shell.js";
 
 type Add = (severity: Problem["severity"], code: ProblemCode, path: (string | number)[], message: string, fix: string, task_id?: string) => void;
 

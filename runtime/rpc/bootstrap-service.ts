@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { BootstrapPhaseSchema, isPehError } from "../../events/index.js";
 import { runPhase } from "../execution/bootstrap-phases.js";
-import { configPath, trustPolicy } from "../execution/trust.js";
+import { configPath, trustPolicy } from "../execution/trust/trust.js";
 import { method, type Service } from "./protocol.js";
 
 export const ExecutePhaseParamsSchema = z.object({

@@ -31,7 +31,7 @@ import { PlannedPacketSchema } from "../planning/external-planner.js";
 import { slugify } from "../planning/edit.js";
 import { nodeScopeFs } from "../planning/scope-fs.js";
 import { validatePlan } from "../planning/validate.js";
-import { configPath, deniedBy, trustPolicy, trustedRootFor, untrustedReason, type TrustPolicy } from "../execution/trust.js";
+import { configPath, deniedBy, trustPolicy, trustedRootFor, untrustedReason, type TrustPolicy } from "../execution/trust/trust.js";
 import { method, type Service } from "./protocol.js";
 import { now } from "../execution/clock.js";
 

@@ -7,7 +7,7 @@ import type { PlanTask } from "../../events/index.js";
 /**
  * Where every process of a task starts (its `run`, the agent command, each acceptance test):
  * the workspace root, or its `cwd` relative to it. Validation keeps `cwd` inside the workspace,
- * and each attempt asks again through its symlinks (runtime/execution/scope-guard.ts).
+ * and each attempt asks again through its symlinks (runtime/execution/attempt/scope-guard.ts).
  *
  * @example workingDirOf("/w", { cwd: "web" }) // "/w/web"
  */

@@ -4,7 +4,7 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PlanTaskSchema, type PlanTask } from "../../events/index.js";
-import { agentProblems, programOf, requireAgentCommands } from "../../runtime/execution/agent-check.js";
+import { agentProblems, programOf, requireAgentCommands } from "../../runtime/execution/attempt/agent-check.js";
 import { tempDir } from "../support/temp-dir.js";
 
 let dir: { path: string; remove(): Promise<void> };

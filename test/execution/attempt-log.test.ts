@@ -4,8 +4,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ATTEMPT_LOG_LIMIT_ENV, DEFAULT_ATTEMPT_LOG_LIMIT, attemptLogLimit } from "../../runtime/execution/attempt-log.js";
-import { runCommand, type RunSpec } from "../../runtime/execution/process-runner.js";
+import { ATTEMPT_LOG_LIMIT_ENV, DEFAULT_ATTEMPT_LOG_LIMIT, attemptLogLimit } from "../../runtime/execution/attempt/attempt-log.js";
+import { runCommand, type RunSpec } from "../../runtime/execution/process/process-runner.js";
 import { tempDir } from "../support/temp-dir.js";
 
 let dir: { path: string; remove(): Promise<void> };

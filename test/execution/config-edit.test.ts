@@ -2,7 +2,7 @@
 // other byte kept where the list's shape allows, comments and unknown keys kept in every shape.
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { withTrustedRoot } from "../../runtime/execution/config-edit.js";
+import { withTrustedRoot } from "../../runtime/execution/trust/config-edit.js";
 
 describe("config edit › adding a trusted root", () => {
   it.each([

@@ -5,10 +5,10 @@ import { spawnSync } from "node:child_process";
 import { readdir, readFile, realpath, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Launcher } from "../../runtime/execution/launcher.js";
-import { runCommand, spawnDirect, type ProcessStarter, type RunSpec } from "../../runtime/execution/process-runner.js";
-import { redactingStream, redactorFor } from "../../runtime/execution/redact.js";
-import { shellCommand } from "../../runtime/execution/shell.js";
+import { Launcher } from "../../runtime/execution/process/launcher.js";
+import { runCommand, spawnDirect, type ProcessStarter, type RunSpec } from "../../runtime/execution/process/process-runner.js";
+import { redactingStream, redactorFor } from "../../runtime/execution/process/redact.js";
+import { shellCommand } from "../../runtime/execution/process/shell.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PEH_PROBE: "from the run", API_TOKEN: "s3cr3t-value-of-the-run" };

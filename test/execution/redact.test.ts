@@ -2,7 +2,7 @@
 // replaced in output (values of those variables, whole or over two lines; credentials in URLs and
 // headers; assignments; token shapes), and what is left alone.
 import { describe, expect, it } from "vitest";
-import { isSecretName, redactingStream, redactorFor } from "../../runtime/execution/redact.js";
+import { isSecretName, redactingStream, redactorFor } from "../../runtime/execution/process/redact.js";
 
 describe("redaction › secret variable names", () => {
   it.each([

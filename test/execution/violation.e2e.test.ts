@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LowdbEventStore } from "../../events/adapters.js";
 import type { PlanTask } from "../../events/index.js";
-import type { Confinement } from "../../runtime/execution/classify.js";
+import type { Confinement } from "../../runtime/execution/failure/classify.js";
 import { Orchestrator, type ExecuteOptions, type ProgressLine } from "../../runtime/execution/orchestrator.js";
 import { approveRun, createRun } from "../../runtime/gate/gate.js";
 import { tempDir } from "../support/temp-dir.js";

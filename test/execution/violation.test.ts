@@ -2,7 +2,7 @@
 // message below was printed here, inside bwrap --ro-bind / / --unshare-net): `permission`, not
 // `transient`, with the path or host in the evidence and the grant to ask for in the hint.
 import { describe, expect, it } from "vitest";
-import { classify, type Confinement, type FailureFacts } from "../../runtime/execution/classify.js";
+import { classify, type Confinement, type FailureFacts } from "../../runtime/execution/failure/classify.js";
 
 const facts = (output: string): FailureFacts => ({ exit_code: 1, signal: null, timed_out: false, stage: "run", output: `starting\n${output}\n` });
 const offline: Confinement = { sandboxed: true, network: false, writable: ["/w/app/src"], cwd: "/w/app" };

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hostname } from "node:os";
 import { FileLock } from "../../events/file-lock.js";
 import { holderText, parseHolder, startOf } from "../../events/process-identity.js";
-import { PidRecords } from "../../runtime/execution/attempt-support.js";
+import { PidRecords } from "../../runtime/execution/attempt/attempt-support.js";
 import { tempDir } from "../support/temp-dir.js";
 
 let dir: { path: string; remove(): Promise<void> };

@@ -5,7 +5,7 @@
 import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { canonicalize, trustedRootFor } from "../../runtime/execution/trust.js";
+import { canonicalize, trustedRootFor } from "../../runtime/execution/trust/trust.js";
 import { workspace, type Workspace } from "../support/workspace.js";
 import { summary } from "./scale.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RiskyTask, TaskId } from "../../events/index.js";
 import { AgentGrantsSchema, grantsOf } from "../../runtime/workspace/grants.js";
-import { UserConfigSchema } from "../../runtime/execution/trust.js";
+import { UserConfigSchema } from "../../runtime/execution/trust/trust.js";
 
 const place = { workspace: "/w/app", home: "/home/ana" };
 const id = "fetch" as TaskId;

@@ -1,12 +1,12 @@
 // Tasks a run finds under way with no process of this peh behind them: caught running by a crash
 // (their orphaned process groups are killed first), or left when a human cancels the run. Each is
 // recorded interrupted, and the machines decide what follows.
-import { workerIdFor, type PlanTask } from "../../events/index.js";
-import { mayHandle } from "../../machines/lite.js";
-import { planMachine } from "../../machines/plan.js";
-import { stateName } from "../../machines/state-name.js";
+import { workerIdFor, type PlanTask } from "../../../events/index.js";
+import { mayHandle } from "../../../machines/lite.js";
+import { planMachine } from "../../../machines/plan.js";
+import { stateName } from "../../../machines/state-name.js";
 import { interruptionReason } from "./attempt-support.js";
-import { now } from "./clock.js";
+import { now } from "../clock.js";
 import type { RunContext } from "./run-context.js";
 
 /** A worker in these states had its process started, or about to be, when the run stopped. */

@@ -7,9 +7,9 @@ import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
-import { AgentCliSchema, PehError, SandboxModeSchema } from "../../events/index.js";
-import { isInside } from "../planning/validate.js";
-import { AgentGrantsSchema } from "../workspace/grants.js";
+import { AgentCliSchema, PehError, SandboxModeSchema } from "../../../events/index.js";
+import { isInside } from "../../planning/validate.js";
+import { AgentGrantsSchema } from "../../workspace/grants.js";
 import { withTrustedRoot } from "./config-edit.js";
 
 export const UserConfigSchema = z.object({

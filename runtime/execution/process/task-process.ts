@@ -1,8 +1,8 @@
 // What every process of a task runs with beyond what the run gives all of them: the task's
 // shell, its own environment variables (with a redactor that knows the secret-looking ones), and
 // the limits on its time: `timeout` for each process, `task_timeout` for all of an attempt's.
-import type { Plan, PlanTask } from "../../events/index.js";
-import { durationToMs } from "../../machines/recovery.js";
+import type { Plan, PlanTask } from "../../../events/index.js";
+import { durationToMs } from "../../../machines/recovery.js";
 import { redactorFor, type Redactor } from "./redact.js";
 import { shellCommand, shellOf, type ShellCommand } from "./shell.js";
 

@@ -4,7 +4,7 @@
 // keeps the head and the tail of the output and says how many bytes it left out between them.
 import { appendFile, mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { PehError } from "../../events/index.js";
+import { PehError } from "../../../events/index.js";
 
 /** The environment variable that sets an attempt log's limit: bytes, or with K, M, G (KiB, MiB, GiB); 0 for none. */
 export const ATTEMPT_LOG_LIMIT_ENV = "PEH_ATTEMPT_LOG_MAX";

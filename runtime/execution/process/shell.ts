@@ -1,7 +1,7 @@
 // How a task's commands run: its `shell`, else the plan's, else `sh`, as GitHub Actions' `shell:`
 // (users know it). `sh` and `bash` stop at the first failing line; a template runs a file that
 // holds the script, at `{0}`. Pure: the process runner writes the file and starts the argv.
-import type { PlanFile, PlanTask } from "../../events/index.js";
+import type { PlanFile, PlanTask } from "../../../events/index.js";
 
 /** The shell of a task that names none, in a plan that names none. */
 export const DEFAULT_SHELL = "sh";

@@ -2,10 +2,10 @@
 // tail; after a crash, the log's record of it, without peh's lines), why it did not start when it
 // did not, and its last few lines to show.
 import { readFile } from "node:fs/promises";
-import type { TaskFailed } from "../../events/index.js";
-import { LEFT_OUT, echoOf } from "./attempt-log.js";
+import type { TaskFailed } from "../../../events/index.js";
+import { LEFT_OUT, echoOf } from "../attempt/attempt-log.js";
 import type { FailureFacts } from "./classify.js";
-import type { Redactor } from "./redact.js";
+import type { Redactor } from "../process/redact.js";
 
 /** Why an attempt failed, as its classification needs it; `limit` names a limit that stopped a process. */
 export type Failure = Pick<FailureFacts, "stage" | "output" | "spawn_error" | "limit" | "conflicts"> & { timed_out?: boolean };

@@ -3,7 +3,7 @@
 // capped there); what it gained since the last copy is sent in chunks when a command of the
 // attempt ends, before the event that records its end. Losing a copy loses nothing recorded.
 import { open } from "node:fs/promises";
-import type { PostgresOutput } from "../../events/adapters.js";
+import type { PostgresOutput } from "../../../events/adapters.js";
 
 const CHUNK = 256 * 1024;
 

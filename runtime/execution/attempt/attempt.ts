@@ -2,26 +2,26 @@
 // or agent, its acceptance tests, and, when it fails, its classification and the recovery recipe
 // of its class. Each step is decided by the machines and durable before its effect starts.
 import { open } from "node:fs/promises";
-import { workerIdFor, type PlanTask, type TaskId, type WorkerId } from "../../events/index.js";
-import type { RunState } from "../../machines/run.js";
-import { heldRecovery } from "../../projections/status.js";
+import { workerIdFor, type PlanTask, type TaskId, type WorkerId } from "../../../events/index.js";
+import type { RunState } from "../../../machines/run.js";
+import { heldRecovery } from "../../../projections/status.js";
 import { promptOf } from "./attempt-support.js";
-import { lastLines, recordedFailure, type Failure } from "./failure-output.js";
-import { classifyStream } from "../agents/classify-stream.js";
-import { resolveAgent } from "../agents/resolve.js";
-import { AgentStream } from "../agents/stream.js";
-import type { AgentReport, Budget } from "../../events/index.js";
-import { agentUsageOf } from "../../projections/agent-usage.js";
-import { classify, retryAfterMs } from "./classify.js";
-import { now } from "./clock.js";
-import { runCommand, type RunResult } from "./process-runner.js";
+import { lastLines, recordedFailure, type Failure } from "../failure/failure-output.js";
+import { classifyStream } from "../../agents/classify-stream.js";
+import { resolveAgent } from "../../agents/resolve.js";
+import { AgentStream } from "../../agents/stream.js";
+import type { AgentReport, Budget } from "../../../events/index.js";
+import { agentUsageOf } from "../../../projections/agent-usage.js";
+import { classify, retryAfterMs } from "../failure/classify.js";
+import { now } from "../clock.js";
+import { runCommand, type RunResult } from "../process/process-runner.js";
 import type { RunContext } from "./run-context.js";
 import { refusedOutOfScope, startInScope } from "./scope-guard.js";
-import { AttemptLimits, taskProcess } from "./task-process.js";
-import { placeEnv } from "../workspace/place.js";
-import { makeScopeDir, missingScopeDir } from "../workspace/scope-dir.js";
-import type { CommandKind } from "../workspace/grants.js";
-import { commandKindOf } from "../workspace/run-sandbox.js";
+import { AttemptLimits, taskProcess } from "../process/task-process.js";
+import { placeEnv } from "../../workspace/place.js";
+import { makeScopeDir, missingScopeDir } from "../../workspace/scope-dir.js";
+import type { CommandKind } from "../../workspace/grants.js";
+import { commandKindOf } from "../../workspace/run-sandbox.js";
 
 /** Why an attempt failed, as its classification needs it. */
 /** What remains of a scheduled retry's wait (0: due now; a human's retry has no due time). */

@@ -4,7 +4,7 @@
 // the task and was classified `unknown`; found here, nothing starts and the message says the fix.
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
-import { PehError, type PlanTask } from "../../events/index.js";
+import { PehError, type PlanTask } from "../../../events/index.js";
 
 export interface AgentProblem {
   task_id: string;

@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { PlanTask } from "../../events/index.js";
-import { agentPromptOf } from "../../events/index.js";
+import type { PlanTask } from "../../../events/index.js";
+import { agentPromptOf } from "../../../events/index.js";
 
 /** What became of an interrupted attempt's processes when a new orchestrator took over. */
 export type Orphans = "running" | "ended" | "none";

@@ -1,15 +1,15 @@
 // What the parts of an executing run share: the options `peh run` gives the orchestrator, the
 // progress lines it reports, its outcomes, and what one attempt needs from the run around it.
-import type { AgentCli, EventStore, PlanTask, RunId, SandboxMode, TaskId } from "../../events/index.js";
-import type { CommandInput } from "../../machines/commands.js";
-import type { RunState } from "../../machines/run.js";
+import type { AgentCli, EventStore, PlanTask, RunId, SandboxMode, TaskId } from "../../../events/index.js";
+import type { CommandInput } from "../../../machines/commands.js";
+import type { RunState } from "../../../machines/run.js";
 import type { PidRecords } from "./attempt-support.js";
-import type { Confinement } from "./classify.js";
-import type { ProcessStarter } from "./process-runner.js";
-import type { Redactor } from "./redact.js";
-import type { RunSandbox } from "../workspace/run-sandbox.js";
-import type { AgentGrants } from "../workspace/grants.js";
-import type { IsolatedWork } from "../workspace/isolated-work.js";
+import type { Confinement } from "../failure/classify.js";
+import type { ProcessStarter } from "../process/process-runner.js";
+import type { Redactor } from "../process/redact.js";
+import type { RunSandbox } from "../../workspace/run-sandbox.js";
+import type { AgentGrants } from "../../workspace/grants.js";
+import type { IsolatedWork } from "../../workspace/isolated-work.js";
 
 export interface ExecuteOptions {
   store: EventStore;

@@ -1,19 +1,19 @@
 // Runs one command with its task's shell in its own process group, with a timeout, its output
 // redacted into a log file. The whole group is killed on timeout or when asked (abort, drain), so
 // a command's children do not outlive it. Who starts the process is a `ProcessStarter`: Node
-// itself (`spawnDirect`, the default) or a run's launcher (runtime/execution/launcher.ts), to the
+// itself (`spawnDirect`, the default) or a run's launcher (runtime/execution/process/launcher.ts), to the
 // same effect.
 import { spawn } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { whyNotADirectory } from "../store/directory.js";
-import { AttemptLog, attemptLogLimit, echoOf, shellLineOf } from "./attempt-log.js";
-import { timer } from "./delay.js";
+import { whyNotADirectory } from "../../store/directory.js";
+import { AttemptLog, attemptLogLimit, echoOf, shellLineOf } from "../attempt/attempt-log.js";
+import { timer } from "../delay.js";
 import { redactingStream, type Redactor } from "./redact.js";
 import { shellArgv, shellCommand, type ShellCommand } from "./shell.js";
-import { exitThroughSandbox, type ArgvWrapper } from "../workspace/run-sandbox.js";
+import { exitThroughSandbox, type ArgvWrapper } from "../../workspace/run-sandbox.js";
 
 export interface RunSpec {
   command: string;
