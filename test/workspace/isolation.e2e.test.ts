@@ -15,6 +15,7 @@ let ws: Workspace;
 let signals: string;
 beforeEach(async () => {
   ws = await workspace();
+  newest = undefined;
   // The tasks meet through signal files outside any scope (to run in parallel for sure): no sandbox.
   // An isolated attempt under the sandbox: test/sandbox/isolated.e2e.test.ts.
   await sandboxOff(ws);
@@ -29,12 +30,17 @@ beforeEach(async () => {
 afterEach(async () => ws.remove());
 
 type Event = { type: string; data: Record<string, unknown> };
-const runId = () => (JSON.parse(ws.peh("show", "--json").stdout) as { run_id: string }).run_id;
+// The newest run's id, asked of `peh show` once per run (each process costs seconds on a loaded machine).
+let newest: string | undefined;
+const runId = () => (newest ??= (JSON.parse(ws.peh("show", "--json").stdout) as { run_id: string }).run_id);
 const events = async (): Promise<Event[]> => (await ws.read(`.peh/runs/${runId()}/events.jsonl`)).trim().split("\n").map((line) => JSON.parse(line) as Event);
 const plan = (tasks: { id: string; agent: string; check?: string }[]) =>
   ["objective: Edit files in parallel", "isolation: worktree", "tasks:",
     ...tasks.map((t) => `  - { id: ${t.id}, objective: Edit for ${t.id}, scope: workspace, agent: "${t.agent}", acceptance_tests: ["${t.check ?? "true"}"] }`)].join("\n");
-const run = () => ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "2", "--agent-command", agent);
+const run = () => {
+  newest = undefined;
+  return ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "2", "--agent-command", agent);
+};
 const worktreesLeft = async () => (await readdir(join(ws.path, ".git", "peh-worktrees", runId())).catch(() => [])).length;
 
 describe("isolation: worktree", () => {
@@ -63,10 +69,12 @@ describe("isolation: worktree", () => {
 
   it("re-attempts a task whose commit conflicts on the new head, and merges it there", async () => {
     await ws.write("plan.yaml", plan([
-      { id: "first", agent: `set a.txt 2 FIRST; touch ${signals}/first` },
-      { id: "second", agent: `wait ${signals}/first-merged; set a.txt 2 SECOND`, check: "grep -q SECOND a.txt" },
+      { id: "first", agent: `wait ${signals}/second-started; set a.txt 2 FIRST` },
+      { id: "second", agent: `touch ${signals}/second-started; wait ${signals}/first-merged; set a.txt 2 SECOND`, check: "grep -q SECOND a.txt" },
     ]));
-    // The second waits until the first's commit is on the branch, then edits the same line.
+    // The first edits once the second's agent runs (its worktree made from the head before the
+    // first's merge, however the two are scheduled); the second edits the same line once the
+    // first's commit is on the branch.
     const started = ws.start(["run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "2", "--agent-command", agent]);
     await started.line(/✓ first/);
     await import("node:fs/promises").then((fs) => fs.writeFile(join(signals, "first-merged"), ""));
