@@ -9,12 +9,16 @@
 //   commit MESSAGE       commit everything itself, as some agents do (peh squashes it)
 //   fail-once PATH       fail (exit 1) unless PATH exists; make it first, so the next attempt passes
 //   fail                 exit 1
+// In a step, {attempt} is the attempt's number (PEH_ATTEMPT): `touch /tmp/s/started-{attempt}`.
 // Usage: peh run --agent-command "node examples/fake-agent.mjs" …
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
 
 const prompt = readFileSync(0, "utf8");
-const steps = (prompt.split("\n")[0] ?? "").split(";").map((step) => step.trim()).filter(Boolean);
+const steps = (prompt.split("\n")[0] ?? "")
+  .split(";")
+  .map((step) => step.trim().replaceAll("{attempt}", process.env.PEH_ATTEMPT ?? "0"))
+  .filter(Boolean);
 
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 

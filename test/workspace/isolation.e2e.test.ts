@@ -34,9 +34,9 @@ type Event = { type: string; data: Record<string, unknown> };
 let newest: string | undefined;
 const runId = () => (newest ??= (JSON.parse(ws.peh("show", "--json").stdout) as { run_id: string }).run_id);
 const events = async (): Promise<Event[]> => (await ws.read(`.peh/runs/${runId()}/events.jsonl`)).trim().split("\n").map((line) => JSON.parse(line) as Event);
-const plan = (tasks: { id: string; agent: string; check?: string }[]) =>
+const plan = (tasks: { id: string; agent: string; check?: string; after?: string }[]) =>
   ["objective: Edit files in parallel", "isolation: worktree", "tasks:",
-    ...tasks.map((t) => `  - { id: ${t.id}, objective: Edit for ${t.id}, scope: workspace, agent: "${t.agent}", acceptance_tests: ["${t.check ?? "true"}"] }`)].join("\n");
+    ...tasks.map((t) => `  - { id: ${t.id}, objective: Edit for ${t.id}, scope: workspace, agent: "${t.agent}", acceptance_tests: ["${t.check ?? "true"}"]${t.after ? `, depends_on: [${t.after}]` : ""} }`)].join("\n");
 const run = () => {
   newest = undefined;
   return ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "2", "--agent-command", agent);
@@ -86,6 +86,38 @@ describe("isolation: worktree", () => {
     expect(log.find((e) => e.type === "WORKTREE_ARCHIVED")?.data).toMatchObject({ task_id: "second", ref: `refs/peh/${runId()}/second/1` });
     expect(gitIn(ws.path, "show", `peh/${runId()}:a.txt`)).toBe("one\nSECOND\nthree");
     expect(gitIn(ws.path, "log", "--format=%s", `main..peh/${runId()}`).split("\n")).toEqual(["Edit for second", "Edit for first"]);
+    expect(await worktreesLeft()).toBe(0);
+  });
+
+  it("waits for a human when the re-attempt conflicts again, naming the conflicting files", async () => {
+    await ws.write("plan.yaml", plan([
+      { id: "first", agent: `wait ${signals}/second-1; set a.txt 2 FIRST` },
+      // Each attempt of the second edits line 2 once the test says a commit on it was merged.
+      { id: "second", agent: `touch ${signals}/second-{attempt}; wait ${signals}/merged-{attempt}; set a.txt 2 SECOND`, check: "grep -q SECOND a.txt" },
+      // The third starts from the first's merge and edits line 2 while the second's re-attempt runs.
+      { id: "third", agent: `wait ${signals}/second-2; set a.txt 2 THIRD`, after: "first" },
+    ]));
+    const started = ws.start(["run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "3", "--agent-command", agent]);
+    const signal = (name: string) => import("node:fs/promises").then((fs) => fs.writeFile(join(signals, name), ""));
+    await started.line(/✓ first/);
+    await signal("merged-1");
+    await started.line(/✓ third/);
+    await signal("merged-2");
+    const code = await started.exit;
+    const log = await events();
+    const conflicts = log.filter((e) => e.type === "TASK_FAILED" && e.data.stage === "merge");
+    expect(conflicts.map((e) => [e.data.task_id, e.data.attempt, e.data.conflicts])).toEqual([["second", 1, ["a.txt"]], ["second", 2, ["a.txt"]]]);
+    expect(log.filter((e) => e.type === "WORKTREE_ARCHIVED").map((e) => e.data.ref)).toEqual([`refs/peh/${runId()}/second/1`, `refs/peh/${runId()}/second/2`]);
+    expect(code).toBe(3); // waiting for a human
+    const status = ws.peh("status");
+    expect(status.stdout).toMatch(/second +awaiting decision .*merge_conflict/);
+    expect(status.stdout).toContain(`peh decide ${runId()} --task second retry|skip|abort`);
+    expect(status.stdout).toContain(`second: attempt 2 archived as refs/peh/${runId()}/second/2: its commit conflicted with peh/${runId()} in a.txt`);
+    const json = JSON.parse(ws.peh("status", "--json").stdout) as { tasks: { id: string; state: string }[] };
+    expect(json.tasks.find((t) => t.id === "second")?.state).toBe("awaiting_decision");
+    // The branch holds the first's and the third's commits; the second's work is under its archive refs.
+    expect(gitIn(ws.path, "show", `peh/${runId()}:a.txt`)).toBe("one\nTHIRD\nthree");
+    expect(gitIn(ws.path, "show", `refs/peh/${runId()}/second/2:a.txt`)).toBe("one\nSECOND\nthree");
     expect(await worktreesLeft()).toBe(0);
   });
 
