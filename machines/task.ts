@@ -334,7 +334,8 @@ export const taskMachine = setup({
           actions: ["recordAttempt", "recordResume", "startWorker"],
         },
         RECOVERY_ESCALATION: { guard: not("isIdempotent"), target: "awaiting_decision", actions: "askHuman" },
-        TASK_SKIPPED: skipOwnThatRan,
+        // Skipped by an abort only once its worktree is archived and removed: no run ends with one.
+        TASK_SKIPPED: skipOwnThatRan.map((skip) => ({ ...skip, guard: and([skip.guard, "worktreeSettled"]) })),
       },
     },
     succeeded: { type: "final", tags: [SETTLES_DEPENDENTS] },

@@ -6,6 +6,7 @@ import { join, relative } from "node:path";
 import { PehError, type CheckEvidence, type EventStore, type PehEvent, type PlanTask, type RunId, type TaskId } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
+import { stateName } from "../../machines/state-name.js";
 import { placeOf } from "../store/place.js";
 import {
   archiveRef,
@@ -226,6 +227,18 @@ export class IsolatedWork {
     }
     await removeWorktree(repo, path, archiveRef(place));
     await this.host.command({ type: "RecordWorktreeRemoved", at: new Date().toISOString(), task_id: task.id, path });
+  }
+
+  /**
+   * While the plan aborts: each interrupted task's worktree archived and removed. The abort skips
+   * an interrupted task only once its worktree is settled (the task machine's rule), so the run
+   * ends with no worktree left and the attempt's work under its archive ref.
+   */
+  async settleInterrupted(): Promise<void> {
+    for (const task of this.host.state.plan_spec?.tasks ?? []) {
+      const cell = this.host.state.tasks.get(task.id);
+      if (cell && stateName(cell.value) === "interrupted") await this.settle(task);
+    }
   }
 
   /**

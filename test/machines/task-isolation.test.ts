@@ -104,4 +104,14 @@ describe("isolated task machine › when interrupted", () => {
     const kept = walk(interrupted, step(1).archived, step(1).removed);
     expect(kept.can(started(2))).toBe(true);
   });
+
+  it("is skipped by an abort only after its worktree is archived and removed: no run ends with one", () => {
+    const interrupted = walk(running(), step(1).created, ev("TASK_INTERRUPTED", { task_id: own, attempt: 1, reason: "the run was cancelled" }));
+    const skip = ev("TASK_SKIPPED", { task_id: own, reason: "aborted" });
+    expect(interrupted.can(skip)).toBe(false);
+    expect(walk(interrupted, step(1).archived).can(skip)).toBe(false);
+    expect(walk(interrupted, step(1).archived, step(1).removed, skip).value).toBe("skipped");
+    // Interrupted before its worktree was made: nothing to keep, skipped at once.
+    expect(walk(running(), ev("TASK_INTERRUPTED", { task_id: own, attempt: 1, reason: "crash" }), skip).value).toBe("skipped");
+  });
 });

@@ -140,6 +140,26 @@ describe("isolation: worktree", () => {
     expect((JSON.parse(ws.peh("status", "--json").stdout) as { git: { tasks: { archives: { ref: string }[] }[] } }).git.tasks[0]!.archives[0]!.ref).toBe(ref);
   });
 
+  it("archives and removes the worktree of a task the run's abort skipped while interrupted, before the run ends", async () => {
+    await ws.write("plan.yaml", plan([{ id: "long", agent: `append half.txt half-done; touch ${signals}/long; wait ${signals}/never` }]));
+    const started = ws.start(["run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--agent-command", agent]);
+    // The agent made its half-done edit and waits: a signal file says so (polled, as a file is).
+    while (!existsSync(join(signals, "long"))) await new Promise((resolve) => setTimeout(resolve, 20));
+    const cancel = ws.peh("cancel", "--as", "ana");
+    expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0);
+    expect(await started.exit).toBe(1);
+    const log = await events();
+    const types = log.map((e) => e.type);
+    expect(log.find((e) => e.type === "TASK_SKIPPED")?.data).toMatchObject({ task_id: "long", reason: "aborted" });
+    // Archived and removed while the task was interrupted, before it was skipped and the run ended.
+    expect(types.indexOf("TASK_INTERRUPTED")).toBeLessThan(types.indexOf("WORKTREE_ARCHIVED"));
+    expect(types.indexOf("WORKTREE_REMOVED")).toBeLessThan(types.indexOf("TASK_SKIPPED"));
+    expect(log.at(-1)).toMatchObject({ type: "EXECUTION_COMPLETE", data: { outcome: "aborted" } });
+    expect(gitIn(ws.path, "show", `refs/peh/${runId()}/long/1:half.txt`)).toBe("half-done");
+    expect(await worktreesLeft()).toBe(0);
+    expect(gitIn(ws.path, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toHaveLength(1);
+  });
+
   it("takes uncommitted changes into the branch's first commit, leaving them where they are", async () => {
     await ws.write("a.txt", "one\nDIRTY\nthree\n");
     await ws.write("plan.yaml", plan([{ id: "edit", agent: "append b.txt more", check: "grep -q DIRTY a.txt" }]));
