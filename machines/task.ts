@@ -282,6 +282,8 @@ export const taskMachine = setup({
         RECOVERY_SUCCEEDED: { guard: and(["isCurrentAttempt", "isRetryAttempt"]), actions: "noteRecovery" },
         TASK_COMPLETED: { guard: and(["isOwn", "isCurrentAttempt", "worktreeMergedAndRemoved"]), target: "succeeded" },
         TASK_FAILED: { guard: and(["isCurrentAttempt", inPhase("committed", "rebased")]), target: "classifying", actions: "classifyFailure" },
+        // Caught by a crash before its commit reached the branch, in a run that aborts: its commit is archived.
+        TASK_INTERRUPTED: { guard: and(["isCurrentAttempt", inPhase("committed", "rebased")]), target: "interrupted" },
       },
     },
     classifying: {

@@ -3,7 +3,8 @@
 // commit exactly once on peh/<run>, no worktree left, and every attempt's work on the branch or
 // under its archive ref. Bounded: every git step's boundary and a sample of the others; full: all.
 // And a run cancelled while an isolated task runs, crashed at every boundary after the cancel:
-// aborted, with the task's worktree archived and removed.
+// aborted, with the task's worktree archived and removed; and a run crashed mid-merge, then
+// cancelled: its commit on the branch once, or archived.
 import { existsSync } from "node:fs";
 import { cp, mkdir, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -172,6 +173,54 @@ describe("torture › crash at the boundaries of isolated work", () => {
         await expectCancelledEnd(ws, seq);
       }
       summary(`cancelled isolated-work crash boundaries: ${boundaries.length}, each the same end`);
+    } finally {
+      await rm(template, { recursive: true, force: true });
+      await ws.remove();
+    }
+  });
+  it("ends a run crashed mid-merge and then cancelled: the commit on the branch or archived, no worktree left", { timeout: 3_600_000 }, async () => {
+    const ws = await workspace();
+    await sandboxOff(ws);
+    const template = `${ws.path}-template`;
+    const reset = async () => {
+      await rm(ws.path, { recursive: true, force: true });
+      await cp(template, ws.path, { recursive: true });
+    };
+    try {
+      await ws.write(".gitignore", ".peh/\nplan.yaml\neffects.txt\n");
+      await ws.write("a.txt", "a\n");
+      gitIn(ws.path, "init", "--quiet", "--initial-branch=main");
+      gitIn(ws.path, "add", "-A");
+      gitIn(ws.path, "-c", "user.name=u", "-c", "user.email=u@example.com", "commit", "--quiet", "-m", "initial");
+      await ws.write("plan.yaml", "objective: Edit b.txt\nisolation: worktree\ntasks:\n  - { id: edit, objective: Write b.txt, scope: workspace, agent: \"append b.txt edited\", acceptance_tests: [\"grep -q edited b.txt\"] }\n");
+      expect(ws.peh("plan", "--from", "plan.yaml").code).toBe(0);
+      expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+      await cp(ws.path, template, { recursive: true });
+      await reset();
+      runToEnd(ws);
+      const reference = await runOutcome(ws, "effects.txt");
+      const merging = reference.log.filter((e) => e.type === "TASK_COMMITTED" || e.type === "TASK_REBASED" || e.type === "TASK_MERGED").map((e) => e.seq);
+      expect(merging).toHaveLength(3);
+      for (const seq of merging) {
+        await reset();
+        ws.env.PEH_CRASH_AFTER_SEQ = String(seq);
+        expect(ws.peh("run", "--trust-root", ".", "--agent-command", agent).code, `crash after seq ${seq}`).toBeNull();
+        delete ws.env.PEH_CRASH_AFTER_SEQ;
+        const cancel = ws.peh("cancel", "--as", "ana");
+        expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0);
+        const end = await runOutcome(ws, "effects.txt");
+        const why = `crash after seq ${seq}, then peh cancel`;
+        expect(end.state, why).toBe("aborted");
+        const [runId] = await readdir(join(ws.path, ".peh", "runs"));
+        expect(await readdir(join(ws.path, ".git", "peh-worktrees", runId!)).catch(() => []), why).toEqual([]);
+        const kept = end.log.find((e) => e.type === "TASK_MERGED" || e.type === "WORKTREE_ARCHIVED");
+        if (kept?.type === "WORKTREE_ARCHIVED") expect(gitIn(ws.path, "show", `${kept.data.ref}:b.txt`), why).toBe("edited");
+        else expect(gitIn(ws.path, "show", `peh/${runId}:b.txt`), why).toBe("edited");
+        // Once on the branch when merged (never twice), not at all when archived instead.
+        expect(gitIn(ws.path, "rev-list", "--count", `main..peh/${runId}`), why).toBe(kept?.type === "TASK_MERGED" ? "1" : "0");
+        expect(end.log.map((e) => e.seq)).toEqual(end.log.map((_, i) => i + 1));
+      }
+      summary(`crashed mid-merge, then cancelled: ${merging.length} boundaries, each ended with nothing lost`);
     } finally {
       await rm(template, { recursive: true, force: true });
       await ws.remove();
