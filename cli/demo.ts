@@ -1,7 +1,8 @@
 // `npm run demo`: a real plan on the embedded store, end to end, in a temporary workspace:
 // plan examples/release.yaml, show the gate refusing a plain "yes" for the risky deploy,
 // approve with the phrase, execute it with the orchestrator (bootstrap, workers, trust, the
-// DAG in parallel, real processes), then print the execution log and rebuild the state from it.
+// DAG in parallel, real processes), then print the execution log and rebuild the state from it;
+// then isolated work in a fresh git repository (cli/demo-isolated.ts).
 import { copyFile, mkdtemp } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { approveRun, createRun } from "../runtime/gate/gate.js";
 import { Orchestrator } from "../runtime/execution/orchestrator.js";
 import { openStore } from "../runtime/store/open.js";
 import { placeOf } from "../runtime/store/place.js";
+import { isolatedDemo } from "./demo-isolated.js";
 import { processIo } from "./output.js";
 import { renderLogLine } from "./render/log.js";
 import { renderProgress } from "./render/progress.js";
@@ -70,6 +72,8 @@ async function main(): Promise<void> {
   say(`   Per-attempt output: ${join(placeOf(store).runDir(runId), "attempts")}`);
   say(`   Look again: cd ${workspace} && npx --prefix ${process.cwd()} peh show`);
   if (outcome.kind !== "completed") process.exitCode = 1;
+
+  if (!(await isolatedDemo(io, say, 6))) process.exitCode = 1;
 }
 
 await main();

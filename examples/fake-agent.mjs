@@ -4,16 +4,21 @@
 //   append FILE TEXT     add a line to FILE (made if missing)
 //   set FILE N TEXT      replace line N (1-based) of FILE, re-applied to whatever FILE holds now
 //   touch PATH           make an empty file (an absolute path: a signal to another agent)
-//   wait PATH            wait until PATH exists (at most 20 s), then go on
+//   wait PATH            wait until PATH exists, then go on; after 50 s in vain it fails (exit 3)
+//                        instead of going on unsignalled (an orphan never lingers longer)
 //   commit MESSAGE       commit everything itself, as some agents do (peh squashes it)
 //   fail-once PATH       fail (exit 1) unless PATH exists; make it first, so the next attempt passes
 //   fail                 exit 1
+// In a step, {attempt} is the attempt's number (PEH_ATTEMPT): `touch /tmp/s/started-{attempt}`.
 // Usage: peh run --agent-command "node examples/fake-agent.mjs" …
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
 
 const prompt = readFileSync(0, "utf8");
-const steps = (prompt.split("\n")[0] ?? "").split(";").map((step) => step.trim()).filter(Boolean);
+const steps = (prompt.split("\n")[0] ?? "")
+  .split(";")
+  .map((step) => step.trim().replaceAll("{attempt}", process.env.PEH_ATTEMPT ?? "0"))
+  .filter(Boolean);
 
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
@@ -28,7 +33,15 @@ for (const step of steps) {
     writeFileSync(file, lines.join("\n"));
   } else if (verb === "touch") writeFileSync(rest[0], "");
   else if (verb === "wait") {
-    for (let i = 0; i < 400 && !existsSync(rest[0]); i++) sleep(50);
+    // By the clock, not by a count of naps: a loaded machine stretches every nap.
+    const until = Date.now() + 50_000;
+    while (!existsSync(rest[0])) {
+      if (Date.now() > until) {
+        console.error(`fake agent: waited 50 s for ${rest[0]}, in vain`);
+        process.exit(3);
+      }
+      sleep(50);
+    }
   } else if (verb === "commit") {
     execFileSync("git", ["add", "-A"]);
     execFileSync("git", ["-c", "user.name=agent", "-c", "user.email=agent@example.com", "commit", "-q", "-m", rest.join(" ")]);

@@ -282,6 +282,8 @@ export const taskMachine = setup({
         RECOVERY_SUCCEEDED: { guard: and(["isCurrentAttempt", "isRetryAttempt"]), actions: "noteRecovery" },
         TASK_COMPLETED: { guard: and(["isOwn", "isCurrentAttempt", "worktreeMergedAndRemoved"]), target: "succeeded" },
         TASK_FAILED: { guard: and(["isCurrentAttempt", inPhase("committed", "rebased")]), target: "classifying", actions: "classifyFailure" },
+        // Caught by a crash before its commit reached the branch, in a run that aborts: its commit is archived.
+        TASK_INTERRUPTED: { guard: and(["isCurrentAttempt", inPhase("committed", "rebased")]), target: "interrupted" },
       },
     },
     classifying: {
@@ -334,7 +336,8 @@ export const taskMachine = setup({
           actions: ["recordAttempt", "recordResume", "startWorker"],
         },
         RECOVERY_ESCALATION: { guard: not("isIdempotent"), target: "awaiting_decision", actions: "askHuman" },
-        TASK_SKIPPED: skipOwnThatRan,
+        // Skipped by an abort only once its worktree is archived and removed: no run ends with one.
+        TASK_SKIPPED: skipOwnThatRan.map((skip) => ({ ...skip, guard: and([skip.guard, "worktreeSettled"]) })),
       },
     },
     succeeded: { type: "final", tags: [SETTLES_DEPENDENTS] },

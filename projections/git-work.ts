@@ -7,8 +7,8 @@ export interface GitTaskWork {
   task_id: string;
   /** The task's commit on the run's branch, once merged. */
   commit: string | null;
-  /** Failed or interrupted attempts, each kept under its ref. */
-  archives: { attempt: number; ref: string; commit: string }[];
+  /** Failed or interrupted attempts, each kept under its ref; `conflicts`: the files its commit conflicted in. */
+  archives: { attempt: number; ref: string; commit: string; conflicts?: string[] }[];
 }
 
 export interface GitWork {
@@ -28,10 +28,16 @@ export function gitWorkOf(events: Iterable<PehEvent>): GitWork | null {
     if (!found) tasks.set(id, (found = { task_id: id, commit: null, archives: [] }));
     return found;
   };
+  // The files each attempt's commit conflicted in (TASK_FAILED at stage merge), by task and attempt.
+  const conflicts = new Map<string, string[]>();
   for (const event of events) {
-    if (event.type === "RUN_BRANCH_STARTED") work = { branch: event.data.branch, base: event.data.base, snapshot: event.data.snapshot, tasks: [], landed: null };
+    if (event.type === "TASK_FAILED" && event.data.stage === "merge") conflicts.set(`${event.data.task_id}#${event.data.attempt}`, event.data.conflicts ?? []);
+    else if (event.type === "RUN_BRANCH_STARTED") work = { branch: event.data.branch, base: event.data.base, snapshot: event.data.snapshot, tasks: [], landed: null };
     else if (event.type === "TASK_MERGED") task(event.data.task_id).commit = event.data.commit;
-    else if (event.type === "WORKTREE_ARCHIVED") task(event.data.task_id).archives.push({ attempt: event.data.attempt, ref: event.data.ref, commit: event.data.commit });
+    else if (event.type === "WORKTREE_ARCHIVED") {
+      const conflicted = conflicts.get(`${event.data.task_id}#${event.data.attempt}`);
+      task(event.data.task_id).archives.push({ attempt: event.data.attempt, ref: event.data.ref, commit: event.data.commit, ...(conflicted ? { conflicts: conflicted } : {}) });
+    }
     else if (event.type === "RUN_LANDED" && work) work.landed = { branch: event.data.branch, from: event.data.from, to: event.data.to, actor: event.actor };
   }
   if (work) work.tasks = [...tasks.values()];
@@ -45,7 +51,10 @@ export function gitWorkLines(work: GitWork): string[] {
     `branch ${work.branch} from ${short(work.base)}${work.snapshot ? " (its first commit: your uncommitted changes at the start)" : ""}${work.landed ? `, landed on ${work.landed.branch} by ${work.landed.actor}` : ""}`,
     ...work.tasks.flatMap((task) => [
       ...(task.commit ? [`${task.task_id}: commit ${short(task.commit)} on ${work.branch}`] : []),
-      ...task.archives.map((archive) => `${task.task_id}: attempt ${archive.attempt} archived as ${archive.ref}`),
+      ...task.archives.map((archive) => {
+        const conflicted = archive.conflicts ? `: its commit conflicted with ${work.branch} in ${archive.conflicts.join(", ") || "(git named no file)"}` : "";
+        return `${task.task_id}: attempt ${archive.attempt} archived as ${archive.ref}${conflicted}`;
+      }),
     ]),
   ];
 }

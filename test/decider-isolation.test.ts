@@ -3,7 +3,7 @@
 // attempt on the new head, then a human.
 import { describe, expect, it } from "vitest";
 import type { CommandInput } from "../machines/commands.js";
-import { AT, BOOTSTRAP, approve, create, planFile, runTask, scheduleReady } from "./support/fixtures.js";
+import { AT, BOOTSTRAP, approve, create, finish, planFile, runTask, scheduleReady } from "./support/fixtures.js";
 import { given } from "./support/decider-spec.js";
 
 const BASE = "a".repeat(40);
@@ -78,6 +78,16 @@ describe("decider › merge conflict", () => {
     given(setup, attempt(1), [conflict], archive(1), [classify, recover], attempt(2), [conflict], archive(2), [classify])
       .when(recover)
       .thenTypes("RECOVERY_ESCALATION");
+  });
+});
+
+describe("decider › an abort", () => {
+  it("skips an interrupted isolated attempt, and ends the run, only once its worktree is archived and removed", () => {
+    const [start, worktree, trust, running] = attempt(1);
+    const interrupted: CommandInput[] = [start!, worktree!, trust!, running!, { type: "InterruptTask", at: AT, task_id: "edit", reason: "the run was cancelled" }];
+    const cancel: CommandInput = { type: "CancelRun", at: AT, actor: "ana", reason: "moved to Monday" };
+    given(setup, interrupted, [cancel]).when(finish).thenTypes();
+    given(setup, interrupted, [cancel], archive(1)).when(finish).thenTypes("TASK_SKIPPED", "EXECUTION_COMPLETE");
   });
 });
 

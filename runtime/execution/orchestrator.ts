@@ -232,6 +232,8 @@ export class Orchestrator implements RunContext {
         change.cancel();
         continue;
       }
+      // An abort skips an interrupted isolated task only once its worktree is archived and removed.
+      if (this.planState() === "aborting") await this.isolation.settleForAbort((task) => this.attempts.merge(task));
       const before = this.state.seq;
       await this.command({ type: "Finish", at: now() });
       if (this.finalOutcome()) continue;

@@ -6,6 +6,7 @@ import { join, relative } from "node:path";
 import { PehError, type CheckEvidence, type EventStore, type PehEvent, type PlanTask, type RunId, type TaskId } from "../../events/index.js";
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
+import { stateName } from "../../machines/state-name.js";
 import { placeOf } from "../store/place.js";
 import {
   archiveRef,
@@ -226,6 +227,23 @@ export class IsolatedWork {
     }
     await removeWorktree(repo, path, archiveRef(place));
     await this.host.command({ type: "RecordWorktreeRemoved", at: new Date().toISOString(), task_id: task.id, path });
+  }
+
+  /**
+   * While the plan aborts, once nothing of this peh runs: each interrupted task's worktree archived
+   * and removed (the abort skips an interrupted task only once its worktree is settled: the task
+   * machine's rule), so the run ends with no worktree left and every attempt's work kept. A merge
+   * a crash cut short is finished when its commit is on the branch (`finishMerge` removes the
+   * worktree); before that it is interrupted, and its commit archived like any interrupted work.
+   */
+  async settleForAbort(finishMerge: (task: PlanTask) => Promise<unknown>): Promise<void> {
+    for (const task of this.host.state.plan_spec?.tasks ?? []) {
+      const cell = this.host.state.tasks.get(task.id);
+      const state = cell ? stateName(cell.value) : undefined;
+      if (state === "merging" && this.worktree(task.id)?.phase === "merged") await finishMerge(task);
+      else if (state === "merging") await this.host.command({ type: "InterruptTask", at: new Date().toISOString(), task_id: task.id, reason: "the run was aborted before its commit was merged" });
+      if (cell && stateName(this.host.state.tasks.get(task.id)!.value) === "interrupted") await this.settle(task);
+    }
   }
 
   /**

@@ -104,4 +104,22 @@ describe("isolated task machine › when interrupted", () => {
     const kept = walk(interrupted, step(1).archived, step(1).removed);
     expect(kept.can(started(2))).toBe(true);
   });
+
+  it("is skipped by an abort only after its worktree is archived and removed: no run ends with one", () => {
+    const interrupted = walk(running(), step(1).created, ev("TASK_INTERRUPTED", { task_id: own, attempt: 1, reason: "the run was cancelled" }));
+    const skip = ev("TASK_SKIPPED", { task_id: own, reason: "aborted" });
+    expect(interrupted.can(skip)).toBe(false);
+    expect(walk(interrupted, step(1).archived).can(skip)).toBe(false);
+    expect(walk(interrupted, step(1).archived, step(1).removed, skip).value).toBe("skipped");
+    // Caught mid-merge by a crash in a run that aborts: interrupted, its commit archived, then skipped.
+    const merging = walk(running(), step(1).created, verifying(1), step(1).committed);
+    expect(merging.value).toBe("merging");
+    const caught = walk(merging, ev("TASK_INTERRUPTED", { task_id: own, attempt: 1, reason: "the run was aborted before its commit was merged" }));
+    expect(caught.value).toBe("interrupted");
+    expect(walk(caught, step(1).archived, step(1).removed, skip).value).toBe("skipped");
+    // Once merged, it is not interrupted: its worktree is removed and it completes.
+    expect(walk(merging, step(1).rebased, step(1).merged).can(ev("TASK_INTERRUPTED", { task_id: own, attempt: 1, reason: "x" }))).toBe(false);
+    // Interrupted before its worktree was made: nothing to keep, skipped at once.
+    expect(walk(running(), ev("TASK_INTERRUPTED", { task_id: own, attempt: 1, reason: "crash" }), skip).value).toBe("skipped");
+  });
 });

@@ -42,6 +42,14 @@ describe.skipIf(skipWithoutSandbox())("an isolated attempt in the sandbox", () =
     expect(profile.read_only.some((path) => path.endsWith(".git"))).toBe(true);
   });
 
+  it("refuses an agent's own commit (git's directory is read-only), saying that peh makes the commit", async () => {
+    await ws.write("plan.yaml", plan("append b.txt edited; commit my own", "true"));
+    const result = run();
+    expect(result.code).toBe(3);
+    expect(result.stdout + result.stderr).toContain("which the sandbox keeps read-only: with isolation: worktree peh makes the task's commit itself, so tell the agent not to commit");
+    expect((await events()).find((e) => e.type === "FAILURE_CLASSIFIED")?.data).toMatchObject({ class: "permission" });
+  });
+
   it("refuses a write into the user's checkout: the attempt fails, the checkout is untouched", async () => {
     await ws.write("plan.yaml", plan(`append ${join(ws.path, "escaped.txt")} out`, "true"));
     const before = await fingerprint(ws.path, [".peh"]);

@@ -16,7 +16,11 @@ export interface Workspace {
   peh(...args: string[]): CliResult;
   write(name: string, text: string): Promise<void>;
   read(name: string): Promise<string>;
-  /** Starts `peh args` in the background; `line(pattern)` resolves when its output shows it. */
+  /**
+   * Starts `peh args` in the background; `line(pattern)` resolves when its output shows it, and
+   * rejects (quoting the output) when the process ends without showing it: a test waiting on a
+   * line peh never prints fails at once with peh's words, not at its timeout.
+   */
   start(args: string[], env?: NodeJS.ProcessEnv): { line(pattern: RegExp): Promise<string>; exit: Promise<number | null>; kill(signal: NodeJS.Signals): void };
   remove(): Promise<void>;
 }
@@ -35,7 +39,8 @@ export async function workspace(): Promise<Workspace> {
     start(args, extra = {}) {
       const child = spawn(process.execPath, [bin, ...args], { cwd: path, env: { ...process.env, NO_COLOR: "1", ...env, ...extra } });
       const lines: string[] = [];
-      const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+      const waiters: { pattern: RegExp; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+      let ended: string | undefined;
       const feed = (line: string) => {
         lines.push(line);
         for (const waiter of [...waiters]) {
@@ -47,14 +52,24 @@ export async function workspace(): Promise<Workspace> {
       };
       createInterface({ input: child.stdout }).on("line", feed);
       createInterface({ input: child.stderr }).on("line", feed);
+      const missed = (pattern: RegExp) => new Error(`peh ${args.join(" ")} ${ended} without printing a line matching ${pattern}; it printed:\n${lines.join("\n")}`);
+      // "close": every line of its output has been fed by then.
+      const exit = new Promise<number | null>((resolve) =>
+        child.on("close", (code, signal) => {
+          ended = `exited (${code ?? signal})`;
+          for (const waiter of waiters.splice(0)) waiter.reject(missed(waiter.pattern));
+          resolve(code ?? (signal ? 128 + 9 : null));
+        }),
+      );
       return {
         line: (pattern) =>
-          new Promise((resolve) => {
+          new Promise((resolve, reject) => {
             const seen = lines.find((line) => pattern.test(line));
             if (seen) resolve(seen);
-            else waiters.push({ pattern, resolve });
+            else if (ended !== undefined) reject(missed(pattern));
+            else waiters.push({ pattern, resolve, reject });
           }),
-        exit: new Promise((resolve) => child.on("close", (code, signal) => resolve(code ?? (signal ? 128 + 9 : null)))),
+        exit,
         kill: (signal) => child.kill(signal),
       };
     },

@@ -15,6 +15,7 @@ let ws: Workspace;
 let signals: string;
 beforeEach(async () => {
   ws = await workspace();
+  newest = undefined;
   // The tasks meet through signal files outside any scope (to run in parallel for sure): no sandbox.
   // An isolated attempt under the sandbox: test/sandbox/isolated.e2e.test.ts.
   await sandboxOff(ws);
@@ -29,12 +30,17 @@ beforeEach(async () => {
 afterEach(async () => ws.remove());
 
 type Event = { type: string; data: Record<string, unknown> };
-const runId = () => (JSON.parse(ws.peh("show", "--json").stdout) as { run_id: string }).run_id;
+// The newest run's id, asked of `peh show` once per run (each process costs seconds on a loaded machine).
+let newest: string | undefined;
+const runId = () => (newest ??= (JSON.parse(ws.peh("show", "--json").stdout) as { run_id: string }).run_id);
 const events = async (): Promise<Event[]> => (await ws.read(`.peh/runs/${runId()}/events.jsonl`)).trim().split("\n").map((line) => JSON.parse(line) as Event);
-const plan = (tasks: { id: string; agent: string; check?: string }[]) =>
+const plan = (tasks: { id: string; agent: string; check?: string; after?: string }[]) =>
   ["objective: Edit files in parallel", "isolation: worktree", "tasks:",
-    ...tasks.map((t) => `  - { id: ${t.id}, objective: Edit for ${t.id}, scope: workspace, agent: "${t.agent}", acceptance_tests: ["${t.check ?? "true"}"] }`)].join("\n");
-const run = () => ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "2", "--agent-command", agent);
+    ...tasks.map((t) => `  - { id: ${t.id}, objective: Edit for ${t.id}, scope: workspace, agent: "${t.agent}", acceptance_tests: ["${t.check ?? "true"}"]${t.after ? `, depends_on: [${t.after}]` : ""} }`)].join("\n");
+const run = () => {
+  newest = undefined;
+  return ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "2", "--agent-command", agent);
+};
 const worktreesLeft = async () => (await readdir(join(ws.path, ".git", "peh-worktrees", runId())).catch(() => [])).length;
 
 describe("isolation: worktree", () => {
@@ -63,10 +69,12 @@ describe("isolation: worktree", () => {
 
   it("re-attempts a task whose commit conflicts on the new head, and merges it there", async () => {
     await ws.write("plan.yaml", plan([
-      { id: "first", agent: `set a.txt 2 FIRST; touch ${signals}/first` },
-      { id: "second", agent: `wait ${signals}/first-merged; set a.txt 2 SECOND`, check: "grep -q SECOND a.txt" },
+      { id: "first", agent: `wait ${signals}/second-started; set a.txt 2 FIRST` },
+      { id: "second", agent: `touch ${signals}/second-started; wait ${signals}/first-merged; set a.txt 2 SECOND`, check: "grep -q SECOND a.txt" },
     ]));
-    // The second waits until the first's commit is on the branch, then edits the same line.
+    // The first edits once the second's agent runs (its worktree made from the head before the
+    // first's merge, however the two are scheduled); the second edits the same line once the
+    // first's commit is on the branch.
     const started = ws.start(["run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "2", "--agent-command", agent]);
     await started.line(/✓ first/);
     await import("node:fs/promises").then((fs) => fs.writeFile(join(signals, "first-merged"), ""));
@@ -78,6 +86,38 @@ describe("isolation: worktree", () => {
     expect(log.find((e) => e.type === "WORKTREE_ARCHIVED")?.data).toMatchObject({ task_id: "second", ref: `refs/peh/${runId()}/second/1` });
     expect(gitIn(ws.path, "show", `peh/${runId()}:a.txt`)).toBe("one\nSECOND\nthree");
     expect(gitIn(ws.path, "log", "--format=%s", `main..peh/${runId()}`).split("\n")).toEqual(["Edit for second", "Edit for first"]);
+    expect(await worktreesLeft()).toBe(0);
+  });
+
+  it("waits for a human when the re-attempt conflicts again, naming the conflicting files", async () => {
+    await ws.write("plan.yaml", plan([
+      { id: "first", agent: `wait ${signals}/second-1; set a.txt 2 FIRST` },
+      // Each attempt of the second edits line 2 once the test says a commit on it was merged.
+      { id: "second", agent: `touch ${signals}/second-{attempt}; wait ${signals}/merged-{attempt}; set a.txt 2 SECOND`, check: "grep -q SECOND a.txt" },
+      // The third starts from the first's merge and edits line 2 while the second's re-attempt runs.
+      { id: "third", agent: `wait ${signals}/second-2; set a.txt 2 THIRD`, after: "first" },
+    ]));
+    const started = ws.start(["run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--concurrency", "3", "--agent-command", agent]);
+    const signal = (name: string) => import("node:fs/promises").then((fs) => fs.writeFile(join(signals, name), ""));
+    await started.line(/✓ first/);
+    await signal("merged-1");
+    await started.line(/✓ third/);
+    await signal("merged-2");
+    const code = await started.exit;
+    const log = await events();
+    const conflicts = log.filter((e) => e.type === "TASK_FAILED" && e.data.stage === "merge");
+    expect(conflicts.map((e) => [e.data.task_id, e.data.attempt, e.data.conflicts])).toEqual([["second", 1, ["a.txt"]], ["second", 2, ["a.txt"]]]);
+    expect(log.filter((e) => e.type === "WORKTREE_ARCHIVED").map((e) => e.data.ref)).toEqual([`refs/peh/${runId()}/second/1`, `refs/peh/${runId()}/second/2`]);
+    expect(code).toBe(3); // waiting for a human
+    const status = ws.peh("status");
+    expect(status.stdout).toMatch(/second +awaiting decision .*merge_conflict/);
+    expect(status.stdout).toContain(`peh decide ${runId()} --task second retry|skip|abort`);
+    expect(status.stdout).toContain(`second: attempt 2 archived as refs/peh/${runId()}/second/2: its commit conflicted with peh/${runId()} in a.txt`);
+    const json = JSON.parse(ws.peh("status", "--json").stdout) as { tasks: { id: string; state: string }[] };
+    expect(json.tasks.find((t) => t.id === "second")?.state).toBe("awaiting_decision");
+    // The branch holds the first's and the third's commits; the second's work is under its archive refs.
+    expect(gitIn(ws.path, "show", `peh/${runId()}:a.txt`)).toBe("one\nTHIRD\nthree");
+    expect(gitIn(ws.path, "show", `refs/peh/${runId()}/second/2:a.txt`)).toBe("one\nSECOND\nthree");
     expect(await worktreesLeft()).toBe(0);
   });
 
@@ -98,6 +138,26 @@ describe("isolation: worktree", () => {
       expect(view).toContain(`flaky: commit ${commit} on peh/${runId()}`);
     }
     expect((JSON.parse(ws.peh("status", "--json").stdout) as { git: { tasks: { archives: { ref: string }[] }[] } }).git.tasks[0]!.archives[0]!.ref).toBe(ref);
+  });
+
+  it("archives and removes the worktree of a task the run's abort skipped while interrupted, before the run ends", async () => {
+    await ws.write("plan.yaml", plan([{ id: "long", agent: `append half.txt half-done; touch ${signals}/long; wait ${signals}/never` }]));
+    const started = ws.start(["run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", "--agent-command", agent]);
+    // The agent made its half-done edit and waits: a signal file says so (polled, as a file is).
+    while (!existsSync(join(signals, "long"))) await new Promise((resolve) => setTimeout(resolve, 20));
+    const cancel = ws.peh("cancel", "--as", "ana");
+    expect(cancel.code, cancel.stdout + cancel.stderr).toBe(0);
+    expect(await started.exit).toBe(1);
+    const log = await events();
+    const types = log.map((e) => e.type);
+    expect(log.find((e) => e.type === "TASK_SKIPPED")?.data).toMatchObject({ task_id: "long", reason: "aborted" });
+    // Archived and removed while the task was interrupted, before it was skipped and the run ended.
+    expect(types.indexOf("TASK_INTERRUPTED")).toBeLessThan(types.indexOf("WORKTREE_ARCHIVED"));
+    expect(types.indexOf("WORKTREE_REMOVED")).toBeLessThan(types.indexOf("TASK_SKIPPED"));
+    expect(log.at(-1)).toMatchObject({ type: "EXECUTION_COMPLETE", data: { outcome: "aborted" } });
+    expect(gitIn(ws.path, "show", `refs/peh/${runId()}/long/1:half.txt`)).toBe("half-done");
+    expect(await worktreesLeft()).toBe(0);
+    expect(gitIn(ws.path, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toHaveLength(1);
   });
 
   it("takes uncommitted changes into the branch's first commit, leaving them where they are", async () => {

@@ -120,6 +120,13 @@ export function violationIn(lines: readonly string[], shown: readonly string[], 
 
 /** The rule's name and the hint that names the grant to ask for. */
 export function violationRule(violation: Violation): { rule: string; hint: string } {
+  if (violation.kind === "write" && violation.target !== undefined && /(^|\/)\.git(\/|$)/.test(violation.target)) {
+    // A grant would not help: git's own directory is kept read-only (an agent's `git commit` lands here).
+    return {
+      rule: "write refused by the sandbox",
+      hint: `${violation.target} is in the repository's .git, which the sandbox keeps read-only: with isolation: worktree peh makes the task's commit itself, so tell the agent not to commit (nor run other git commands that write)`,
+    };
+  }
   if (violation.kind === "write") {
     const what = violation.target ?? "there";
     return {
