@@ -5,7 +5,7 @@ import { appendEventsPerSecond, appendRatio, readEventsPerSecond } from "./appen
 import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
 import { dagPlan, lookupFloorMs, validateMs } from "./validate.js";
 import { schedulerFigures } from "./scheduler.js";
-import { versusFigures } from "./versus.js";
+import { versusFigures } from "./side-by-side/versus.js";
 import { statusFigures } from "./status.js";
 import { worktreeFigures } from "./worktree.js";
 import { uiFigures } from "./ui.js";

@@ -13,11 +13,11 @@ import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { trueLauncher } from "./scheduler.js";
+import { trueLauncher } from "../scheduler.js";
 
 type Shape = "independent" | "chain";
 
-const PEH = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+const PEH = fileURLToPath(new URL("../../cli/main.js", import.meta.url));
 const LANGGRAPH = fileURLToPath(new URL("./langgraph.js", import.meta.url));
 
 /** Seconds `argv` takes as a whole process in `cwd`; throws with its stderr if it fails. */

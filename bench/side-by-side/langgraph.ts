@@ -1,4 +1,4 @@
-// The LangGraph JS program that `peh run` is compared with (bench/versus.ts), run as a whole
+// The LangGraph JS program that `peh run` is compared with (bench/side-by-side/versus.ts), run as a whole
 // process: `node langgraph.js TASKS independent|chain DIR`. One node per task; each node starts
 // the same two processes as a peh task whose command and check are `true` (`/bin/sh -c true`,
 // then again), as a Node program does (child_process); the SQLite checkpointer saves every
