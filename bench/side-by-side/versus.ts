@@ -1,6 +1,6 @@
 // peh beside what a user would otherwise reach for, each as a whole process, in alternating
 // rounds in one process of its own (best of each), on plans of `true` tasks (check `true`):
-// - LangGraph JS (bench/langgraph.ts: one node per task, SQLite checkpointer, maxConcurrency 8)
+// - LangGraph JS (bench/side-by-side/langgraph.ts: one node per task, SQLite checkpointer, maxConcurrency 8)
 //   on 1,000 independent tasks and on a chain of 500 (each depends on the one before);
 // - `make -j8` on a Makefile generated from the same independent plan (no durability at all);
 // - the chain's floor under the event log's contract: per task and in order, fsync a line, start
@@ -25,7 +25,12 @@ function wholeProcess(argv: string[], cwd: string): number {
   const start = performance.now();
   const result = spawnSync(argv[0]!, argv.slice(1), { cwd, encoding: "utf8", maxBuffer: 1 << 26 });
   const seconds = (performance.now() - start) / 1000;
-  if (result.status !== 0) throw new Error(`${argv.slice(0, 3).join(" ")} exited ${result.status ?? result.signal}: ${(result.stderr || result.error?.message || "").trim().split("\n").slice(-3).join(" ")}`);
+  if (result.status !== 0) {
+    // The line that names the error (Node prints the stack, then its own version, after it).
+    const lines = (result.stderr || result.error?.message || "").split("\n").map((line) => line.trim()).filter(Boolean);
+    const why = lines.find((line) => /^\w*Error\b|^Error:/.test(line)) ?? lines.at(-1) ?? "no message";
+    throw new Error(`${argv.slice(1, 3).join(" ")} exited ${result.status ?? result.signal}: ${why}`);
+  }
   return seconds;
 }
 
