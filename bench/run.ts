@@ -5,6 +5,7 @@ import { appendEventsPerSecond, appendRatio, readEventsPerSecond } from "./appen
 import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
 import { dagPlan, lookupFloorMs, validateMs } from "./validate.js";
 import { schedulerFigures } from "./scheduler.js";
+import { versusFigures } from "./side-by-side/versus.js";
 import { statusFigures } from "./status.js";
 import { worktreeFigures } from "./worktree.js";
 import { uiFigures } from "./ui.js";
@@ -28,12 +29,16 @@ function replayEventsPerSecond(events: number, rounds: number): number {
 const validated = validation();
 // In a process of its own (see scheduler.ts), so its place in this list does not matter.
 const scheduler = schedulerFigures(quick ? 50 : 1_000);
+// Likewise: peh beside LangGraph JS, make and the chain's floor, alternating rounds.
+const versus = versusFigures(quick ? 50 : 1_000, quick ? 25 : 500, quick ? 1 : 2);
+const ratio = (a: number, b: number | null) => (b === null ? null : Number((a / b).toFixed(2)));
 
 const figures = {
   quick,
   node: process.version,
   append_events_per_s: Math.round(await appendEventsPerSecond(quick ? 2_000 : 20_000, 100)),
   append_ratio_100k_vs_1k: Number((await appendRatio(quick ? 10_000 : 100_000, 1_000, quick ? 200 : 1_000, quick ? 1 : 3)).toFixed(2)),
+  // Target ≥ 1,500,000.
   replay_events_per_s: Math.round(replayEventsPerSecond(quick ? 100_000 : 1_000_000, quick ? 2 : 3)),
   ...(await readEventsPerSecond(quick ? 2_000 : 10_000, 3).then((r) => ({
     read_sealed_events_per_s: Math.round(r.sealed),
@@ -45,6 +50,18 @@ const figures = {
   durable_floor_ratio_vs_xargs: Number(scheduler.durable_floor_ratio.toFixed(2)),
   durable_log_floor_ratio_vs_xargs: Number(scheduler.durable_log_floor_ratio.toFixed(2)),
   spawn_floor_ratio_vs_xargs: Number(scheduler.spawn_floor_ratio.toFixed(2)),
+  // What peh adds over the least the contract costs (the log-file floor). Target ≤ 1.25.
+  scheduler_over_floor: ratio(scheduler.ratio, scheduler.durable_log_floor_ratio),
+  // `peh run` ÷ LangGraph JS, whole processes: 1,000 independent tasks, a chain of 500. Target ≤ 0.5 each.
+  scheduler_ratio_vs_langgraph: ratio(versus.peh_s, versus.langgraph_s),
+  chain_ratio_vs_langgraph: ratio(versus.peh_chain_s, versus.langgraph_chain_s),
+  ...(versus.langgraph_error ? { langgraph_error: versus.langgraph_error } : {}),
+  // `peh run` ÷ make -j8 of a Makefile generated from the plan (no durability). Reported, no target.
+  scheduler_ratio_vs_make: ratio(versus.peh_s, versus.make_s),
+  // The chain's latency per task, and the least it costs under the contract. Target: ratio ≤ 2.
+  chain_ms_per_task: Number(((versus.peh_chain_s * 1000) / versus.chain_tasks).toFixed(2)),
+  chain_floor_ms_per_task: Number(((versus.chain_floor_s * 1000) / versus.chain_tasks).toFixed(2)),
+  chain_over_floor: ratio(versus.peh_chain_s, versus.chain_floor_s),
   [`scheduler_chain_ratio_${quick ? "100_vs_25" : "2k_vs_500"}`]: Number(scheduler.chain_ratio_4x.toFixed(2)),
   // 200 tasks (50 with --quick) under bwrap ÷ the same without; null where bwrap does not work. Target ≤ 1.3.
   sandbox_overhead_ratio: scheduler.sandbox_overhead_ratio === null ? null : Number(scheduler.sandbox_overhead_ratio.toFixed(2)),

@@ -45,7 +45,7 @@ async function pehSeconds(tasks: number, shape: "independent" | "chain" = "indep
   }
 }
 
-function xargsSeconds(tasks: number): number {
+export function xargsSeconds(tasks: number): number {
   const start = performance.now();
   const result = spawnSync("sh", ["-c", `seq ${tasks} | xargs -P8 -I{} sh -c '/bin/true; /bin/true'`]);
   if (result.status !== 0) throw new Error("xargs baseline failed");
@@ -84,7 +84,7 @@ async function eightAtATime(count: number, one: () => Promise<void>): Promise<nu
 const TRUE_ARGV = shellArgv(shellCommand(), "true");
 
 /** A launcher, and a function that starts `true` in `cwd` from it as a run starts a process. */
-function trueLauncher(cwd: string): { launcher: Launcher; launchTrue(): Promise<void> } {
+export function trueLauncher(cwd: string): { launcher: Launcher; launchTrue(): Promise<void> } {
   const env = { ...process.env };
   const launcher = new Launcher(env);
   const launchTrue = async () => {

@@ -141,7 +141,13 @@ export class Orchestrator implements RunContext {
       const attempt = this.state.tasks.get(task)?.context.attempt ?? 0;
       await this.mirror.sync(workerIdFor(task, attempt), this.attemptLog(task, attempt)).catch((error: unknown) => this.note(`could not copy the output of ${command.task_id} into the store: ${String(error)}`));
     }
-    return this.run.command(command);
+    const decided = this.run.command(command);
+    // A task's end readies its dependents in the same append (one fsync fewer per task of a
+    // chain); the tasks that turn readied are visited again, as after the loop's own turn.
+    if (command.type === "RecordVerification" || command.type === "RecordMerge") {
+      this.run.command({ type: "ScheduleReadyTasks", at: command.at }).then(() => this.index.takeBackReadied(this.state), () => undefined);
+    }
+    return decided;
   }
 
   get state() {

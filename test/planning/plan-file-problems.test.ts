@@ -57,3 +57,28 @@ describe("plan file › every problem in one report", () => {
     expect(new Set(report("objective: x\ntasks:\n  - id: a\n   scope: [\n").map((p) => p.code))).toEqual(new Set(["SYNTAX"]));
   });
 });
+
+describe("plan file › a JSON plan (read with JSON.parse when it is valid as it stands)", () => {
+  const task = (id: string, more = "") => `{ "id": "${id}", "objective": "Build ${id}.js", "scope": "workspace", "run": "make"${more} }`;
+
+  it("reads the same plan as the YAML parser does, and finds the line of a later problem", () => {
+    const json = ["{", '  "objective": "Ship app.js",', '  "tasks": [', `    ${task("a")},`, `    ${task("b", ', "depends_on": ["a"]')}`, "  ]", "}", ""].join("\n");
+    const loaded = parsePlanSource(json);
+    const throughYaml = parsePlanSource(`# the same, as YAML\n${json}`); // does not start with "{"
+    expect(loaded.plan?.tasks.map((t) => [t.id, t.depends_on])).toEqual([["a", []], ["b", ["a"]]]);
+    expect(loaded.plan).toEqual(throughYaml.plan);
+    expect(loaded.locate(["tasks", 1, "depends_on"])).toBe(5);
+    expect(throughYaml.locate(["tasks", 1, "depends_on"])).toBe(6);
+  });
+
+  it("still refuses a duplicate key, which JSON.parse alone would keep silently (the last one)", () => {
+    const json = `{ "objective": "Ship app.js", "tasks": [${task("a", ', "run": "rm -rf /"')}] }`;
+    expect(parsePlanSource(json).plan).toBeUndefined();
+    expect(report(json).map((p) => p.code)).toContain("SYNTAX");
+  });
+
+  it("reports a JSON plan's schema problems with their lines, as for YAML", () => {
+    const json = ["{", '  "objective": "Ship app.js",', '  "tasks": [', `    ${task("a", ', "scope": "galaxy"').replace('"scope": "workspace", ', "")}`, "  ]", "}"].join("\n");
+    expect(report(json).filter((p) => p.severity === "error").map((p) => [p.code, p.path, p.line])).toEqual([["SCHEMA", "tasks[0].scope", 4]]);
+  });
+});

@@ -3,7 +3,8 @@
 // (`SELECT 1` with a timeout: a half-open socket raises no error by itself) and made again when it
 // fails; every (re)subscription wakes every follower, which re-reads from where it stands, so a
 // notification lost while the connection was down costs nothing. Polling stays behind it anyway.
-import pg from "pg";
+import type pg from "pg";
+import { pgDriver } from "./driver.js";
 
 export const CHANNEL = "peh_events";
 
@@ -75,7 +76,7 @@ export class Listener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client(this.options.config);
+    const client = new (pgDriver().Client)(this.options.config);
     // A dropped connection surfaces here, not as a rejected query: make it again.
     client.on("error", () => this.lost(client));
     client.on("end", () => this.lost(client));

@@ -4,7 +4,8 @@
 // connection.ts. What is read is judged as the lowdb store's lines are: the chain hash of every row
 // (seal.ts), the envelope's schema, then the machines' fold (runtime/store/read-run.ts).
 import { randomUUID } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
+import { pgDriver } from "./driver.js";
 import { deepFreeze, PehEventSchema, type PehEvent } from "../../envelope.js";
 import { PehError, isPehError } from "../../errors.js";
 import { followLog } from "../../follow.js";
@@ -65,7 +66,7 @@ export class PostgresEventStore implements EventStore {
   constructor(store: string, options: PostgresStoreOptions = {}) {
     this.connection = connectionOf(store, options.env);
     this.where = this.connection.where;
-    this.pool = new pg.Pool(this.connection.config);
+    this.pool = new (pgDriver().Pool)(this.connection.config);
     // An idle client whose server went away emits here; unhandled, it would end the process.
     this.pool.on("error", () => undefined);
     this.retryForMs = options.retryForMs ?? 15_000;
