@@ -89,6 +89,33 @@ describe.skipIf(!hasBrowser)(`peh ui in Chromium${hasBrowser ? "" : ` (skipped: 
     expect(await page.$$eval("svg.timeline rect.bar", (bars) => bars.length)).toBe(4);
   });
 
+  it("answers the plan's open question from the page; an empty answer is refused as peh clarify refuses it", async () => {
+    expect(ws.peh("plan", "--from", "release.yaml").code).toBe(0);
+    await openRun();
+    await page.fill("#question-text", "which region?");
+    await page.click("#ask");
+    await page.waitForSelector("#plan-state >> text=clarification_requested");
+    expect(await page.textContent("#question")).toContain("which region? — ana");
+    const runId = (await page.getAttribute("main", "data-run"))!;
+    await page.click("#answer");
+    await page.waitForSelector("#action-result.refused");
+    const refusal = (await page.textContent("#action-result .message"))!.replace(/^[A-Z_]+: /, "");
+    const cli = ws.peh("clarify", "--answer", "", "--as", "ana");
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toContain(refusal);
+    await page.fill("#answer-text", "eu-west-1");
+    await page.click("#answer");
+    await page.waitForSelector("#action-result.ok");
+    expect(await page.textContent("#action-result")).toContain(`answered on ${runId}; the plan awaits approval`);
+    await page.waitForSelector("#plan-state >> text=awaiting_approval");
+    await page.waitForSelector("#approve");
+    const log = (await readFile(join(ws.path, ".peh", "runs", runId, "events.jsonl"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { type: string; actor: string; via?: string });
+    expect(log.slice(-2)).toMatchObject([
+      { type: "GATE_CLARIFICATION_REQUESTED", actor: "ana", via: "web" },
+      { type: "GATE_APPROVAL_REQUESTED", actor: "ana", via: "web" },
+    ]);
+  });
+
   it("answers a failed task with retry from the page, and the waiting peh run carries on", async () => {
     await ws.write(
       "flaky.yaml",
