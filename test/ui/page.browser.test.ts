@@ -89,6 +89,21 @@ describe.skipIf(!hasBrowser)(`peh ui in Chromium${hasBrowser ? "" : ` (skipped: 
     expect(await page.$$eval("svg.timeline rect.bar", (bars) => bars.length)).toBe(4);
   });
 
+  it("lists the runs live: a new run appears and a run's state changes without a reload", async () => {
+    expect(ws.peh("plan", "--from", "release.yaml").code).toBe(0);
+    ui = await startUi(ws);
+    await page.goto(ui.url);
+    await page.waitForSelector("#runs-connection >> text=live");
+    expect(await page.$$eval("#runs tr[data-run]", (rows) => rows.length)).toBe(1);
+    const first = (await page.getAttribute("#runs tr[data-run]", "data-run"))!;
+    expect(ws.peh("plan", "--from", "release.yaml").code).toBe(0);
+    await page.waitForSelector("#runs tr[data-run]:nth-of-type(3)");
+    // Newest first.
+    expect(await page.getAttribute("#runs tr[data-run]", "data-run")).not.toBe(first);
+    expect(ws.peh("approve", first, "--version", "1", "--as", "ana", "--confirm", PHRASE).code).toBe(0);
+    await page.waitForSelector(`#runs tr[data-run="${first}"] .badge >> text=approved`);
+  });
+
   it("answers the plan's open question from the page; an empty answer is refused as peh clarify refuses it", async () => {
     expect(ws.peh("plan", "--from", "release.yaml").code).toBe(0);
     await openRun();
