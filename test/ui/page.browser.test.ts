@@ -171,9 +171,13 @@ describe.skipIf(!hasBrowser)(`peh ui in Chromium${hasBrowser ? "" : ` (skipped: 
       await page.waitForSelector(`#slider-label >> text=the state right after #${seq} `);
       expect(await planState(page)).toBe(replay.plan.state);
       expect(await nodeStates(page)).toEqual(Object.fromEntries(replay.tasks.map((task) => [task.id, task.state])));
+      // The log follows the slider: the event the page is at is drawn and marked.
+      expect(await page.textContent(".log-row.current")).toContain(`#${seq}`);
     }
     // A seq's permalink in the log puts the page there.
     await page.click("#live");
+    // The log followed the slider; back at its top, event #3 is in view.
+    await page.$eval("#log", (log) => log.scrollTo(0, 0));
     await page.click('.log-row[data-seq="3"] a.seq');
     await page.waitForSelector("#slider-label >> text=the state right after #3 ");
     expect(await page.textContent(".log-row.current")).toContain("#3");

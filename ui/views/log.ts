@@ -99,7 +99,15 @@ export class LogView {
   mark(seq: number, reveal: boolean): void {
     this.current = seq;
     if (reveal) {
-      const index = this.shown.findIndex((row) => row.event.seq >= seq);
+      // The first row at or after seq (rows are in seq order).
+      let low = 0;
+      let high = this.shown.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (this.shown[middle]!.event.seq < seq) low = middle + 1;
+        else high = middle;
+      }
+      const index = low < this.shown.length ? low : -1;
       if (index >= 0) this.viewport.scrollTop = this.scrollTop = Math.max(0, index * ROW - VIEWPORT / 2);
     }
     this.paint();

@@ -41,6 +41,7 @@ export class RunPage {
   private readonly timelineView: TimelineView;
   private readonly stop: () => void;
   private scheduled = false;
+  private revealNext = false;
 
   constructor(private readonly options: RunPageOptions) {
     this.pinned = options.seq;
@@ -62,7 +63,8 @@ export class RunPage {
       const seq = Number(this.slider.value);
       this.pinned = seq >= this.model.last ? undefined : seq;
       history.replaceState(null, "", this.options.link(this.pinned));
-      this.schedule(false);
+      // The log follows the slider: the event the page is at stays in view.
+      this.schedule(true);
     });
     this.liveButton.addEventListener("click", () => this.goLive());
     this.stop = options.source.follow(
@@ -98,11 +100,15 @@ export class RunPage {
   }
 
   private schedule(reveal: boolean): void {
+    // A reveal asked for while a frame is already scheduled is kept for that frame.
+    this.revealNext ||= reveal;
     if (this.scheduled) return;
     this.scheduled = true;
     requestAnimationFrame(() => {
       this.scheduled = false;
-      this.render(reveal);
+      const revealNow = this.revealNext;
+      this.revealNext = false;
+      this.render(revealNow);
     });
   }
 
