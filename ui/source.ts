@@ -2,6 +2,7 @@
 // EventSource per run keyed on seq, one for the list of runs), or the events inlined by
 // `peh export --html` (read-only).
 import type { PehEvent } from "../events/index.js";
+import type { Prefetched } from "./prefetch.js";
 
 export interface RunListEntry {
   run_id: string;
@@ -77,7 +78,7 @@ export class ServerSource implements Source {
     let stopped = false;
     let last = 0;
     const run = encodeURIComponent(runId);
-    void this.getJson<{ events: PehEvent[] }>(`/api/runs/${run}/events`).then(({ events }) => {
+    void this.firstEvents(runId).then(({ events }) => {
       if (stopped) return;
       if (events.length > 0) {
         last = events.at(-1)!.seq;
@@ -109,6 +110,18 @@ export class ServerSource implements Source {
       stopped = true;
       stream?.close();
     };
+  }
+
+  /** The run's events so far: the answer prefetch.js asked for when the page opened on this run, else a fetch. */
+  private async firstEvents(runId: string): Promise<{ events: PehEvent[] }> {
+    const holder = window as unknown as { pehPrefetch?: Prefetched };
+    const prefetched = holder.pehPrefetch;
+    holder.pehPrefetch = undefined;
+    if (prefetched?.run === runId) {
+      const response = await prefetched.events.catch(() => undefined);
+      if (response?.ok) return (await response.json()) as { events: PehEvent[] };
+    }
+    return this.getJson<{ events: PehEvent[] }>(`/api/runs/${encodeURIComponent(runId)}/events`);
   }
 
   async act(runId: string, action: string, body: object): Promise<ActionAnswer> {

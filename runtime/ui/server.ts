@@ -115,7 +115,8 @@ function sendAsset(request: IncomingMessage, response: ServerResponse, path: str
     return void response.end();
   }
   const name = path === "/" ? "index.html" : path.slice(1);
-  const body = name === "index.html" ? assets.html : name === "app.js" ? assets.js : name === "app.css" ? assets.css : undefined;
+  const files: Record<string, string | undefined> = { "index.html": assets.html, "app.js": assets.js, "app.css": assets.css, "prefetch.js": assets.prefetch };
+  const body = Object.hasOwn(files, name) ? files[name] : undefined;
   if (body === undefined) return sendJson(response, 404, { error: { code: "NOT_FOUND", message: `no file ${path}` } });
   response.writeHead(200, { ...SECURITY_HEADERS, "content-type": ASSET_TYPES[name]!, "cache-control": "no-cache" });
   response.end(request.method === "HEAD" ? undefined : body);

@@ -89,6 +89,29 @@ describe.skipIf(!hasBrowser)(`peh ui in Chromium${hasBrowser ? "" : ` (skipped: 
     expect(await page.$$eval("svg.timeline rect.bar", (bars) => bars.length)).toBe(4);
   });
 
+  it("opens a run's link directly: its events are asked for once, from <head>, while the app loads", async () => {
+    expect(ws.peh("plan", "--from", "release.yaml").code).toBe(0);
+    ui = await startUi(ws);
+    const runId = JSON.parse(ws.peh("status", "--json").stdout).run_id as string;
+    const asked: string[] = [];
+    let eventsAsked!: () => void;
+    const eventsAskedFirst = new Promise<void>((resolve) => (eventsAsked = resolve));
+    page.on("request", (request) => {
+      if (!request.url().includes("/events")) return;
+      asked.push(request.url());
+      eventsAsked();
+    });
+    // app.js is held back until the events are asked for: only the page's <head> can ask first.
+    await page.route(/\/app\.js$/, async (route) => {
+      await eventsAskedFirst;
+      await route.continue();
+    });
+    await page.goto(`${ui.url}#/runs/${runId}`);
+    await page.waitForSelector("#connection >> text=live");
+    expect(await nodeStates(page)).toEqual(Object.fromEntries(TASKS.map((task) => [task, "pending"])));
+    expect(asked).toEqual([`${new URL(ui.url).origin}/api/runs/${runId}/events`]);
+  });
+
   it("lists the runs live: a new run appears and a run's state changes without a reload", async () => {
     expect(ws.peh("plan", "--from", "release.yaml").code).toBe(0);
     ui = await startUi(ws);
