@@ -32,15 +32,15 @@ function boot(): void {
   if (!data && !token) body.append(h("p", { class: "refused" }, "This page needs the token from the URL `peh ui` printed: open that URL."));
 
   let page: RunPage | undefined;
-  let poll: ReturnType<typeof setInterval> | undefined;
+  let unwatch: (() => void) | undefined;
   const runLink = (runId: string, seq?: number) => `#/runs/${encodeURIComponent(runId)}${seq === undefined ? "" : `/seq/${seq}`}`;
   const route = () => {
     const match = /^#\/runs\/([^/]+)(?:\/seq\/(\d+))?$/.exec(location.hash);
     const runId = match ? decodeURIComponent(match[1]!) : data?.run_id;
     const seq = match?.[2] === undefined ? undefined : Number(match[2]);
+    unwatch?.();
+    unwatch = undefined;
     if (runId !== undefined) {
-      if (poll) clearInterval(poll);
-      poll = undefined;
       if (page && page.element.dataset.run === runId) return page.show(seq);
       page?.dispose();
       page = new RunPage({ source, runId, seq, actor: () => actorInput.value.trim(), link: (at) => runLink(runId, at) });
@@ -49,16 +49,15 @@ function boot(): void {
     }
     page?.dispose();
     page = undefined;
-    const list = h("section", { class: "panel" }, h("h1", {}, "Runs"), h("div", { class: "muted" }, "loading…"));
-    body.replaceChildren(list);
-    const refresh = () =>
-      source.runs().then(
-        (runs) => renderRuns(list, runs, (id) => runLink(id)),
-        (error: Error) => list.replaceChildren(h("p", { class: "refused" }, error.message)),
-      );
-    void refresh();
-    if (poll) clearInterval(poll);
-    poll = setInterval(refresh, 2000);
+    // The list follows the store live: a new run appears, a run's state and counts change.
+    const connection = h("span", { id: "runs-connection", class: "muted" }, "connecting…");
+    const list = h("div", {}, h("div", { class: "muted" }, "loading…"));
+    body.replaceChildren(h("section", { class: "panel" }, h("h1", {}, "Runs ", connection), list));
+    unwatch = source.watchRuns(
+      (runs) => renderRuns(list, runs, (id) => runLink(id)),
+      (live) => (connection.textContent = live ? "● live" : "reconnecting…"),
+      (message) => list.replaceChildren(h("p", { class: "refused" }, message)),
+    );
   };
   window.addEventListener("hashchange", route);
   route();

@@ -19,6 +19,8 @@ export interface Snapshot {
   attempts: Map<string, AttemptRecord[]>;
   /** The event at `seq`, if any. */
   event: PehEvent | undefined;
+  /** The open question about the plan (`peh clarify --question`), while one waits for an answer. */
+  question: { text: string; actor: string; seq: number } | null;
 }
 
 export class RunModel {
@@ -50,6 +52,17 @@ export class RunModel {
   }
 
   private snapshot(seq: number, state: RunState, attempts: Map<string, AttemptRecord[]>, live: boolean): Snapshot {
-    return { seq, last: this.last, live, state, status: statusOf(state), plan: state.plan_spec, attempts, event: this.events[seq - 1] };
+    const status = statusOf(state);
+    const question = status.awaited.some((wait) => wait.kind === "clarification") ? this.questionBefore(seq) : null;
+    return { seq, last: this.last, live, state, status, plan: state.plan_spec, attempts, event: this.events[seq - 1], question };
+  }
+
+  /** The last question asked at or before `seq`: the one a plan waiting for an answer waits on. */
+  private questionBefore(seq: number): Snapshot["question"] {
+    for (let i = Math.min(seq, this.events.length) - 1; i >= 0; i--) {
+      const event = this.events[i]!;
+      if (event.type === "GATE_CLARIFICATION_REQUESTED") return { text: event.data.question, actor: event.actor, seq: event.seq };
+    }
+    return null;
   }
 }

@@ -1,12 +1,15 @@
-// Where the page's data comes from: the `peh ui` server (fetch with the token header, and one
-// EventSource per run keyed on seq), or the events inlined by `peh export --html` (read-only).
+// Where the page's data comes from: the `peh ui` server (fetch with the token header, one
+// EventSource per run keyed on seq, one for the list of runs), or the events inlined by
+// `peh export --html` (read-only).
 import type { PehEvent } from "../events/index.js";
+import type { Prefetched } from "./prefetch.js";
 
 export interface RunListEntry {
   run_id: string;
   objective: string | null;
   state: string;
   events: number;
+  created_at: string;
   updated_at: string;
   progress: { total: number; pending: number; active: number; succeeded: number; failed: number; skipped: number; upstream_failed: number; awaiting_decision: number };
   awaited: number;
@@ -22,7 +25,8 @@ export type ActionAnswer = { ok: true; message: string } | { ok: false; error: R
 
 export interface Source {
   readonly readOnly: boolean;
-  runs(): Promise<RunListEntry[]>;
+  /** The runs, newest first, then again each time one appears or changes, until the returned stop is called. */
+  watchRuns(onRuns: (runs: RunListEntry[]) => void, onStatus: (live: boolean) => void, onError: (message: string) => void): () => void;
   /** Every event of the run, then each new one as it is appended, until the returned stop is called. */
   follow(runId: string, onEvents: (events: PehEvent[]) => void, onStatus: (live: boolean) => void): () => void;
   act(runId: string, action: string, body: object): Promise<ActionAnswer>;
@@ -40,8 +44,33 @@ export class ServerSource implements Source {
     return body;
   }
 
-  async runs(): Promise<RunListEntry[]> {
-    return (await this.getJson<{ runs: RunListEntry[] }>("/api/runs")).runs;
+  watchRuns(onRuns: (runs: RunListEntry[]) => void, onStatus: (live: boolean) => void, onError: (message: string) => void): () => void {
+    const runs = new Map<string, RunListEntry>();
+    const tell = () => onRuns([...runs.values()].sort((a, b) => b.created_at.localeCompare(a.created_at) || b.run_id.localeCompare(a.run_id)));
+    // The server sends the whole list first, then each run that appears or changes; a reconnect
+    // (Last-Event-ID: the list last seen) gets the whole list again unless nothing changed.
+    const stream = new EventSource(`/api/runs/stream?token=${encodeURIComponent(this.token)}`);
+    stream.addEventListener("runs", (message) => {
+      runs.clear();
+      for (const run of (JSON.parse((message as MessageEvent<string>).data) as { runs: RunListEntry[] }).runs) runs.set(run.run_id, run);
+      tell();
+    });
+    stream.addEventListener("run", (message) => {
+      const run = JSON.parse((message as MessageEvent<string>).data) as RunListEntry;
+      runs.set(run.run_id, run);
+      tell();
+    });
+    stream.addEventListener("removed", (message) => {
+      runs.delete((JSON.parse((message as MessageEvent<string>).data) as { run_id: string }).run_id);
+      tell();
+    });
+    stream.onopen = () => onStatus(true);
+    stream.onerror = () => {
+      onStatus(false);
+      // A refused stream (a wrong token) is not retried by the browser: say why, as the API does.
+      if (stream.readyState === EventSource.CLOSED) void this.getJson("/api/runs").catch((error: Error) => onError(error.message));
+    };
+    return () => stream.close();
   }
 
   follow(runId: string, onEvents: (events: PehEvent[]) => void, onStatus: (live: boolean) => void): () => void {
@@ -49,7 +78,7 @@ export class ServerSource implements Source {
     let stopped = false;
     let last = 0;
     const run = encodeURIComponent(runId);
-    void this.getJson<{ events: PehEvent[] }>(`/api/runs/${run}/events`).then(({ events }) => {
+    void this.firstEvents(runId).then(({ events }) => {
       if (stopped) return;
       if (events.length > 0) {
         last = events.at(-1)!.seq;
@@ -83,6 +112,18 @@ export class ServerSource implements Source {
     };
   }
 
+  /** The run's events so far: the answer prefetch.js asked for when the page opened on this run, else a fetch. */
+  private async firstEvents(runId: string): Promise<{ events: PehEvent[] }> {
+    const holder = window as unknown as { pehPrefetch?: Prefetched };
+    const prefetched = holder.pehPrefetch;
+    holder.pehPrefetch = undefined;
+    if (prefetched?.run === runId) {
+      const response = await prefetched.events.catch(() => undefined);
+      if (response?.ok) return (await response.json()) as { events: PehEvent[] };
+    }
+    return this.getJson<{ events: PehEvent[] }>(`/api/runs/${encodeURIComponent(runId)}/events`);
+  }
+
   async act(runId: string, action: string, body: object): Promise<ActionAnswer> {
     const response = await fetch(`/api/runs/${encodeURIComponent(runId)}/${action}`, {
       method: "POST",
@@ -112,8 +153,11 @@ export class StaticSource implements Source {
   readonly readOnly = true;
   constructor(private readonly data: ExportData) {}
 
-  async runs(): Promise<RunListEntry[]> {
-    return [];
+  watchRuns(onRuns: (runs: RunListEntry[]) => void, onStatus: (live: boolean) => void): () => void {
+    // An export holds one run: the page shows it, never a list.
+    onRuns([]);
+    onStatus(false);
+    return () => undefined;
   }
 
   follow(_runId: string, onEvents: (events: PehEvent[]) => void, onStatus: (live: boolean) => void): () => void {

@@ -231,14 +231,16 @@ export async function refineRun(store: EventStore, runId: RunId, input: { actor:
   return { state: run.state, applied: refined.applied ?? null, not_applied: refined.not_applied ?? null, hint: refined.hint ?? null };
 }
 
-export const clarifyRun = (store: EventStore, runId: RunId, input: { actor: string; question: string }) =>
-  handle("question", store, runId, { type: "RequestClarification", at: now(), actor: input.actor, question: input.question });
+const viaOf = (input: { via?: Via }) => (input.via === undefined ? {} : { via: input.via });
 
-export const answerRun = (store: EventStore, runId: RunId, input: { actor: string; answer: string }) =>
-  handle("answer", store, runId, { type: "AnswerClarification", at: now(), actor: input.actor, answer: input.answer });
+export const clarifyRun = (store: EventStore, runId: RunId, input: { actor: string; via?: Via; question: string }) =>
+  handle("question", store, runId, { type: "RequestClarification", at: now(), actor: input.actor, ...viaOf(input), question: input.question });
 
-export const rejectRun = (store: EventStore, runId: RunId, input: { actor: string; reason: string }) =>
-  handle("reject", store, runId, { type: "RejectPlan", at: now(), actor: input.actor, reason: input.reason });
+export const answerRun = (store: EventStore, runId: RunId, input: { actor: string; via?: Via; answer: string }) =>
+  handle("answer", store, runId, { type: "AnswerClarification", at: now(), actor: input.actor, ...viaOf(input), answer: input.answer });
+
+export const rejectRun = (store: EventStore, runId: RunId, input: { actor: string; via?: Via; reason: string }) =>
+  handle("reject", store, runId, { type: "RejectPlan", at: now(), actor: input.actor, ...viaOf(input), reason: input.reason });
 
 function currentPlan(state: RunState): PlanFile {
   if (!state.plan_spec) throw new PehError("RUN_NOT_FOUND", "the run has no plan");

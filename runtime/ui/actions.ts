@@ -1,10 +1,11 @@
 // The human actions of `peh ui`: each body parsed, then one call to the same runtime service the
-// CLI calls (approveRun, modifyRun, rejectRun, decideTask, trustTask, trustRoot), recorded with the
+// CLI calls (approveRun, modifyRun, rejectRun, clarifyRun, answerRun, decideTask, trustTask,
+// trustRoot), recorded with the
 // actor's name and `via: web`. No rule is checked here that the service does not check itself.
 import { z } from "zod";
 import { PehError, type EventStore, type RunId } from "../../events/index.js";
 import { humanName } from "../gate/actor.js";
-import { approveRun, modifyRun, rejectRun } from "../gate/gate.js";
+import { answerRun, approveRun, clarifyRun, modifyRun, rejectRun } from "../gate/gate.js";
 import { decideTask, trustRoot, trustTask } from "../gate/human-answers.js";
 
 const actor = z.string().max(200).optional();
@@ -13,6 +14,11 @@ export const ActionSchemas = {
   approve: z.strictObject({ actor, version: z.number().int().positive(), confirmations: z.array(z.string().max(1000)).max(1000).default([]) }),
   modify: z.strictObject({ actor, skip: z.string().min(1) }),
   reject: z.strictObject({ actor, reason: z.string().min(1) }),
+  // An empty text is the service's to refuse, in the words `peh clarify` uses.
+  /** `peh clarify --question`: a question before approving; the plan waits for its answer. */
+  question: z.strictObject({ actor, question: z.string().max(10_000) }),
+  /** `peh clarify --answer`: the answer to the open question; the plan awaits approval again. */
+  answer: z.strictObject({ actor, answer: z.string().max(10_000) }),
   decide: z.strictObject({ actor, task: z.string().min(1), decision: z.enum(["retry", "skip", "abort"]) }),
   trust: z.union([z.strictObject({ actor, task: z.string().min(1) }), z.strictObject({ actor, root: z.string().min(1) })]),
 };
@@ -27,7 +33,15 @@ export interface ActionReceipt {
   message: string;
 }
 
-const WHAT: Record<ActionName, string> = { approve: "approves", modify: "modifies the plan", reject: "rejects the plan", decide: "decides", trust: "trusts" };
+const WHAT: Record<ActionName, string> = {
+  approve: "approves",
+  modify: "modifies the plan",
+  reject: "rejects the plan",
+  question: "asks",
+  answer: "answers",
+  decide: "decides",
+  trust: "trusts",
+};
 
 export async function performAction(store: EventStore, runId: RunId, name: ActionName, body: unknown): Promise<ActionReceipt> {
   const parsed = ActionSchemas[name].safeParse(body);
@@ -53,6 +67,17 @@ export async function performAction(store: EventStore, runId: RunId, name: Actio
       const input = ActionSchemas.reject.parse(body);
       await rejectRun(store, runId, { ...human, reason: input.reason });
       return receipt(`rejected ${runId}'s plan as ${who}: ${input.reason}`);
+    }
+    // The CLI's own ✓ lines (peh clarify).
+    case "question": {
+      const input = ActionSchemas.question.parse(body);
+      await clarifyRun(store, runId, { ...human, question: input.question });
+      return receipt(`asked on ${runId}: ${input.question}`);
+    }
+    case "answer": {
+      const input = ActionSchemas.answer.parse(body);
+      await answerRun(store, runId, { ...human, answer: input.answer });
+      return receipt(`answered on ${runId}; the plan awaits approval`);
     }
     case "decide": {
       const input = ActionSchemas.decide.parse(body);

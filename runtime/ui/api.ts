@@ -1,39 +1,9 @@
-// The read side of `peh ui`: the runs of the store with their state and counts, a run's events
-// from a seq, and its live stream (Server-Sent Events, `id:` = seq, so a reconnect resumes with
-// Last-Event-ID). Everything through the EventStore interface: it works on any store.
+// The read side of `peh ui`: a run's events from a seq and its live stream (Server-Sent Events,
+// `id:` = seq, so a reconnect resumes with Last-Event-ID), and the live list of the store's runs
+// (runs-feed.ts). Everything through the EventStore interface: it works on any store.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { PehError, RunIdSchema, type EventStore, type RunId } from "../../events/index.js";
-import { statusOf } from "../../projections/status.js";
-import { viewStateOf } from "../view-state.js";
-
-export interface RunListEntry {
-  run_id: string;
-  objective: string | null;
-  state: string;
-  events: number;
-  created_at: string;
-  updated_at: string;
-  progress: ReturnType<typeof statusOf>["progress"];
-  awaited: number;
-}
-
-export async function listRuns(store: EventStore): Promise<RunListEntry[]> {
-  const entries: RunListEntry[] = [];
-  for (const summary of await store.listRuns()) {
-    const status = statusOf((await viewStateOf(store, summary.run_id)).state);
-    entries.push({
-      run_id: summary.run_id,
-      objective: status.objective,
-      state: status.service ? "serving" : status.plan.state,
-      events: summary.events,
-      created_at: summary.created_at,
-      updated_at: summary.updated_at,
-      progress: status.progress,
-      awaited: status.awaited.length,
-    });
-  }
-  return entries.reverse();
-}
+import type { RunsFeed } from "./runs-feed.js";
 
 /** The run named in a path, which must exist in the store. */
 export async function runOf(store: EventStore, text: string): Promise<RunId> {
@@ -57,8 +27,8 @@ export function firstSeq(request: IncomingMessage, query: URLSearchParams): numb
 /** How often the stream says it is alive, so proxies and the browser keep it open. */
 const HEARTBEAT_MS = 15_000;
 
-/** Streams the run's events from `from` on, then live, until the client goes. */
-export async function streamRun(store: EventStore, runId: RunId, from: number, request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void> {
+/** Opens an event stream: its headers, the browser's reconnect delay and a heartbeat; `signal` aborts when the client goes. */
+function openStream(request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): { signal: AbortSignal; heartbeat: ReturnType<typeof setInterval> } {
   response.writeHead(200, { ...headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive" });
   response.write("retry: 1000\n\n");
   const controller = new AbortController();
@@ -67,12 +37,42 @@ export async function streamRun(store: EventStore, runId: RunId, from: number, r
   response.on("close", stop);
   const heartbeat = setInterval(() => response.write(": alive\n\n"), HEARTBEAT_MS);
   heartbeat.unref();
+  return { signal: controller.signal, heartbeat };
+}
+
+/** Streams the run's events from `from` on, then live, until the client goes. */
+export async function streamRun(store: EventStore, runId: RunId, from: number, request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void> {
+  const { signal, heartbeat } = openStream(request, response, headers);
   try {
-    for await (const event of store.follow(runId, { from, signal: controller.signal })) {
+    for await (const event of store.follow(runId, { from, signal })) {
       response.write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`);
     }
   } finally {
     clearInterval(heartbeat);
     response.end();
   }
+}
+
+/**
+ * Streams the store's runs: first the whole list (`event: runs`), then each run that appears or
+ * changes (`event: run`) and each that is gone (`event: removed`), until the client goes. The id
+ * is the list's fingerprint after a change (on its last message only): a reconnect whose
+ * Last-Event-ID is the list the server holds gets only what changes next, any other the whole list
+ * again, so a dropped connection never leaves the page with a stale list.
+ */
+export async function streamRuns(feed: RunsFeed, request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): Promise<void> {
+  await feed.current();
+  const { signal, heartbeat } = openStream(request, response, headers);
+  const send = (event: string, data: unknown, id?: string) => response.write(`event: ${event}\n${id === undefined ? "" : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`);
+  // Taken and subscribed in one tick: no change can fall between the list and the first change.
+  const held = feed.snapshot();
+  const unsubscribe = feed.subscribe((change) => {
+    const messages: [string, unknown][] = [...change.changed.map((entry): [string, unknown] => ["run", entry]), ...change.removed.map((runId): [string, unknown] => ["removed", { run_id: runId }])];
+    messages.forEach(([event, data], index) => send(event, data, index === messages.length - 1 ? change.id : undefined));
+  });
+  if (request.headers["last-event-id"] !== held.id) send("runs", { runs: held.runs }, held.id);
+  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+  unsubscribe();
+  clearInterval(heartbeat);
+  response.end();
 }

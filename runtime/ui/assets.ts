@@ -9,6 +9,7 @@ import { PehError } from "../../events/index.js";
 export const ASSET_TYPES: Record<string, string> = {
   "index.html": "text/html; charset=utf-8",
   "app.js": "text/javascript; charset=utf-8",
+  "prefetch.js": "text/javascript; charset=utf-8",
   "app.css": "text/css; charset=utf-8",
 };
 
@@ -26,9 +27,11 @@ export interface Assets {
   html: string;
   js: string;
   css: string;
+  /** What the page runs first, from <head> (ui/prefetch.ts): a run's events asked for while app.js loads. */
+  prefetch?: string;
 }
 
 export async function readAssets(dir = assetsDir()): Promise<Assets> {
-  const [html, js, css] = await Promise.all(["index.html", "app.js", "app.css"].map((name) => readFile(join(dir, name), "utf8")));
-  return { html: html!, js: js!, css: css! };
+  const [html, js, css, prefetch] = await Promise.all(["index.html", "app.js", "app.css", "prefetch.js"].map((name) => readFile(join(dir, name), "utf8")));
+  return { html: html!, js: js!, css: css!, prefetch: prefetch! };
 }

@@ -6,9 +6,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { isPehError, PehError, type EventStore, type RunId } from "../../events/index.js";
 import { isAction, performAction } from "./actions.js";
-import { firstSeq, listRuns, runOf, streamRun } from "./api.js";
+import { firstSeq, runOf, streamRun, streamRuns } from "./api.js";
 import { ASSET_TYPES, readAssets, type Assets } from "./assets.js";
 import { Guard, SECURITY_HEADERS, type Refusal } from "./guard.js";
+import { RunsFeed } from "./runs-feed.js";
 
 export interface UiServerOptions {
   store: EventStore;
@@ -37,6 +38,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const assets = options.assets ?? (await readAssets());
   const token = options.token ?? randomBytes(16).toString("hex");
   let guard: Guard | undefined;
+  const feed = new RunsFeed(options.store);
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => sendError(response, error));
   });
@@ -47,11 +49,13 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     const path = url.pathname;
     if (!path.startsWith("/api/")) return sendAsset(request, response, path, assets);
     const parts = path.split("/").slice(2);
-    const isStream = request.method === "GET" && parts.length === 3 && parts[0] === "runs" && parts[2] === "stream";
+    // The runs' stream and a run's: EventSource cannot send a header, so these take the token in the query.
+    const isStream = request.method === "GET" && parts[0] === "runs" && parts.at(-1) === "stream" && (parts.length === 2 || parts.length === 3);
     const tokenRefused = guard!.checkToken(request, url.searchParams, { queryAllowed: isStream });
     if (tokenRefused) return sendRefusal(response, tokenRefused);
     const store = options.store;
-    if (parts.length === 1 && parts[0] === "runs") return get(request, response, async () => ({ runs: await listRuns(store) }));
+    if (parts.length === 1 && parts[0] === "runs") return get(request, response, async () => ({ runs: (await feed.current()).runs }));
+    if (isStream && parts.length === 2) return streamRuns(feed, request, response, SECURITY_HEADERS);
     if (parts[0] !== "runs" || parts.length !== 3) return sendJson(response, 404, { error: { code: "NOT_FOUND", message: `no API at ${path}` } });
     const [, runText, what] = parts as [string, string, string];
     if (isAction(what)) {
@@ -84,7 +88,11 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   });
   const port = (server.address() as AddressInfo).port;
   guard = new Guard(port, token);
-  return { url: `http://127.0.0.1:${port}/?token=${token}`, port, token, close: () => closeServer(server) };
+  const close = () => {
+    feed.close();
+    return closeServer(server);
+  };
+  return { url: `http://127.0.0.1:${port}/?token=${token}`, port, token, close };
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -107,7 +115,8 @@ function sendAsset(request: IncomingMessage, response: ServerResponse, path: str
     return void response.end();
   }
   const name = path === "/" ? "index.html" : path.slice(1);
-  const body = name === "index.html" ? assets.html : name === "app.js" ? assets.js : name === "app.css" ? assets.css : undefined;
+  const files: Record<string, string | undefined> = { "index.html": assets.html, "app.js": assets.js, "app.css": assets.css, "prefetch.js": assets.prefetch };
+  const body = Object.hasOwn(files, name) ? files[name] : undefined;
   if (body === undefined) return sendJson(response, 404, { error: { code: "NOT_FOUND", message: `no file ${path}` } });
   response.writeHead(200, { ...SECURITY_HEADERS, "content-type": ASSET_TYPES[name]!, "cache-control": "no-cache" });
   response.end(request.method === "HEAD" ? undefined : body);

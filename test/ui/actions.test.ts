@@ -98,6 +98,43 @@ describe("peh ui › actions", () => {
     expect(again.body.error).toEqual({ code: "USAGE", message: "task only has no worker waiting for trust", hint: "workers waiting: none" });
   });
 
+  it("asks a question and answers it as peh clarify does, by the page's actor, via web", async () => {
+    await open(FLAKY);
+    const asked = await post("question", { actor: "bo", question: "which region?" });
+    expect(asked).toMatchObject({ status: 200, body: { message: `asked on ${runId}: which region?` } });
+    expect((await lastEvents(1))[0]).toMatchObject({ type: "GATE_CLARIFICATION_REQUESTED", actor: "bo", via: "web", data: { question: "which region?" } });
+    expect(JSON.parse(ws.peh("status", "--json").stdout).awaited).toMatchObject([{ kind: "clarification" }]);
+    const answered = await post("answer", { actor: "ana", answer: "eu-west-1" });
+    expect(answered).toMatchObject({ status: 200, body: { message: `answered on ${runId}; the plan awaits approval` } });
+    expect((await lastEvents(1))[0]).toMatchObject({ type: "GATE_APPROVAL_REQUESTED", actor: "ana", via: "web", data: { note: "eu-west-1" } });
+  });
+
+  it("refuses an answer with no open question, and an empty one, in the CLI's words, appending nothing", async () => {
+    await open(FLAKY);
+    const before = await store.version(runId);
+    const cli = ws.peh("clarify", "--answer", "eu-west-1", "--as", "ana");
+    expect(cli.code).not.toBe(0);
+    const refused = await post("answer", { actor: "ana", answer: "eu-west-1" });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: "ILLEGAL_TRANSITION", message: expect.stringContaining("`peh clarify --answer` refused: the plan has no open question") });
+    expect(cli.stderr).toContain(refused.body.error!.message);
+    expect(cli.stderr).toContain(refused.body.error!.hint!);
+    expect(ws.peh("clarify", "--question", "which region?", "--as", "bo").code).toBe(0);
+    const empty = ws.peh("clarify", "--answer", "", "--as", "ana");
+    expect(empty.code).not.toBe(0);
+    const blank = await post("answer", { actor: "ana", answer: "" });
+    expect(blank.status).toBeGreaterThanOrEqual(400);
+    expect(empty.stderr).toContain(blank.body.error!.message);
+    expect(await store.version(runId)).toBe(before + 1);
+  });
+
+  it("rejects as peh reject does, recorded via web", async () => {
+    await open(FLAKY);
+    const answer = await post("reject", { actor: "ana", reason: "not this week" });
+    expect(answer).toMatchObject({ status: 200, body: { message: `rejected ${runId}'s plan as ana: not this week` } });
+    expect((await lastEvents(1))[0]).toMatchObject({ type: "GATE_REJECTED", actor: "ana", via: "web", data: { reason: "not this week" } });
+  });
+
   it("refuses a malformed body and an unknown run, appending nothing", async () => {
     await open(FLAKY);
     const before = await store.version(runId);

@@ -89,6 +89,71 @@ describe.skipIf(!hasBrowser)(`peh ui in Chromium${hasBrowser ? "" : ` (skipped: 
     expect(await page.$$eval("svg.timeline rect.bar", (bars) => bars.length)).toBe(4);
   });
 
+  it("opens a run's link directly: its events are asked for once, from <head>, while the app loads", async () => {
+    expect(ws.peh("plan", "--from", "release.yaml").code).toBe(0);
+    ui = await startUi(ws);
+    const runId = JSON.parse(ws.peh("status", "--json").stdout).run_id as string;
+    const asked: string[] = [];
+    let eventsAsked!: () => void;
+    const eventsAskedFirst = new Promise<void>((resolve) => (eventsAsked = resolve));
+    page.on("request", (request) => {
+      if (!request.url().includes("/events")) return;
+      asked.push(request.url());
+      eventsAsked();
+    });
+    // app.js is held back until the events are asked for: only the page's <head> can ask first.
+    await page.route(/\/app\.js$/, async (route) => {
+      await eventsAskedFirst;
+      await route.continue();
+    });
+    await page.goto(`${ui.url}#/runs/${runId}`);
+    await page.waitForSelector("#connection >> text=live");
+    expect(await nodeStates(page)).toEqual(Object.fromEntries(TASKS.map((task) => [task, "pending"])));
+    expect(asked).toEqual([`${new URL(ui.url).origin}/api/runs/${runId}/events`]);
+  });
+
+  it("lists the runs live: a new run appears and a run's state changes without a reload", async () => {
+    expect(ws.peh("plan", "--from", "release.yaml").code).toBe(0);
+    ui = await startUi(ws);
+    await page.goto(ui.url);
+    await page.waitForSelector("#runs-connection >> text=live");
+    expect(await page.$$eval("#runs tr[data-run]", (rows) => rows.length)).toBe(1);
+    const first = (await page.getAttribute("#runs tr[data-run]", "data-run"))!;
+    expect(ws.peh("plan", "--from", "release.yaml").code).toBe(0);
+    await page.waitForSelector("#runs tr[data-run]:nth-of-type(3)");
+    // Newest first.
+    expect(await page.getAttribute("#runs tr[data-run]", "data-run")).not.toBe(first);
+    expect(ws.peh("approve", first, "--version", "1", "--as", "ana", "--confirm", PHRASE).code).toBe(0);
+    await page.waitForSelector(`#runs tr[data-run="${first}"] .badge >> text=approved`);
+  });
+
+  it("answers the plan's open question from the page; an empty answer is refused as peh clarify refuses it", async () => {
+    expect(ws.peh("plan", "--from", "release.yaml").code).toBe(0);
+    await openRun();
+    await page.fill("#question-text", "which region?");
+    await page.click("#ask");
+    await page.waitForSelector("#plan-state >> text=clarification_requested");
+    expect(await page.textContent("#question")).toContain("which region? — ana");
+    const runId = (await page.getAttribute("main", "data-run"))!;
+    await page.click("#answer");
+    await page.waitForSelector("#action-result.refused");
+    const refusal = (await page.textContent("#action-result .message"))!.replace(/^[A-Z_]+: /, "");
+    const cli = ws.peh("clarify", "--answer", "", "--as", "ana");
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toContain(refusal);
+    await page.fill("#answer-text", "eu-west-1");
+    await page.click("#answer");
+    await page.waitForSelector("#action-result.ok");
+    expect(await page.textContent("#action-result")).toContain(`answered on ${runId}; the plan awaits approval`);
+    await page.waitForSelector("#plan-state >> text=awaiting_approval");
+    await page.waitForSelector("#approve");
+    const log = (await readFile(join(ws.path, ".peh", "runs", runId, "events.jsonl"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { type: string; actor: string; via?: string });
+    expect(log.slice(-2)).toMatchObject([
+      { type: "GATE_CLARIFICATION_REQUESTED", actor: "ana", via: "web" },
+      { type: "GATE_APPROVAL_REQUESTED", actor: "ana", via: "web" },
+    ]);
+  });
+
   it("answers a failed task with retry from the page, and the waiting peh run carries on", async () => {
     await ws.write(
       "flaky.yaml",
@@ -129,9 +194,13 @@ describe.skipIf(!hasBrowser)(`peh ui in Chromium${hasBrowser ? "" : ` (skipped: 
       await page.waitForSelector(`#slider-label >> text=the state right after #${seq} `);
       expect(await planState(page)).toBe(replay.plan.state);
       expect(await nodeStates(page)).toEqual(Object.fromEntries(replay.tasks.map((task) => [task.id, task.state])));
+      // The log follows the slider: the event the page is at is drawn and marked.
+      expect(await page.textContent(".log-row.current")).toContain(`#${seq}`);
     }
     // A seq's permalink in the log puts the page there.
     await page.click("#live");
+    // The log followed the slider; back at its top, event #3 is in view.
+    await page.$eval("#log", (log) => log.scrollTo(0, 0));
     await page.click('.log-row[data-seq="3"] a.seq');
     await page.waitForSelector("#slider-label >> text=the state right after #3 ");
     expect(await page.textContent(".log-row.current")).toContain("#3");

@@ -96,6 +96,11 @@ describe("peh ui's server › what it refuses, appending nothing", () => {
     ["a same-origin preflight", () => approve({ "access-control-request-method": "POST" }, "", "OPTIONS"), 401, "TOKEN_REFUSED"],
     ["the stream without a token", () => send(`/api/runs/${runId}/stream`), 401, "TOKEN_REFUSED"],
     ["the events without a token", () => send(`/api/runs/${runId}/events`), 401, "TOKEN_REFUSED"],
+    ["the runs' stream without a token", () => send("/api/runs/stream"), 401, "TOKEN_REFUSED"],
+    ["the runs' stream with a wrong token", () => send(`/api/runs/stream?token=${"0".repeat(32)}`), 401, "TOKEN_REFUSED"],
+    ["the runs' stream from a forged Host", () => send(`/api/runs/stream?token=${server.token}`, { headers: { host: "evil.example" } }), 403, "HOST_REFUSED"],
+    ["the runs' stream from a foreign Origin", () => send(`/api/runs/stream?token=${server.token}`, { headers: { origin: "https://evil.example" } }), 403, "ORIGIN_REFUSED"],
+    ["the list with the token in the query (only a stream takes it there)", () => send(`/api/runs?token=${server.token}`), 401, "TOKEN_REFUSED"],
   ];
 
   it.each(refusals)("refuses %s", async (_name, attempt, status, code) => {
@@ -154,5 +159,75 @@ describe("peh ui's server › the stream", () => {
   it("resumes after Last-Event-ID", async () => {
     await approve({ ...token(), "content-type": "application/json" });
     expect(await ids({ "last-event-id": "2" }, 1)).toEqual([3]);
+  });
+});
+
+describe("peh ui's server › the runs' stream", () => {
+  interface Message {
+    event: string;
+    id: string | undefined;
+    data: { runs?: { run_id: string; state: string }[]; run_id?: string; state?: string };
+  }
+
+  /** Opens the runs' stream; `until` is called with the messages so far, and the stream ends once it says so. */
+  const watch = (until: (messages: Message[]) => boolean, headers: Record<string, string> = {}, onOpen?: () => void) =>
+    new Promise<{ messages: Message[]; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+      const req = httpRequest({ host: "127.0.0.1", port: server.port, path: `/api/runs/stream?token=${server.token}`, headers: { host: `127.0.0.1:${server.port}`, ...headers } }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        onOpen?.();
+        res.on("data", (chunk: string) => {
+          text += chunk;
+          const messages = text
+            .split("\n\n")
+            .slice(0, -1)
+            .map((block) => Object.fromEntries(block.split("\n").map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)])))
+            .filter((fields) => fields.event !== undefined)
+            .map((fields): Message => ({ event: fields.event!, id: fields.id, data: JSON.parse(fields.data!) }));
+          if (until(messages)) {
+            req.destroy();
+            resolve({ messages, headers: res.headers });
+          }
+        });
+      });
+      req.on("error", (error) => (req.destroyed ? undefined : reject(error)));
+      req.end();
+    });
+
+  it("sends the whole list, then a run whose state changes and a new run, live", async () => {
+    let second: RunId | undefined;
+    const { messages, headers } = await watch(
+      (seen) => seen.some((m) => m.event === "run" && m.data.run_id === second),
+      {},
+      () => {
+        // Acted once the stream is open: each change arrives on it, not in the first list.
+        void (async () => {
+          expect((await approve({ ...token(), "content-type": "application/json" })).status).toBe(200);
+          second = (await createRun(store, { workspace: dir.path, from: "release.yaml" })).run_id;
+        })();
+      },
+    );
+    expect(headers["content-type"]).toContain("text/event-stream");
+    expect(headers["access-control-allow-origin"]).toBeUndefined();
+    expect(messages[0]).toMatchObject({ event: "runs", data: { runs: [{ run_id: runId }] } });
+    expect(messages[0]!.id).toMatch(/^[0-9a-f]{16}$/);
+    expect(messages.find((m) => m.event === "run" && m.data.run_id === runId && m.data.state === "approved")).toBeDefined();
+    expect(messages.at(-1)).toMatchObject({ event: "run", data: { run_id: second, state: "awaiting_approval" } });
+    // Every change's last message carries the list's new fingerprint.
+    expect(messages.at(-1)!.id).toMatch(/^[0-9a-f]{16}$/);
+    expect(messages.at(-1)!.id).not.toBe(messages[0]!.id);
+  });
+
+  it("resumes after Last-Event-ID: the list it names gets only what changes next, any other the whole list again", async () => {
+    const first = await watch((seen) => seen.length >= 1);
+    const listId = first.messages[0]!.id!;
+    const resumed = await watch(
+      (seen) => seen.length >= 1,
+      { "last-event-id": listId },
+      () => void approve({ ...token(), "content-type": "application/json" }),
+    );
+    expect(resumed.messages[0]).toMatchObject({ event: "run", data: { run_id: runId, state: "approved" } });
+    const stale = await watch((seen) => seen.length >= 1, { "last-event-id": listId });
+    expect(stale.messages[0]).toMatchObject({ event: "runs", data: { runs: [{ run_id: runId, state: "approved" }] } });
   });
 });

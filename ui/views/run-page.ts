@@ -8,7 +8,7 @@ import { renderActions } from "./actions.js";
 import { DagView } from "./dag.js";
 import { renderDetails } from "./details.js";
 import { LogView } from "./log.js";
-import { renderTimeline } from "./timeline.js";
+import { TimelineView } from "./timeline.js";
 
 export interface RunPageOptions {
   source: Source;
@@ -34,17 +34,20 @@ export class RunPage {
   private readonly result = h("div", { id: "action-result", class: "result", role: "status" });
   private readonly dag = h("div", { id: "dag", class: "dag-scroll" });
   private readonly details = h("section", { id: "details", class: "panel details" });
-  private readonly timeline = h("div", { id: "timeline", class: "timeline-scroll" });
+  private readonly timeline = h("div", { class: "timeline-box" });
   private readonly logBox = h("section", { class: "panel" });
   private readonly dagView: DagView;
   private readonly logView: LogView;
+  private readonly timelineView: TimelineView;
   private readonly stop: () => void;
   private scheduled = false;
+  private revealNext = false;
 
   constructor(private readonly options: RunPageOptions) {
     this.pinned = options.seq;
     this.dagView = new DagView(this.dag, (task) => this.select(task));
     this.logView = new LogView(this.logBox, (seq) => options.link(seq));
+    this.timelineView = new TimelineView(this.timeline, (task) => this.select(task));
     this.element = h(
       "main",
       { class: "run-page", "data-run": options.runId },
@@ -60,7 +63,8 @@ export class RunPage {
       const seq = Number(this.slider.value);
       this.pinned = seq >= this.model.last ? undefined : seq;
       history.replaceState(null, "", this.options.link(this.pinned));
-      this.schedule(false);
+      // The log follows the slider: the event the page is at stays in view.
+      this.schedule(true);
     });
     this.liveButton.addEventListener("click", () => this.goLive());
     this.stop = options.source.follow(
@@ -96,11 +100,15 @@ export class RunPage {
   }
 
   private schedule(reveal: boolean): void {
+    // A reveal asked for while a frame is already scheduled is kept for that frame.
+    this.revealNext ||= reveal;
     if (this.scheduled) return;
     this.scheduled = true;
     requestAnimationFrame(() => {
       this.scheduled = false;
-      this.render(reveal);
+      const revealNow = this.revealNext;
+      this.revealNext = false;
+      this.render(revealNow);
     });
   }
 
@@ -126,7 +134,7 @@ export class RunPage {
     this.selected ??= snapshot.plan?.tasks[0]?.id ?? null;
     this.dagView.update(snapshot, this.selected);
     renderDetails(this.details, snapshot, this.selected, this.options.source, this.options.runId);
-    renderTimeline(this.timeline, snapshot, (task) => this.select(task));
+    this.timelineView.update(snapshot);
     this.logView.mark(seq, reveal);
   }
 

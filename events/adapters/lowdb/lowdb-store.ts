@@ -137,13 +137,16 @@ export class LowdbEventStore implements EventStore {
       onChange: (notify) => {
         // fs.watch misses events on some file systems; a slow poll backs it up.
         let watcher: FSWatcher | undefined;
+        let stopped = false;
         mkdir(this.runDir(runId), { recursive: true })
           .then(() => {
-            watcher = watch(this.runDir(runId), notify);
+            // Stopped while the directory was made: a watcher opened now would never be closed.
+            if (!stopped) watcher = watch(this.runDir(runId), notify);
           })
           .catch(() => undefined);
         const poll = setInterval(notify, 250);
         return () => {
+          stopped = true;
           clearInterval(poll);
           watcher?.close();
         };
