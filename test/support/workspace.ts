@@ -16,8 +16,8 @@ export interface Workspace {
   peh(...args: string[]): CliResult;
   write(name: string, text: string): Promise<void>;
   read(name: string): Promise<string>;
-  /** Starts `peh args` in the background; `line(pattern)` resolves when its output shows it. */
-  start(args: string[], env?: NodeJS.ProcessEnv): { line(pattern: RegExp): Promise<string>; exit: Promise<number | null>; kill(signal: NodeJS.Signals): void };
+  /** Starts `peh args` in the background; `line(pattern)` resolves when its output shows it; `lines()`: every line so far (stdout and stderr as they came). */
+  start(args: string[], env?: NodeJS.ProcessEnv): { line(pattern: RegExp): Promise<string>; lines(): readonly string[]; exit: Promise<number | null>; kill(signal: NodeJS.Signals): void };
   remove(): Promise<void>;
 }
 
@@ -54,6 +54,7 @@ export async function workspace(): Promise<Workspace> {
             if (seen) resolve(seen);
             else waiters.push({ pattern, resolve });
           }),
+        lines: () => lines,
         exit: new Promise((resolve) => child.on("close", (code, signal) => resolve(code ?? (signal ? 128 + 9 : null)))),
         kill: (signal) => child.kill(signal),
       };
