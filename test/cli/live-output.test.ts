@@ -6,6 +6,7 @@
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { peh } from "../support/cli.js";
 import { describeWithPostgres } from "../support/postgres.js";
 import { workspace, type Workspace } from "../support/workspace.js";
 
@@ -116,6 +117,39 @@ describeWithPostgres("attempts' output live in the PostgreSQL store", (server) =
     expect(data.outputs["long#1"]).toContain("first line from long token=[redacted:API_TOKEN]\n");
     expect(data.outputs["long#1"]).toContain("after the signal\n");
     expect(html).not.toContain(SECRET);
+  });
+
+  it("loses no output that reached the server when the runner is killed mid-attempt, and keeps none twice when another host resumes the run", async () => {
+    await ws.write("plan.yaml", plan);
+    const planned = ws.peh("plan", "--from", "plan.yaml", "--json");
+    expect(planned.code, planned.stderr).toBe(0);
+    const runId = JSON.parse(planned.stdout).run_id as string;
+    expect(ws.peh("approve", "--as", "ana").code).toBe(0);
+    const follower = ws.start(["log", runId, "--follow"], elsewhere);
+    const first = ws.start(["run"], { API_TOKEN: SECRET });
+    started.push(follower, first);
+    await follower.line(/long#1 │ first line from long/);
+    first.kill("SIGKILL");
+    expect(await first.exit).not.toBe(0);
+    // Another host takes the run over: attempt 1 is interrupted, attempt 2 runs (and finds go).
+    await ws.write("go", "");
+    const second = ws.start(["run"], { XDG_STATE_HOME: join(ws.path, "..", "second-runner"), API_TOKEN: SECRET });
+    started.push(second);
+    expect(await second.exit).toBe(0);
+    expect(await follower.exit).toBe(0);
+
+    const lines = follower.lines();
+    expect(lines.filter((line) => line.includes("long#1 │ first line from long"))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes("long#2 │ first line from long"))).toHaveLength(1);
+    expect(lines.findIndex((line) => line.includes("TASK_INTERRUPTED"))).toBeGreaterThan(lines.findIndex((line) => line.includes("long#1 │ first line")));
+    // What attempt 1 sent before the kill is in the server once, read from a third host.
+    const third = { XDG_STATE_HOME: join(ws.path, "..", "third-host") };
+    const output = peh(["output", "long", "--attempt", "1", "--json"], { cwd: ws.path, env: { ...ws.env, ...third } });
+    expect(output.code, output.stderr).toBe(0);
+    const text = (JSON.parse(output.stdout) as { output: string }).output;
+    expect(text.split("first line from long token=[redacted:API_TOKEN]\n")).toHaveLength(2);
+    expect(text.startsWith("$ echo first line from long")).toBe(true);
+    expect(text).not.toContain(SECRET);
   });
 });
 
