@@ -1,7 +1,8 @@
 // PostgreSQL figures, on a throwaway server the benchmark starts itself (skipped, saying why,
 // where none can start): durable appends in batches of 100; 1,000 independent `true` tasks (each
 // with the acceptance test `true`) executed by one `peh worker` process, beside the same plan run
-// by `peh run` on the embedded store, both at concurrency 8; and the worker's peak resident memory.
+// by `peh run` on the embedded store, both at concurrency 8; the worker's peak resident memory;
+// and how soon a line an attempt prints is on the server for any host to follow.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -59,6 +60,40 @@ function timed(args: string[], dir: string, env: NodeJS.ProcessEnv): Promise<{ s
   });
 }
 
+/**
+ * How long a line an attempt prints takes to reach the server, where any host's follower reads
+ * it: a `peh worker` runs a task that prints the time and waits; the server's copy is looked at
+ * every 10 ms until the line is there (the median of `samples` lines, one a second).
+ */
+async function liveOutputMs(url: string, dir: string, env: NodeJS.ProcessEnv, samples: number): Promise<number> {
+  const store = new PostgresEventStore(url);
+  const plan = PlanFileSchema.parse({
+    objective: "Print the time now and then",
+    tasks: [{ id: "clock", objective: "Print the time", scope: "workspace", run: `for i in $(seq ${samples}); do echo "at $(date +%s%N)"; sleep 1; done` }],
+  });
+  await writeFile(join(dir, "clock.json"), JSON.stringify(plan));
+  const created = await createRun(store, { workspace: dir, from: "clock.json" });
+  await approveRun(store, created.run_id, { actor: "bench", confirmations: [] });
+  const worker = timed(["worker", "--until-idle", "--run", created.run_id], dir, env);
+  const lags: number[] = [];
+  let offset = 0;
+  let text = "";
+  while (lags.length < samples) {
+    const bytes = await store.output.readFrom(created.run_id, "clock#1", offset);
+    offset += bytes.length;
+    text += bytes.toString("utf8");
+    for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n")) {
+      const printed = /^at (\d+)$/.exec(text.slice(0, at));
+      if (printed) lags.push(Date.now() - Number(BigInt(printed[1]!) / 1_000_000n));
+      text = text.slice(at + 1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await worker;
+  await store.close();
+  return lags.sort((a, b) => a - b)[Math.floor(lags.length / 2)]!;
+}
+
 export async function postgresFigures(tasks: number, appends: number): Promise<Record<string, number | string | null>> {
   const found = postgresBinaries();
   if ("missing" in found) return { pg_skipped: `no PostgreSQL server could start: ${found.missing}` };
@@ -87,6 +122,10 @@ export async function postgresFigures(tasks: number, appends: number): Promise<R
     await prepare(new LowdbEventStore(join(lowdbDir, ".peh")), lowdbDir, tasks);
     const lowdb = await timed(["--store", join(lowdbDir, ".peh"), "run", "--concurrency", "8"], lowdbDir, { XDG_CONFIG_HOME: join(dir, "config") });
 
+    const liveDir = join(dir, "live");
+    await mkdir(liveDir);
+    const live = await liveOutputMs(url, liveDir, { ...env, XDG_STATE_HOME: join(dir, "live-state") }, 5);
+
     return {
       pg_append_events_per_s: Math.round(appended),
       pg_tasks_per_s_1w: Math.round(tasks / worker.seconds),
@@ -97,6 +136,8 @@ export async function postgresFigures(tasks: number, appends: number): Promise<R
       pg_scaling_2w_vs_1w: null,
       pg_vs_lowdb_ratio: Number((worker.seconds / lowdb.seconds).toFixed(2)),
       pg_worker_rss_mb: worker.rss_mb,
+      // A printed line until the server has it for every host (median): the mirror sends every 250 ms.
+      pg_output_live_ms: live,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,12 +1,10 @@
 // What `peh output` shows: the recorded output of one attempt of a task (the latest by default),
 // read from its attempt log as it was written (redacted; control characters as they came, for
-// the view to escape). Which attempts exist comes from the run's log, never from the directory.
-import { readFile } from "node:fs/promises";
+// the view to escape), on either store (runtime/store/output.ts). Which attempts exist comes from the run's log, never from the directory.
 import { PehError, workerIdFor, type EventStore, type RunId, type TaskId } from "../events/index.js";
 import { stateName } from "../machines/state-name.js";
-import { attemptLogPath } from "./execution/attempt/attempt-log.js";
 import { viewStateOf } from "./view-state.js";
-import { placeOf } from "./store/place.js";
+import { outputOf } from "./store/output.js";
 
 export interface AttemptOutput {
   run_id: RunId;
@@ -36,19 +34,11 @@ export async function attemptOutput(store: EventStore, runId: RunId, task: strin
   if (!Number.isInteger(chosen) || chosen < 1 || chosen > attempts) {
     throw new PehError("USAGE", `task ${task} has no attempt ${attempt}: it has had ${attempts === 1 ? "1 attempt" : `attempts 1 to ${attempts}`}`, `peh output ${runId} ${task} --attempt ${attempts}`);
   }
-  const place = placeOf(store);
   const worker = workerIdFor(task as TaskId, chosen);
-  const log = attemptLogPath(place.runDir(runId), worker);
-  // A shared store holds the output of every host's attempts; a log still being written here is newer.
-  const stored = await place.output?.read(runId, worker);
-  let output: string;
-  try {
-    output = await readFile(log, "utf8");
-    if (stored && stored.length > Buffer.byteLength(output)) output = stored.toString("utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    if (stored) return { run_id: runId, task_id: task as TaskId, attempt: chosen, attempts, state: stateName(cell.value), log: `${place.where} (output of ${worker})`, output: stored.toString("utf8") };
-    throw new PehError("USAGE", `attempt ${chosen} of task ${task} has no output yet: ${log} does not exist`, `its command has not started (peh status ${runId} shows whether it waits, for trust say), or its log was removed`);
+  const source = outputOf(store);
+  const found = await source.read(runId, worker);
+  if (!found) {
+    throw new PehError("USAGE", `attempt ${chosen} of task ${task} has no output yet: ${source.where(runId, worker)} does not exist`, `its command has not started (peh status ${runId} shows whether it waits, for trust say), or its log was removed`);
   }
-  return { run_id: runId, task_id: task as TaskId, attempt: chosen, attempts, state: stateName(cell.value), log, output };
+  return { run_id: runId, task_id: task as TaskId, attempt: chosen, attempts, state: stateName(cell.value), log: found.from, output: found.bytes.toString("utf8") };
 }

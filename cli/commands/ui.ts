@@ -5,7 +5,6 @@ import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { PehError, type RunId } from "../../events/index.js";
-import { attemptOutput } from "../../runtime/attempt-output.js";
 import { resolveRunId } from "../../runtime/store/run-id.js";
 import { placeOf } from "../../runtime/store/place.js";
 import { exportHtml } from "../../runtime/ui/export.js";
@@ -36,7 +35,7 @@ export function uiCommand(program: Command, io: Io): void {
     .action(async (options: { port?: string; open: boolean; json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const port = portOf(options.port);
-      const server = await startUiServer({ store, port, outputOf: (runId, task, attempt) => attemptOutput(store, runId, task, attempt) });
+      const server = await startUiServer({ store, port });
       const p = paint(io);
       if (options.json) printJson(io, { url: server.url, port: server.port, store: placeOf(store).where });
       else io.out(`${p.green("✓")} peh ui serves ${placeOf(store).where} at\n  ${server.url}\n(only this machine can reach it; Ctrl-C stops it)`);
@@ -69,7 +68,7 @@ export function exportCommand(program: Command, io: Io): void {
       if (!options.html) throw new PehError("USAGE", "say the format to export: --html (the only one for now)", "peh export --html --out run.html");
       const store = storeOf(command);
       const runId: RunId = await resolveRunId(store, runArg);
-      const html = await exportHtml(store, runId, { outputOf: (run, task, attempt) => attemptOutput(store, run, task, attempt) });
+      const html = await exportHtml(store, runId);
       if (options.out === "-") return io.out(html.trimEnd());
       const file = resolve(options.out ?? `${runId}.html`);
       await writeFile(file, html);

@@ -32,6 +32,7 @@ import { PlanIndex } from "./plan-index.js";
 import { placeOf } from "../store/place.js";
 import { OutputMirror } from "./process/output-mirror.js";
 import { Launcher } from "./process/launcher.js";
+import type { ProcessStarter } from "./process/process-runner.js";
 import { RunSandbox } from "../workspace/run-sandbox.js";
 import type { Confinement } from "./failure/classify.js";
 import { redactorFor, type Redactor } from "./process/redact.js";
@@ -121,12 +122,13 @@ export class Orchestrator implements RunContext {
     }
   }
 
-  /** Attempts' logs copied into a shared store, for the other hosts. */
+  /** Attempts' logs copied into a shared store as they grow, for the other hosts. */
   private mirrorOf: OutputMirror | null | undefined;
   private get mirror(): OutputMirror | null {
     if (this.mirrorOf === undefined) {
       const output = placeOf(this.options.store).output;
-      this.mirrorOf = output ? new OutputMirror(output, this.options.runId) : null;
+      const onError = (workerId: string, error: unknown) => this.note(`could not copy the output of ${workerId} into the store (it goes on in the local log): ${String(error)}`);
+      this.mirrorOf = output ? new OutputMirror(output, this.options.runId, { onError }) : null;
     }
     return this.mirrorOf;
   }
@@ -194,7 +196,11 @@ export class Orchestrator implements RunContext {
   processOptions(task: PlanTask, attempt: number): ProcessOptions {
     // An isolated attempt's commands start in its worktree (isolation: worktree).
     const cwd = this.isolation.cwdFor(task, attempt, this.cwdOf(task)) ?? this.cwdOf(task);
-    return { cwd, env: this.env, logFile: this.attemptLog(task.id, attempt), redact: this.redact, signal: this.halt.signal, start: this.launcher.start };
+    const logFile = this.attemptLog(task.id, attempt);
+    // On a shared store, each command's output goes into it while the command runs.
+    const mirror = this.mirror;
+    const start: ProcessStarter = mirror ? (request) => mirror.during(workerIdFor(task.id, attempt), logFile, () => this.launcher.start(request)) : this.launcher.start;
+    return { cwd, env: this.env, logFile, redact: this.redact, signal: this.halt.signal, start };
   }
 
   numbered(task: PlanTask): { index: number; total: number } {

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isPehError, PehError, type EventStore, type RunId } from "../../events/index.js";
+import { attemptOutput } from "../attempt-output.js";
 import { isAction, performAction } from "./actions.js";
 import { firstSeq, runOf, streamRun, streamRuns } from "./api.js";
 import { ASSET_TYPES, readAssets, type Assets } from "./assets.js";
@@ -15,7 +16,7 @@ export interface UiServerOptions {
   store: EventStore;
   /** 0 (default): a free port chosen by the system. */
   port?: number;
-  /** The recorded output of an attempt, where the store keeps attempt logs (the embedded store). */
+  /** The recorded output of an attempt; by default what `peh output` reads, from either store (runtime/store/output.ts). */
   outputOf?: (runId: RunId, task: string, attempt?: number) => Promise<object>;
   /** The built page (default: dist/ui). */
   assets?: Assets;
@@ -73,9 +74,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     }
     if (what === "stream") return streamRun(store, runId, firstSeq(request, url.searchParams), request, response, SECURITY_HEADERS);
     if (what === "output") {
-      if (!options.outputOf) throw new PehError("USAGE", "this store keeps no attempt output", "peh output reads it where the embedded store keeps it");
       const attempt = url.searchParams.get("attempt");
-      return sendJson(response, 200, await options.outputOf(runId, url.searchParams.get("task") ?? "", attempt === null ? undefined : Number(attempt)));
+      const outputOf = options.outputOf ?? ((run: RunId, task: string, n?: number) => attemptOutput(store, run, task, n));
+      return sendJson(response, 200, await outputOf(runId, url.searchParams.get("task") ?? "", attempt === null ? undefined : Number(attempt)));
     }
     return sendJson(response, 404, { error: { code: "NOT_FOUND", message: `no API at ${path}` } });
   };

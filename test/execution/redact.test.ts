@@ -107,4 +107,35 @@ describe("redaction › a secret over two lines", () => {
     expect(stream.write("and the last line of output\n")).toBe("the second line of output\nthe third\n4\n");
     expect(stream.end()).toBe("and the last line of output\n");
   });
+
+  it("settles the whole lines it holds once no secret can go on past them, and only those", () => {
+    const stream = redactingStream(redact);
+    expect(stream.write("compiled 3 files\n")).toBe("");
+    // A line printed before a long wait goes to the log without the next line.
+    expect(stream.settle()).toBe("compiled 3 files\n");
+    expect(stream.settle()).toBe("");
+    // A line that is not whole yet stays.
+    expect(stream.write("waiting for")).toBe("");
+    expect(stream.settle()).toBe("");
+    expect(stream.write(" the server\n")).toBe("");
+    expect(stream.settle()).toBe("waiting for the server\n");
+    expect(stream.end()).toBe("");
+  });
+
+  it("does not settle a line whose end may begin a secret wrapped into the next", () => {
+    for (let cut = 1; cut < secret.length; cut++) {
+      const stream = redactingStream(redact);
+      expect(stream.write(`key ${secret.slice(0, cut)}\n`)).toBe("");
+      expect(stream.settle(), `cut at ${cut}`).toBe("");
+      const out = stream.write(`${secret.slice(cut)}\nafter\n`) + stream.settle() + stream.end();
+      expect(out, `cut at ${cut}`).toBe("key [redacted:DEPLOY_TOKEN]\n\nafter\n");
+    }
+  });
+
+  it("does not settle an open private key block", () => {
+    const stream = redactingStream(redactorFor({}));
+    expect(stream.write("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n")).toBe("");
+    expect(stream.settle()).toBe("");
+    expect(stream.write("-----END RSA PRIVATE KEY-----\n") + stream.settle() + stream.end()).toBe("[redacted]\n");
+  });
 });

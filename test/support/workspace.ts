@@ -19,9 +19,10 @@ export interface Workspace {
   /**
    * Starts `peh args` in the background; `line(pattern)` resolves when its output shows it, and
    * rejects (quoting the output) when the process ends without showing it: a test waiting on a
-   * line peh never prints fails at once with peh's words, not at its timeout.
+   * line peh never prints fails at once with peh's words, not at its timeout. `lines()`: every
+   * line so far (stdout and stderr as they came).
    */
-  start(args: string[], env?: NodeJS.ProcessEnv): { line(pattern: RegExp): Promise<string>; exit: Promise<number | null>; kill(signal: NodeJS.Signals): void };
+  start(args: string[], env?: NodeJS.ProcessEnv): { line(pattern: RegExp): Promise<string>; lines(): readonly string[]; exit: Promise<number | null>; kill(signal: NodeJS.Signals): void };
   remove(): Promise<void>;
 }
 
@@ -69,6 +70,7 @@ export async function workspace(): Promise<Workspace> {
             else if (ended !== undefined) reject(missed(pattern));
             else waiters.push({ pattern, resolve, reject });
           }),
+        lines: () => lines,
         exit,
         kill: (signal) => child.kill(signal),
       };

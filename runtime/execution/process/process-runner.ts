@@ -134,6 +134,8 @@ function journalStart(journal: NonNullable<StartRequest["journal"]>, pid: number
 }
 
 const TAIL = 4_000;
+/** How long output held back by the redaction waits before it is looked at again (see `settle`). */
+const SETTLE_MS = 100;
 
 /**
  * A process that did not start because of its working directory says so: both starters report a
@@ -179,7 +181,17 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
     log.write(redacted);
     if (redacted !== "") tail = (tail + redacted).slice(-TAIL);
   };
-  const written = (text: string) => emit(redacting.write(text));
+  // What the redaction holds back (the last line, for a secret that may go on in the next) goes
+  // to the log once it is sure no secret does: a line printed before a long wait is seen live.
+  let settling: NodeJS.Timeout | undefined;
+  const settle = () => {
+    settling = undefined;
+    emit(redacting.settle());
+  };
+  const written = (text: string) => {
+    emit(redacting.write(text));
+    settling ??= setTimeout(settle, SETTLE_MS);
+  };
   let pending = "";
   let stoppedByLines = false;
   const stopByLines = () => ((stoppedByLines = true), killGroup());
@@ -256,6 +268,7 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   killGroup(); // leftovers of the group, if any
   write(decoder.end());
   flushLines();
+  clearTimeout(settling);
   emit(redacting.end());
   const why = exit.spawn_error ? spec.redact(`${exit.spawn_error.message}\n`) : "";
   const duration_ms = Math.round(performance.now() - started);

@@ -140,8 +140,12 @@ function withoutBreaks(text: string): { joined: string; at: Int32Array } {
   return { joined, at };
 }
 
-/** Replaces secrets in a text. `longest`: the longest value it looks for, split or whole (a stream holds back that much). */
-export type Redactor = ((text: string) => string) & { longest?: number };
+/**
+ * Replaces secrets in a text. `longest`: the longest value it looks for, split or whole (a stream
+ * holds back that much); `mayContinue(text)`: whether a value it looks for could still be
+ * completed by what comes after `text` (its end, line breaks left out, begins one).
+ */
+export type Redactor = ((text: string) => string) & { longest?: number; mayContinue?: (text: string) => boolean };
 
 /**
  * A redactor for this environment: the values (6 characters or more) of variables whose names
@@ -180,6 +184,14 @@ export function redactorFor(env: NodeJS.ProcessEnv = process.env): Redactor {
     return redactAssignments(redactShapes(out));
   };
   redact.longest = values[0]?.[0].length ?? 0;
+  redact.mayContinue = (text) => {
+    if (values.length === 0) return false;
+    const end = flat(text.slice(-3 * redact.longest!)); // a prefix wrapped one character per line, with CRLF
+    for (const [value] of values) {
+      for (let k = Math.min(value.length - 1, end.length); k > 0; k--) if (end.endsWith(value.slice(0, k))) return true;
+    }
+    return false;
+  };
   return redact;
 }
 
@@ -192,9 +204,11 @@ const PRIVATE_KEY_OPEN = "-----BEGIN ";
  * lines, so text is redacted a whole line at a time, and the last lines of what is redacted (the
  * last one, or as many as hold the longest secret value) are held with the rest for the next
  * chunk (or `end`): a line is released only once the lines after it have been seen beside it.
- * A private key block is held whole, from its BEGIN line to its END line.
+ * A private key block is held whole, from its BEGIN line to its END line. `settle` releases the
+ * whole lines held when no secret value can still be completed past them (a process that prints
+ * a line and then waits has it in its log, and so live, without waiting for its next line).
  */
-export function redactingStream(redact: Redactor): { write(text: string): string; end(): string } {
+export function redactingStream(redact: Redactor): { write(text: string): string; settle(): string; end(): string } {
   let held = "";
   const span = (redact.longest ?? 0) - 1;
   return {
@@ -223,6 +237,17 @@ export function redactingStream(redact: Redactor): { write(text: string): string
       // Redacting it again with the next line changes nothing already redacted.
       held = done.slice(keep) + held.slice(cut);
       return done.slice(0, keep);
+    },
+    settle() {
+      // Whole lines only, and no private key block left open in them.
+      const cut = held.lastIndexOf("\n") + 1;
+      if (cut === 0) return "";
+      const open = held.lastIndexOf(PRIVATE_KEY_OPEN, cut);
+      if (open >= 0 && held.indexOf("-----END ", open) < 0) return "";
+      if (redact.mayContinue ? redact.mayContinue(held) : (redact.longest ?? 0) > 0) return "";
+      const lines = redact(held.slice(0, cut));
+      held = held.slice(cut);
+      return lines;
     },
     end() {
       const rest = held;
