@@ -3,7 +3,7 @@
 // parallel, each in its worktree, merged in completion order) equals the tree the same plan
 // leaves in the workspace run one task at a time with isolation: none.
 import { fc } from "@fast-check/vitest";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -80,7 +80,8 @@ describe("isolation: worktree over random DAGs", () => {
           expect(gitIn(isolated, "rev-list", "--count", `main..peh/${runId}`)).toBe(String(dag.length));
           expect(gitIn(isolated, "status", "--porcelain")).toBe("");
         } finally {
-          await dir.remove();
+          // Retried: the last run's own bookkeeping (its pids journal) may still be landing.
+          await rm(dir.path, { recursive: true, force: true, maxRetries: 5 });
         }
       }),
       { numRuns: 4 },
