@@ -18,20 +18,26 @@ export function uiCommand(program: Command, io: Io): void {
     .command("ui")
     .summary("the runs in a browser: the plan's graph, live, with time travel and the human actions")
     .description(
-      "Serve a local page on 127.0.0.1 showing the runs of the store: a run's whole plan as a graph beside the " +
-        "selected task's details and attempts (with their output), a timeline with one bar per attempt, the event " +
-        "log with filters and a link per event, a time-travel slider (the page shows the state right after any " +
-        "event, folded in the browser by the same code as `peh replay --at`), and the actions the run waits for: " +
-        "approve (typing every risky phrase), skip a task, reject, decide retry|skip|abort, trust a worker or a " +
-        "directory. The page follows the run live. Actions are checked on the server by the same code as the CLI " +
-        "and recorded with your name and via: web.\n\n" +
+      "Serve a local page on 127.0.0.1 showing the runs of the store (the list follows the store live): a run's " +
+        "whole plan as a graph beside the selected task's details and attempts (with their output), a timeline with " +
+        "one bar per attempt, the event log with filters and a link per event, a time-travel slider (the page shows " +
+        "the state right after any event, folded in the browser by the same code as `peh replay --at`), and the " +
+        "actions the run waits for: approve (typing every risky phrase), ask a question first or answer the open " +
+        "one, skip a task, reject, decide retry|skip|abort, trust a worker or a directory. The page follows the run " +
+        "live. Actions are checked on the server by the same code as the CLI and recorded with your name and " +
+        "via: web.\n\n" +
         "Only this machine can reach it: the server binds 127.0.0.1, answers only to its own host names, and wants " +
         "the random token the printed URL carries on every request. Stop it with Ctrl-C.",
     )
     .option("--port <n>", "the port to listen on (default: a free one)")
     .option("--no-open", "print the URL without opening a browser")
     .option("--json", "print {url, port, store} as one JSON line once it listens (it still serves until stopped)")
-    .addHelpText("after", "\nExamples:\n  peh ui\n  peh ui --port 8750 --no-open")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  peh ui\n  peh ui --port 8750 --no-open\n\n" +
+        "Try it: peh plan --from examples/ui-tour.yaml, then peh ui; approve in the page with the phrase, run\n" +
+        "peh run --wait --trust-root . in another terminal, and answer its failure from the page (README: peh ui).",
+    )
     .action(async (options: { port?: string; open: boolean; json?: boolean }, command: Command) => {
       const store = storeOf(command);
       const port = portOf(options.port);
