@@ -7,9 +7,17 @@ import { FailureClassSchema } from "./plan.js";
 const task = { task_id: TaskIdSchema };
 const attempt = z.number().int().positive();
 
+/**
+ * A failure's class, and the rule and line that decided it. `rate_limit`: the failure was a rate
+ * or usage limit (an agent's stream said so), with the reset time when it gave one: its retry
+ * waits until then, and the task machine counts such retries against the budget only once.
+ */
+export const RateLimitSchema = z.object({ reset_at: z.iso.datetime().optional() });
+export type RateLimit = z.infer<typeof RateLimitSchema>;
+
 export const FailureClassifiedSchema = eventSchema(
   "FAILURE_CLASSIFIED",
-  z.object({ ...task, attempt, class: FailureClassSchema, rule: z.string(), evidence: z.string() }),
+  z.object({ ...task, attempt, class: FailureClassSchema, rule: z.string(), evidence: z.string(), rate_limit: RateLimitSchema.optional() }),
 );
 export type FailureClassified = z.infer<typeof FailureClassifiedSchema>;
 

@@ -127,7 +127,14 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
       const attempt = task(state, command.task_id).context.attempt;
       yield {
         type: "FAILURE_CLASSIFIED",
-        data: { task_id: command.task_id, attempt, class: command.class, rule: command.rule, evidence: command.evidence },
+        data: {
+          task_id: command.task_id,
+          attempt,
+          class: command.class,
+          rule: command.rule,
+          evidence: command.evidence,
+          ...(command.rate_limit === undefined ? {} : { rate_limit: command.rate_limit }),
+        },
       };
       return;
     }

@@ -97,6 +97,33 @@ describe("peh run › rate limits, retries, limits", () => {
     else expect(reset).toBeDefined();
   });
 
+  it.each(["claude", "codex"])("%s: rate limited twice under a policy of 1 transient retry: the rate limit is counted once, the third attempt succeeds", async (cli) => {
+    const result = await run(cli, "rate_limit_twice", ", recovery: { transient: { max_retries: 1, delays: [0s] } }");
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    const log = await events();
+    expect(taskSequence(log)).toEqual([
+      "TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ATTEMPTED",
+      "TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ATTEMPTED",
+      "TASK_STARTED", "TASK_VERIFYING", "RECOVERY_SUCCEEDED", "TASK_COMPLETED",
+    ]);
+    const classified = log.filter((e) => e.type === "FAILURE_CLASSIFIED").map((e) => e.data);
+    expect(classified.map((c) => c.class)).toEqual(["transient", "transient"]);
+    // Both recorded as rate limits, each with the reset its stream gave; each retry due then.
+    const failed = log.filter((e) => e.type === "TASK_FAILED").map((e) => e.data.agent.stop);
+    expect(classified.map((c) => c.rate_limit?.reset_at)).toEqual(failed.map((stop) => stop.reset_at));
+    expect(classified.every((c) => typeof c.rate_limit?.reset_at === "string")).toBe(true);
+    expect(log.filter((e) => e.type === "RECOVERY_ATTEMPTED").map((e) => e.data.due_at)).toEqual(classified.map((c) => c.rate_limit.reset_at));
+    expect(result.stderr + result.stdout).toContain("counted once against the transient budget");
+  });
+
+  it("a network failure after the one transient retry is spent still escalates: only rate limits are counted once", async () => {
+    const result = await run("claude", "rate_limit_twice", ", recovery: { transient: { max_retries: 0 } }");
+    expect(result.code).toBe(3);
+    const log = await events();
+    expect(taskSequence(log)).toEqual(["TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ESCALATION"]);
+    expect(log.find((e) => e.type === "RECOVERY_ESCALATION")!.data.reason).toContain("0 of 0 automatic retries used");
+  });
+
   it.each(["claude", "codex", "gemini"])("%s: the CLI's own network retries, then success: completed, the retries shown", async (cli) => {
     const result = await run(cli, "network");
     expect(result.code, result.stderr + result.stdout).toBe(0);

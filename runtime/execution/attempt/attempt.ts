@@ -316,7 +316,8 @@ export class Attempts {
       [...(this.run.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
       this.run.confinementOf?.(task, attempt),
     );
-    await this.run.command({ type: "ClassifyFailure", at, task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
+    const rate_limit = byStream?.rate_limit;
+    await this.run.command({ type: "ClassifyFailure", at, task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence, ...(rate_limit ? { rate_limit } : {}) });
     const what =
       timed_out ? "timed out"
       : failure.stage === "verify" ? "acceptance test failed"
@@ -360,7 +361,10 @@ export class Attempts {
     const state = this.run.taskState(task.id);
     if (state === "retry_scheduled" && context.due_at) {
       const wait = retryWaitMs(this.run.state, task.id) / 1000;
-      this.run.note(`${task.id}: ${context.failure_class} failure, automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"} in ${wait.toFixed(1)}s`);
+      const which = context.rate_limit !== null && context.rate_limit_retries > 1
+        ? `retry ${context.rate_limit_retries} after a rate limit (counted once against the ${context.failure_class} budget)`
+        : `automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"}`;
+      this.run.note(`${task.id}: ${context.failure_class} failure${context.rate_limit ? " (rate limit)" : ""}, ${which} in ${wait.toFixed(1)}s`);
     } else if (state === "classified") {
       this.run.note(`${task.id}: ${context.failure_class} failure; ${heldRecovery(this.run.state)}`);
     }
