@@ -95,7 +95,11 @@ function nextCommandFor(state: RunState, task_id: string, choice: number): Comma
         evidence: [{ command: "true", exit_code: pick([0, 0, 1]), duration_ms: 1 }],
       };
     case "classifying":
-      return { type: "ClassifyFailure", at: AT, task_id, class: pick(["transient", "logic_error"] as const), rule: "r", evidence: "e" };
+      return pick<CommandInput>([
+        { type: "ClassifyFailure", at: AT, task_id, class: pick(["transient", "logic_error"] as const), rule: "r", evidence: "e" },
+        // An agent's rate limit: its retries count against the budget once (issue 21).
+        { type: "ClassifyFailure", at: AT, task_id, class: "transient", rule: "r", evidence: "e", rate_limit: pick([{}, { reset_at: AT }]) },
+      ]);
     case "classified":
       return pick<CommandInput>([
         { type: "ScheduleRetry", at: AT, task_id, delay_ms: 0, due_at: AT },
@@ -211,6 +215,7 @@ const commands: fc.Arbitrary<CommandInput>[] = [
   fc.tuple(task, fc.constantFrom("transient", "permission", "logic_error", "unknown" as const)).map(
     ([task_id, klass]): CommandInput => ({ type: "ClassifyFailure", at: AT, task_id, class: klass, rule: "r", evidence: "e" }),
   ),
+  task.map((task_id): CommandInput => ({ type: "ClassifyFailure", at: AT, task_id, class: "transient", rule: "rate limit", evidence: "429", rate_limit: { reset_at: AT } })),
   task.map((task_id): CommandInput => ({ type: "ScheduleRetry", at: AT, task_id, delay_ms: 5000, due_at: AT })),
   task.map((task_id): CommandInput => ({ type: "Escalate", at: AT, task_id, class: "logic_error", reason: "out of retries" })),
   task.map((task_id): CommandInput => ({ type: "RequirePermission", at: AT, task_id, detail: "403" })),
