@@ -215,7 +215,6 @@ const commands: fc.Arbitrary<CommandInput>[] = [
   fc.tuple(task, fc.constantFrom("transient", "permission", "logic_error", "unknown" as const)).map(
     ([task_id, klass]): CommandInput => ({ type: "ClassifyFailure", at: AT, task_id, class: klass, rule: "r", evidence: "e" }),
   ),
-  task.map((task_id): CommandInput => ({ type: "ClassifyFailure", at: AT, task_id, class: "transient", rule: "rate limit", evidence: "429", rate_limit: { reset_at: AT } })),
   task.map((task_id): CommandInput => ({ type: "ScheduleRetry", at: AT, task_id, delay_ms: 5000, due_at: AT })),
   task.map((task_id): CommandInput => ({ type: "Escalate", at: AT, task_id, class: "logic_error", reason: "out of retries" })),
   task.map((task_id): CommandInput => ({ type: "RequirePermission", at: AT, task_id, detail: "403" })),
