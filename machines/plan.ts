@@ -4,7 +4,6 @@
 import { and, assign, not, setup } from "xstate";
 import { SERVICE_PLANNER, confirmationPhrase, type Plan, type PehEvent, type RiskyTask, type TaskId } from "../events/index.js";
 import { confirms, requestedGrants, unconfirmedRisky } from "./grants.js";
-import type { MemoSpec } from "./lite.js";
 
 export interface PlanContext {
   version: number;
@@ -273,27 +272,3 @@ export const planMachine = setup({
 });
 
 export type PlanMachine = typeof planMachine;
-
-/** Events the plan only vouches for: no assign reads them, and only their phase is guarded. */
-const VOUCHED = new Set<PehEvent["type"]>([
-  "TASK_READY",
-  "TASK_REUSED",
-  "TASK_STARTED",
-  "WORKER_SPAWNING",
-  "TASK_SKIPPED",
-  "BOOTSTRAP_PHASE_STARTED",
-  "BOOTSTRAP_PHASE_FAILED",
-  "BOOTSTRAP_PHASE_COMPLETED",
-]);
-
-/** Plan transitions are memoized only for the events it vouches for; the rest are rare. */
-export const planMemo: MemoSpec<PlanContext, PehEvent> = {
-  machine: planMachine,
-  key: (_context, event) => {
-    if (!VOUCHED.has(event.type)) return undefined;
-    const phase = "phase" in event.data ? event.data.phase : undefined;
-    const reason = "reason" in event.data ? event.data.reason : undefined;
-    // Most vouched events have neither: their type alone is the key (no string to build and hash).
-    return phase === undefined && reason === undefined ? event.type : `${event.type}|${phase ?? ""}|${reason ?? ""}`;
-  },
-};
