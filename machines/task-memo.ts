@@ -24,7 +24,7 @@ export const taskMemo: MemoSpec<TaskContext, PehEvent> = {
     // rare texts (a decision, a reason, a class, a due time) after it.
     const numbers = [typeIndex(event.type), relation, context.attempt, count(data.attempt), count(data.next_attempt), context.idempotent ? 1 : 0,
       context.settled, context.depends_on.length, context.retries, budget, context.resumed ? 1 : 0, context.reusable ? 1 : 0,
-      context.isolated ? 1 : 0, worktreeKey(context), context.worktree?.attempt ?? 0, context.rate_limit === null ? 0 : 1, context.rate_limit_retries];
+      context.isolated ? 1 : 0, worktreeKey(context), context.worktree?.attempt ?? 0, context.rate_limit === null ? 0 : 1, context.rate_limit_retries, context.budget_stop ? 1 : 0];
     if (numbers.some((n) => n > 0xffff)) return `${numbers.join(",")}|${texts(context, data)}`;
     const key = String.fromCharCode(...numbers);
     const rare = data.decision ?? data.reason ?? data.class ?? context.failure_class ?? data.due_at ?? data.waived_due_at;

@@ -26,6 +26,8 @@ export interface TaskContext {
    * waiting for the reset is not a new failure, so such retries count against `retries` once.
    */
   rate_limit: { reset_at: string | null } | null;
+  /** It waits for a human because the run's budget was spent before its next attempt (RUN_BUDGET_SPENT). */
+  budget_stop: boolean;
   /** Automatic retries after a rate limit since the start or the last human `retry` (the first one is in `retries` too). */
   rate_limit_retries: number;
   /** How many automatic retries each failure class allows (the recovery policy's budget). */
@@ -109,6 +111,12 @@ const respecify = { guard: "isStillPlanned", actions: "adoptSpec" } as const;
  */
 const fixInPlace = { guard: and(["isStillPlanned", "dependenciesStaySettled"]), actions: "adoptSpec" } as const;
 
+/**
+ * The run's budget is spent (the plan judges that): the next attempt does not start, a human
+ * decides (a retry once the budget is raised, a skip, an abort).
+ */
+const budgetStop = { guard: and(["isOwn", "isNextAttempt"]), target: "awaiting_decision", actions: ["recordBudgetStop", "askHuman"] } as const;
+
 /** The guard "the current attempt's worktree is in one of `phases`". */
 const inPhase = (...phases: WorktreePhase[]) => ({ type: "worktreeIn", params: { phases } }) as const;
 /** The action "the current attempt's worktree is now in `phase`". */
@@ -144,7 +152,7 @@ export const taskMachine = setup({
     },
     allDependenciesSettled: ({ context }) => context.settled === context.depends_on.length,
     isNextAttempt: ({ context, event }) =>
-      (event.type === "TASK_STARTED" || event.type === "RECOVERY_ATTEMPTED") &&
+      (event.type === "TASK_STARTED" || event.type === "RECOVERY_ATTEMPTED" || event.type === "RUN_BUDGET_SPENT") &&
       (event.type === "TASK_STARTED" ? event.data.attempt : event.data.next_attempt) === context.attempt + 1,
     isCurrentAttempt: ({ context, event }) =>
       "attempt" in event.data && event.data.attempt === context.attempt,
@@ -204,7 +212,9 @@ export const taskMachine = setup({
       rate_limit: null,
       due_at: null,
       resumed: false,
+      budget_stop: false,
     }),
+    recordBudgetStop: assign({ budget_stop: true }),
     recordResume: assign({ resumed: true }),
     countRetry: assign({
       // A rate limit's retry spends the class's budget the first time only.
@@ -213,7 +223,7 @@ export const taskMachine = setup({
       due_at: ({ context, event }) => (event.type === "RECOVERY_ATTEMPTED" ? event.data.due_at : context.due_at),
     }),
     /** A human's retry: a fresh attempt now, with the automatic budget reset. */
-    resetBudget: assign({ retries: 0, rate_limit_retries: 0, due_at: null }),
+    resetBudget: assign({ retries: 0, rate_limit_retries: 0, due_at: null, budget_stop: false }),
     recordFailureClass: assign({
       failure_class: ({ context, event }) => (event.type === "FAILURE_CLASSIFIED" ? event.data.class : context.failure_class),
       rate_limit: ({ context, event }) =>
@@ -244,6 +254,7 @@ export const taskMachine = setup({
     retries: 0,
     rate_limit: null,
     rate_limit_retries: 0,
+    budget_stop: false,
     due_at: null,
     resumed: false,
     reusable: input.reusable === true,
@@ -268,6 +279,7 @@ export const taskMachine = setup({
     ready: {
       on: {
         TASK_STARTED: { guard: "isNextAttempt", target: "running", actions: ["recordAttempt", "startWorker"] },
+        RUN_BUDGET_SPENT: budgetStop,
         TASK_SKIPPED: skipOwn,
         // Back to pending: the next scheduling turn makes it ready again if its dependencies allow.
         PLAN_CHANGED: { ...respecify, target: "pending" },
@@ -329,6 +341,7 @@ export const taskMachine = setup({
     retry_scheduled: {
       on: {
         TASK_STARTED: { guard: "isNextAttempt", target: "running", actions: ["recordAttempt", "startWorker"] },
+        RUN_BUDGET_SPENT: budgetStop,
         // A human's retry now: the wait is dropped, the budget reset as by any human's retry.
         RECOVERY_EXPEDITED: { guard: and(["isOwn", "isScheduledRetry"]), actions: "resetBudget" },
         TASK_SKIPPED: skipOwnThatRan,
@@ -354,6 +367,7 @@ export const taskMachine = setup({
           target: "running",
           actions: ["recordAttempt", "recordResume", "startWorker"],
         },
+        RUN_BUDGET_SPENT: { ...budgetStop, guard: and(["isOwn", "isNextAttempt", "worktreeSettled"]) },
         RECOVERY_ESCALATION: { guard: not("isIdempotent"), target: "awaiting_decision", actions: "askHuman" },
         TASK_SKIPPED: skipOwnThatRan,
       },

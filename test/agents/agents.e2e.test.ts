@@ -160,6 +160,42 @@ describe("peh run › rate limits, retries, limits", () => {
     expect(log.find((e) => e.type === "FAILURE_CLASSIFIED")!.data.class).toBe("budget_exceeded");
   });
 
+  it("a spent run budget stops the next attempt from starting: RUN_BUDGET_SPENT, shown in status, log and report; raised, a human's retry runs it", async () => {
+    const planWith = (turns: number) =>
+      `objective: Write notes\nbudget: { turns: ${turns} }\ntasks:\n` +
+      "  - { id: notes, objective: Write notes.md, scope: workspace, agent: { cli: claude }, acceptance_tests: ['test -s notes.md'] }\n" +
+      "  - { id: more, objective: Write more notes, scope: workspace, depends_on: [notes], agent: { cli: claude }, acceptance_tests: ['test -s notes.md'] }\n";
+    await ws.write("plan.yaml", planWith(3));
+    const command = ["--agent-command", `node ${fake} claude success`];
+    const result = ws.peh("run", "--from", "plan.yaml", "--approve-as", "ana", "--trust-root", ".", ...command);
+    expect(result.code, result.stderr + result.stdout).toBe(3);
+    expect(result.stdout + result.stderr).toContain("not started: the run's budget is spent (3 of 3 turns)");
+    let log = await events();
+    // The first task's agent took 3 turns: the second never started.
+    expect(log.filter((e) => e.type === "TASK_STARTED").map((e) => e.data.task_id)).toEqual(["notes"]);
+    const stop = log.find((e) => e.type === "RUN_BUDGET_SPENT")!;
+    expect(stop.data).toEqual({ task_id: "more", next_attempt: 1, budget: { turns: 3 }, spent: { usd: 0.0421, turns: 3 } });
+    expect(stop.to).toBe("awaiting_decision");
+    const status = ws.peh("status");
+    expect(status.stdout).toMatch(/more\s.*not started: the run's budget is spent, awaiting decision/);
+    expect(status.stdout).toContain("the run's budget is spent (3 of 3 turns): task more's attempt 1 was not started");
+    expect(status.stdout).toContain("--confirm-change");
+    expect(ws.peh("log").stdout).toContain("RUN_BUDGET_SPENT");
+    expect(ws.peh("report").stdout).toContain("not started: the run's budget is spent (3 of 3 turns); attempt 1 waits for a human");
+    // A resumed run does not start it either.
+    expect(ws.peh("run", "--trust-root", ".", ...command).code).toBe(3);
+    expect((await events()).filter((e) => e.type === "TASK_STARTED")).toHaveLength(1);
+    // The budget raised mid-run, then a human's retry: the attempt runs.
+    await ws.write("plan2.yaml", planWith(10));
+    const modified = ws.peh("modify", "--from", "plan2.yaml", "--confirm-change", "--as", "ana");
+    expect(modified.code, modified.stderr).toBe(0);
+    expect(ws.peh("decide", "--task", "more", "retry", "--as", "ana").code).toBe(0);
+    const resumed = ws.peh("run", "--trust-root", ".", ...command);
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    log = await events();
+    expect(log.filter((e) => e.type === "TASK_COMPLETED").map((e) => e.data.task_id)).toEqual(["notes", "more"]);
+  });
+
   it("a hang: idle_timeout kills the agent's whole process group and the attempt is classified", async () => {
     const result = await run("claude", "hang", ", idle_timeout: 2s, recovery: { transient: { max_retries: 0 } }");
     expect(result.code).toBe(3);
