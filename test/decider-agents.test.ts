@@ -130,5 +130,5 @@ describe("decider › a spent run budget stops the next attempt", () => {
 
 /** A TASK_STARTED for `more`, stamped as the decider would, to ask the machines directly. */
 function stampedStart(state: RunState): PehEvent {
-  return { id: `${state.run_id}.${state.seq + 1}`, run_id: state.run_id!, seq: state.seq + 1, at: AT, actor: "peh", entity: "task:more", type: "TASK_STARTED", data: { task_id: tid("more"), attempt: 1, worker_id: "more#1" as WorkerId } } as PehEvent;
+  return { id: `${state.run_id}.${state.seq + 1}`, run_id: state.run_id!, seq: state.seq + 1, at: AT, actor: "peh", entity: "task:more", type: "TASK_STARTED", data: { task_id: tid("more"), attempt: 1, worker_id: "more#1" as WorkerId } } as unknown as PehEvent;
 }

@@ -12,8 +12,11 @@ export type AgentItem =
   | { kind: "usage"; usage: Partial<AgentUsage>; total?: boolean }
   | { kind: "tool"; name: string; detail: string }
   | { kind: "file"; path: string; change: string }
-  /** The CLI retries its API on its own (network down, overloaded). */
-  | { kind: "retry"; detail: string }
+  /**
+   * The CLI retries its API on its own (network down, overloaded). `stalled`: it has given up
+   * retrying and waits for the network without end (Codex): peh stops it, a transient failure.
+   */
+  | { kind: "retry"; detail: string; stalled?: boolean }
   | { kind: "rate_limit"; detail: string; reset_at?: string }
   | { kind: "auth"; detail: string }
   /** A turn or budget limit of the CLI's own. */

@@ -20,7 +20,7 @@ beforeEach(async () => {
 });
 afterEach(async () => ws.remove());
 
-type Event = { type: string; data: Record<string, any> };
+type Event = { type: string; data: Record<string, any>; to?: string };
 const runId = () => JSON.parse(ws.peh("show", "--json").stdout).run_id as string;
 const events = async (): Promise<Event[]> => (await ws.read(`.peh/runs/${runId()}/events.jsonl`)).trim().split("\n").map((line) => JSON.parse(line) as Event);
 /** The task's events from its first start, types only, the worker's left out. */
@@ -80,6 +80,27 @@ describe.each(["claude", "codex", "gemini", "opencode"])("peh run › %s", (cli)
     const log = await events();
     expect(taskSequence(log)).toEqual(["TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ESCALATION"]);
     expect(log.find((e) => e.type === "FAILURE_CLASSIFIED")!.data).toMatchObject({ class: "unknown", rule: `${cli}: no final result` });
+  });
+});
+
+describe("peh run › what the real CLIs printed, replayed", () => {
+  const recorded = (name: string) => fileURLToPath(new URL(`../fixtures/agents/recorded/${name}.json`, import.meta.url));
+
+  it("gemini 0.61.0 without credentials (stderr only, exit 41): permission, no retry", async () => {
+    const result = await run("gemini", `replay:${recorded("gemini-unauthenticated")}`);
+    expect(result.code).toBe(3);
+    const log = await events();
+    expect(taskSequence(log)).toEqual(["TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "PERMISSION_REQUIRED"]);
+    expect(log.find((e) => e.type === "FAILURE_CLASSIFIED")!.data).toMatchObject({ class: "permission", rule: "gemini: authentication failed" });
+  });
+
+  it("codex 0.171.0 offline, waiting for the network for ever: stopped at once, transient", async () => {
+    const result = await run("codex", `replay:${recorded("codex-offline")}`, ", recovery: { transient: { max_retries: 0 } }");
+    expect(result.code).toBe(3);
+    const log = await events();
+    expect(taskSequence(log)).toEqual(["TASK_STARTED", "TASK_FAILED", "FAILURE_CLASSIFIED", "RECOVERY_ESCALATION"]);
+    expect(log.find((e) => e.type === "TASK_FAILED")!.data.agent.stop).toMatchObject({ kind: "network", detail: expect.stringContaining("waiting for network") });
+    expect(log.find((e) => e.type === "FAILURE_CLASSIFIED")!.data).toMatchObject({ class: "transient", rule: "codex: network retries" });
   });
 });
 
