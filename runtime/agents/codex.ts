@@ -64,6 +64,7 @@ export const codex: AgentAdapter = {
   cli: "codex",
   program: "codex",
   enforces: { turns: false, usd: false },
+  reportsCost: false,
   args: (o) => ["exec", "--json", "--skip-git-repo-check", ...(o.model ? ["--model", o.model] : []), "-"],
   parse(raw, now) {
     const line = jsonLine(raw);

@@ -42,6 +42,7 @@ export const gemini: AgentAdapter = {
   cli: "gemini",
   program: "gemini",
   enforces: { turns: false, usd: false },
+  reportsCost: false,
   // --skip-trust: peh's own trust gate has decided on the directory; in a folder Gemini does not
   // trust, it overrides --yolo to "default" and a headless run can approve no tool.
   args: (o) => ["--output-format", "stream-json", "--skip-trust", "--yolo", ...(o.model ? ["--model", o.model] : [])],

@@ -27,6 +27,7 @@ export const opencode: AgentAdapter = {
   cli: "opencode",
   program: "opencode",
   enforces: { turns: false, usd: false },
+  reportsCost: true,
   args: (o) => ["run", "--format", "json", ...(o.model ? ["--model", o.model] : [])],
   parse(raw) {
     const line = jsonLine(raw);

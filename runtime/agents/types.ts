@@ -36,6 +36,8 @@ export interface AgentAdapter {
   program: string;
   /** Which limits the CLI enforces itself (peh enforces the others from the stream). */
   enforces: { turns: boolean; usd: boolean };
+  /** Whether its stream reports what a run cost (Codex and Gemini CLI report tokens only). */
+  reportsCost: boolean;
   /** The arguments after the program: non-interactive, machine-readable, the prompt on stdin. */
   args(options: InvocationOptions): string[];
   /** The items one line of output gives (none for a line that is not the CLI's JSON). */

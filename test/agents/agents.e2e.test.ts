@@ -83,6 +83,24 @@ describe.each(["claude", "codex", "gemini", "opencode"])("peh run › %s", (cli)
   });
 });
 
+describe("peh plan › a dollar budget on CLIs that report no cost", () => {
+  it("warns that only budget.turns applies to codex and gemini tasks, naming each; none for claude", async () => {
+    await ws.write(
+      "plan.yaml",
+      "objective: Write notes\nbudget: { usd: 2 }\ntasks:\n" +
+        "  - { id: a, objective: Write a.md, scope: workspace, agent: { cli: codex }, budget: { usd: 1 }, acceptance_tests: ['true'] }\n" +
+        "  - { id: b, objective: Write b.md, scope: workspace, agent: { cli: gemini }, acceptance_tests: ['true'] }\n" +
+        "  - { id: c, objective: Write c.md, scope: workspace, agent: { cli: claude }, budget: { usd: 1 }, acceptance_tests: ['true'] }\n",
+    );
+    const planned = ws.peh("plan", "--from", "plan.yaml");
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toContain("budget.usd cannot be kept for agent CLIs that report no cost (codex, gemini, generic): only budget.turns applies to them.");
+    expect(planned.stdout).toContain("Tasks whose own budget.usd is ignored: a (codex).");
+    expect(planned.stdout).toContain("The run's budget.usd counts nothing these tasks spend: b (gemini).");
+    expect(planned.stdout).not.toMatch(/c \(claude\)/);
+  });
+});
+
 describe("peh run › what the real CLIs printed, replayed", () => {
   const recorded = (name: string) => fileURLToPath(new URL(`../fixtures/agents/recorded/${name}.json`, import.meta.url));
 
