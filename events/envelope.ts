@@ -23,6 +23,7 @@ import {
   RecoveryAttemptedSchema,
   RecoveryEscalationSchema,
   RecoveryExpeditedSchema,
+  RunBudgetSpentSchema,
   RecoverySucceededSchema,
 } from "./vocabulary/recovery-events.js";
 import { TaskReusedSchema } from "./vocabulary/lineage-events.js";
@@ -82,6 +83,7 @@ export const PehEventSchema = z.discriminatedUnion("type", [
   RecoveryExpeditedSchema,
   RecoverySucceededSchema,
   RecoveryEscalationSchema,
+  RunBudgetSpentSchema,
   PermissionRequiredSchema,
   DecisionRecordedSchema,
   TaskSkippedSchema,

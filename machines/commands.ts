@@ -11,6 +11,7 @@ import {
   FailureClassSchema,
   LineageSchema,
   PlanFileSchema,
+  RateLimitSchema,
   RunIdSchema,
   SandboxProfileSchema,
   TaskIdSchema,
@@ -97,6 +98,8 @@ export const ClassifyFailureSchema = command("ClassifyFailure", {
   class: FailureClassSchema,
   rule: z.string(),
   evidence: z.string(),
+  /** A rate or usage limit, with its reset time when known (counted against the retry budget once). */
+  rate_limit: RateLimitSchema.optional(),
 });
 export const ScheduleRetrySchema = command("ScheduleRetry", {
   task_id: TaskIdSchema,

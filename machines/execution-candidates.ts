@@ -5,6 +5,7 @@ import { PehError, workerIdFor, type TaskId } from "../events/index.js";
 import type { Candidate, Legality } from "./candidate.js";
 import type { Command } from "./commands.js";
 import { recover } from "./recovery-recipe.js";
+import { NOTHING_SPENT, budgetLeft } from "./run-budget.js";
 import type { RunState, TaskSnapshot } from "./run.js";
 import { wrapUp } from "./wrap-up.js";
 
@@ -44,6 +45,15 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
   switch (command.type) {
     case "StartAttempt": {
       const attempt = task(state, command.task_id).context.attempt + 1;
+      // The run's budget is spent: the attempt does not start, a human decides (the plan judges).
+      const { budget, spent } = state.plan.context;
+      if (budget && !budgetLeft(budget, spent ?? NOTHING_SPENT)) {
+        const stop: Candidate = { type: "RUN_BUDGET_SPENT", data: { task_id: command.task_id, next_attempt: attempt, budget, spent: spent ?? NOTHING_SPENT } };
+        if (legal(stop)) {
+          yield stop;
+          return;
+        }
+      }
       const worker_id = workerIdFor(command.task_id, attempt);
       yield { type: "TASK_STARTED", data: { task_id: command.task_id, attempt, worker_id } };
       yield { type: "WORKER_SPAWNING", data: { worker_id, task_id: command.task_id, attempt, cwd: command.cwd } };
@@ -127,7 +137,14 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
       const attempt = task(state, command.task_id).context.attempt;
       yield {
         type: "FAILURE_CLASSIFIED",
-        data: { task_id: command.task_id, attempt, class: command.class, rule: command.rule, evidence: command.evidence },
+        data: {
+          task_id: command.task_id,
+          attempt,
+          class: command.class,
+          rule: command.rule,
+          evidence: command.evidence,
+          ...(command.rate_limit === undefined ? {} : { rate_limit: command.rate_limit }),
+        },
       };
       return;
     }

@@ -1,5 +1,7 @@
 // The four lifecycles, the run aggregate that routes events to them, and the decider.
 export * from "./plan.js";
+export * from "./plan-memo.js";
+export * from "./run-budget.js";
 export * from "./task.js";
 export * from "./task-memo.js";
 export * from "./worker.js";

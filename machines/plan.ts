@@ -2,9 +2,9 @@
 // typed), bootstrapping, execution with waits for human decisions, and the outcome.
 // The plan machine also judges task events: nothing is made ready or started unless it executes.
 import { and, assign, not, setup } from "xstate";
-import { SERVICE_PLANNER, confirmationPhrase, type Plan, type PehEvent, type RiskyTask, type TaskId } from "../events/index.js";
+import { SERVICE_PLANNER, confirmationPhrase, type Budget, type Plan, type PehEvent, type RiskyTask, type Spent, type TaskId } from "../events/index.js";
 import { confirms, requestedGrants, unconfirmedRisky } from "./grants.js";
-import type { MemoSpec } from "./lite.js";
+import { NOTHING_SPENT, budgetLeft, spentAfter } from "./run-budget.js";
 
 export interface PlanContext {
   version: number;
@@ -30,6 +30,10 @@ export interface PlanContext {
   cancelled: boolean;
   /** The run's git branch `peh/<run>`, once made (isolated work, DESIGN §11); null before or without one. */
   run_branch?: string | null;
+  /** The current version's `budget` (issue 21): once spent, no new attempt starts. */
+  budget?: Budget | null;
+  /** What the run's agents have reported spending, attempt by attempt. */
+  spent?: Spent;
 }
 
 /** The worker service's own run (see SERVICE_PLANNER). */
@@ -103,6 +107,8 @@ export const planMachine = setup({
       const { succeeded, failed, skipped, upstream_failed, reused = 0 } = event.data.counts;
       return succeeded + failed + skipped + upstream_failed + reused === context.task_count;
     },
+    /** The run's budget has something left (or it has none): a new attempt may start. */
+    budgetLeft: ({ context }) => budgetLeft(context.budget, context.spent ?? NOTHING_SPENT),
     outcomeCompleted: ({ event }) => event.type === "EXECUTION_COMPLETE" && event.data.outcome === "completed",
     outcomeFailed: ({ event }) => event.type === "EXECUTION_COMPLETE" && event.data.outcome === "failed",
     outcomeAborted: ({ event }) => event.type === "EXECUTION_COMPLETE" && event.data.outcome === "aborted",
@@ -114,7 +120,11 @@ export const planMachine = setup({
       const plan = planOf(event);
       if (!plan) return context;
       const planner = event.type === "PLAN_CREATED" ? event.data.planner : context.planner;
-      return { ...context, version: plan.version, risky: riskyTasksOf(plan), task_count: plan.tasks.length, planner };
+      return { ...context, version: plan.version, risky: riskyTasksOf(plan), task_count: plan.tasks.length, planner, budget: plan.budget ?? null };
+    }),
+    recordSpending: assign({
+      spent: ({ context, event }) =>
+        (event.type === "TASK_VERIFYING" || event.type === "TASK_FAILED") && event.data.agent ? spentAfter(context.spent ?? NOTHING_SPENT, event.data.agent) : context.spent,
     }),
     /** The approval grants exactly what the approved version shows (the guard saw each confirmed). */
     recordApproval: assign({ approved_version: ({ context }) => context.version, granted: ({ context }) => context.risky }),
@@ -154,6 +164,9 @@ export const planMachine = setup({
   id: "plan",
   initial: "new",
   context: { version: 0, approved_version: null, changed_by: [], planner: null, risky: [], granted: [], task_count: 0, awaiting: [], cancelled: false },
+  // An attempt's agent report, whatever the plan's state: what the run has spent (run-route.ts
+  // delivers only the reports, as an observer).
+  on: { TASK_VERIFYING: { actions: "recordSpending" }, TASK_FAILED: { actions: "recordSpending" } },
   states: {
     new: {
       on: { PLAN_CREATED: { guard: "isFirstVersion", target: "drafted", actions: "adoptVersion" } },
@@ -206,7 +219,9 @@ export const planMachine = setup({
       on: {
         TASK_READY: acknowledge,
         TASK_REUSED: acknowledge,
-        TASK_STARTED: acknowledge,
+        // Only while the run's budget has something left: a spent one stops the next attempt.
+        TASK_STARTED: { guard: "budgetLeft", actions: "acknowledge" },
+        RUN_BUDGET_SPENT: { guard: not("budgetLeft"), target: "awaiting_decision", actions: ["awaitDecision", "notifyHuman"] },
         WORKER_SPAWNING: acknowledge,
         TASK_SKIPPED: acknowledge,
         // An automatic retry is scheduled only while the plan executes: under stop on error, a
@@ -273,27 +288,3 @@ export const planMachine = setup({
 });
 
 export type PlanMachine = typeof planMachine;
-
-/** Events the plan only vouches for: no assign reads them, and only their phase is guarded. */
-const VOUCHED = new Set<PehEvent["type"]>([
-  "TASK_READY",
-  "TASK_REUSED",
-  "TASK_STARTED",
-  "WORKER_SPAWNING",
-  "TASK_SKIPPED",
-  "BOOTSTRAP_PHASE_STARTED",
-  "BOOTSTRAP_PHASE_FAILED",
-  "BOOTSTRAP_PHASE_COMPLETED",
-]);
-
-/** Plan transitions are memoized only for the events it vouches for; the rest are rare. */
-export const planMemo: MemoSpec<PlanContext, PehEvent> = {
-  machine: planMachine,
-  key: (_context, event) => {
-    if (!VOUCHED.has(event.type)) return undefined;
-    const phase = "phase" in event.data ? event.data.phase : undefined;
-    const reason = "reason" in event.data ? event.data.reason : undefined;
-    // Most vouched events have neither: their type alone is the key (no string to build and hash).
-    return phase === undefined && reason === undefined ? event.type : `${event.type}|${phase ?? ""}|${reason ?? ""}`;
-  },
-};

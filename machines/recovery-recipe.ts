@@ -7,7 +7,7 @@ import type { Command } from "./commands.js";
 import type { Candidate, Legality } from "./candidate.js";
 import { mayHandle } from "./lite.js";
 import { planMachine } from "./plan.js";
-import { policyFor, retryDelayMs } from "./recovery.js";
+import { RATE_LIMIT_RETRIES, policyFor, retryDelayMs } from "./recovery.js";
 import type { RunState, TaskSnapshot } from "./run.js";
 import { stateName } from "./state-name.js";
 import { wrapUp } from "./wrap-up.js";
@@ -29,10 +29,12 @@ export function* recover(
     throw new PehError("ILLEGAL_TRANSITION", `Recover refused: task ${task_id} has no classified failure (it is ${stateName(snapshot.value)})`);
   }
   const policy = policyFor(klass, state.plan_spec?.tasks.find((t) => t.id === task_id), state.plan_spec?.recovery);
-  const { retries, attempt } = snapshot.context;
+  const { retries, attempt, rate_limit } = snapshot.context;
   let reason = `${klass}${evidence ? `: ${evidence}` : ""}`;
   if (policy.action === "retry") {
-    const delay_ms = retryDelayMs(policy, retries + 1, command.jitter, command.retry_after_ms);
+    // A rate limit's recorded reset time (a resumed run's recipe has no output to read it from).
+    const reset = rate_limit?.reset_at ? Math.max(0, Date.parse(rate_limit.reset_at) - Date.parse(command.at)) : undefined;
+    const delay_ms = retryDelayMs(policy, retries + 1, command.jitter, command.retry_after_ms ?? reset);
     const due_at = new Date(Date.parse(command.at) + delay_ms).toISOString();
     const retry: Candidate = { type: "RECOVERY_ATTEMPTED", data: { task_id, next_attempt: attempt + 1, delay_ms, due_at } };
     if (legal(retry)) {
@@ -44,9 +46,11 @@ export function* recover(
     // recipe is followed once the plan executes again.
     if (!mayHandle(planMachine, state.plan.value, "RECOVERY_ATTEMPTED")) return;
     // The task machine refused it: say why, so that the human knows what they decide.
-    reason = snapshot.context.idempotent
-      ? `${klass}: ${retries} of ${snapshot.context.budget[klass]} automatic retries used, none left${evidence ? `; last: ${evidence}` : ""}`
-      : `${klass}: task ${task_id} is not idempotent (idempotent: false), so peh never runs it again on its own${evidence ? `; last: ${evidence}` : ""}`;
+    reason = !snapshot.context.idempotent
+      ? `${klass}: task ${task_id} is not idempotent (idempotent: false), so peh never runs it again on its own${evidence ? `; last: ${evidence}` : ""}`
+      : rate_limit !== null && snapshot.context.rate_limit_retries > 0
+        ? `${klass}: rate limited again after ${snapshot.context.rate_limit_retries} of ${RATE_LIMIT_RETRIES} automatic retries for rate limits${evidence ? `; last: ${evidence}` : ""}`
+        : `${klass}: ${retries} of ${snapshot.context.budget[klass]} automatic retries used, none left${evidence ? `; last: ${evidence}` : ""}`;
   }
   if (policy.action === "skip" || policy.action === "abort") {
     yield { type: "RECOVERY_ESCALATION", data: { task_id, class: klass, reason: `the ${klass} policy says ${policy.action}${evidence ? `: ${evidence}` : ""}`, choices: [policy.action] } };

@@ -28,6 +28,13 @@ export const DEFAULT_RECOVERY: Readonly<Record<FailureClass, ResolvedPolicy>> = 
   budget_exceeded: { action: "escalate", max_retries: 0, delays_ms: [] },
 };
 
+/**
+ * How many automatic retries after a rate limit a task gets (the first of them counted in its
+ * class's budget too, the rest not; a human's retry starts the count again): a usage limit that resets in hours is waited out,
+ * an API that keeps refusing is not waited on for ever.
+ */
+export const RATE_LIMIT_RETRIES = 10;
+
 export const FAILURE_CLASSES = Object.keys(DEFAULT_RECOVERY) as FailureClass[];
 
 const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;

@@ -56,6 +56,7 @@ function kindOf(type: PehEvent["type"]): Kind {
     case "RECOVERY_SUCCEEDED":
     case "RECOVERY_ESCALATION":
     case "PERMISSION_REQUIRED":
+    case "RUN_BUDGET_SPENT":
     case "DECISION_RECORDED":
     case "TASK_SKIPPED":
     case "TASK_INTERRUPTED":
@@ -108,6 +109,7 @@ const PLAN_JUDGES = new Set<PehEvent["type"]>([
   "RECOVERY_EXPEDITED",
   "RECOVERY_ESCALATION",
   "PERMISSION_REQUIRED",
+  "RUN_BUDGET_SPENT",
   "DECISION_RECORDED",
   "TASK_REUSED",
 ]);
@@ -130,6 +132,8 @@ export function route<T>(state: RunState, event: PehEvent, visit: Visit<T>, cont
   visit(context, kind, id, "judge");
   if (kind !== "plan" && PLAN_JUDGES.has(event.type)) visit(context, "plan", "", "judge");
   if (event.type === "WORKER_SPAWNING") visit(context, "task", event.data.task_id, "judge");
+  // What an attempt's agent spent: the plan holds the run's budget (issue 21).
+  if ((event.type === "TASK_VERIFYING" || event.type === "TASK_FAILED") && event.data.agent !== undefined) visit(context, "plan", "", "observer");
   if (event.type === "PLAN_CHANGED") {
     for (const id of touchedBy(state, event.data.plan)) visit(context, "task", id, "judge");
   }

@@ -4,7 +4,7 @@
 import { PehError, type Entity, type PehEvent, type Plan, type TaskId, type WorkerId } from "../events/index.js";
 import { bootstrapMemo } from "./bootstrap.js";
 import { materialize, startLite, stepLite, type Lite, type MemoSpec } from "./lite.js";
-import { planMemo } from "./plan.js";
+import { planMemo } from "./plan-memo.js";
 import { reusableIn, reuseOf } from "./reuse.js";
 import {
   addressOfEntity,

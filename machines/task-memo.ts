@@ -24,7 +24,7 @@ export const taskMemo: MemoSpec<TaskContext, PehEvent> = {
     // rare texts (a decision, a reason, a class, a due time) after it.
     const numbers = [typeIndex(event.type), relation, context.attempt, count(data.attempt), count(data.next_attempt), context.idempotent ? 1 : 0,
       context.settled, context.depends_on.length, context.retries, budget, context.resumed ? 1 : 0, context.reusable ? 1 : 0,
-      context.isolated ? 1 : 0, worktreeKey(context), context.worktree?.attempt ?? 0];
+      context.isolated ? 1 : 0, worktreeKey(context), context.worktree?.attempt ?? 0, context.rate_limit === null ? 0 : 1, context.rate_limit_retries, context.budget_stop ? 1 : 0];
     if (numbers.some((n) => n > 0xffff)) return `${numbers.join(",")}|${texts(context, data)}`;
     const key = String.fromCharCode(...numbers);
     const rare = data.decision ?? data.reason ?? data.class ?? context.failure_class ?? data.due_at ?? data.waived_due_at;
@@ -44,7 +44,11 @@ function typeIndex(type: string): number {
 const count = (value: unknown): number => (typeof value === "number" ? value : 0);
 
 const texts = (context: TaskContext, data: Record<string, unknown>): string =>
-  `${data.decision ?? ""}|${data.reason ?? ""}|${data.class ?? ""}|${context.failure_class ?? ""}|${data.due_at ?? ""}|${data.waived_due_at ?? ""}|${context.due_at ?? ""}`;
+  `${data.decision ?? ""}|${data.reason ?? ""}|${data.class ?? ""}|${context.failure_class ?? ""}|${data.due_at ?? ""}|${data.waived_due_at ?? ""}|${context.due_at ?? ""}|${rateLimitKey(data.rate_limit)}|${context.rate_limit?.reset_at ?? ""}`;
+
+/** A FAILURE_CLASSIFIED's rate limit (the assign copies its reset time): none, or its reset. */
+const rateLimitKey = (value: unknown): string =>
+  value === undefined ? "" : `r${(value as { reset_at?: string }).reset_at ?? ""}`;
 
 const PHASES = ["created", "committed", "rebased", "merged", "archived", "removed"] as const;
 /** The worktree's phase and whether it was merged, as one number (0: no worktree yet). */

@@ -5,7 +5,7 @@
 // decision or the plan) and counts them; it becomes ready only when all have settled.
 import { and, assign, not, setup } from "xstate";
 import { isolationOf, type FailureClass, type Isolation, type PehEvent, type PlanTask, type Recovery, type TaskId } from "../events/index.js";
-import { NO_RETRIES, retryBudget } from "./recovery.js";
+import { NO_RETRIES, RATE_LIMIT_RETRIES, retryBudget } from "./recovery.js";
 
 export interface TaskContext {
   task_id: TaskId;
@@ -21,6 +21,15 @@ export interface TaskContext {
   failure_class: FailureClass | null;
   /** Automatic retries used since the start or the last human `retry` (which resets them). */
   retries: number;
+  /**
+   * The classified failure was a rate or usage limit (its reset time, when the stream gave one):
+   * waiting for the reset is not a new failure, so such retries count against `retries` once.
+   */
+  rate_limit: { reset_at: string | null } | null;
+  /** It waits for a human because the run's budget was spent before its next attempt (RUN_BUDGET_SPENT). */
+  budget_stop: boolean;
+  /** Automatic retries after a rate limit since the start or the last human `retry` (the first one is in `retries` too). */
+  rate_limit_retries: number;
   /** How many automatic retries each failure class allows (the recovery policy's budget). */
   budget: Readonly<Record<FailureClass, number>>;
   /** When the scheduled retry is due (ISO time), so that a resumed run waits only what remains. */
@@ -102,6 +111,12 @@ const respecify = { guard: "isStillPlanned", actions: "adoptSpec" } as const;
  */
 const fixInPlace = { guard: and(["isStillPlanned", "dependenciesStaySettled"]), actions: "adoptSpec" } as const;
 
+/**
+ * The run's budget is spent (the plan judges that): the next attempt does not start, a human
+ * decides (a retry once the budget is raised, a skip, an abort).
+ */
+const budgetStop = { guard: and(["isOwn", "isNextAttempt"]), target: "awaiting_decision", actions: ["recordBudgetStop", "askHuman"] } as const;
+
 /** The guard "the current attempt's worktree is in one of `phases`". */
 const inPhase = (...phases: WorktreePhase[]) => ({ type: "worktreeIn", params: { phases } }) as const;
 /** The action "the current attempt's worktree is now in `phase`". */
@@ -137,13 +152,18 @@ export const taskMachine = setup({
     },
     allDependenciesSettled: ({ context }) => context.settled === context.depends_on.length,
     isNextAttempt: ({ context, event }) =>
-      (event.type === "TASK_STARTED" || event.type === "RECOVERY_ATTEMPTED") &&
+      (event.type === "TASK_STARTED" || event.type === "RECOVERY_ATTEMPTED" || event.type === "RUN_BUDGET_SPENT") &&
       (event.type === "TASK_STARTED" ? event.data.attempt : event.data.next_attempt) === context.attempt + 1,
     isCurrentAttempt: ({ context, event }) =>
       "attempt" in event.data && event.data.attempt === context.attempt,
     isIdempotent: ({ context }) => context.idempotent,
     isRetryAttempt: ({ context }) => context.attempt > 1,
-    withinBudget: ({ context }) => context.failure_class !== null && context.retries < context.budget[context.failure_class],
+    withinBudget: ({ context }) => {
+      if (context.failure_class === null) return false;
+      // A rate limit counted once already: its waits have a bound of their own, not the class's.
+      if (context.rate_limit !== null && context.rate_limit_retries > 0) return context.rate_limit_retries < RATE_LIMIT_RETRIES;
+      return context.retries < context.budget[context.failure_class];
+    },
     isUpstreamFailure: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "upstream_failed",
     isPlanChangeSkip: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "plan_changed",
     isStillPlanned: ({ context, event }) =>
@@ -189,18 +209,27 @@ export const taskMachine = setup({
     recordAttempt: assign({
       attempt: ({ context, event }) => (event.type === "TASK_STARTED" ? event.data.attempt : context.attempt),
       failure_class: null,
+      rate_limit: null,
       due_at: null,
       resumed: false,
+      budget_stop: false,
     }),
+    recordBudgetStop: assign({ budget_stop: true }),
     recordResume: assign({ resumed: true }),
     countRetry: assign({
-      retries: ({ context }) => context.retries + 1,
+      // A rate limit's retry spends the class's budget the first time only.
+      retries: ({ context }) => context.retries + (context.rate_limit !== null && context.rate_limit_retries > 0 ? 0 : 1),
+      rate_limit_retries: ({ context }) => context.rate_limit_retries + (context.rate_limit === null ? 0 : 1),
       due_at: ({ context, event }) => (event.type === "RECOVERY_ATTEMPTED" ? event.data.due_at : context.due_at),
     }),
     /** A human's retry: a fresh attempt now, with the automatic budget reset. */
-    resetBudget: assign({ retries: 0, due_at: null }),
+    resetBudget: assign({ retries: 0, rate_limit_retries: 0, due_at: null, budget_stop: false }),
     recordFailureClass: assign({
       failure_class: ({ context, event }) => (event.type === "FAILURE_CLASSIFIED" ? event.data.class : context.failure_class),
+      rate_limit: ({ context, event }) =>
+        event.type !== "FAILURE_CLASSIFIED" ? context.rate_limit
+        : event.data.rate_limit === undefined ? null
+        : { reset_at: event.data.rate_limit.reset_at ?? null },
     }),
     /** Named effects: declared here as no-ops, supplied by the runtime with `machine.provide()`. */
     startWorker: () => {},
@@ -223,6 +252,9 @@ export const taskMachine = setup({
     attempt: 0,
     failure_class: null,
     retries: 0,
+    rate_limit: null,
+    rate_limit_retries: 0,
+    budget_stop: false,
     due_at: null,
     resumed: false,
     reusable: input.reusable === true,
@@ -247,6 +279,7 @@ export const taskMachine = setup({
     ready: {
       on: {
         TASK_STARTED: { guard: "isNextAttempt", target: "running", actions: ["recordAttempt", "startWorker"] },
+        RUN_BUDGET_SPENT: budgetStop,
         TASK_SKIPPED: skipOwn,
         // Back to pending: the next scheduling turn makes it ready again if its dependencies allow.
         PLAN_CHANGED: { ...respecify, target: "pending" },
@@ -310,6 +343,7 @@ export const taskMachine = setup({
     retry_scheduled: {
       on: {
         TASK_STARTED: { guard: "isNextAttempt", target: "running", actions: ["recordAttempt", "startWorker"] },
+        RUN_BUDGET_SPENT: budgetStop,
         // A human's retry now: the wait is dropped, the budget reset as by any human's retry.
         RECOVERY_EXPEDITED: { guard: and(["isOwn", "isScheduledRetry"]), actions: "resetBudget" },
         TASK_SKIPPED: skipOwnThatRan,
@@ -335,6 +369,7 @@ export const taskMachine = setup({
           target: "running",
           actions: ["recordAttempt", "recordResume", "startWorker"],
         },
+        RUN_BUDGET_SPENT: { ...budgetStop, guard: and(["isOwn", "isNextAttempt", "worktreeSettled"]) },
         RECOVERY_ESCALATION: { guard: not("isIdempotent"), target: "awaiting_decision", actions: "askHuman" },
         // Skipped by an abort only once its worktree is archived and removed: no run ends with one.
         TASK_SKIPPED: skipOwnThatRan.map((skip) => ({ ...skip, guard: and([skip.guard, "worktreeSettled"]) })),

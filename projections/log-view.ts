@@ -4,6 +4,7 @@
 // seq and actor.
 import type { PehEvent, Plan, RiskyTask } from "../events/index.js";
 import { grantedWords } from "../machines/grants.js";
+import { budgetWords } from "../machines/run-budget.js";
 import { plural, stateWords } from "./words.js";
 import { printable } from "./printable.js";
 import { sandboxWords } from "./sandbox-words.js";
@@ -192,6 +193,10 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
     }
     case "PERMISSION_REQUIRED":
       return { details: { detail: event.data.detail }, summary: event.data.detail };
+    case "RUN_BUDGET_SPENT": {
+      const { next_attempt, budget, spent } = event.data;
+      return { details: { next_attempt, budget, spent }, summary: `the run's budget is spent (${budgetWords(budget, spent)}): attempt ${next_attempt} not started, a human decides` };
+    }
     case "DECISION_RECORDED":
       return { details: { decision: event.data.decision, actor: event.actor }, summary: `${event.data.decision}${by}` };
     case "TASK_SKIPPED":

@@ -5,6 +5,7 @@
 import type { CheckEvidence, Lineage, PehEvent, SandboxProfile } from "../events/index.js";
 import { agentUsageOf, spendText, type AgentUsageView } from "./agent-usage.js";
 import { foldRun } from "../machines/run.js";
+import { budgetWords } from "../machines/run-budget.js";
 import { gitWorkLines, gitWorkOf, type GitWork } from "./git-work.js";
 import { printable } from "./printable.js";
 import { sandboxWords } from "./sandbox-words.js";
@@ -169,6 +170,9 @@ export function reportOf(events: readonly PehEvent[], descendants: { run_id: str
         break;
       case "PERMISSION_REQUIRED":
         happenings.push(entry(event, `needs a permission: ${event.data.detail}`));
+        break;
+      case "RUN_BUDGET_SPENT":
+        happenings.push(entry(event, `not started: the run's budget is spent (${budgetWords(event.data.budget, event.data.spent)}); attempt ${event.data.next_attempt} waits for a human`));
         break;
       case "DECISION_RECORDED":
         happenings.push(entry(event, `decision: ${event.data.decision} by ${event.actor}`));

@@ -7,6 +7,7 @@ import type { FailureClass, Lineage, RunId, TaskId } from "../events/index.js";
 import { mayHandle } from "../machines/lite.js";
 import { isServicePlan, planMachine, riskyTasksOf } from "../machines/plan.js";
 import { policyFor } from "../machines/recovery.js";
+import { NOTHING_SPENT, budgetLeft, budgetWords } from "../machines/run-budget.js";
 import type { RunState } from "../machines/run.js";
 import { stateName } from "../machines/state-name.js";
 import { viewOf, type RunView } from "./run-view.js";
@@ -31,7 +32,7 @@ export interface LedgerEntry {
 }
 
 export interface Awaited {
-  kind: "approval" | "clarification" | "decision" | "permission" | "trust";
+  kind: "approval" | "clarification" | "decision" | "permission" | "trust" | "budget";
   task_id: string | null;
   reason: string;
   /** The exact command to type. */
@@ -113,6 +114,7 @@ export function ledgerOf(state: RunState): LedgerEntry[] {
     else if (trusting.has(id)) standing = "waiting for trust";
     else if (UNDER_WAY.has(name)) standing = retries > 0 ? `running (retry ${retries})` : "running";
     else if (name === "classified" && !mayHandle(planMachine, state.plan.value, "RECOVERY_ATTEMPTED")) standing = heldRecovery(state);
+    else if (name === "awaiting_decision" && cell.context.budget_stop) standing = "not started: the run's budget is spent, awaiting decision";
     else if (name === "awaiting_decision" && !cell.context.idempotent) standing = "awaiting decision (not idempotent: never retried on its own)";
     else if (name === "awaiting_decision" && policy?.action === "retry" && allowed !== null && retries >= allowed) standing = "exhausted, awaiting decision";
     else if (name === "reused") standing = reusedFrom(state, id);
@@ -185,8 +187,19 @@ export function awaitedOf(state: RunState, options: AwaitedOptions = {}): Awaite
     return [{ kind: "clarification", task_id: null, reason: "a question about the plan waits for an answer", command: `peh clarify ${run} --answer "…" --as NAME   (or peh modify / peh reject)` }];
   }
   const awaited: Awaited[] = [];
+  const { budget, spent = NOTHING_SPENT } = state.plan.context;
+  const stoppedBy = budget && !budgetLeft(budget, spent) ? budget : undefined;
   for (const [id, cell] of state.tasks) {
     if (stateName(cell.value) !== "awaiting_decision") continue;
+    if (stoppedBy && cell.context.budget_stop) {
+      awaited.push({
+        kind: "budget",
+        task_id: id,
+        reason: `the run's budget is spent (${budgetWords(stoppedBy, spent)}): task ${id}'s attempt ${cell.context.attempt + 1} was not started`,
+        command: `peh modify ${run} --from FILE --confirm-change --as NAME   (FILE: the plan with a bigger budget), then peh decide ${run} --task ${id} retry --as NAME   (or skip|abort)`,
+      });
+      continue;
+    }
     const permission = cell.context.failure_class === "permission";
     awaited.push({
       kind: permission ? "permission" : "decision",

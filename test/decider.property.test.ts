@@ -95,7 +95,11 @@ function nextCommandFor(state: RunState, task_id: string, choice: number): Comma
         evidence: [{ command: "true", exit_code: pick([0, 0, 1]), duration_ms: 1 }],
       };
     case "classifying":
-      return { type: "ClassifyFailure", at: AT, task_id, class: pick(["transient", "logic_error"] as const), rule: "r", evidence: "e" };
+      return pick<CommandInput>([
+        { type: "ClassifyFailure", at: AT, task_id, class: pick(["transient", "logic_error"] as const), rule: "r", evidence: "e" },
+        // An agent's rate limit: its retries count against the budget once (issue 21).
+        { type: "ClassifyFailure", at: AT, task_id, class: "transient", rule: "r", evidence: "e", rate_limit: pick([{}, { reset_at: AT }]) },
+      ]);
     case "classified":
       return pick<CommandInput>([
         { type: "ScheduleRetry", at: AT, task_id, delay_ms: 0, due_at: AT },

@@ -164,7 +164,17 @@ describe("task machine › paths through steps that keep its state", () => {
     ev("FAILURE_CLASSIFIED", { task_id: OWN, attempt: 1, class: "transient", rule: "http", evidence: "HTTP 503" }),
     ev("RECOVERY_ATTEMPTED", { task_id: OWN, next_attempt: 2, delay_ms: 86_400_000, due_at: due }),
   ];
+  /** Attempt `n` rate limited (its stream gave the reset), and its retry scheduled for then. */
+  const rateLimited = (n: number) => [
+    ev("TASK_STARTED", { task_id: OWN, attempt: n, worker_id: `${OWN}#${n}` }),
+    ev("TASK_FAILED", { task_id: OWN, attempt: n, stage: "run", error: { code: "AGENT_RATE_LIMIT", message: "rate limited" }, exit_code: 1 }),
+    ev("FAILURE_CLASSIFIED", { task_id: OWN, attempt: n, class: "transient", rule: "claude: rate limit", evidence: "429", rate_limit: { reset_at: due } }),
+    ev("RECOVERY_ATTEMPTED", { task_id: OWN, next_attempt: n + 1, delay_ms: 1000, due_at: due }),
+  ];
   const paths: [string, PehEvent[], string][] = [
+    // The default policy retries a transient failure twice: a rate limit is counted once, so a
+    // third (and a fourth) wait for its reset is still an automatic retry.
+    ["rate limited four times under a budget of two transient retries, then the fifth attempt", [ev("TASK_READY", { task_id: OWN }), ...[1, 2, 3, 4].flatMap(rateLimited), ev("TASK_STARTED", { task_id: OWN, attempt: 5, worker_id: `${OWN}#5` })], "running"],
     ["a human's run-now for a retry that waits a day, then the retry", [...failedOnce, ev("RECOVERY_EXPEDITED", { task_id: OWN, next_attempt: 2, waived_due_at: due }), ev("TASK_STARTED", { task_id: OWN, attempt: 2, worker_id: `${OWN}#2` })], "running"],
   ];
 

@@ -1,7 +1,7 @@
 // `peh plan ["<objective>"] [--from plan.yaml] [--planner builtin|"cmd:<command>"] [--strict]`
 import { Option, type Command } from "commander";
 import { AgentCliSchema, isPehError, type PlanFile } from "../../events/index.js";
-import { resolveAgent } from "../../runtime/agents/resolve.js";
+import { resolveAgent, usdWithoutCost, usdWithoutCostWarning } from "../../runtime/agents/resolve.js";
 import { agentProblems } from "../../runtime/execution/attempt/agent-check.js";
 import { workingDirOf } from "../../runtime/workspace/place.js";
 import { readUserConfig } from "../../runtime/execution/trust/trust.js";
@@ -60,12 +60,14 @@ export function planCommand(program: Command, io: Io): void {
         const run = await RunHandle.open(store, created.run_id);
         const p = paint(io);
         const agents = await agentWarning(created.plan);
+        const usd = await usdWarning(created.plan);
         io.out(
           [
             `${p.bold("Run")} ${created.run_id} · plan version ${created.plan.version} · awaiting approval`,
             ...renderPlan(io, created.plan),
             ...renderProblems(io, created.problems),
             ...(agents ? [`  ${p.yellow("warning")} ${agents}`] : []),
+            ...(usd ? [`  ${p.yellow("warning")} ${usd}`] : []),
             "",
             `${p.bold("Next:")} ${nextStep(created.run_id, run.state)}`,
           ].join("\n"),
@@ -76,6 +78,13 @@ export function planCommand(program: Command, io: Io): void {
         throw error;
       }
     });
+}
+
+/** A dollar budget on tasks whose agent CLI reports no cost (runtime/agents/resolve.ts). */
+async function usdWarning(plan: Pick<PlanFile, "agent" | "budget" | "tasks">): Promise<string | undefined> {
+  const config = await readUserConfig().catch(() => undefined);
+  const cli = AgentCliSchema.safeParse(process.env.PEH_AGENT_CLI || config?.agent.cli);
+  return usdWithoutCostWarning(usdWithoutCost(plan, cli.success ? { agentCli: cli.data } : {}));
 }
 
 /**

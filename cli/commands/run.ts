@@ -69,7 +69,9 @@ export function runCommand(program: Command, io: Io): void {
         "\n\nAgent tasks run through an agent CLI's adapter (--agent-cli, agent.cli in the config, or `agent: { cli: claude }` " +
         "in the plan): claude, codex, gemini or opencode run non-interactively, their JSON stream becomes readable lines, and " +
         "usage, cost, turns and the final result are recorded (peh status shows them). `budget: { usd, turns }` stops an " +
-        "attempt that spends more; `idle_timeout` (default 5m for agent CLIs) stops one that prints nothing." +
+        "attempt that spends more, and once the plan's budget is spent no next attempt starts (RUN_BUDGET_SPENT: the run " +
+        "waits for a human); only turns apply to codex and gemini, which report no cost. A rate limit waits for its reset " +
+        "and counts against the retry budget once. `idle_timeout` (default 5m for agent CLIs) stops one that prints nothing." +
         "\n\nEach attempt's output, secrets redacted, goes to .peh/runs/<run>/attempts/<task>#<attempt>.log: `peh output " +
         "TASK` prints it. PEH_ATTEMPT_LOG_MAX caps each attempt's log (default 1M; 512K, 4M…; 0 for no cap): past it, " +
         "the log keeps the head and the tail and says how many bytes it left out.",

@@ -6,7 +6,7 @@ import type { OutputLine } from "../../runtime/live-output.js";
 import { localTime } from "../time.js";
 import { paint, type Io } from "../output.js";
 
-const BAD = new Set(["TASK_FAILED", "WORKER_FAILED", "BOOTSTRAP_PHASE_FAILED", "GATE_REJECTED", "RECOVERY_ESCALATION", "PERMISSION_REQUIRED"]);
+const BAD = new Set(["TASK_FAILED", "WORKER_FAILED", "BOOTSTRAP_PHASE_FAILED", "GATE_REJECTED", "RECOVERY_ESCALATION", "PERMISSION_REQUIRED", "RUN_BUDGET_SPENT"]);
 const GOOD = new Set(["TASK_COMPLETED", "GATE_APPROVED", "RECOVERY_SUCCEEDED"]);
 
 export function renderLogLine(io: Pick<Io, "color">, entry: LogEntry): string {

@@ -1,5 +1,6 @@
 // Failure classification, recovery and human decisions.
 import { z } from "zod";
+import { BudgetSchema } from "../agent.js";
 import { eventSchema } from "../envelope-base.js";
 import { TaskIdSchema } from "../ids.js";
 import { FailureClassSchema } from "../plan.js";
@@ -7,9 +8,17 @@ import { FailureClassSchema } from "../plan.js";
 const task = { task_id: TaskIdSchema };
 const attempt = z.number().int().positive();
 
+/**
+ * A failure's class, and the rule and line that decided it. `rate_limit`: the failure was a rate
+ * or usage limit (an agent's stream said so), with the reset time when it gave one: its retry
+ * waits until then, and the task machine counts such retries against the budget only once.
+ */
+export const RateLimitSchema = z.object({ reset_at: z.iso.datetime().optional() });
+export type RateLimit = z.infer<typeof RateLimitSchema>;
+
 export const FailureClassifiedSchema = eventSchema(
   "FAILURE_CLASSIFIED",
-  z.object({ ...task, attempt, class: FailureClassSchema, rule: z.string(), evidence: z.string() }),
+  z.object({ ...task, attempt, class: FailureClassSchema, rule: z.string(), evidence: z.string(), rate_limit: RateLimitSchema.optional() }),
 );
 export type FailureClassified = z.infer<typeof FailureClassifiedSchema>;
 
@@ -58,3 +67,20 @@ export const DecisionRecordedSchema = eventSchema(
   z.object({ ...task, decision: DecisionSchema }),
 );
 export type DecisionRecorded = z.infer<typeof DecisionRecordedSchema>;
+
+/**
+ * What a run's agents have spent so far (their reports' cost, where the CLI gives one, and turns).
+ */
+export const SpentSchema = z.object({ usd: z.number().min(0), turns: z.number().int().min(0) });
+export type Spent = z.infer<typeof SpentSchema>;
+
+/**
+ * The run's budget (the plan's `budget: { usd, turns }`) is spent: the task's next attempt does
+ * not start, and the run waits for a human (raise the budget with `peh change`, then retry; or
+ * skip or abort). `spent` is what the run's agents had reported when the attempt would have begun.
+ */
+export const RunBudgetSpentSchema = eventSchema(
+  "RUN_BUDGET_SPENT",
+  z.object({ ...task, next_attempt: attempt, budget: BudgetSchema, spent: SpentSchema }),
+);
+export type RunBudgetSpent = z.infer<typeof RunBudgetSpentSchema>;

@@ -9,6 +9,8 @@ export interface StreamClassification {
   evidence: string;
   /** A rate limit's reset: the retry waits until then. */
   retry_after_ms?: number;
+  /** A rate or usage limit (recorded on FAILURE_CLASSIFIED: its retries count once against the budget). */
+  rate_limit?: { reset_at?: string };
 }
 
 export function classifyStream(report: AgentReport | undefined, now: number = Date.now()): StreamClassification | undefined {
@@ -25,6 +27,7 @@ export function classifyStream(report: AgentReport | undefined, now: number = Da
         rule: `${report.cli}: rate limit${stop.reset_at ? ` (resets ${stop.reset_at})` : ""}`,
         evidence,
         ...(Number.isNaN(at) ? {} : { retry_after_ms: Math.max(0, at - now) }),
+        rate_limit: Number.isNaN(at) ? {} : { reset_at: new Date(at).toISOString() },
       };
     }
     case "network":

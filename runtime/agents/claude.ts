@@ -88,6 +88,7 @@ export const claude: AgentAdapter = {
   cli: "claude",
   program: "claude",
   enforces: { turns: true, usd: true },
+  reportsCost: true,
   args: (o) => [
     "-p", "--output-format", "stream-json", "--verbose",
     ...(o.model ? ["--model", o.model] : []),

@@ -28,7 +28,9 @@ const Message = z.looseObject({ message: z.string().optional(), error: z.looseOb
 
 /** Codex's own words on an error: a usage limit (and when it resets), a login, a reconnect. */
 function errorItems(message: string, now: number): AgentItem[] {
-  if (/reconnecting|stream disconnected|waiting for network/i.test(message)) return [{ kind: "retry", detail: message }];
+  // After its 5 reconnects Codex prints "Reconnecting... waiting for network" for ever: stalled.
+  if (/waiting for network/i.test(message)) return [{ kind: "retry", detail: message, stalled: true }];
+  if (/reconnecting|stream disconnected/i.test(message)) return [{ kind: "retry", detail: message }];
   if (RATE_WORDS.test(message)) {
     const seconds = /resets_in_seconds"?\s*[:=]\s*(\d+)/i.exec(message)?.[1];
     return [{ kind: "rate_limit", detail: message, ...(seconds ? { reset_at: new Date(now + Number(seconds) * 1000).toISOString() } : {}) }];
@@ -62,6 +64,7 @@ export const codex: AgentAdapter = {
   cli: "codex",
   program: "codex",
   enforces: { turns: false, usd: false },
+  reportsCost: false,
   args: (o) => ["exec", "--json", "--skip-git-repo-check", ...(o.model ? ["--model", o.model] : []), "-"],
   parse(raw, now) {
     const line = jsonLine(raw);

@@ -27,14 +27,28 @@ function byWords(message: string): AgentItem[] {
   return [];
 }
 
+/**
+ * Gemini CLI 0.61.0 says some things on stderr only, not in its stream (checked on this machine):
+ * no credentials ("Please set an Auth method …", exit 41), and its own retries with the network
+ * down ("Attempt 1 failed. Retrying with backoff... Error: exception TypeError: fetch failed").
+ */
+function stderrItems(raw: string): AgentItem[] {
+  if (/^Please set an Auth method/i.test(raw)) return [{ kind: "auth", detail: raw.trim() }];
+  if (/^Attempt \d+ failed.*retrying/i.test(raw)) return [{ kind: "retry", detail: raw.trim() }];
+  return [];
+}
+
 export const gemini: AgentAdapter = {
   cli: "gemini",
   program: "gemini",
   enforces: { turns: false, usd: false },
-  args: (o) => ["--output-format", "stream-json", "--yolo", ...(o.model ? ["--model", o.model] : [])],
+  reportsCost: false,
+  // --skip-trust: peh's own trust gate has decided on the directory; in a folder Gemini does not
+  // trust, it overrides --yolo to "default" and a headless run can approve no tool.
+  args: (o) => ["--output-format", "stream-json", "--skip-trust", "--yolo", ...(o.model ? ["--model", o.model] : [])],
   parse(raw) {
     const line = jsonLine(raw);
-    if (!line) return [];
+    if (!line) return stderrItems(raw);
     switch (line.type) {
       case "init":
         return [{ kind: "init", ...(typeof line.model === "string" ? { model: line.model } : {}) }];
@@ -68,5 +82,9 @@ export const gemini: AgentAdapter = {
         return [];
     }
   },
-  exitMeaning: (code) => (code === 53 ? { kind: "limit", detail: "gemini: turn limit exceeded (exit 53)" } : undefined),
+  // Documented exit codes: 41 FatalAuthenticationError, 53 turn limit exceeded.
+  exitMeaning: (code) =>
+    code === 53 ? { kind: "limit", detail: "gemini: turn limit exceeded (exit 53)" }
+    : code === 41 ? { kind: "auth", detail: "gemini: authentication failed (exit 41)" }
+    : undefined,
 };

@@ -6,6 +6,7 @@ export const generic: AgentAdapter = {
   cli: "generic",
   program: "",
   enforces: { turns: false, usd: false },
+  reportsCost: false,
   args: () => [],
   parse: () => [],
 };

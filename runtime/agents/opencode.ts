@@ -19,7 +19,7 @@ const Part = z.looseObject({
   cost: z.number().optional(),
   tokens: Tokens.optional(),
 });
-const ErrorLine = z.looseObject({ error: z.looseObject({ name: z.string().optional(), message: z.string().optional(), data: z.looseObject({ message: z.string().optional() }).optional() }).optional() });
+const ErrorLine = z.looseObject({ error: z.looseObject({ name: z.string().optional(), message: z.string().optional(), data: z.looseObject({ message: z.string().optional(), isRetryable: z.boolean().optional() }).optional() }).optional() });
 
 const EDIT_TOOLS = new Set(["edit", "write", "patch"]);
 
@@ -27,6 +27,7 @@ export const opencode: AgentAdapter = {
   cli: "opencode",
   program: "opencode",
   enforces: { turns: false, usd: false },
+  reportsCost: true,
   args: (o) => ["run", "--format", "json", ...(o.model ? ["--model", o.model] : [])],
   parse(raw) {
     const line = jsonLine(raw);
@@ -64,6 +65,8 @@ export const opencode: AgentAdapter = {
         const why: AgentItem[] =
           /ProviderAuthError/.test(message) || AUTH_WORDS.test(message) ? [{ kind: "auth", detail: message }]
           : RATE_WORDS.test(message) ? [{ kind: "rate_limit", detail: message }]
+          // opencode 1.18.33 offline: `APIError: Cannot connect to API: Unable to connect…`, isRetryable.
+          : error?.data?.isRetryable === true || /cannot connect to api|unable to connect/i.test(message) ? [{ kind: "retry", detail: message }]
           : [];
         return [...why, { kind: "result", is_error: true, text: message }];
       }

@@ -37,7 +37,9 @@ export class AgentStream {
     const items = this.adapter.parse(raw, this.now());
     if (items.length === 0) return { text: raw.trim().startsWith("{") && this.parses ? "" : `${raw}\n` };
     const shown = items.map((item) => this.fold(item)).filter((text) => text !== "");
-    const stop = this.overBudget();
+    // A CLI that waits for the network for ever is stopped: its stop says so (network).
+    const stalled = items.some((item) => item.kind === "retry" && item.stalled) ? this.report.stop : undefined;
+    const stop = this.overBudget() ?? stalled;
     if (stop) this.report.stop ??= stop;
     return { text: shown.map((text) => `${text}\n`).join(""), ...(stop ? { stop } : {}) };
   }

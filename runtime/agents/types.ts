@@ -12,8 +12,11 @@ export type AgentItem =
   | { kind: "usage"; usage: Partial<AgentUsage>; total?: boolean }
   | { kind: "tool"; name: string; detail: string }
   | { kind: "file"; path: string; change: string }
-  /** The CLI retries its API on its own (network down, overloaded). */
-  | { kind: "retry"; detail: string }
+  /**
+   * The CLI retries its API on its own (network down, overloaded). `stalled`: it has given up
+   * retrying and waits for the network without end (Codex): peh stops it, a transient failure.
+   */
+  | { kind: "retry"; detail: string; stalled?: boolean }
   | { kind: "rate_limit"; detail: string; reset_at?: string }
   | { kind: "auth"; detail: string }
   /** A turn or budget limit of the CLI's own. */
@@ -33,6 +36,8 @@ export interface AgentAdapter {
   program: string;
   /** Which limits the CLI enforces itself (peh enforces the others from the stream). */
   enforces: { turns: boolean; usd: boolean };
+  /** Whether its stream reports what a run cost (Codex and Gemini CLI report tokens only). */
+  reportsCost: boolean;
   /** The arguments after the program: non-interactive, machine-readable, the prompt on stdin. */
   args(options: InvocationOptions): string[];
   /** The items one line of output gives (none for a line that is not the CLI's JSON). */

@@ -12,7 +12,7 @@ describe("agent adapters", () => {
     const options = { model: "m1", max_turns: 4, budget_usd: 2 };
     expect(agentCommandLine(ADAPTERS.claude, undefined, options)).toBe("claude -p --output-format stream-json --verbose --model m1 --max-turns 4 --max-budget-usd 2");
     expect(agentCommandLine(ADAPTERS.codex, "/opt/codex", options)).toBe("/opt/codex exec --json --skip-git-repo-check --model m1 -");
-    expect(agentCommandLine(ADAPTERS.gemini, undefined, {})).toBe("gemini --output-format stream-json --yolo");
+    expect(agentCommandLine(ADAPTERS.gemini, undefined, {})).toBe("gemini --output-format stream-json --skip-trust --yolo");
     expect(agentCommandLine(ADAPTERS.opencode, undefined, { model: "anthropic/x y" })).toBe("opencode run --format json --model 'anthropic/x y'");
     expect(agentCommandLine(ADAPTERS.generic, "my-agent -x", options)).toBe("my-agent -x");
     expect(agentCommandLine(ADAPTERS.generic, undefined, options)).toBeUndefined();

@@ -4,6 +4,7 @@
 import { open } from "node:fs/promises";
 import { workerIdFor, type PlanTask, type TaskId, type WorkerId } from "../../../events/index.js";
 import type { RunState } from "../../../machines/run.js";
+import { NOTHING_SPENT, budgetWords } from "../../../machines/run-budget.js";
 import { heldRecovery } from "../../../projections/status.js";
 import { promptOf } from "./attempt-support.js";
 import { lastLines, recordedFailure, type Failure } from "../failure/failure-output.js";
@@ -11,7 +12,6 @@ import { classifyStream } from "../../agents/classify-stream.js";
 import { resolveAgent } from "../../agents/resolve.js";
 import { AgentStream } from "../../agents/stream.js";
 import type { AgentReport, Budget } from "../../../events/index.js";
-import { agentUsageOf } from "../../../projections/agent-usage.js";
 import { classify, retryAfterMs } from "../failure/classify.js";
 import { now } from "../clock.js";
 import { runCommand, type RunResult } from "../process/process-runner.js";
@@ -67,7 +67,11 @@ export class Attempts {
     const root = this.run.trustedRoot(task);
     const attempt = this.attemptOf(task) + 1;
     const worker_id = workerIdFor(task.id, attempt);
-    const decided = [this.run.command({ type: "StartAttempt", at: now(), task_id: task.id, cwd })];
+    const start = this.run.command({ type: "StartAttempt", at: now(), task_id: task.id, cwd });
+    // A run with a budget: the machines may stop the attempt instead (RUN_BUDGET_SPENT), so its
+    // trust and running state are decided only once it has started.
+    if (this.run.state.plan_spec?.budget && (await this.stoppedByBudget(task, start))) return;
+    const decided = [start];
     const made = root ? missingScopeDir(this.workspace, task) : undefined;
     if (root) {
       decided.push(this.run.command({ type: "ResolveTrust", at: now(), worker_id, resolution: { source: "allowlist", root } }));
@@ -76,6 +80,17 @@ export class Attempts {
     await Promise.all(decided);
     this.run.options.progress({ kind: "started", ...this.run.numbered(task), task: task.id, attempt });
     if (root) await this.work(task, { running: true, made });
+  }
+
+  /** Whether the start was a RUN_BUDGET_SPENT: then the task waits for a human, and says why. */
+  private async stoppedByBudget(task: PlanTask, start: Promise<void>): Promise<boolean> {
+    await start;
+    if (this.run.taskState(task.id) !== "awaiting_decision") return false;
+    const { budget, spent } = this.run.state.plan.context;
+    const words = budget ? budgetWords(budget, spent ?? NOTHING_SPENT) : "spent";
+    this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: 0, detail: `not started: the run's budget is spent (${words})`, retry: this.attemptOf(task) > 0 });
+    this.run.note(`${task.id}: not started, the run's budget is spent (${words}); raise the plan's budget (peh modify --from FILE --confirm-change), then peh decide --task ${task.id} retry (or skip|abort)`);
+    return true;
   }
 
   async trustAndRun(task: PlanTask): Promise<void> {
@@ -125,7 +140,7 @@ export class Attempts {
     const agent = resolveAgent(this.run.state.plan_spec, task, this.run.options);
     const command = agent ? agent.command : task.run;
     // An agent CLI's stream is read line by line: readable lines to the log, a report to the events.
-    const stream = agent && agent.adapter.cli !== "generic" ? new AgentStream(agent.adapter, await this.budgetOf(agent.budget)) : undefined;
+    const stream = agent && agent.adapter.cli !== "generic" ? new AgentStream(agent.adapter, this.budgetOf(agent.budget)) : undefined;
     // After a wait for trust, a link may have been re-pointed: its scope is checked once more.
     if (!running && (await refusedOutOfScope(this.run, task))) return;
     if (!running) {
@@ -192,13 +207,14 @@ export class Attempts {
    * What this attempt may spend: its task's budget, within what is left of the run's (the plan's
    * `budget`, less what the run's agents have reported so far).
    */
-  private async budgetOf(task: Budget): Promise<Budget> {
+  private budgetOf(task: Budget): Budget {
     const run = this.run.state.plan_spec?.budget;
     if (!run) return task;
-    const spent = agentUsageOf(await this.run.options.store.read(this.run.options.runId))?.total;
+    // What the run's agents have spent, as the plan machine has added it up.
+    const spent = this.run.state.plan.context.spent ?? NOTHING_SPENT;
     const left = (limit: number | undefined, used: number) => (limit === undefined ? undefined : Math.max(0, limit - used));
-    const usd = left(run.usd, spent?.cost_usd ?? 0);
-    const turns = left(run.turns, spent?.turns ?? 0);
+    const usd = left(run.usd, spent.usd);
+    const turns = left(run.turns, spent.turns);
     const min = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
     const budget: Budget = {};
     const u = min(task.usd, usd);
@@ -316,7 +332,8 @@ export class Attempts {
       [...(this.run.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
       this.run.confinementOf?.(task, attempt),
     );
-    await this.run.command({ type: "ClassifyFailure", at, task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence });
+    const rate_limit = byStream?.rate_limit;
+    await this.run.command({ type: "ClassifyFailure", at, task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence, ...(rate_limit ? { rate_limit } : {}) });
     const what =
       timed_out ? "timed out"
       : failure.stage === "verify" ? "acceptance test failed"
@@ -360,7 +377,10 @@ export class Attempts {
     const state = this.run.taskState(task.id);
     if (state === "retry_scheduled" && context.due_at) {
       const wait = retryWaitMs(this.run.state, task.id) / 1000;
-      this.run.note(`${task.id}: ${context.failure_class} failure, automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"} in ${wait.toFixed(1)}s`);
+      const which = context.rate_limit !== null && context.rate_limit_retries > 1
+        ? `retry ${context.rate_limit_retries} after a rate limit (counted once against the ${context.failure_class} budget)`
+        : `automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"}`;
+      this.run.note(`${task.id}: ${context.failure_class} failure${context.rate_limit ? " (rate limit)" : ""}, ${which} in ${wait.toFixed(1)}s`);
     } else if (state === "classified") {
       this.run.note(`${task.id}: ${context.failure_class} failure; ${heldRecovery(this.run.state)}`);
     }
