@@ -51,6 +51,20 @@ describe("a run's state through JSON", () => {
     }
   });
 
+  it("keeps a rerun's lineage and what it takes over (the views say where a reused task came from)", () => {
+    const created = events[0] as Extract<PehEvent, { type: "PLAN_CREATED" }>;
+    const task_id = created.data.plan.tasks[0]!.id;
+    const lineage = { kind: "rerun" as const, source_run: RunIdSchema.parse("r-source"), from_task: null, reused: [{ task_id, source_seq: 9, attempt: 1, duration_ms: 3, evidence: [] }] };
+    const rerun = [{ ...created, data: { ...created.data, lineage } }, ...events.slice(1)];
+    const whole = foldRun(rerun);
+    for (const seq of [1, 2, rerun.length]) {
+      const restored = runStateFromJson(asJson(foldRun(rerun.slice(0, seq))))!;
+      expect(restored.lineage, `seq ${seq}`).toEqual(lineage);
+      expect(restored.reuse, `seq ${seq}`).toEqual(whole.reuse);
+      expect(asJson(foldRun(rerun.slice(seq), restored)), `restored at seq ${seq}`).toEqual(asJson(whole));
+    }
+  });
+
   it("refuses what is not a run state", () => {
     expect(runStateFromJson({ seq: "ten" })).toBeUndefined();
     expect(runStateFromJson(null)).toBeUndefined();
