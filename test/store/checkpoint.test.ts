@@ -158,6 +158,25 @@ describe("peh status on a long run", () => {
   });
 });
 
+describe("peh runs", () => {
+  it("leaves a checkpoint of each run that has ended, and lists the same from it", async () => {
+    const done = syntheticLog(20, RunIdSchema.parse("r-done"));
+    const open = syntheticLog(20, RunIdSchema.parse("r-open")).slice(0, 40);
+    const root = join(dir.path, "many");
+    for (const log of [done, open]) {
+      await mkdir(join(root, "runs", log[0]!.run_id), { recursive: true });
+      await writeFile(join(root, "runs", log[0]!.run_id, "events.jsonl"), log.map((event) => JSON.stringify(event)).join("\n") + "\n");
+    }
+    const first = peh(["--store", root, "runs", "--json"]);
+    expect(first.code, first.stderr).toBe(0);
+    const checkpoint = (id: string) => readFile(join(root, "runs", id, "checkpoint.json"), "utf8").then((text) => (JSON.parse(text) as { seq: number }).seq, () => undefined);
+    expect(await checkpoint("r-done")).toBe(done.length);
+    // One still under way may change at any moment: left to the views' usual rule.
+    expect(await checkpoint("r-open")).toBeUndefined();
+    expect(peh(["--store", root, "runs", "--json"]).stdout).toBe(first.stdout);
+  });
+});
+
 describe("peh run", () => {
   it("leaves a checkpoint of the run as it stops, and the next view folds nothing", async () => {
     const workspace = join(dir.path, "workspace");
