@@ -81,7 +81,9 @@ export function forkCommand(program: Command, io: Io): void {
         "begins with RUN's events 1 to SEQ, copied, the first one carrying the lineage. From there it goes on as any " +
         "run: answer the decision it waits for differently (peh decide), change the plan (peh modify), resume it " +
         "(peh run; a task that was running at SEQ is resumed as after a crash). RUN's log is never changed. SEQ must " +
-        "be one of RUN's events from its plan (PLAN_CREATED, event 1) on; `peh log RUN` shows each event's seq.",
+        "be one of RUN's events from its plan (PLAN_CREATED, event 1) on; `peh log RUN` shows each event's seq. " +
+        "A run with isolation: worktree is forked only before its branch started (RUN_BRANCH_STARTED): past it, its " +
+        "branch and worktrees are RUN's, and the fork is refused.",
     )
     .argument("[run]", RUN_ARGUMENT)
     .requiredOption("--at <seq>", "the event to fork right after")

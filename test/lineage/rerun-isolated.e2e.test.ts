@@ -86,6 +86,19 @@ describe("peh rerun of a run that used worktrees", () => {
     expect(await ws.read("deploy.txt")).toBe("deployed\n");
   });
 
+  it("is not forked past the branch's start (its worktrees are the source's): exit 2, nothing recorded; before it, forked", async () => {
+    await ws.write("plan.yaml", plan([{ id: "only", agent: "append only.txt O" }]));
+    expect(run("--from", "plan.yaml", "--approve-as", "ana").code).toBe(0);
+    const source = latest();
+    const started = (await events(source)).findIndex((e) => e.type === "RUN_BRANCH_STARTED") + 1;
+    const refused = ws.peh("fork", source, "--at", String(started));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(new RegExp(`its branch had started by event #${started}`));
+    expect(latest()).toBe(source);
+    const forked = ws.peh("fork", source, "--at", String(started - 1), "--json");
+    expect(forked.code, forked.stderr).toBe(0);
+  });
+
   it("replays a reused commit that came after a task run afresh on the source's branch, once", async () => {
     await ws.write("plan.yaml", plan([
       { id: "left", agent: "append left.txt L" },
