@@ -80,6 +80,7 @@ describe("peh rerun of a run that used worktrees", () => {
     const started = (await events(redrive.run_id)).find((e) => e.type === "RUN_BRANCH_STARTED")!;
     expect(started.data).toMatchObject({ base: gitIn(ws.path, "rev-parse", "main"), reused: sourceCommits.map(([task_id, commit]) => ({ task_id, source_commit: commit, commit })) });
     expect(ws.peh("status", redrive.run_id).stdout).toContain(`build: commit ${sourceCommits[0]![1].slice(0, 10)} on ${branch} (reused: the source's own commit)`);
+    expect(ws.peh("log", redrive.run_id).stdout).toMatch(/with the reused commits of build [0-9a-f]{10}, test [0-9a-f]{10}/);
     const landed = ws.peh("land", redrive.run_id, "--as", "ana");
     expect(landed.code, landed.stdout + landed.stderr).toBe(0);
     expect(gitIn(ws.path, "rev-parse", "main")).toBe(gitIn(ws.path, "rev-parse", branch));
