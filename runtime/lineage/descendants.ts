@@ -24,14 +24,22 @@ export async function lineageOf(store: EventStore, runId: RunId): Promise<Lineag
 
 /** Every run's lineage, by run (runs without one, or whose first event cannot be read, left out). */
 export async function lineages(store: EventStore): Promise<Map<RunId, Lineage>> {
+  const runs = (await store.listRuns()).map((summary) => summary.run_id);
+  const read = new Array<Lineage | undefined>(runs.length);
+  let next = 0;
+  // Several at once: each look waits mostly on the file system (or the database).
+  const reader = async () => {
+    while (next < runs.length) {
+      const i = next++;
+      read[i] = await lineageOf(store, runs[i]!).catch((error: unknown) => {
+        if (isPehError(error, "STORE_CORRUPT")) return undefined;
+        throw error;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, runs.length) }, reader));
   const found = new Map<RunId, Lineage>();
-  for (const { run_id } of await store.listRuns()) {
-    const lineage = await lineageOf(store, run_id).catch((error: unknown) => {
-      if (isPehError(error, "STORE_CORRUPT")) return undefined;
-      throw error;
-    });
-    if (lineage) found.set(run_id, lineage);
-  }
+  runs.forEach((id, i) => read[i] && found.set(id, read[i]));
   return found;
 }
 
