@@ -4,7 +4,7 @@ import {
   BootstrapPhaseCompletedSchema,
   BootstrapPhaseFailedSchema,
   BootstrapPhaseStartedSchema,
-} from "./bootstrap-events.js";
+} from "./vocabulary/bootstrap-events.js";
 import {
   ExecutionCompleteSchema,
   GateApprovalRequestedSchema,
@@ -15,7 +15,7 @@ import {
   PlanChangedSchema,
   PlanCreatedSchema,
   RunCancelledSchema,
-} from "./plan-events.js";
+} from "./vocabulary/plan-events.js";
 import {
   DecisionRecordedSchema,
   FailureClassifiedSchema,
@@ -24,8 +24,8 @@ import {
   RecoveryEscalationSchema,
   RecoveryExpeditedSchema,
   RecoverySucceededSchema,
-} from "./recovery-events.js";
-import { TaskReusedSchema } from "./lineage-events.js";
+} from "./vocabulary/recovery-events.js";
+import { TaskReusedSchema } from "./vocabulary/lineage-events.js";
 import {
   TaskCompletedSchema,
   TaskFailedSchema,
@@ -34,7 +34,7 @@ import {
   TaskSkippedSchema,
   TaskStartedSchema,
   TaskVerifyingSchema,
-} from "./task-events.js";
+} from "./vocabulary/task-events.js";
 import {
   WorkerFailedSchema,
   WorkerFinishedSchema,
@@ -43,7 +43,7 @@ import {
   WorkerSpawningSchema,
   WorkerTrustRequiredSchema,
   WorkerTrustResolvedSchema,
-} from "./worker-events.js";
+} from "./vocabulary/worker-events.js";
 import {
   RunBranchStartedSchema,
   RunLandedSchema,
@@ -53,7 +53,7 @@ import {
   WorktreeArchivedSchema,
   WorktreeCreatedSchema,
   WorktreeRemovedSchema,
-} from "./workspace-events.js";
+} from "./vocabulary/workspace-events.js";
 
 export const PehEventSchema = z.discriminatedUnion("type", [
   PlanCreatedSchema,

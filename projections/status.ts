@@ -192,7 +192,7 @@ export function awaitedOf(state: RunState, options: AwaitedOptions = {}): Awaite
       kind: permission ? "permission" : "decision",
       task_id: id,
       reason: permission
-        ? `task ${id} needs a permission peh will not ask for; grant it outside peh, then retry`
+        ? `task ${id} was refused a permission: its failure's evidence names the grant to ask for (add it to the task with peh modify; what no grant covers is given outside peh), then retry`
         : `task ${id} failed and waits for a decision`,
       command: `peh decide ${run} --task ${id} retry|skip|abort --as NAME`,
     });

@@ -49,15 +49,18 @@ let tag: string | undefined;
 
 /**
  * The fold's fingerprint: the JSON form's format and a digest of the source of every module in
- * machines/ (the lifecycles, their memoized stepping and the routing) as loaded. It changes with
- * any change to them, so a checkpoint made by another version of peh is never used, only rebuilt.
+ * machines/ and its folders (the lifecycles, their memoized stepping and the routing) as loaded.
+ * It changes with any change to them, so a checkpoint made by another version of peh is never
+ * used, only rebuilt.
  */
 export function foldTag(): string {
   if (tag !== undefined) return tag;
   const self = fileURLToPath(import.meta.url);
   const machines = fileURLToPath(new URL("../machines/", import.meta.url));
   const hash = createHash("sha256").update(`format ${RUN_JSON_FORMAT}\n`);
-  for (const name of readdirSync(machines).filter((file) => extname(file) === extname(self) && !file.endsWith(".d.ts")).sort()) {
+  // Recursive: a module in a folder of machines/ is part of the fold as much as one beside it.
+  const names = readdirSync(machines, { recursive: true, encoding: "utf8" });
+  for (const name of names.filter((file) => extname(file) === extname(self) && !file.endsWith(".d.ts")).sort()) {
     hash.update(`${name}\n`).update(readFileSync(join(machines, name)));
   }
   return (tag = `fold-${RUN_JSON_FORMAT}-${hash.digest("hex").slice(0, 16)}`);

@@ -1,5 +1,5 @@
 // One orchestrator per run. On the embedded store, a lease file (`runs/<run>/lease`) naming its
-// holder: pid, host and start time (events/process-identity.ts); on PostgreSQL, a lease row on the
+// holder: pid, host and start time (events/adapters/lowdb/process-identity.ts); on PostgreSQL, a lease row on the
 // server's clock, renewed while the run executes, so two hosts cannot both run it. A second
 // `peh run` on a live run is refused (exit 4, naming the holder); a lease whose holder died (or
 // expired), or whose pid now belongs to another process, is taken over. The views read it too

@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RunIdSchema, isPehError } from "../../events/index.js";
-import { holderText, startOf } from "../../events/process-identity.js";
+import { holderText, startOf } from "../../events/adapters/lowdb/process-identity.js";
 import { fileLeases } from "../../runtime/execution/lease.js";
 import { tempDir } from "../support/temp-dir.js";
 

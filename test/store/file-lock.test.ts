@@ -5,8 +5,8 @@ import { link, lstat, mkdir, readdir, readFile, stat, unlink, writeFile } from "
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hostname } from "node:os";
-import { FileLock } from "../../events/file-lock.js";
-import { holderText, parseHolder, startOf } from "../../events/process-identity.js";
+import { FileLock } from "../../events/adapters/lowdb/file-lock.js";
+import { holderText, parseHolder, startOf } from "../../events/adapters/lowdb/process-identity.js";
 import { PidRecords } from "../../runtime/execution/attempt/attempt-support.js";
 import { tempDir } from "../support/temp-dir.js";
 

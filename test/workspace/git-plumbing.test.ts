@@ -210,6 +210,17 @@ describe("an attempt in its worktree", () => {
     await writeFile(join(a.dir, "c.txt"), "c\n");
     await expect(createWorktree(repo, a.dir, a.base)).rejects.toThrow(/with other work/);
   });
+
+  it("makes and removes many worktrees at once (git's own worktree commands race with each other)", async () => {
+    // Two `git worktree add` run at once fail now and then ("failed to read
+    // .git/worktrees/<name>/commondir"): parallel isolated tasks make theirs at the same moment.
+    const base = (await runBranchHead(repo, "r1"))!;
+    const dirs = Array.from({ length: 24 }, (_, i) => attemptWorkspaceRoot(repo, place(`t${i}`)));
+    await Promise.all(dirs.map((dir) => createWorktree(repo, dir, base)));
+    expect((await runWorktrees(repo, "r1")).sort()).toEqual([...dirs].sort());
+    await Promise.all(dirs.map((dir) => removeWorktree(repo, dir, runBranchRef("r1"))));
+    expect(await runWorktrees(repo, "r1")).toEqual([]);
+  });
 });
 
 describe("landRun", () => {

@@ -24,6 +24,37 @@ export function attemptWorkspaceRoot(repo: GitRepo, place: AttemptPlace): string
   return join(repo.commonDir, "peh-worktrees", place.runId, `${place.taskId}-${place.attempt}`);
 }
 
+/**
+ * Git's worktree commands are not safe to run at once on one repository: `git worktree add`
+ * writes its admin directory (`.git/worktrees/<name>`) file by file, and another `add`, `remove`
+ * or `list` that reads it meanwhile fails ("failed to read .git/worktrees/<name>/commondir").
+ * Parallel isolated tasks make their worktrees at the same moment, so this process runs them one
+ * at a time per repository; another process's (a second `peh worker` on the same checkout) is
+ * waited out by trying again a few times.
+ */
+const queues = new Map<string, Promise<unknown>>();
+const HALF_MADE = /failed to read .*worktrees\/.*\/(commondir|gitdir)/;
+
+async function worktreeCommand<T>(repo: GitRepo, run: () => Promise<T>): Promise<T> {
+  const before = queues.get(repo.commonDir) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(async () => {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await run();
+      } catch (error) {
+        if (tries >= 5 || !HALF_MADE.test(String((error as Error).message))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * tries)); // another process's add finishes
+      }
+    }
+  });
+  queues.set(repo.commonDir, mine);
+  try {
+    return await mine;
+  } finally {
+    if (queues.get(repo.commonDir) === mine) queues.delete(repo.commonDir);
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
     () => true,
@@ -43,7 +74,7 @@ export async function createWorktree(repo: GitRepo, path: string, base: string):
     if (head === base && (await isClean(path))) return;
     throw new PehError("GIT_FAILED", `the worktree ${path} exists at ${head ?? "no commit"} with other work, not clean at ${base}`, "archive it (peh does so on resume) or remove it with `git worktree remove` after saving what it holds");
   }
-  await git(["worktree", "add", "--detach", "--quiet", path, base], { cwd: repo.top });
+  await worktreeCommand(repo, () => git(["worktree", "add", "--detach", "--quiet", path, base], { cwd: repo.top }));
 }
 
 /** True when the worktree holds nothing beyond its HEAD commit (ignored files aside). */
@@ -69,12 +100,12 @@ export async function removeWorktree(repo: GitRepo, path: string, keeperRef: str
       `archive the attempt first, or look at it yourself: git -C ${path} status`,
     );
   }
-  await git(["worktree", "remove", path], { cwd: repo.top });
+  await worktreeCommand(repo, () => git(["worktree", "remove", path], { cwd: repo.top }));
 }
 
 /** Worktrees git knows of under this run's place, by path (for resume and the end of a run). */
 export async function runWorktrees(repo: GitRepo, runId: string): Promise<string[]> {
-  const list = await gitLine(["worktree", "list", "--porcelain"], { cwd: repo.top });
+  const list = await worktreeCommand(repo, () => gitLine(["worktree", "list", "--porcelain"], { cwd: repo.top }));
   const prefix = join(repo.commonDir, "peh-worktrees", runId) + "/";
   return list
     .split("\n")

@@ -4,9 +4,9 @@
 // is sealed (seal.ts): an edited line is found with its seq, and a torn append is dropped whole.
 import { open, readFile, stat, truncate, type FileHandle } from "node:fs/promises";
 import type { Adapter } from "lowdb";
-import { PehEventSchema, deepFreeze, type PehEvent } from "./envelope.js";
-import { PehError } from "./errors.js";
-import { GENESIS, sealAppend, unseal } from "./seal.js";
+import { PehEventSchema, deepFreeze, type PehEvent } from "../../envelope.js";
+import { PehError } from "../../errors.js";
+import { GENESIS, sealAppend, unseal } from "../../seal.js";
 
 export interface RunLog {
   events: PehEvent[];

@@ -12,7 +12,7 @@
 import { rmSync } from "node:fs";
 import { link, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { PehError } from "./errors.js";
+import { PehError } from "../../errors.js";
 import { describeHolder, holderText, isHolderAlive, isProcessAlive, parseHolder, sameHolder, type Holder } from "./process-identity.js";
 
 

@@ -2,8 +2,8 @@
 // the merge onto the run's branch or the conflict, the archive of a failed attempt, the landing.
 // Every git step peh takes is one of these, recorded before the next step starts.
 import { z } from "zod";
-import { eventSchema } from "./envelope-base.js";
-import { TaskIdSchema } from "./ids.js";
+import { eventSchema } from "../envelope-base.js";
+import { TaskIdSchema } from "../ids.js";
 import { CheckEvidenceSchema } from "./task-events.js";
 
 const task = { task_id: TaskIdSchema };

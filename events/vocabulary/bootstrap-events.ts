@@ -1,7 +1,7 @@
 // Bootstrap phase events, in the order of DESIGN §4.
 import { z } from "zod";
-import { eventSchema } from "./envelope-base.js";
-import { ErrorInfoSchema } from "./errors.js";
+import { eventSchema } from "../envelope-base.js";
+import { ErrorInfoSchema } from "../errors.js";
 
 export const BootstrapPhaseSchema = z.enum([
   "cli_entry",

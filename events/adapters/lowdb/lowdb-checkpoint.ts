@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 import { open, readFile, rename, writeFile, type FileHandle } from "node:fs/promises";
 import { z } from "zod";
 import { parseLogLines, type ChainPoint } from "./jsonl-append-adapter.js";
-import { GENESIS, chainAfter, looksSealed } from "./seal.js";
-import type { Checkpoint, CheckpointRead } from "./store.js";
+import { GENESIS, chainAfter, looksSealed } from "../../seal.js";
+import type { Checkpoint, CheckpointRead } from "../../store.js";
 
 export const CHECKPOINT_FILE = "checkpoint.json";
 

@@ -1,10 +1,10 @@
 // In-memory EventStore for tests and embedding: the same contract as the durable store, no disk.
 import { EventEmitter } from "node:events";
-import { deepFreeze, type PehEvent } from "./envelope.js";
-import type { RunId } from "./ids.js";
-import { checkAppend, type AppendResult, type EventStore, type FollowOptions, type ReadRange, type RunSummary } from "./store.js";
-import { followLog } from "./follow.js";
-import { GENESIS, sealAppend } from "./seal.js";
+import { deepFreeze, type PehEvent } from "../../envelope.js";
+import type { RunId } from "../../ids.js";
+import { checkAppend, type AppendResult, type EventStore, type FollowOptions, type ReadRange, type RunSummary } from "../../store.js";
+import { followLog } from "../../follow.js";
+import { GENESIS, sealAppend } from "../../seal.js";
 
 export class InMemoryEventStore implements EventStore {
   private readonly logs = new Map<RunId, PehEvent[]>();

@@ -1,9 +1,9 @@
 // Worker lifecycle events: one worker per task attempt (the public contract's states).
 import { z } from "zod";
-import { eventSchema } from "./envelope-base.js";
-import { ErrorInfoSchema } from "./errors.js";
-import { TaskIdSchema, WorkerIdSchema } from "./ids.js";
-import { SandboxProfileSchema } from "./sandbox.js";
+import { eventSchema } from "../envelope-base.js";
+import { ErrorInfoSchema } from "../errors.js";
+import { TaskIdSchema, WorkerIdSchema } from "../ids.js";
+import { SandboxProfileSchema } from "../sandbox.js";
 
 const worker = { worker_id: WorkerIdSchema, task_id: TaskIdSchema };
 

@@ -4,10 +4,10 @@ import { watch, type FSWatcher } from "node:fs";
 import { mkdir, open, readdir, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Low } from "lowdb";
-import { PehEventSchema, deepFreeze, type PehEvent } from "./envelope.js";
+import { PehEventSchema, deepFreeze, type PehEvent } from "../../envelope.js";
 import { FileLock } from "./file-lock.js";
-import { followLog } from "./follow.js";
-import { RunIdSchema, type RunId } from "./ids.js";
+import { followLog } from "../../follow.js";
+import { RunIdSchema, type RunId } from "../../ids.js";
 import { JsonLinesAppendAdapter, type RunLog } from "./jsonl-append-adapter.js";
 import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from "./lowdb-checkpoint.js";
 import {
@@ -19,7 +19,7 @@ import {
   type FollowOptions,
   type ReadRange,
   type RunSummary,
-} from "./store.js";
+} from "../../store.js";
 
 interface OpenRun {
   db: Low<RunLog>;

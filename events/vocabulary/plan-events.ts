@@ -1,9 +1,9 @@
 // Plan and approval-gate events.
 import { z } from "zod";
-import { eventSchema } from "./envelope-base.js";
-import { TaskIdSchema } from "./ids.js";
+import { eventSchema } from "../envelope-base.js";
+import { TaskIdSchema } from "../ids.js";
 import { LineageSchema } from "./lineage-events.js";
-import { PlanSchema } from "./plan.js";
+import { PlanSchema } from "../plan.js";
 
 const version = z.number().int().positive();
 /**

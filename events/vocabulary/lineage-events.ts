@@ -2,8 +2,8 @@
 // which a rerun takes over a task's recorded result instead of running it again. History is never
 // changed: a source's lineage (its descendants) is derived from the others' first events.
 import { z } from "zod";
-import { eventSchema } from "./envelope-base.js";
-import { RunIdSchema, TaskIdSchema } from "./ids.js";
+import { eventSchema } from "../envelope-base.js";
+import { RunIdSchema, TaskIdSchema } from "../ids.js";
 import { CheckEvidenceSchema } from "./task-events.js";
 
 /** A task's recorded result in the source run: the TASK_COMPLETED a rerun takes over. */

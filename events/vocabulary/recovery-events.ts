@@ -1,8 +1,8 @@
 // Failure classification, recovery and human decisions.
 import { z } from "zod";
-import { eventSchema } from "./envelope-base.js";
-import { TaskIdSchema } from "./ids.js";
-import { FailureClassSchema } from "./plan.js";
+import { eventSchema } from "../envelope-base.js";
+import { TaskIdSchema } from "../ids.js";
+import { FailureClassSchema } from "../plan.js";
 
 const task = { task_id: TaskIdSchema };
 const attempt = z.number().int().positive();

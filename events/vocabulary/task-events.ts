@@ -1,9 +1,9 @@
 // Task lifecycle events, from ready to a terminal state.
 import { z } from "zod";
-import { AgentReportSchema } from "./agent.js";
-import { eventSchema } from "./envelope-base.js";
-import { ErrorInfoSchema } from "./errors.js";
-import { TaskIdSchema, WorkerIdSchema } from "./ids.js";
+import { AgentReportSchema } from "../agent.js";
+import { eventSchema } from "../envelope-base.js";
+import { ErrorInfoSchema } from "../errors.js";
+import { TaskIdSchema, WorkerIdSchema } from "../ids.js";
 
 const task = { task_id: TaskIdSchema };
 const attempt = z.number().int().positive();
