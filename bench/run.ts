@@ -8,6 +8,7 @@ import { schedulerFigures } from "./scheduler.js";
 import { versusFigures } from "./side-by-side/versus.js";
 import { statusFigures } from "./status.js";
 import { worktreeFigures } from "./worktree.js";
+import { runsFigures } from "./runs.js";
 import { uiFigures } from "./ui.js";
 import { postgresFigures } from "./postgres.js";
 
@@ -78,6 +79,14 @@ const figures = {
     [`worktree_attempt_ms_${quick ? "1k" : "10k"}_files`]: f.attempt_ms,
     [`worktree_floor_ms_${quick ? "1k" : "10k"}_files`]: f.floor_ms,
   }))),
+  ...(await runsFigures(quick ? 100 : 1_000, 20, quick ? 1 : 3).then((f) => {
+    const size = quick ? "100" : "1000";
+    return {
+      [`runs_list_ms_${size}_runs`]: f.runs_list_ms,
+      [`runs_list_cold_ms_${size}_runs`]: f.runs_list_cold_ms,
+      [`runs_descendants_ms_${size}_runs`]: f.runs_descendants_ms,
+    };
+  })),
   ...(await postgresFigures(quick ? 100 : 1_000, quick ? 2_000 : 20_000)),
 };
 

@@ -2,14 +2,14 @@
 // view of a long run folds only the events after the checkpoint.
 import type { StateValue } from "xstate";
 import { z } from "zod";
-import type { Plan, RunId, TaskId, WorkerId } from "../events/index.js";
+import { LineageSchema, type Plan, type ReusedResult, type RunId, type TaskId, type WorkerId } from "../events/index.js";
 import type { Lite } from "./lite.js";
 import type { TaskContext } from "./task.js";
 import type { WorkerContext } from "./worker.js";
 import { initialRunState, type RunState } from "./run.js";
 
 /** Bump when the JSON form below changes shape (runtime/view-state.ts puts it in the fold's tag). */
-export const RUN_JSON_FORMAT = 3;
+export const RUN_JSON_FORMAT = 4;
 
 // A state value is a name or a map of them (nested states). Checked one level deep: a recursive
 // schema costs 2.5x as much on the 20k cells of a big run, and the machine resolves the value.
@@ -48,6 +48,9 @@ const RunStateJsonSchema = z.object({
   at: z.string().nullable(),
   workspace: z.string().nullable(),
   plan_spec: z.unknown(),
+  // Where the run came from and what a rerun takes over (issue 22): views show both.
+  lineage: LineageSchema.nullable(),
+  reuse: z.object({ source_run: z.string(), results: z.array(z.tuple([z.string(), z.unknown()])), specs: z.array(z.tuple([z.string(), z.string()])) }).nullable(),
   plan: CellSchema,
   bootstrap: CellSchema,
   tasks: CellsSchema,
@@ -76,6 +79,8 @@ export function runStateToJson(state: RunState): RunStateJson {
     at: state.at,
     workspace: state.workspace,
     plan_spec: state.plan_spec,
+    lineage: state.lineage,
+    reuse: state.reuse && { source_run: state.reuse.source_run, results: [...state.reuse.results], specs: [...state.reuse.specs] },
     plan: cellJson(state.plan),
     bootstrap: cellJson(state.bootstrap),
     tasks: cellsJson(state.tasks),
@@ -101,6 +106,12 @@ export function runStateFromJson(json: unknown): RunState | undefined {
   state.at = data.at;
   state.workspace = data.workspace;
   state.plan_spec = (data.plan_spec ?? null) as Plan | null;
+  state.lineage = data.lineage;
+  state.reuse = data.reuse && {
+    source_run: data.reuse.source_run as RunId,
+    results: new Map(data.reuse.results.map(([id, result]) => [id as TaskId, result as ReusedResult])),
+    specs: new Map(data.reuse.specs.map(([id, spec]) => [id as TaskId, spec])),
+  };
   state.plan = cell(data.plan.value, data.plan.context, data.plan.status);
   state.bootstrap = cell(data.bootstrap.value, data.bootstrap.context, data.bootstrap.status);
   state.tasks = cells<TaskId, TaskContext>(data.tasks);

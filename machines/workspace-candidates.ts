@@ -21,7 +21,10 @@ function attemptOf(state: RunState, id: TaskId): number {
 export function* workspaceCandidates(state: RunState, command: WorkspaceCommand, legal: Legality): Generator<Candidate, void, unknown> {
   switch (command.type) {
     case "StartRunBranch":
-      yield { type: "RUN_BRANCH_STARTED", data: { branch: command.branch, head: command.head, base: command.base, snapshot: command.snapshot } };
+      yield {
+        type: "RUN_BRANCH_STARTED",
+        data: { branch: command.branch, head: command.head, base: command.base, snapshot: command.snapshot, ...(command.reused ? { reused: command.reused } : {}) },
+      };
       return;
     case "RecordWorktree":
       yield { type: "WORKTREE_CREATED", data: { task_id: command.task_id, attempt: attemptOf(state, command.task_id), path: command.path, base: command.base } };

@@ -9,7 +9,9 @@ const command = <const T extends string, S extends z.ZodRawShape>(type: T, shape
 const commit = z.string().min(1);
 const task_id = TaskIdSchema;
 
-export const StartRunBranchSchema = command("StartRunBranch", { branch: z.string().min(1), head: commit.nullable(), base: commit, snapshot: z.boolean() });
+const reusedCommit = z.object({ task_id, source_commit: commit, commit });
+/** `reused`: a rerun's branch, started at its source's base with the reused tasks' commits (issue 22). */
+export const StartRunBranchSchema = command("StartRunBranch", { branch: z.string().min(1), head: commit.nullable(), base: commit, snapshot: z.boolean(), reused: z.array(reusedCommit).optional() });
 export const RecordWorktreeSchema = command("RecordWorktree", { task_id, path: z.string().min(1), base: commit });
 export const RecordRebaseSchema = command("RecordRebase", { task_id, onto: commit, commit });
 export const RecordConflictSchema = command("RecordConflict", { task_id, onto: commit, files: z.array(z.string()) });

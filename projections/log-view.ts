@@ -208,8 +208,13 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       return { details: { source_run, source_seq, attempt, duration_ms, evidence }, summary: `reused from ${source_run} #${source_seq} (attempt ${attempt}, ${evidence.length ? `${plural(evidence.length, "check")} passed` : "no acceptance tests"})` };
     }
     case "RUN_BRANCH_STARTED": {
-      const { branch, head, base, snapshot } = event.data;
-      return { details: { branch, head, base, snapshot }, summary: `${branch} at ${short(base)}${snapshot ? ` (uncommitted changes on ${head ? short(head) : "no commit"} taken into it)` : ""}` };
+      const { branch, head, base, snapshot, reused } = event.data;
+      // A rerun's branch: the source's base with the reused tasks' commits on it (issue 22).
+      const kept = reused === undefined ? "" : `, with the reused commits of ${reused.map((r) => `${r.task_id} ${short(r.commit)}${r.commit === r.source_commit ? "" : ` (replayed from ${short(r.source_commit)})`}`).join(", ") || "no task"}`;
+      return {
+        details: { branch, head, base, snapshot, ...(reused ? { reused } : {}) },
+        summary: `${branch} at ${short(base)}${snapshot ? ` (uncommitted changes on ${head ? short(head) : "no commit"} taken into it)` : ""}${kept}`,
+      };
     }
     case "RUN_LANDED":
       return { details: { branch: event.data.branch, from: event.data.from, to: event.data.to, actor: event.actor }, summary: `${event.data.branch} ${short(event.data.from)} → ${short(event.data.to)}${by}` };

@@ -27,14 +27,17 @@ export function rerunCommand(program: Command, io: Io): void {
         "is recorded as reused (TASK_REUSED, with RUN and the evidence it had) and not run again. With --from TASK, " +
         "TASK and everything downstream of it run afresh; every other task that succeeded is reused. A task whose " +
         "definition the new plan changes, or that builds on one that runs afresh, runs afresh too. RUN's log is " +
-        "never changed; it must have ended (or never started).",
+        "never changed; it must have ended (or never started). With isolation: worktree, the new run's branch " +
+        "peh/<new run> starts where RUN's branch started, with the reused tasks' commits on it once, in RUN's order " +
+        "(the same commits while no task that runs afresh came before them, replayed after); one that would " +
+        "conflict without a task that runs afresh is not reused (a note says so).",
     )
     .argument("[run]", RUN_ARGUMENT)
     .option("--from <task>", "run this task and everything downstream of it afresh")
     .option("--plan <file>", "rerun a changed plan (YAML or JSON) instead of RUN's")
     .option("--strict", "treat plan warnings as errors")
     .option("--as <name>", "who asks for the rerun (recorded; default: system)")
-    .option("--json", "print {run_id, source_run, reused, fresh, plan, problems}")
+    .option("--json", "print {run_id, source_run, reused, fresh, notes, plan, problems}")
     .addHelpText(
       "after",
       "\nExamples:\n" +
@@ -48,7 +51,7 @@ export function rerunCommand(program: Command, io: Io): void {
       const sourceId = await resolveRunId(store, runArg);
       const rerun = await rerunRun(store, sourceId, { from: options.from, plan: options.plan, strict: options.strict, actor: options.as, cwd: process.cwd() });
       if (options.json) {
-        printJson(io, { run_id: rerun.run_id, source_run: rerun.source_run, reused: rerun.reused, fresh: rerun.fresh, plan: rerun.plan, problems: rerun.problems });
+        printJson(io, { run_id: rerun.run_id, source_run: rerun.source_run, reused: rerun.reused, fresh: rerun.fresh, notes: rerun.notes, plan: rerun.plan, problems: rerun.problems });
         return;
       }
       const run = await RunHandle.open(store, rerun.run_id);
@@ -59,6 +62,7 @@ export function rerunCommand(program: Command, io: Io): void {
           `${p.bold("Run")} ${rerun.run_id} · rerun of ${sourceId}${options.from ? ` from ${options.from}` : ""} · plan version 1 · awaiting approval`,
           `Reused from ${sourceId}, not run again: ${reused || "none"}`,
           `Run afresh: ${rerun.fresh.join(", ") || "none"}`,
+          ...rerun.notes.map((note) => `${p.yellow("note:")} ${note}`),
           ...renderPlan(io, rerun.plan),
           ...renderProblems(io, rerun.problems),
           "",
@@ -77,7 +81,9 @@ export function forkCommand(program: Command, io: Io): void {
         "begins with RUN's events 1 to SEQ, copied, the first one carrying the lineage. From there it goes on as any " +
         "run: answer the decision it waits for differently (peh decide), change the plan (peh modify), resume it " +
         "(peh run; a task that was running at SEQ is resumed as after a crash). RUN's log is never changed. SEQ must " +
-        "be one of RUN's events from its plan (PLAN_CREATED, event 1) on; `peh log RUN` shows each event's seq.",
+        "be one of RUN's events from its plan (PLAN_CREATED, event 1) on; `peh log RUN` shows each event's seq. " +
+        "A run with isolation: worktree is forked only before its branch started (RUN_BRANCH_STARTED): past it, its " +
+        "branch and worktrees are RUN's, and the fork is refused.",
     )
     .argument("[run]", RUN_ARGUMENT)
     .requiredOption("--at <seq>", "the event to fork right after")

@@ -10,11 +10,11 @@ import { plural, stateWords } from "../../projections/words.js";
 import { sandboxWords } from "../../projections/sandbox-words.js";
 import { lineageText } from "../../projections/lineage.js";
 import { descendantsOf, lineages } from "../../runtime/lineage/descendants.js";
-import { isPehError, PehError, type Lineage } from "../../events/index.js";
+import { isPehError, PehError, type EventStore, type Lineage, type RunSummary } from "../../events/index.js";
 import { resolveRunId } from "../../runtime/store/run-id.js";
 import { livenessOf } from "../../runtime/execution/lease.js";
 import { placeOf } from "../../runtime/store/place.js";
-import { viewStateOf } from "../../runtime/view-state.js";
+import { leaveCheckpoint, viewStateOf } from "../../runtime/view-state.js";
 import { storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
 import { localTime } from "../time.js";
@@ -80,45 +80,19 @@ export function statusCommand(program: Command, io: Io): void {
     .action(async (options: { json?: boolean; descendants?: string }, command: Command) => {
       const store = storeOf(command);
       const rows: RunRow[] = [];
-      const lineage = await lineages(store);
       let only: Set<string> | undefined;
       if (options.descendants !== undefined) {
+        // Only the first events are read to find them; only theirs are folded.
         const of = await resolveRunId(store, options.descendants);
-        only = new Set((await descendantsOf(store, of, lineage)).map((d) => d.run_id));
+        only = new Set((await descendantsOf(store, of, await lineages(store))).map((d) => d.run_id));
         if (only.size === 0 && !options.json) {
           io.out(`no run was rerun or forked from ${of} (peh rerun ${of}, peh fork ${of} --at SEQ)`);
           return;
         }
       }
-      for (const summary of await store.listRuns()) {
-        if (only && !only.has(summary.run_id)) continue;
-        const { run_id, events, created_at, updated_at } = summary;
-        const read = await viewStateOf(store, run_id).catch((error: unknown) => {
-          // One damaged log must not hide every other run: it is listed as damaged.
-          if (isPehError(error, "STORE_CORRUPT")) return error;
-          throw error;
-        });
-        if (read instanceof PehError) {
-          rows.push({ run_id, state: "damaged", objective: null, events, created_at, updated_at, progress: null, waiting_for: [], error: { code: read.code, message: read.message } });
-          continue;
-        }
-        const status = statusOf(read.state, { liveness: await livenessOf(placeOf(store).leases, run_id) });
-        const orchestrator = status.orchestrator;
-        rows.push({
-          run_id,
-          // The worker service's run is a service: it never ends, and nothing runs its commands.
-          state: status.service ? "serving" : status.plan.state,
-          ...(status.service ? { workers: status.service.workers } : {}),
-          objective: status.objective,
-          events,
-          created_at,
-          updated_at,
-          progress: status.progress,
-          waiting_for: status.awaited.map((a) => a.command),
-          ...(lineage.has(run_id) ? { lineage: lineage.get(run_id)! } : {}),
-          ...(orchestrator ? { orchestrator } : {}),
-        });
-      }
+      // Several runs read at once: the listing waits mostly on the file system, one run after another.
+      const summaries = (await store.listRuns()).filter((summary) => !only || only.has(summary.run_id));
+      rows.push(...(await mapInOrder(summaries, RUNS_AT_ONCE, (summary) => runRow(store, summary))));
       if (options.json) {
         printJson(io, rows);
         return;
@@ -248,4 +222,54 @@ function usageLines(usage: AgentUsageView | undefined): string[] {
   if (!usage) return [];
   const width = Math.max(4, ...usage.tasks.map((t) => t.task_id.length));
   return [`Agents: ${spendText(usage.total)}`, ...usage.tasks.map((t) => `  ${t.task_id.padEnd(width)}  ${t.cli.padEnd(8)} ${spendText(t)}`)];
+}
+
+/** How many runs `peh runs` reads at once. */
+const RUNS_AT_ONCE = 8;
+
+/** `f` of each item, at most `limit` at a time, the results in the items' order. */
+async function mapInOrder<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** One run's row of `peh runs`: its state folded for the view; a damaged log is a row that says so. */
+async function runRow(store: EventStore, summary: RunSummary): Promise<RunRow> {
+  const { run_id, events, created_at, updated_at } = summary;
+  const read = await viewStateOf(store, run_id).catch((error: unknown) => {
+    // One damaged log must not hide every other run: it is listed as damaged.
+    if (isPehError(error, "STORE_CORRUPT")) return error;
+    throw error;
+  });
+  if (read instanceof PehError) {
+    return { run_id, state: "damaged", objective: null, events, created_at, updated_at, progress: null, waiting_for: [], error: { code: read.code, message: read.message } };
+  }
+  // A run that has ended changes no more (bar a landing): its checkpoint spares the next listing
+  // the parse and validation of its log, whatever its length.
+  if (read.state.plan.status === "done" && read.from_checkpoint < read.state.seq) await leaveCheckpoint(store, run_id, read.state, 0);
+  const status = statusOf(read.state, { liveness: await livenessOf(placeOf(store).leases, run_id) });
+  const orchestrator = status.orchestrator;
+  return {
+    run_id,
+    // The worker service's run is a service: it never ends, and nothing runs its commands.
+    state: status.service ? "serving" : status.plan.state,
+    ...(status.service ? { workers: status.service.workers } : {}),
+    objective: status.objective,
+    events,
+    created_at,
+    updated_at,
+    progress: status.progress,
+    waiting_for: status.awaited.map((a) => a.command),
+    // The state folded for the row holds its first event's lineage: no second read.
+    ...(read.state.lineage ? { lineage: read.state.lineage } : {}),
+    ...(orchestrator ? { orchestrator } : {}),
+  };
 }

@@ -11,10 +11,22 @@ const attempt = z.number().int().positive();
 /** A commit's full object name (SHA-1 or SHA-256). */
 const commit = z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, "a full commit name in hex");
 
-/** `peh/<run>` made from the user's HEAD; `snapshot` when uncommitted changes became its first commit. */
+/**
+ * A rerun's reused task (issue 22) on the rerun's branch: its commit on the source's branch, and
+ * the same change on this one (that very commit, or its replay when a task that runs afresh came
+ * before it on the source's branch).
+ */
+export const ReusedCommitSchema = z.object({ ...task, source_commit: commit, commit });
+export type ReusedCommit = z.infer<typeof ReusedCommitSchema>;
+
+/**
+ * `peh/<run>` made from the user's HEAD; `snapshot` when uncommitted changes became its first
+ * commit. A rerun of a run that had a branch starts at its source's `base` instead, with the
+ * reused tasks' commits on it in the source's order (`reused`; the branch's head is the last).
+ */
 export const RunBranchStartedSchema = eventSchema(
   "RUN_BRANCH_STARTED",
-  z.object({ branch: z.string().min(1), head: commit.nullable(), base: commit, snapshot: z.boolean() }),
+  z.object({ branch: z.string().min(1), head: commit.nullable(), base: commit, snapshot: z.boolean(), reused: z.array(ReusedCommitSchema).optional() }),
 );
 export type RunBranchStarted = z.infer<typeof RunBranchStartedSchema>;
 

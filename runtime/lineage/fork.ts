@@ -47,6 +47,16 @@ export async function forkRun(store: EventStore, sourceId: RunId, seq: number): 
       `pick a seq from ${created?.seq ?? 1} to ${events.at(-1)?.seq ?? 1} (\`peh log ${sourceId}\` shows each event's seq)`,
     );
   }
+  // Isolated work past the branch's start belongs to the source (its branch, its worktrees): a
+  // fork would resume attempts whose worktrees it does not have. Refused until forks copy git work.
+  const branched = events.find((event) => event.type === "RUN_BRANCH_STARTED" && event.seq <= seq);
+  if (branched !== undefined) {
+    throw new PehError(
+      "USAGE",
+      `run ${sourceId} works in git worktrees, and its branch had started by event #${branched.seq}: a fork at #${seq} would go on with ${sourceId}'s branch and worktrees, which it cannot take over; nothing was recorded`,
+      `fork at a seq before #${branched.seq} (the same plan, approval and decisions, its own branch made when it runs), or redo from a task with \`peh rerun ${sourceId} --from TASK\``,
+    );
+  }
   const runId = newRunId();
   const copied = forkedEvents(events, seq, runId);
   // Judged by the machines before anything is written, as every log is when it is read.

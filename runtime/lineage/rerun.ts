@@ -4,18 +4,17 @@
 // recorded result (TASK_REUSED, with its evidence) instead of running again; the rest run afresh.
 // The source's log is only read.
 //
-// Worktree isolation (issue 18, the `git` lane) is not wired here. When it is, a rerun's branch
-// should start from the commit the source recorded for the last reused task of each chain (the
-// merge of the reused tasks' commits, in dependency order), so that the tasks that run afresh see
-// exactly the files the reused ones left; a reused task without a recorded commit then means the
-// rerun starts from the source's base commit.
+// With worktree isolation, the rerun's branch starts from the source's commits of the reused tasks
+// (rerun-branch.ts says how); a reused commit that cannot be stacked without a task that runs
+// afresh is not reused, and the rerun says so.
 import { resolve } from "node:path";
-import { PehError, type EventStore, type Lineage, type PehEvent, type PlanFile, type Problem, type ReusedResult, type RunId, type TaskId } from "../../events/index.js";
+import { isolationOf, PehError, type EventStore, type Lineage, type PehEvent, type PlanFile, type Problem, type ReusedResult, type RunId, type TaskId } from "../../events/index.js";
 import { reusableIn, reuseOf } from "../../machines/reuse.js";
 import type { RunState } from "../../machines/run.js";
 import { stateName } from "../../machines/state-name.js";
 import { preparePlan, recordRun, validatedPlan, type CreatedRun } from "../gate/gate.js";
 import { readRun } from "../store/read-run.js";
+import { fitReuseToBranch } from "./rerun-branch.js";
 
 /** Plan states of a run that has started and not ended: its results may still change. */
 const UNDER_WAY = new Set(["approved", "bootstrapping", "executing", "awaiting_decision", "aborting"]);
@@ -35,6 +34,8 @@ export interface Rerun extends CreatedRun {
   reused: ReusedResult[];
   /** The tasks that run afresh, in plan order. */
   fresh: TaskId[];
+  /** What the rerun decided beyond the rule (a reused commit that would conflict, run afresh instead). */
+  notes: string[];
 }
 
 /** Records the rerun awaiting approval; bad input throws (USAGE, PLAN_INVALID) with nothing recorded. */
@@ -62,11 +63,23 @@ export async function rerunRun(store: EventStore, sourceId: RunId, input: RerunI
   const candidates = plan.tasks.filter((task) => !downstream.has(task.id) && results.has(task.id) && sourceSpecs.get(task.id) === JSON.stringify(task));
   // What the rerun's machines will take over: unchanged, succeeded, and everything it builds on too.
   const draft: Lineage = { kind: "rerun", source_run: sourceId, from_task: from ?? null, reused: candidates.map((task) => results.get(task.id)!) };
-  const reusable = reusableIn(reuseOf(draft, plan), plan);
+  const narrow = (without: ReadonlySet<TaskId>) => reusableIn(reuseOf({ ...draft, reused: draft.reused.filter((r) => !without.has(r.task_id)) }, plan), plan);
+  const fitted = usesWorktrees(plan)
+    ? await fitReuseToBranch(events, workspace, narrow(new Set()), narrow)
+    : { reusable: narrow(new Set()), conflicts: [] };
+  const reusable = fitted.reusable;
   const reused = draft.reused.filter((result) => reusable.has(result.task_id));
+  const notes = fitted.conflicts.map(
+    (c) => `${c.task_id} runs afresh, and what builds on it: its commit on ${sourceId}'s branch does not apply without the change of a task that runs afresh (conflict in ${c.files.join(", ")})`,
+  );
   const lineage: Lineage = { ...draft, reused };
   const created = await recordRun(store, { ...prepared, problems: prepared.problems as Problem[] }, { workspace, actor: input.actor, lineage });
-  return { ...created, source_run: sourceId, reused, fresh: plan.tasks.map((task) => task.id).filter((id) => !reusable.has(id)) };
+  return { ...created, source_run: sourceId, reused, fresh: plan.tasks.map((task) => task.id).filter((id) => !reusable.has(id)), notes };
+}
+
+/** Whether any task of the plan works in a worktree (only then does the rerun have a branch). */
+function usesWorktrees(plan: PlanFile): boolean {
+  return plan.tasks.some((task) => isolationOf(task, plan) === "worktree");
 }
 
 

@@ -7,6 +7,7 @@ import { PehError, type CheckEvidence, type EventStore, type PehEvent, type Plan
 import type { CommandInput } from "../../machines/commands.js";
 import type { RunState } from "../../machines/run.js";
 import { stateName } from "../../machines/state-name.js";
+import { startRerunBranch } from "../lineage/rerun-branch.js";
 import { placeOf } from "../store/place.js";
 import {
   archiveRef,
@@ -88,7 +89,10 @@ export class IsolatedWork {
     return join(root, relative(this.repo!.top, cwd));
   }
 
-  /** Once, before the first isolated attempt: `peh/<run>` from the user's HEAD (RUN_BRANCH_STARTED). */
+  /**
+   * Once, before the first isolated attempt: `peh/<run>` from the user's HEAD (RUN_BRANCH_STARTED),
+   * or a rerun's from its source's base and reused commits (runtime/lineage/rerun-branch.ts).
+   */
   async ensureRunBranch(): Promise<void> {
     const version = this.host.state.plan_spec?.version ?? 0;
     if (this.checkedVersion === version) return;
@@ -99,6 +103,14 @@ export class IsolatedWork {
     const repo = await this.gitRepo();
     this.checkedVersion = version;
     if (this.host.state.plan.context.run_branch) return;
+    // A rerun of a run that had a branch starts from its source's commits of the reused tasks.
+    const rerun = await startRerunBranch(this.host.options.store, this.host.state, repo);
+    if (rerun !== null) {
+      await this.host.command({ type: "StartRunBranch", at: new Date().toISOString(), ...rerun });
+      const kept = rerun.reused.length === 0 ? "none of the reused tasks had a commit" : `with the reused commits of ${rerun.reused.map((r) => r.task_id).join(", ")}`;
+      this.host.note(`${rerun.branch} starts where the source's branch started (${rerun.base.slice(0, 10)}), ${kept}`);
+      return;
+    }
     const store = relative(repo.top, placeOf(this.host.options.store).where);
     const exclude = store.startsWith("..") || store === "" ? [] : [store];
     const start = await startRunBranch(repo, { runId: this.runId, at: this.host.state.at ?? new Date().toISOString(), exclude });

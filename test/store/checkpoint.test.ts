@@ -51,6 +51,20 @@ describe("a run's state through JSON", () => {
     }
   });
 
+  it("keeps a rerun's lineage and what it takes over (the views say where a reused task came from)", () => {
+    const created = events[0] as Extract<PehEvent, { type: "PLAN_CREATED" }>;
+    const task_id = created.data.plan.tasks[0]!.id;
+    const lineage = { kind: "rerun" as const, source_run: RunIdSchema.parse("r-source"), from_task: null, reused: [{ task_id, source_seq: 9, attempt: 1, duration_ms: 3, evidence: [] }] };
+    const rerun = [{ ...created, data: { ...created.data, lineage } }, ...events.slice(1)];
+    const whole = foldRun(rerun);
+    for (const seq of [1, 2, rerun.length]) {
+      const restored = runStateFromJson(asJson(foldRun(rerun.slice(0, seq))))!;
+      expect(restored.lineage, `seq ${seq}`).toEqual(lineage);
+      expect(restored.reuse, `seq ${seq}`).toEqual(whole.reuse);
+      expect(asJson(foldRun(rerun.slice(seq), restored)), `restored at seq ${seq}`).toEqual(asJson(whole));
+    }
+  });
+
   it("refuses what is not a run state", () => {
     expect(runStateFromJson({ seq: "ten" })).toBeUndefined();
     expect(runStateFromJson(null)).toBeUndefined();
@@ -141,6 +155,25 @@ describe("peh status on a long run", () => {
     const second = peh(["--store", root, "status", "--json"]);
     expect(second.stdout).toBe(first.stdout);
     expect(JSON.parse(first.stdout).seq).toBe(log.length);
+  });
+});
+
+describe("peh runs", () => {
+  it("leaves a checkpoint of each run that has ended, and lists the same from it", async () => {
+    const done = syntheticLog(20, RunIdSchema.parse("r-done"));
+    const open = syntheticLog(20, RunIdSchema.parse("r-open")).slice(0, 40);
+    const root = join(dir.path, "many");
+    for (const log of [done, open]) {
+      await mkdir(join(root, "runs", log[0]!.run_id), { recursive: true });
+      await writeFile(join(root, "runs", log[0]!.run_id, "events.jsonl"), log.map((event) => JSON.stringify(event)).join("\n") + "\n");
+    }
+    const first = peh(["--store", root, "runs", "--json"]);
+    expect(first.code, first.stderr).toBe(0);
+    const checkpoint = (id: string) => readFile(join(root, "runs", id, "checkpoint.json"), "utf8").then((text) => (JSON.parse(text) as { seq: number }).seq, () => undefined);
+    expect(await checkpoint("r-done")).toBe(done.length);
+    // One still under way may change at any moment: left to the views' usual rule.
+    expect(await checkpoint("r-open")).toBeUndefined();
+    expect(peh(["--store", root, "runs", "--json"]).stdout).toBe(first.stdout);
   });
 });
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { LowdbEventStore } from "../../events/adapters.js";
 import { RunIdSchema, deepFreeze, isPehError } from "../../events/index.js";
+import { syntheticLog } from "../../bench/synthetic.js";
 import { storeEvents } from "../support/store-events.js";
 import { tempDir } from "../support/temp-dir.js";
 import { describeEventStore } from "./conformance.js";
@@ -65,6 +66,11 @@ describe("lowdb event store › on disk", () => {
       expect(await store.readFirst(run, line.length)).toMatchObject({ seq: 1, id: (await store.read(run))[0]!.id });
       expect(await store.readFirst(run, line.length - 1)).toBeUndefined();
       expect(await store.readFirst(RunIdSchema.parse("r-none"), 1024)).toBeUndefined();
+      // A first line longer than one read (a plan of 1,000 tasks) is read whole, past the chunks.
+      const big = syntheticLog(1000, RunIdSchema.parse("r-big")).slice(0, 2);
+      await store.append(RunIdSchema.parse("r-big"), big, 0);
+      expect(JSON.stringify(big[0]).length).toBeGreaterThan(64 * 1024);
+      expect((await store.readFirst(RunIdSchema.parse("r-big"), 1024 * 1024))?.data).toEqual(big[0]!.data);
       // A first line torn by a crash is no event yet.
       await writeFile(logFile(dir.path), line.slice(0, 20));
       expect(await new LowdbEventStore(dir.path).readFirst(run, 1024)).toBeUndefined();

@@ -109,9 +109,20 @@ export class LowdbEventStore implements EventStore {
     const handle = await open(this.logPath(runId), "r").catch(() => undefined);
     if (!handle) return undefined;
     try {
-      const buffer = Buffer.alloc(Math.min(maxBytes + 1, (await handle.stat()).size));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      const text = buffer.subarray(0, bytesRead).toString("utf8");
+      // Read in growing chunks until the first newline: a first event is usually a few kilobytes,
+      // its log perhaps megabytes (`peh runs --descendants` looks at every run's first event).
+      const limit = Math.min(maxBytes + 1, (await handle.stat()).size);
+      const chunks: Buffer[] = [];
+      let read = 0;
+      for (let size = 16 * 1024; read < limit; size *= 4) {
+        const chunk = Buffer.alloc(Math.min(size, limit - read));
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, read);
+        if (bytesRead === 0) break;
+        chunks.push(chunk.subarray(0, bytesRead));
+        read += bytesRead;
+        if (chunk.subarray(0, bytesRead).includes(0x0a)) break;
+      }
+      const text = Buffer.concat(chunks).toString("utf8");
       const end = text.indexOf("\n");
       if (end === -1) return undefined;
       // Only the first line: its append may go on past it, so it is judged alone, unsealed (a

@@ -9,3 +9,4 @@ export { commitAttempt, taskCommitMessage } from "./commit.js";
 export { checkoutWorktree, rebaseCommit, type Rebase } from "./merge.js";
 export { archiveRef, archiveWorktree } from "./archive.js";
 export { landRun, type Landing } from "./land.js";
+export { makeRunBranchAt, replayCommit, reusedChain, type Replay, type ReusedChain } from "./replay.js";
