@@ -1,6 +1,6 @@
 // `npm run bench`: prints one JSON object of figures. `--quick` runs small sizes in well under a
 // minute (for CI to execute, not to judge timings). Each figure beside its baseline in one run.
-import { foldRun } from "../machines/run.js";
+import { foldRun } from "../machines/fold/run.js";
 import { appendEventsPerSecond, appendRatio, readEventsPerSecond } from "./append.js";
 import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
 import { dagPlan, lookupFloorMs, validateMs } from "./validate.js";

@@ -2,7 +2,7 @@
 // completed, and a failed phase may be started again (on resume) but never skipped.
 import { setup } from "xstate";
 import type { BootstrapPhase, PehEvent } from "../events/index.js";
-import type { MemoSpec } from "./lite.js";
+import type { MemoSpec } from "./memo/lite.js";
 
 /** The states of one phase: not started → running → (failed → running again) → next phase. */
 function phaseStates(phase: BootstrapPhase, next: string) {

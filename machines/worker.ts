@@ -2,7 +2,7 @@
 // every worker passes trust_required and leaves it only by a WORKER_TRUST_RESOLVED that says how.
 import { assign, setup } from "xstate";
 import type { PehEvent, SandboxProfile, TaskId, TrustResolution, WorkerId } from "../events/index.js";
-import type { MemoSpec } from "./lite.js";
+import type { MemoSpec } from "./memo/lite.js";
 
 export interface WorkerContext {
   worker_id: WorkerId;

@@ -6,7 +6,7 @@ import type { AnyStateMachine } from "xstate";
 import type { PehEvent } from "../events/index.js";
 import { bootstrapMachine } from "../machines/bootstrap.js";
 import { planMachine } from "../machines/plan.js";
-import { entitiesReachedBy, evolveChecked, initialRunState, type RunState } from "../machines/run.js";
+import { entitiesReachedBy, evolveChecked, initialRunState, type RunState } from "../machines/fold/run.js";
 import { taskMachine } from "../machines/task.js";
 import { workerMachine } from "../machines/worker.js";
 

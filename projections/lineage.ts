@@ -1,6 +1,6 @@
 // Pure. A run's lineage (issue 22) in words, for the views.
 import type { Lineage } from "../events/index.js";
-import { plural } from "./words.js";
+import { plural } from "./text/words.js";
 
 /** A run's lineage in words: "rerun of r-… from deploy, reusing 2 tasks", "forked from r-… at #45". */
 export function lineageText(lineage: Lineage): string {

@@ -5,9 +5,9 @@
 import type { PehEvent, Plan, RiskyTask } from "../events/index.js";
 import { grantedWords } from "../machines/grants.js";
 import { budgetWords } from "../machines/run-budget.js";
-import { plural, stateWords } from "./words.js";
-import { printable } from "./printable.js";
-import { sandboxWords } from "./sandbox-words.js";
+import { plural, stateWords } from "./text/words.js";
+import { printable } from "./text/printable.js";
+import { sandboxWords } from "./text/sandbox-words.js";
 import { reportText } from "./agent-usage.js";
 
 export interface LogEntry {
@@ -30,7 +30,7 @@ export interface LogEntry {
 }
 
 /** An event's time in UTC, labelled: `2026-01-15 14:23:45 UTC` (the text views use the reader's zone). */
-export { utcTime as clockTime } from "./time-format.js";
+export { utcTime as clockTime } from "./text/time-format.js";
 
 /** The events after which a run has nothing more to log: it is complete, failed, aborted or rejected. */
 export const RUN_ENDING_EVENTS: ReadonlySet<PehEvent["type"]> = new Set(["EXECUTION_COMPLETE", "GATE_REJECTED"]);

@@ -4,16 +4,16 @@
 // ISO-8601 UTC) and as Markdown (times in the zone the caller gives, labelled).
 import type { CheckEvidence, Lineage, PehEvent, SandboxProfile } from "../events/index.js";
 import { agentUsageOf, spendText, type AgentUsageView } from "./agent-usage.js";
-import { foldRun } from "../machines/run.js";
+import { foldRun } from "../machines/fold/run.js";
 import { budgetWords } from "../machines/run-budget.js";
 import { gitWorkLines, gitWorkOf, type GitWork } from "./git-work.js";
-import { printable } from "./printable.js";
-import { sandboxWords } from "./sandbox-words.js";
-import { stateName } from "../machines/state-name.js";
+import { printable } from "./text/printable.js";
+import { sandboxWords } from "./text/sandbox-words.js";
+import { stateName } from "../machines/fold/state-name.js";
 import { skippedFailuresOf, skippedFailuresText, withDeciders, type SkippedFailure } from "./skipped.js";
-import { utcTime, type TimeFormat } from "./time-format.js";
+import { utcTime, type TimeFormat } from "./text/time-format.js";
 import { lineageText } from "./lineage.js";
-import { plural, stateWords } from "./words.js";
+import { plural, stateWords } from "./text/words.js";
 
 export interface ReportTask {
   /** Its place in the plan; null for a task a change dropped. */

@@ -2,8 +2,8 @@
 // `--json` print. Built from the folded machines, never from anything else.
 import type { Grants, PehEvent, PlanTask, RiskyTask, SandboxProfile, TrustResolution } from "../events/index.js";
 import { requestedGrants } from "../machines/grants.js";
-import { foldRun, type RunState } from "../machines/run.js";
-import { stateName } from "../machines/state-name.js";
+import { foldRun, type RunState } from "../machines/fold/run.js";
+import { stateName } from "../machines/fold/state-name.js";
 
 export interface TaskView {
   id: string;

@@ -3,9 +3,9 @@
 // plan or a human said to go on) but not clean, and the views say so in words.
 import type { FailureClass, PehEvent } from "../events/index.js";
 import { policyFor } from "../machines/recovery.js";
-import type { RunState } from "../machines/run.js";
-import { stateName } from "../machines/state-name.js";
-import { plural } from "./words.js";
+import type { RunState } from "../machines/fold/run.js";
+import { stateName } from "../machines/fold/state-name.js";
+import { plural } from "./text/words.js";
 
 export interface SkippedFailure {
   task_id: string;

@@ -1,6 +1,6 @@
 // Pure. Time travel: the state of every machine right after event `seq`.
 import { PehError, type PehEvent } from "../events/index.js";
-import { foldRun, initialRunState, type RunState } from "../machines/run.js";
+import { foldRun, initialRunState, type RunState } from "../machines/fold/run.js";
 import { viewOf, type RunView } from "./run-view.js";
 
 /** The folded run right after event `seq` (0: before the first event). */

@@ -4,12 +4,12 @@
 // `peh run` drives the run now is not in the log: the runtime reads it (the run's lease) and
 // passes it in, so this stays a pure function.
 import type { FailureClass, Lineage, RunId, TaskId } from "../events/index.js";
-import { mayHandle } from "../machines/lite.js";
+import { mayHandle } from "../machines/memo/lite.js";
 import { isServicePlan, planMachine, riskyTasksOf } from "../machines/plan.js";
 import { policyFor } from "../machines/recovery.js";
 import { NOTHING_SPENT, budgetLeft, budgetWords } from "../machines/run-budget.js";
-import type { RunState } from "../machines/run.js";
-import { stateName } from "../machines/state-name.js";
+import type { RunState } from "../machines/fold/run.js";
+import { stateName } from "../machines/fold/state-name.js";
 import { viewOf, type RunView } from "./run-view.js";
 import { skippedFailuresOf, type SkippedFailure } from "./skipped.js";
 

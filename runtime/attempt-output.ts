@@ -2,7 +2,7 @@
 // read from its attempt log as it was written (redacted; control characters as they came, for
 // the view to escape), on either store (runtime/store/output.ts). Which attempts exist comes from the run's log, never from the directory.
 import { PehError, workerIdFor, type EventStore, type RunId, type TaskId } from "../events/index.js";
-import { stateName } from "../machines/state-name.js";
+import { stateName } from "../machines/fold/state-name.js";
 import { viewStateOf } from "./view-state.js";
 import { outputOf } from "./store/output.js";
 

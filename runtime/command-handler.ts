@@ -1,9 +1,9 @@
 // The one effectful loop of the core: read the run → fold → decide → append with the expected
 // version. Effects belong to the caller (the orchestrator), after the append returned.
 import { PehError, type EventStore, type PehEvent, type RunId } from "../events/index.js";
-import type { CommandInput } from "../machines/commands.js";
-import { decide, type DecideResult } from "../machines/decider.js";
-import type { RunState } from "../machines/run.js";
+import type { CommandInput } from "../machines/decider/commands.js";
+import { decide, type DecideResult } from "../machines/decider/decider.js";
+import type { RunState } from "../machines/fold/run.js";
 import { foldStored } from "./store/read-run.js";
 
 export class RunHandle {

@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EventStore, RunId } from "../events/index.js";
-import type { RunState } from "../machines/run.js";
-import { RUN_JSON_FORMAT, runStateFromJson, runStateToJson } from "../machines/run-json.js";
+import type { RunState } from "../machines/fold/run.js";
+import { RUN_JSON_FORMAT, runStateFromJson, runStateToJson } from "../machines/fold/run-json.js";
 import { foldStored } from "./store/read-run.js";
 
 /** Events folded beyond the last checkpoint before a view writes a new one. */

@@ -2,10 +2,10 @@
 // once against the retry budget, waited out until the reset the stream gave; a spent run budget
 // stops the next attempt.
 import { describe, expect, it } from "vitest";
-import type { CommandInput } from "../machines/commands.js";
+import type { CommandInput } from "../machines/decider/commands.js";
 import { RATE_LIMIT_RETRIES } from "../machines/recovery.js";
 import type { PehEvent, WorkerId } from "../events/index.js";
-import { entityState, whyIllegal, type RunState } from "../machines/run.js";
+import { entityState, whyIllegal, type RunState } from "../machines/fold/run.js";
 import { AT, BOOTSTRAP, approve, create, planFile, scheduleReady, tid } from "./support/fixtures.js";
 import { given } from "./support/decider-spec.js";
 

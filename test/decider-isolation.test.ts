@@ -2,7 +2,7 @@
 // where the machines allow it; a conflict is a merge_conflict failure whose recipe is one fresh
 // attempt on the new head, then a human.
 import { describe, expect, it } from "vitest";
-import type { CommandInput } from "../machines/commands.js";
+import type { CommandInput } from "../machines/decider/commands.js";
 import { AT, BOOTSTRAP, approve, create, finish, planFile, runTask, scheduleReady } from "./support/fixtures.js";
 import { given } from "./support/decider-spec.js";
 

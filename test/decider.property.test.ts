@@ -4,11 +4,11 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { isPehError, type PehEvent, type TaskId, type WorkerId } from "../events/index.js";
-import type { CommandInput } from "../machines/commands.js";
-import { decide } from "../machines/decider.js";
-import { clearMemos } from "../machines/lite.js";
-import { RECHECK_ALL, evolve, foldRun, initialRunState, type RunState } from "../machines/run.js";
-import { stateName } from "../machines/state-name.js";
+import type { CommandInput } from "../machines/decider/commands.js";
+import { decide } from "../machines/decider/decider.js";
+import { clearMemos } from "../machines/memo/lite.js";
+import { RECHECK_ALL, evolve, foldRun, initialRunState, type RunState } from "../machines/fold/run.js";
+import { stateName } from "../machines/fold/state-name.js";
 import { AT, BOOTSTRAP, approve, create, diamond, planFile } from "./support/fixtures.js";
 import { expectLogInvariants } from "./support/invariants.js";
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { RECHECK_NONE, entityState, initialRunState, recheckAlso, recheckedTasks, type RunState } from "../machines/run.js";
+import { RECHECK_NONE, entityState, initialRunState, recheckAlso, recheckedTasks, type RunState } from "../machines/fold/run.js";
 import type { PlanFile } from "../events/index.js";
-import type { CommandInput } from "../machines/commands.js";
+import type { CommandInput } from "../machines/decider/commands.js";
 import { AT, BOOTSTRAP, approve, create, diamond, finish, planFile, runTask, scheduleReady, tid } from "./support/fixtures.js";
-import { decide } from "../machines/decider.js";
+import { decide } from "../machines/decider/decider.js";
 import { given } from "./support/decider-spec.js";
 
 describe("decider › creating a plan", () => {

@@ -4,8 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryEventStore } from "../events/adapters.js";
 import { isPehError } from "../events/index.js";
-import type { CommandInput } from "../machines/commands.js";
-import { stateName } from "../machines/state-name.js";
+import type { CommandInput } from "../machines/decider/commands.js";
+import { stateName } from "../machines/fold/state-name.js";
 import { RunHandle } from "../runtime/command-handler.js";
 import { answerRun, approveRun, clarifyRun, modifyRun, refineRun, rejectRun } from "../runtime/gate/gate.js";
 import { AT, BOOTSTRAP, RUN, approve, create, scheduleReady, runTask } from "./support/fixtures.js";

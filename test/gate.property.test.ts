@@ -4,10 +4,10 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { PlanFileSchema, isPehError, type PehEvent, type PlanFile } from "../events/index.js";
-import type { CommandInput } from "../machines/commands.js";
-import { decide } from "../machines/decider.js";
+import type { CommandInput } from "../machines/decider/commands.js";
+import { decide } from "../machines/decider/decider.js";
 import { riskyTasksOf } from "../machines/plan.js";
-import { initialRunState, type RunState } from "../machines/run.js";
+import { initialRunState, type RunState } from "../machines/fold/run.js";
 import { AT, BOOTSTRAP, RUN } from "./support/fixtures.js";
 
 const randomPlan = fc

@@ -1,6 +1,6 @@
 // Every gate action in every plan state: what it does, or how it is refused.
 import { describe, expect, it } from "vitest";
-import type { CommandInput } from "../machines/commands.js";
+import type { CommandInput } from "../machines/decider/commands.js";
 import { AT, BOOTSTRAP, approve, create, diamond, finish, planFile, runTask, scheduleReady } from "./support/fixtures.js";
 import { given } from "./support/decider-spec.js";
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PehEventSchema, type PehEvent } from "../events/index.js";
-import { evolve, initialRunState } from "../machines/run.js";
+import { evolve, initialRunState } from "../machines/fold/run.js";
 import { runStateAt } from "../projections/state-at.js";
 import { statusOf } from "../projections/status.js";
 import { peh } from "./support/cli.js";

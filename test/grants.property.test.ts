@@ -6,11 +6,11 @@ import { resolve } from "node:path";
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { PehError, confirmationPhrase, type Grants, type PlanFile, type PlanTask } from "../events/index.js";
-import type { CommandInput } from "../machines/commands.js";
-import { decide } from "../machines/decider.js";
+import type { CommandInput } from "../machines/decider/commands.js";
+import { decide } from "../machines/decider/decider.js";
 import { requestedGrants } from "../machines/grants.js";
-import { initialRunState, type RunState } from "../machines/run.js";
-import { stateName } from "../machines/state-name.js";
+import { initialRunState, type RunState } from "../machines/fold/run.js";
+import { stateName } from "../machines/fold/state-name.js";
 import { grantsOf, type CommandKind, type EffectiveGrants } from "../runtime/workspace/grants.js";
 import { AT, BOOTSTRAP, RUN, planFile } from "./support/fixtures.js";
 

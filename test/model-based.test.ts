@@ -6,10 +6,10 @@ import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMa
 import { getShortestPaths, getSimplePaths, getStateNodes } from "xstate/graph";
 import { WorkerIdSchema, type PehEvent, type PehEventInput, type TaskId } from "../events/index.js";
 import { bootstrapMachine } from "../machines/bootstrap.js";
-import { decide } from "../machines/decider.js";
+import { decide } from "../machines/decider/decider.js";
 import { planMachine } from "../machines/plan.js";
-import { entityState, evolve, initialRunState, whyIllegal, type RunState } from "../machines/run.js";
-import { stateName } from "../machines/state-name.js";
+import { entityState, evolve, initialRunState, whyIllegal, type RunState } from "../machines/fold/run.js";
+import { stateName } from "../machines/fold/state-name.js";
 import { taskMachine } from "../machines/task.js";
 import { workerMachine } from "../machines/worker.js";
 import { AT, BOOTSTRAP, RUN, approve, create, planFile, scheduleReady } from "./support/fixtures.js";

@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { PehEventSchema, type PehEvent } from "../events/index.js";
 import { logEntries } from "../projections/log-view.js";
-import { printable } from "../projections/printable.js";
+import { printable } from "../projections/text/printable.js";
 import { renderReport, reportOf } from "../projections/report.js";
 import { renderLogLine } from "../cli/render/log.js";
 

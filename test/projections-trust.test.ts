@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { decide } from "../machines/decider.js";
-import { initialRunState, type RunState } from "../machines/run.js";
+import { decide } from "../machines/decider/decider.js";
+import { initialRunState, type RunState } from "../machines/fold/run.js";
 import { awaitedOf } from "../projections/status.js";
 import { AT, BOOTSTRAP, approve, create, scheduleReady } from "./support/fixtures.js";
-import type { CommandInput } from "../machines/commands.js";
+import type { CommandInput } from "../machines/decider/commands.js";
 
 /** The diamond (workspace /w/app) with its first task's worker waiting for trust in `cwd`. */
 function waitingIn(cwd: string): RunState {

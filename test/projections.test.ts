@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { isPehError, type PehEvent } from "../events/index.js";
-import { decide } from "../machines/decider.js";
-import { initialRunState, type RunState } from "../machines/run.js";
+import { decide } from "../machines/decider/decider.js";
+import { initialRunState, type RunState } from "../machines/fold/run.js";
 import { runView, stateAt, viewOf } from "../projections/index.js";
-import type { CommandInput } from "../machines/commands.js";
+import type { CommandInput } from "../machines/decider/commands.js";
 import { renderReport, reportOf } from "../projections/report.js";
 import { statusOf } from "../projections/status.js";
 import { AT, BOOTSTRAP, approve, create, finish, runTask, scheduleReady, tid } from "./support/fixtures.js";

@@ -5,11 +5,11 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { type FailureClass, type PehEvent, type RecoveryAction, type TaskId } from "../events/index.js";
-import type { CommandInput } from "../machines/commands.js";
-import { decide } from "../machines/decider.js";
+import type { CommandInput } from "../machines/decider/commands.js";
+import { decide } from "../machines/decider/decider.js";
 import { FAILURE_CLASSES, policyFor } from "../machines/recovery.js";
-import { initialRunState, type RunState } from "../machines/run.js";
-import { stateName } from "../machines/state-name.js";
+import { initialRunState, type RunState } from "../machines/fold/run.js";
+import { stateName } from "../machines/fold/state-name.js";
 import { AT, BOOTSTRAP, approve, create, diamond, planFile } from "./support/fixtures.js";
 
 const policy = fc.record(

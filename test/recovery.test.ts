@@ -2,9 +2,9 @@
 // machine refuses an automatic retry beyond the budget; a human's retry resets it.
 import { describe, expect, it } from "vitest";
 import type { FailureClass, PlanFile } from "../events/index.js";
-import type { CommandInput } from "../machines/commands.js";
+import type { CommandInput } from "../machines/decider/commands.js";
 import { DEFAULT_RECOVERY, MAX_DURATION_MS, durationToMs, policyFor, retryDelayMs } from "../machines/recovery.js";
-import { entityState } from "../machines/run.js";
+import { entityState } from "../machines/fold/run.js";
 import { given } from "./support/decider-spec.js";
 import { AT, BOOTSTRAP, approve, create, diamond, planFile, runTask, scheduleReady, tid } from "./support/fixtures.js";
 import { ledgerOf } from "../projections/status.js";

@@ -1,6 +1,6 @@
 // The times the text views print: in the zone they are given, always with its offset.
 import { describe, expect, it } from "vitest";
-import { timeFormat, utcTime } from "../projections/time-format.js";
+import { timeFormat, utcTime } from "../projections/text/time-format.js";
 
 describe("timeFormat", () => {
   it("prints UTC labelled as UTC", () => {

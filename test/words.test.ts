@@ -1,6 +1,6 @@
 // How the text views spell counts and machine states.
 import { describe, expect, it } from "vitest";
-import { plural, stateWords } from "../projections/words.js";
+import { plural, stateWords } from "../projections/text/words.js";
 
 describe("plural", () => {
   it.each([

@@ -2,7 +2,7 @@
 // projections as the CLI (`peh replay --at` is runStateAt + statusOf), so the page and the
 // terminal cannot tell two stories. The live end is folded once per event, as it arrives.
 import type { PehEvent, Plan } from "../events/index.js";
-import { foldRun, initialRunState, type RunState } from "../machines/run.js";
+import { foldRun, initialRunState, type RunState } from "../machines/fold/run.js";
 import { attemptsOf, type AttemptRecord } from "../projections/attempts.js";
 import { runStateAt } from "../projections/state-at.js";
 import { statusOf, type StatusView } from "../projections/status.js";

@@ -2,7 +2,7 @@
 // the human answers to a run that waits; both work from another terminal while `peh run --wait` waits.
 import type { Command } from "commander";
 import { PehError, type EventStore, type RunId } from "../../events/index.js";
-import { plural } from "../../projections/words.js";
+import { plural } from "../../projections/text/words.js";
 import { decideTask, trustRoot, trustTask } from "../../runtime/gate/human-answers.js";
 import { resolveRunId } from "../../runtime/store/run-id.js";
 import { actorOf, storeOf } from "../context.js";

@@ -2,11 +2,11 @@
 // human who acted, or is refused (exit 2) with what was wrong and what to do instead.
 import type { Command } from "commander";
 import { PehError, type RunId } from "../../events/index.js";
-import { mayHandle } from "../../machines/lite.js";
+import { mayHandle } from "../../machines/memo/lite.js";
 import { grantedWords } from "../../machines/grants.js";
 import { planMachine } from "../../machines/plan.js";
-import type { RunState } from "../../machines/run.js";
-import { stateName } from "../../machines/state-name.js";
+import type { RunState } from "../../machines/fold/run.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import {
   answerRun,

@@ -2,7 +2,7 @@
 import { Option, type Command } from "commander";
 import { PehError } from "../../events/index.js";
 import { DIAGRAM_FORMATS, MACHINE_NAMES, renderDiagram, type DiagramFormat, type MachineName } from "../../machines/diagram.js";
-import { stateName } from "../../machines/state-name.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { resolveRunId } from "../../runtime/store/run-id.js";
 import { viewStateOf } from "../../runtime/view-state.js";
 import { storeOf } from "../context.js";

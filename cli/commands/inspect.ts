@@ -8,7 +8,7 @@ import { PehError } from "../../events/index.js";
 import { resolveRunId } from "../../runtime/store/run-id.js";
 import { storeOf } from "../context.js";
 import { RUN_ARGUMENT } from "../run-argument.js";
-import { plural } from "../../projections/words.js";
+import { plural } from "../../projections/text/words.js";
 import { printJson, type Io } from "../output.js";
 
 interface InspectOptions {

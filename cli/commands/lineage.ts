@@ -3,7 +3,7 @@
 // new run's first event; `peh runs --descendants RUN` finds them again.
 import type { Command } from "commander";
 import { PehError } from "../../events/index.js";
-import { stateName } from "../../machines/state-name.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { statusOf } from "../../projections/status.js";
 import { nextStep } from "../../runtime/gate/gate.js";
 import { forkRun } from "../../runtime/lineage/fork.js";

@@ -3,7 +3,7 @@
 // clears and carriage returns are shown as `\x1b…`, `\r`, never obeyed. --raw prints them as they came.
 import type { Command } from "commander";
 import { PehError } from "../../events/index.js";
-import { printable } from "../../projections/printable.js";
+import { printable } from "../../projections/text/printable.js";
 import { attemptOutput } from "../../runtime/attempt-output.js";
 import { resolveRunId } from "../../runtime/store/run-id.js";
 import { storeOf } from "../context.js";

@@ -3,7 +3,7 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { AgentCliSchema, isPehError, PehError, SANDBOX_MODES, SandboxModeSchema, type AgentCli, type RunId, type SandboxMode } from "../../events/index.js";
-import { foldRun } from "../../machines/run.js";
+import { foldRun } from "../../machines/fold/run.js";
 import { viewOf } from "../../projections/run-view.js";
 import { skippedFailuresOf, withDeciders } from "../../projections/skipped.js";
 import { approveRun, createRun } from "../../runtime/gate/gate.js";

@@ -1,8 +1,8 @@
 // `peh show [RUN]`: the plan, its version, its gate state and the history of gate decisions.
 import type { Command } from "commander";
-import { stateName } from "../../machines/state-name.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { gateHistory } from "../../projections/gate-history.js";
-import { plural, stateWords } from "../../projections/words.js";
+import { plural, stateWords } from "../../projections/text/words.js";
 import { lineageText } from "../../projections/lineage.js";
 import { descendantsOf } from "../../runtime/lineage/descendants.js";
 import { serviceOf } from "../../projections/status.js";

@@ -1,7 +1,7 @@
 // The text form of the execution log: one greppable line per event,
 // `2026-01-15 14:23:45 TASK_STARTED [Task 2/5] build · attempt 1 [ready → running] (#12)`.
 import type { LogEntry } from "../../projections/log-view.js";
-import { printable } from "../../projections/printable.js";
+import { printable } from "../../projections/text/printable.js";
 import type { OutputLine } from "../../runtime/live-output.js";
 import { localTime } from "../time.js";
 import { paint, type Io } from "../output.js";

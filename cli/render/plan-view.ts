@@ -4,7 +4,7 @@ import type { Plan, PlanFile, Problem } from "../../events/index.js";
 import { agentPromptOf, confirmationPhrase } from "../../events/index.js";
 import { grantWords, requestedGrants } from "../../machines/grants.js";
 import type { GateEntry } from "../../projections/gate-history.js";
-import { plural } from "../../projections/words.js";
+import { plural } from "../../projections/text/words.js";
 import { localTime } from "../time.js";
 import { redactorFor } from "../../runtime/execution/process/redact.js";
 import { DEFAULT_SHELL } from "../../runtime/execution/process/shell.js";

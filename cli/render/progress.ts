@@ -3,10 +3,10 @@
 // where the rest is.
 import { isAbsolute, relative } from "node:path";
 import type { ProgressLine } from "../../runtime/execution/orchestrator.js";
-import { printable } from "../../projections/printable.js";
+import { printable } from "../../projections/text/printable.js";
 import type { RunView } from "../../projections/run-view.js";
 import { skippedFailuresText, type SkippedFailure } from "../../projections/skipped.js";
-import { stateWords } from "../../projections/words.js";
+import { stateWords } from "../../projections/text/words.js";
 import { paint, type Io } from "../output.js";
 
 /** A path as short as it can be said from here: relative when it is below the current directory. */

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import type { BootstrapPhase } from "../../events/index.js";
 import { BOOTSTRAP_PHASES, PehError, isPehError, toErrorInfo } from "../../events/index.js";
 import type { StateValue } from "xstate";
-import { stateName } from "../../machines/state-name.js";
-import type { CommandInput } from "../../machines/commands.js";
+import { stateName } from "../../machines/fold/state-name.js";
+import type { CommandInput } from "../../machines/decider/commands.js";
 import { now } from "./clock.js";
 
 export interface BootstrapContext {

@@ -3,7 +3,7 @@
 // the run stops what runs and records the end. With none, this finishes the abort as a resumed
 // `peh run` would: what a crash left under way is stopped, and the run ends `aborted`.
 import { PehError, isPehError, type EventStore, type RunId } from "../../events/index.js";
-import { stateName } from "../../machines/state-name.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { RunHandle } from "../command-handler.js";
 import { now } from "./clock.js";
 import type { RunLeases } from "./lease.js";

@@ -3,8 +3,8 @@
 // once its events are durable, or rejects with its refusal. Re-reads the log if another writer
 // came first, or when it sees another process append while it follows the log (`watch`).
 import { isPehError, type EventStore, type RunId } from "../../events/index.js";
-import type { CommandInput } from "../../machines/commands.js";
-import type { RunState } from "../../machines/run.js";
+import type { CommandInput } from "../../machines/decider/commands.js";
+import type { RunState } from "../../machines/fold/run.js";
 import { RunHandle } from "../command-handler.js";
 
 /**

@@ -13,10 +13,10 @@ import {
   type PlanTask,
   type TaskId,
 } from "../../events/index.js";
-import type { CommandInput } from "../../machines/commands.js";
-import { mayHandle } from "../../machines/lite.js";
+import type { CommandInput } from "../../machines/decider/commands.js";
+import { mayHandle } from "../../machines/memo/lite.js";
 import { planMachine } from "../../machines/plan.js";
-import { stateName } from "../../machines/state-name.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
 import { bootstrapRun, type BootstrapContext } from "./bootstrap-phases.js";
 import { delay } from "./delay.js";

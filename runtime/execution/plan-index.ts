@@ -1,7 +1,7 @@
 // Which tasks a scheduling turn of the orchestrator visits, and each task's place in the plan
 // (`[Task i/n]`). Derived from the run's state; never saved.
 import type { Plan, PlanTask, TaskId } from "../../events/index.js";
-import { recheckedTasks, type RunState } from "../../machines/run.js";
+import { recheckedTasks, type RunState } from "../../machines/fold/run.js";
 
 /**
  * The current plan's task positions, and the tasks a turn visits: in plan order at first, each
@@ -29,7 +29,7 @@ export class PlanIndex {
   /**
    * After a scheduler turn, the tasks it readied are visited again. Only a turn readies a task
    * that waits for a dependency, and right after it the run's recheck list names the tasks the
-   * turn readied (machines/run.ts, Recheck), or says `all` (then every task is visited again).
+   * turn readied (machines/fold/run.ts, Recheck), or says `all` (then every task is visited again).
    */
   takeBackReadied(state: RunState): void {
     const { recheck, plan_spec } = state;

@@ -9,7 +9,7 @@
 import type { AgentGrants } from "../workspace/grants.js";
 import type { SandboxMode } from "../../events/index.js";
 import { isPehError, type EventStore, type RunId } from "../../events/index.js";
-import { stateName } from "../../machines/state-name.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { viewStateOf } from "../view-state.js";
 import { delay } from "./delay.js";
 import { Orchestrator, type Outcome, type ProgressLine } from "./orchestrator.js";

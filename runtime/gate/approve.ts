@@ -2,7 +2,7 @@
 // approval is of the version its actor saw: the caller names it (the prompt pins the version it
 // showed), and a plan that changed meanwhile is refused, never approved in its new version.
 import { PehError, isPehError, type EventStore, type RunId, type Via } from "../../events/index.js";
-import type { RunState } from "../../machines/run.js";
+import type { RunState } from "../../machines/fold/run.js";
 import { RunHandle } from "../command-handler.js";
 import { nextStep } from "./next.js";
 import { gateRefusal, planAllows } from "./refusals.js";

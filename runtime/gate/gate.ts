@@ -15,11 +15,11 @@ import {
   type RunId,
   type Via,
 } from "../../events/index.js";
-import type { CommandInput } from "../../machines/commands.js";
-import { mayHandle } from "../../machines/lite.js";
+import type { CommandInput } from "../../machines/decider/commands.js";
+import { mayHandle } from "../../machines/memo/lite.js";
 import { planMachine } from "../../machines/plan.js";
-import type { RunState } from "../../machines/run.js";
-import { stateName } from "../../machines/state-name.js";
+import type { RunState } from "../../machines/fold/run.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { RunHandle } from "../command-handler.js";
 import { gateRefusal, planAllows, type GateAction } from "./refusals.js";
 import { moveTask, skipTask } from "../planning/edit.js";
@@ -28,7 +28,7 @@ import { loadPlanFile } from "../planning/plan-file.js";
 import { planFileProblems } from "../planning/plan-file-problems.js";
 import { plannerFor } from "../planning/planner.js";
 import { resolveRisk } from "../planning/risk.js";
-import { nodeScopeFs } from "../planning/scope-fs.js";
+import { nodeScopeFs } from "../planning/scope/scope-fs.js";
 import { validatePlan } from "../planning/validate.js";
 import { now } from "../execution/clock.js";
 import { inGitRepository } from "../workspace/git/repo.js";

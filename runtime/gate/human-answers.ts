@@ -2,9 +2,9 @@
 // abort) and trust for a worker or a directory. `peh decide`, `peh trust` and `peh ui` call these,
 // so a refusal reads the same wherever the human typed.
 import { isPehError, PehError, workerIdFor, type EventStore, type PehEvent, type RunId, type TaskId, type Via } from "../../events/index.js";
-import { stateName } from "../../machines/state-name.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
-import { stateWords } from "../../projections/words.js";
+import { stateWords } from "../../projections/text/words.js";
 import { RunHandle } from "../command-handler.js";
 import { whyNotADirectory } from "../store/directory.js";
 import { standingOf } from "./refusals.js";

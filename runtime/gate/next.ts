@@ -2,8 +2,8 @@
 // refusal of `peh run` for a plan that is not approved or is the worker service's. Pure reads.
 import { PehError, type RunId } from "../../events/index.js";
 import { isServicePlan } from "../../machines/plan.js";
-import type { RunState } from "../../machines/run.js";
-import { stateName } from "../../machines/state-name.js";
+import type { RunState } from "../../machines/fold/run.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
 
 /** The exact command that moves a waiting run on, for messages and `peh show`. */

@@ -2,10 +2,10 @@
 // what to type instead. The machine decides what is refused (this only asks it); the technical
 // detail (the event, the machine's state and its own message) stays in the error's details.
 import { PehError, type PehEvent, type RunId } from "../../events/index.js";
-import { mayHandle } from "../../machines/lite.js";
+import { mayHandle } from "../../machines/memo/lite.js";
 import { planMachine } from "../../machines/plan.js";
-import type { RunState } from "../../machines/run.js";
-import { stateName } from "../../machines/state-name.js";
+import type { RunState } from "../../machines/fold/run.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { awaitedOf } from "../../projections/status.js";
 
 export type GateAction = "approve" | "modify" | "refine" | "question" | "answer" | "reject";

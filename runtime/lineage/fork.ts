@@ -4,8 +4,8 @@
 // right after SEQ, by the very fold `peh replay --at` uses; from there it goes on as any run does
 // (a decision answered differently, a changed plan, `peh run`). The source's log is only read.
 import { PehError, PehEventSchema, type EventStore, type PehEvent, type RunId } from "../../events/index.js";
-import { foldRun } from "../../machines/run.js";
-import type { RunState } from "../../machines/run.js";
+import { foldRun } from "../../machines/fold/run.js";
+import type { RunState } from "../../machines/fold/run.js";
 import { runStateAt } from "../../projections/state-at.js";
 import { newRunId } from "../gate/gate.js";
 import { readRun } from "../store/read-run.js";

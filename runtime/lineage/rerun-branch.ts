@@ -12,8 +12,8 @@
 // Interleaving cannot reorder dependencies: every reused task's dependencies are reused too, and
 // a dependent lands on the source's branch after what it depends on.
 import { PehError, type EventStore, type PehEvent, type ReusedCommit, type RunId, type TaskId } from "../../events/index.js";
-import type { RunState } from "../../machines/run.js";
-import { stateName } from "../../machines/state-name.js";
+import type { RunState } from "../../machines/fold/run.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { branchHistoryOf } from "../../projections/git-work.js";
 import { detectRepo, makeRunBranchAt, resolveCommit, reusedChain, type GitRepo } from "../workspace/git/index.js";
 

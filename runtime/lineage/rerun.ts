@@ -10,8 +10,8 @@
 import { resolve } from "node:path";
 import { isolationOf, PehError, type EventStore, type Lineage, type PehEvent, type PlanFile, type Problem, type ReusedResult, type RunId, type TaskId } from "../../events/index.js";
 import { reusableIn, reuseOf } from "../../machines/reuse.js";
-import type { RunState } from "../../machines/run.js";
-import { stateName } from "../../machines/state-name.js";
+import type { RunState } from "../../machines/fold/run.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { preparePlan, recordRun, validatedPlan, type CreatedRun } from "../gate/gate.js";
 import { readRun } from "../store/read-run.js";
 import { fitReuseToBranch } from "./rerun-branch.js";

@@ -3,11 +3,11 @@
 // warnings do not, unless `strict`.
 import type { PlanFile, Problem, ProblemCode } from "../../events/index.js";
 import { compressEdges, findCyclesIndexed } from "./cycles.js";
-import { checkCwd, checkScope, type Add } from "./scope-check.js";
-import { memoScopeFs, realWorkspace, type ScopeFs } from "./scope-escape.js";
-import { checkWritable } from "./writable-check.js";
+import { checkCwd, checkScope, type Add } from "./scope/scope-check.js";
+import { memoScopeFs, realWorkspace, type ScopeFs } from "./scope/scope-escape.js";
+import { checkWritable } from "./scope/writable-check.js";
 
-export { isInside } from "./scope-escape.js";
+export { isInside } from "./scope/scope-escape.js";
 import { checkRunFields } from "./validate-run.js";
 
 export interface ValidateOptions {

@@ -19,8 +19,8 @@ import {
   type TaskId,
   type WorkerId,
 } from "../../events/index.js";
-import type { CommandInput } from "../../machines/commands.js";
-import { stateName } from "../../machines/state-name.js";
+import type { CommandInput } from "../../machines/decider/commands.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { workingDirOf } from "../workspace/place.js";
 import { recordedPhase } from "../execution/bootstrap-phases.js";
 import { RunHandle } from "../command-handler.js";
@@ -29,7 +29,7 @@ import { resolveRisk } from "../planning/risk.js";
 import { serviceRun } from "../store/run-id.js";
 import { PlannedPacketSchema } from "../planning/external-planner.js";
 import { slugify } from "../planning/edit.js";
-import { nodeScopeFs } from "../planning/scope-fs.js";
+import { nodeScopeFs } from "../planning/scope/scope-fs.js";
 import { validatePlan } from "../planning/validate.js";
 import { configPath, deniedBy, trustPolicy, trustedRootFor, untrustedReason, type TrustPolicy } from "../execution/trust/trust.js";
 import { method, type Service } from "./protocol.js";

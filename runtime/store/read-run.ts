@@ -2,7 +2,7 @@
 // checks it as the decider did before it was appended), and a violation names the log's file and
 // the seq. A log edited by hand, or written by a bug, is refused instead of believed.
 import { isPehError, PehError, type EventStore, type PehEvent, type RunId } from "../../events/index.js";
-import { foldRun, type RunState } from "../../machines/run.js";
+import { foldRun, type RunState } from "../../machines/fold/run.js";
 
 export interface ReadRun {
   events: PehEvent[];

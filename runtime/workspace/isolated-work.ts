@@ -4,9 +4,9 @@
 // machine's worktree phase, so a resumed run finishes exactly the step a crash cut short.
 import { join, relative } from "node:path";
 import { PehError, type CheckEvidence, type EventStore, type PehEvent, type PlanTask, type RunId, type TaskId } from "../../events/index.js";
-import type { CommandInput } from "../../machines/commands.js";
-import type { RunState } from "../../machines/run.js";
-import { stateName } from "../../machines/state-name.js";
+import type { CommandInput } from "../../machines/decider/commands.js";
+import type { RunState } from "../../machines/fold/run.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { startRerunBranch } from "../lineage/rerun-branch.js";
 import { placeOf } from "../store/place.js";
 import {

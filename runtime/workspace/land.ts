@@ -2,7 +2,7 @@
 // a fast-forward (git's own `merge --ff-only`), and logged (RUN_LANDED); otherwise it says exactly
 // what to run. Only the user asks for this: peh never moves their branch on its own.
 import { PehError, type EventStore, type RunId } from "../../events/index.js";
-import { stateName } from "../../machines/state-name.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { RunHandle } from "../command-handler.js";
 import { now } from "../execution/clock.js";
 import { detectRepo, landRun, type Landing } from "./git/index.js";

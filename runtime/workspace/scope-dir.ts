@@ -5,8 +5,8 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { PlanTask } from "../../events/index.js";
-import { placeOf, realWorkspace, type ScopeFs } from "../planning/scope-escape.js";
-import { nodeScopeFs } from "../planning/scope-fs.js";
+import { placeOf, realWorkspace, type ScopeFs } from "../planning/scope/scope-escape.js";
+import { nodeScopeFs } from "../planning/scope/scope-fs.js";
 
 /** The scope_path to make for the task (as written), or undefined when there is nothing to make. */
 export function missingScopeDir(workspace: string, task: Pick<PlanTask, "scope" | "scope_path">, fs: ScopeFs = nodeScopeFs): string | undefined {

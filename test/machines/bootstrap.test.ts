@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { initialTransition, transition } from "xstate";
 import { BOOTSTRAP_PHASES, type BootstrapPhase } from "../../events/index.js";
 import { bootstrapMachine } from "../../machines/bootstrap.js";
-import { stateName } from "../../machines/state-name.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { ev } from "../support/events.js";
 
 const started = (phase: BootstrapPhase) => ev("BOOTSTRAP_PHASE_STARTED", { phase });

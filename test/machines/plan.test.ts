@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { initialTransition, transition } from "xstate";
 import type { PehEvent } from "../../events/index.js";
 import { planMachine } from "../../machines/plan.js";
-import { stateName } from "../../machines/state-name.js";
+import { stateName } from "../../machines/fold/state-name.js";
 import { diamond } from "../support/fixtures.js";
 import { ev } from "../support/events.js";
 

@@ -3,7 +3,7 @@
 // copied at each fork would hold.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { VersionedMap } from "../../machines/versioned-map.js";
+import { VersionedMap } from "../../machines/fold/versioned-map.js";
 
 type Op =
   | { kind: "set"; fork: number; key: string; value: number }

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LowdbEventStore } from "../../events/adapters.js";
 import { PehEventSchema, isPehError, type PehEvent } from "../../events/index.js";
-import { foldRun, whyIllegal } from "../../machines/run.js";
+import { foldRun, whyIllegal } from "../../machines/fold/run.js";
 import { RunHandle } from "../../runtime/command-handler.js";
 import { approveRun } from "../../runtime/gate/gate.js";
 import { readRun } from "../../runtime/store/read-run.js";

@@ -3,9 +3,9 @@
 import { expect } from "vitest";
 import type { PehEvent } from "../../events/index.js";
 import { isPehError, type ErrorCode } from "../../events/index.js";
-import type { CommandInput } from "../../machines/commands.js";
-import { decide, type DecideResult } from "../../machines/decider.js";
-import { entityState, initialRunState, type RunState } from "../../machines/run.js";
+import type { CommandInput } from "../../machines/decider/commands.js";
+import { decide, type DecideResult } from "../../machines/decider/decider.js";
+import { entityState, initialRunState, type RunState } from "../../machines/fold/run.js";
 
 export function given(...history: CommandInput[][]) {
   const log: PehEvent[] = [];

@@ -1,6 +1,6 @@
 // Builds real, schema-parsed events for machine specs: type and data, the envelope filled in.
 import { PehEventSchema, type PehEvent, type PehEventInput } from "../../events/index.js";
-import { entityOf } from "../../machines/run.js";
+import { entityOf } from "../../machines/fold/run.js";
 import { AT, RUN } from "./fixtures.js";
 
 type Data<T extends PehEvent["type"]> = Extract<PehEventInput, { type: T }>["data"];

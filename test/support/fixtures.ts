@@ -1,6 +1,6 @@
 // Plans and command sequences the specs share. Everything is parsed through the real schemas.
 import { PlanFileSchema, RunIdSchema, type PlanFile, type PlanFileInput, type TaskId } from "../../events/index.js";
-import type { CommandInput } from "../../machines/commands.js";
+import type { CommandInput } from "../../machines/decider/commands.js";
 
 export const RUN = RunIdSchema.parse("r-test");
 export const AT = "2026-01-15T14:23:45.000Z";

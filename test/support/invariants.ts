@@ -1,7 +1,7 @@
 // Invariants of any run's log, checked by the property tests against every log they produce.
 import { expect } from "vitest";
 import type { PehEvent, TaskId } from "../../events/index.js";
-import { evolve, initialRunState, whyIllegal, type RunState } from "../../machines/run.js";
+import { evolve, initialRunState, whyIllegal, type RunState } from "../../machines/fold/run.js";
 import { viewOf } from "../../projections/run-view.js";
 
 /** Replays the log from nothing, asking the machines about every event; returns the state. */

@@ -9,7 +9,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { LowdbEventStore } from "../../events/adapters.js";
-import { foldRun } from "../../machines/run.js";
+import { foldRun } from "../../machines/fold/run.js";
 import { createRun } from "../../runtime/gate/gate.js";
 import { tempDir } from "../support/temp-dir.js";
 import { scale, summary } from "./scale.js";

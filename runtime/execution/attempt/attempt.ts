@@ -3,7 +3,7 @@
 // of its class. Each step is decided by the machines and durable before its effect starts.
 import { open } from "node:fs/promises";
 import { workerIdFor, type PlanTask, type TaskId, type WorkerId } from "../../../events/index.js";
-import type { RunState } from "../../../machines/run.js";
+import type { RunState } from "../../../machines/fold/run.js";
 import { NOTHING_SPENT, budgetWords } from "../../../machines/run-budget.js";
 import { heldRecovery } from "../../../projections/status.js";
 import { promptOf } from "./attempt-support.js";

@@ -2,9 +2,9 @@
 // (their orphaned process groups are killed first), or left when a human cancels the run. Each is
 // recorded interrupted, and the machines decide what follows.
 import { workerIdFor, type PlanTask } from "../../../events/index.js";
-import { mayHandle } from "../../../machines/lite.js";
+import { mayHandle } from "../../../machines/memo/lite.js";
 import { planMachine } from "../../../machines/plan.js";
-import { stateName } from "../../../machines/state-name.js";
+import { stateName } from "../../../machines/fold/state-name.js";
 import { interruptionReason } from "./attempt-support.js";
 import { now } from "../clock.js";
 import type { RunContext } from "./run-context.js";

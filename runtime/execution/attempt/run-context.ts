@@ -1,8 +1,8 @@
 // What the parts of an executing run share: the options `peh run` gives the orchestrator, the
 // progress lines it reports, its outcomes, and what one attempt needs from the run around it.
 import type { AgentCli, EventStore, PlanTask, RunId, SandboxMode, TaskId } from "../../../events/index.js";
-import type { CommandInput } from "../../../machines/commands.js";
-import type { RunState } from "../../../machines/run.js";
+import type { CommandInput } from "../../../machines/decider/commands.js";
+import type { RunState } from "../../../machines/fold/run.js";
 import type { PidRecords } from "./attempt-support.js";
 import type { Confinement } from "../failure/classify.js";
 import type { ProcessStarter } from "../process/process-runner.js";

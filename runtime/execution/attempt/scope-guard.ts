@@ -3,8 +3,8 @@
 // task out of the workspace. Such an attempt fails before anything runs and waits for a human:
 // it is never retried by itself, for waiting does not bring the link back.
 import type { PlanTask } from "../../../events/index.js";
-import { placeOf, realWorkspace, scopeEscape, type ScopeEscape } from "../../planning/scope-escape.js";
-import { nodeScopeFs } from "../../planning/scope-fs.js";
+import { placeOf, realWorkspace, scopeEscape, type ScopeEscape } from "../../planning/scope/scope-escape.js";
+import { nodeScopeFs } from "../../planning/scope/scope-fs.js";
 import { now } from "../clock.js";
 import type { RunContext } from "./run-context.js";
 

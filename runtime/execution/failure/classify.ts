@@ -4,7 +4,7 @@
 // footer): a command named check-schema.sh must not make its failure invalid_input. A sandboxed
 // attempt's refused write or network (violation.ts) is `permission`, with the grant to ask for.
 import type { ClassifyRule, FailureClass } from "../../../events/index.js";
-import { printable } from "../../../projections/printable.js";
+import { printable } from "../../../projections/text/printable.js";
 import { UNCONFINED, violationIn, violationRule, type Confinement } from "./violation.js";
 
 export type { Confinement } from "./violation.js";

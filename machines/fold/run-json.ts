@@ -2,10 +2,10 @@
 // view of a long run folds only the events after the checkpoint.
 import type { StateValue } from "xstate";
 import { z } from "zod";
-import { LineageSchema, type Plan, type ReusedResult, type RunId, type TaskId, type WorkerId } from "../events/index.js";
-import type { Lite } from "./lite.js";
-import type { TaskContext } from "./task.js";
-import type { WorkerContext } from "./worker.js";
+import { LineageSchema, type Plan, type ReusedResult, type RunId, type TaskId, type WorkerId } from "../../events/index.js";
+import type { Lite } from "../memo/lite.js";
+import type { TaskContext } from "../task.js";
+import type { WorkerContext } from "../worker.js";
 import { initialRunState, type RunState } from "./run.js";
 
 /** Bump when the JSON form below changes shape (runtime/view-state.ts puts it in the fold's tag). */

@@ -3,7 +3,7 @@
 // as a path peh reads as it is, inside the workspace (lexically and through symlinks), naming
 // what the scope says it is (a cwd: a directory).
 import { isAbsolute, normalize, resolve, sep } from "node:path";
-import type { Problem, ProblemCode, PlanFile } from "../../events/index.js";
+import type { Problem, ProblemCode, PlanFile } from "../../../events/index.js";
 import { scopeEscape, type ScopeFs } from "./scope-escape.js";
 
 /** Where validation collects a problem. */

@@ -1,11 +1,11 @@
 // Pure. A run is a plan machine, a bootstrap machine, one task machine per task and one worker
 // machine per attempt. This module asks the machines an event is routed to whether it is legal
 // (`can`), and folds it in with the machines' pure transition functions.
-import { PehError, type Entity, type PehEvent, type Plan, type TaskId, type WorkerId } from "../events/index.js";
-import { bootstrapMemo } from "./bootstrap.js";
-import { materialize, startLite, stepLite, type Lite, type MemoSpec } from "./lite.js";
-import { planMemo } from "./plan-memo.js";
-import { reusableIn, reuseOf } from "./reuse.js";
+import { PehError, type Entity, type PehEvent, type Plan, type TaskId, type WorkerId } from "../../events/index.js";
+import { bootstrapMemo } from "../bootstrap.js";
+import { materialize, startLite, stepLite, type Lite, type MemoSpec } from "../memo/lite.js";
+import { planMemo } from "../memo/plan-memo.js";
+import { reusableIn, reuseOf } from "../reuse.js";
 import {
   addressOfEntity,
   deliveries,
@@ -19,9 +19,9 @@ import {
 } from "./run-route.js";
 import { RECHECK_ALL, initialRunState, recheckAlso, type BootstrapSnapshot, type PlanSnapshot, type RunState, type TaskSnapshot, type WorkerSnapshot } from "./run-state.js";
 import { stateName } from "./state-name.js";
-import { taskMachine, type TaskContext } from "./task.js";
-import { taskMemo } from "./task-memo.js";
-import { workerMachine, workerMemo, type WorkerContext } from "./worker.js";
+import { taskMachine, type TaskContext } from "../task.js";
+import { taskMemo } from "../memo/task-memo.js";
+import { workerMachine, workerMemo, type WorkerContext } from "../worker.js";
 
 export * from "./run-state.js";
 export { entitiesReachedBy, entityOf } from "./run-route.js";

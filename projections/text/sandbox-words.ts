@@ -1,6 +1,6 @@
 // Pure. An attempt's sandbox profile in words, for `peh log`, `peh status` and the report:
 // `sandboxed · writes /w/src · read-only /w/.peh, /w/.git · no network`.
-import type { SandboxProfile } from "../events/index.js";
+import type { SandboxProfile } from "../../events/index.js";
 
 export function sandboxWords(profile: SandboxProfile): string {
   const writes = profile.writable.length ? `writes ${profile.writable.join(", ")}` : "writes nothing but /tmp";

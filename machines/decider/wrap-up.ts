@@ -1,10 +1,10 @@
 // Pure. How a run ends: when the plan aborts, every task that has not run is skipped (those
 // downstream of a failure as upstream_failed), and once every task is settled the outcome is
 // recorded with its counts. Candidates only; the decider checks each with the machines.
-import type { Plan, TaskId } from "../events/index.js";
+import type { Plan, TaskId } from "../../events/index.js";
 import type { Candidate, Legality } from "./candidate.js";
-import type { RunState } from "./run.js";
-import { stateName } from "./state-name.js";
+import type { RunState } from "../fold/run.js";
+import { stateName } from "../fold/state-name.js";
 
 /**
  * Ends the run when nothing is left to do. If the plan is aborting, every task that has not run

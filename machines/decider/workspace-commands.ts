@@ -1,7 +1,7 @@
 // The commands of isolated work (DESIGN §11): each git step peh took, reported by the runtime for
 // the decider to turn into its event. Parsed at the boundary like every command.
 import { z } from "zod";
-import { ActorSchema, CheckEvidenceSchema, TaskIdSchema, ViaSchema } from "../events/index.js";
+import { ActorSchema, CheckEvidenceSchema, TaskIdSchema, ViaSchema } from "../../events/index.js";
 
 const base = { actor: ActorSchema.default("system"), via: ViaSchema.optional(), at: z.iso.datetime() };
 const command = <const T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>

@@ -1,8 +1,8 @@
 // Pure. The checks of a task's `writable` request, lexically: each a path peh reads as written
 // (absolute, or relative to the workspace), never into the store, and worth asking for (a path
 // its scope already lets it write is pointless: a warning, since it grants nothing more).
-import type { PlanFile, Problem } from "../../events/index.js";
-import { normalPath, pathWithin } from "../../machines/grants.js";
+import type { PlanFile, Problem } from "../../../events/index.js";
+import { normalPath, pathWithin } from "../../../machines/grants.js";
 import type { Add } from "./scope-check.js";
 
 /** `$HOME`, `${DIR}`: a shell would expand them; peh takes a path as written. */

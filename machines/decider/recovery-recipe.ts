@@ -2,14 +2,14 @@
 // retry after a wait, or a human's decision, or the policy's own skip or abort; a retry waits
 // while the plan waits for a human). Candidates only; the decider checks each with the
 // machines, and the task machine holds the budget.
-import { PehError } from "../events/index.js";
+import { PehError } from "../../events/index.js";
 import type { Command } from "./commands.js";
 import type { Candidate, Legality } from "./candidate.js";
-import { mayHandle } from "./lite.js";
-import { planMachine } from "./plan.js";
-import { RATE_LIMIT_RETRIES, policyFor, retryDelayMs } from "./recovery.js";
-import type { RunState, TaskSnapshot } from "./run.js";
-import { stateName } from "./state-name.js";
+import { mayHandle } from "../memo/lite.js";
+import { planMachine } from "../plan.js";
+import { RATE_LIMIT_RETRIES, policyFor, retryDelayMs } from "../recovery.js";
+import type { RunState, TaskSnapshot } from "../fold/run.js";
+import { stateName } from "../fold/state-name.js";
 import { wrapUp } from "./wrap-up.js";
 
 /**

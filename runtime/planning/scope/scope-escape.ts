@@ -3,9 +3,9 @@
 // stays in the workspace. Validation asks when the plan is made; each attempt asks again when it
 // starts, for a link can be made or re-pointed after the approval.
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import type { PlanTask } from "../../events/index.js";
+import type { PlanTask } from "../../../events/index.js";
 
-/** The file system, as far as resolving a scope needs it (runtime/planning/scope-fs.ts has Node's). */
+/** The file system, as far as resolving a scope needs it (runtime/planning/scope/scope-fs.ts has Node's). */
 export interface ScopeFs {
   /** The target written in the symlink at `path`; undefined if `path` is no symlink, or nothing is there. */
   readlink(path: string): string | undefined;

@@ -18,7 +18,7 @@ import {
   TrustResolutionSchema,
   ViaSchema,
   WorkerIdSchema,
-} from "../events/index.js";
+} from "../../events/index.js";
 import { WORKSPACE_COMMANDS } from "./workspace-commands.js";
 
 const base = { actor: ActorSchema.default("system"), via: ViaSchema.optional(), at: z.iso.datetime() };

@@ -1,8 +1,8 @@
 // Pure. The memo key of the task machine (lite.ts): what its guards and assigns read from
 // (context, event), so that the fold of a long log steps most task events from memory.
-import type { PehEvent } from "../events/index.js";
+import type { PehEvent } from "../../events/index.js";
 import type { MemoSpec } from "./lite.js";
-import { taskIdOf, taskMachine, type TaskContext } from "./task.js";
+import { taskIdOf, taskMachine, type TaskContext } from "../task.js";
 
 /**
  * Everything the task machine's guards and assigns read from (context, event), with identity

@@ -1,12 +1,12 @@
 // Pure. The state of a run: one light cell per machine (plan, bootstrap, tasks, workers), the plan
 // as recorded, and the scheduler's hint of which tasks to ask about next (derived, never saved).
-import type { Lineage, Plan, RunId, TaskId, WorkerId } from "../events/index.js";
-import { bootstrapMachine } from "./bootstrap.js";
-import { startLite, type Lite } from "./lite.js";
-import { planMachine, type PlanContext } from "./plan.js";
-import type { Reuse } from "./reuse.js";
-import type { TaskContext } from "./task.js";
-import type { WorkerContext } from "./worker.js";
+import type { Lineage, Plan, RunId, TaskId, WorkerId } from "../../events/index.js";
+import { bootstrapMachine } from "../bootstrap.js";
+import { startLite, type Lite } from "../memo/lite.js";
+import { planMachine, type PlanContext } from "../plan.js";
+import type { Reuse } from "../reuse.js";
+import type { TaskContext } from "../task.js";
+import type { WorkerContext } from "../worker.js";
 
 /** A machine's state in a run: value, context and status (see lite.ts for why not a snapshot). */
 export type PlanSnapshot = Lite<PlanContext>;

@@ -2,10 +2,10 @@
 // which stamps and checks each with the machines: the task machine decides whether the step may
 // happen now (a worktree for this attempt, a merge only after a rebase, completion only when the
 // commit is on the branch and the worktree removed).
-import { PehError, type TaskId } from "../events/index.js";
+import { PehError, type TaskId } from "../../events/index.js";
 import type { Candidate, Legality } from "./candidate.js";
 import type { Command } from "./commands.js";
-import type { RunState } from "./run.js";
+import type { RunState } from "../fold/run.js";
 
 export type WorkspaceCommand = Extract<
   Command,

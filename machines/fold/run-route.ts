@@ -1,6 +1,6 @@
 // Pure. Routing: which machines of a run an event concerns, each as a judge (it must accept the
 // event) or an observer (it is only told), and the entity names of those machines.
-import type { Entity, PehEvent, Plan, TaskId } from "../events/index.js";
+import type { Entity, PehEvent, Plan, TaskId } from "../../events/index.js";
 import type { RunState } from "./run-state.js";
 import { stateName } from "./state-name.js";
 

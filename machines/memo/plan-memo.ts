@@ -1,8 +1,8 @@
 // Pure. The memo key of the plan machine (lite.ts): only the events it vouches for are memoized.
-import type { PehEvent } from "../events/index.js";
+import type { PehEvent } from "../../events/index.js";
 import type { MemoSpec } from "./lite.js";
-import { planMachine, type PlanContext } from "./plan.js";
-import { NOTHING_SPENT, budgetLeft } from "./run-budget.js";
+import { planMachine, type PlanContext } from "../plan.js";
+import { NOTHING_SPENT, budgetLeft } from "../run-budget.js";
 
 /** Events the plan only vouches for: no assign reads them, and only their phase is guarded. */
 const VOUCHED = new Set<PehEvent["type"]>([

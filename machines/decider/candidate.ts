@@ -1,7 +1,7 @@
 // Pure. An event as a command proposes it, before the decider stamps its envelope: the shared
 // currency of the decider and the recipes it calls (recovery, wrap-up), in a module of its own so
 // that they import it without importing the decider.
-import type { PehEventInput } from "../events/index.js";
+import type { PehEventInput } from "../../events/index.js";
 
 type Envelope = "id" | "run_id" | "seq" | "at" | "actor" | "via" | "entity" | "from" | "to";
 

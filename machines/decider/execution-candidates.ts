@@ -1,12 +1,12 @@
 // Pure. The candidate events of the commands that drive an attempt and its recovery (start,
 // trust, exit, verification, classification, retry, escalation, decision, interruption, the end),
 // for the decider, which stamps and checks each with the machines. Split from decider.ts.
-import { PehError, workerIdFor, type TaskId } from "../events/index.js";
+import { PehError, workerIdFor, type TaskId } from "../../events/index.js";
 import type { Candidate, Legality } from "./candidate.js";
 import type { Command } from "./commands.js";
 import { recover } from "./recovery-recipe.js";
-import { NOTHING_SPENT, budgetLeft } from "./run-budget.js";
-import type { RunState, TaskSnapshot } from "./run.js";
+import { NOTHING_SPENT, budgetLeft } from "../run-budget.js";
+import type { RunState, TaskSnapshot } from "../fold/run.js";
 import { wrapUp } from "./wrap-up.js";
 
 export type ExecutionCommand = Extract<

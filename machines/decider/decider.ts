@@ -1,18 +1,18 @@
 // Pure. The decider: (run state, command) → the events to append, each one checked with the
 // machines before the next is built, plus the run state after them and the effects they name.
 // It stamps seq, id, entity and from/to; time and actor come from the command.
-import { PehError, PehEventSchema, isPehError, type PehEvent, type Plan, type PlanFile, type RiskyTask } from "../events/index.js";
+import { PehError, PehEventSchema, isPehError, type PehEvent, type Plan, type PlanFile, type RiskyTask } from "../../events/index.js";
 import type { Candidate, Legality } from "./candidate.js";
 import { CommandSchema, type Command, type CommandInput } from "./commands.js";
-import { hasTag, mayHandle } from "./lite.js";
-import { grantWords, unconfirmedRisky, widening } from "./grants.js";
-import { planMachine, riskyTasksOf } from "./plan.js";
+import { hasTag, mayHandle } from "../memo/lite.js";
+import { grantWords, unconfirmedRisky, widening } from "../grants.js";
+import { planMachine, riskyTasksOf } from "../plan.js";
 import { executionCandidates } from "./execution-candidates.js";
 import { workspaceCandidates } from "./workspace-candidates.js";
-import { SETTLES_DEPENDENTS, taskMachine } from "./task.js";
-import { RECHECK_NONE, entityOf, entityState, evolve, recheckedTasks, whyIllegal, type Effect, type RunState } from "./run.js";
-import { stateName } from "./state-name.js";
-import { VersionedMap } from "./versioned-map.js";
+import { SETTLES_DEPENDENTS, taskMachine } from "../task.js";
+import { RECHECK_NONE, entityOf, entityState, evolve, recheckedTasks, whyIllegal, type Effect, type RunState } from "../fold/run.js";
+import { stateName } from "../fold/state-name.js";
+import { VersionedMap } from "../fold/versioned-map.js";
 import { orderByDependencies } from "./wrap-up.js";
 
 export type { Candidate } from "./candidate.js";
