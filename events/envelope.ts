@@ -36,8 +36,10 @@ import {
   TaskVerifyingSchema,
 } from "./task-events.js";
 import {
+  WorkerClaimedSchema,
   WorkerFailedSchema,
   WorkerFinishedSchema,
+  WorkerLeaseExpiredSchema,
   WorkerReadySchema,
   WorkerRunningSchema,
   WorkerSpawningSchema,
@@ -72,6 +74,8 @@ export const PehEventSchema = z.discriminatedUnion("type", [
   WorkerRunningSchema,
   WorkerFinishedSchema,
   WorkerFailedSchema,
+  WorkerClaimedSchema,
+  WorkerLeaseExpiredSchema,
   TaskReadySchema,
   TaskStartedSchema,
   TaskVerifyingSchema,

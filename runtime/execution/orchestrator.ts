@@ -29,6 +29,8 @@ import { attemptLogPath } from "./attempt/attempt-log.js";
 import { agentProblems, requireAgentCommands } from "./attempt/agent-check.js";
 import { interruptCaught, settleForCancel } from "./attempt/leftovers.js";
 import { PlanIndex } from "./plan-index.js";
+import { slotsLeft } from "../../machines/claims.js";
+import { bootstrapShared } from "./shared-bootstrap.js";
 import { placeOf } from "../store/place.js";
 import { OutputMirror } from "./process/output-mirror.js";
 import { Launcher } from "./process/launcher.js";
@@ -95,7 +97,9 @@ export class Orchestrator implements RunContext {
     // A run being aborted starts no attempt: nothing to sandbox, nothing to refuse.
     const mode = this.planState() === "aborting" ? "off" : (this.options.sandbox ?? "auto");
     this.sandbox = await RunSandbox.open(mode, { workspace: this.workspace, storeDir: placeOf(store).where, env: this.env, agentGrants: this.options.agentGrants });
-    const lease = await placeOf(store).leases.acquire(runId);
+    // Many workers hold claims of tasks, not the run; one `peh run` holds the run.
+    const claims = this.options.claims;
+    const lease = claims ? { release: () => claims.close() } : await placeOf(store).leases.acquire(runId);
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
     // Humans act on the run meanwhile, from other terminals: their events are followed.
     const watching = new AbortController();
@@ -105,10 +109,12 @@ export class Orchestrator implements RunContext {
       this.policy = await trustPolicy(this.options.trustRoots);
       // Made once: the journal of process groups and every attempt's log go there.
       await mkdir(this.attemptsDir, { recursive: true });
-      await interruptCaught(this, this.tasks());
+      // Under claims, what a dead worker left under way is taken over when its lease lapses.
+      if (!claims) await interruptCaught(this, this.tasks());
       // A run cancelled before it executed is not bootstrapped any more.
       // The bootstrap records the sandbox's finding and says a warning once; a resumed run says it here.
-      if (mayHandle(planMachine, this.state.plan.value, "BOOTSTRAP_PHASE_STARTED")) await this.bootstrap();
+      if (claims) await bootstrapShared(this, () => this.bootstrap(), this.run);
+      else if (mayHandle(planMachine, this.state.plan.value, "BOOTSTRAP_PHASE_STARTED")) await this.bootstrap();
       else if (this.sandbox.warning) this.note(`sandbox: ${this.sandbox.warning}`);
       const outcome = await this.loop();
       await leaveCheckpoint(store, runId, this.state, this.options.checkpointAfter);
@@ -136,6 +142,7 @@ export class Orchestrator implements RunContext {
    * store, a command of an attempt's end is preceded by the copy of the attempt's log so far.
    */
   async command(command: CommandInput): Promise<void> {
+    if (command.type === "StartAttempt" && this.options.claims) command = { ...command, claim: this.options.claims.claim };
     if (this.mirror && (command.type === "RecordExit" || command.type === "RecordVerification")) {
       const task = command.task_id as TaskId;
       const attempt = this.state.tasks.get(task)?.context.attempt ?? 0;
@@ -146,6 +153,16 @@ export class Orchestrator implements RunContext {
 
   get state() {
     return this.run.state;
+  }
+
+  /**
+   * A step of the run as a whole (ready what may start, the end): under claims another worker
+   * may take it first, and then it is refused here (the log has it already).
+   */
+  private turnStep(command: CommandInput): Promise<void> {
+    return this.command(command).catch((error: unknown) => {
+      if (!(this.options.claims && isPehError(error, "ILLEGAL_TRANSITION"))) throw error;
+    });
   }
 
   private planState(): string {
@@ -215,8 +232,9 @@ export class Orchestrator implements RunContext {
       let retryIn: number | undefined;
       if (this.planState() === "executing") {
         await this.isolation.ensureRunBranch();
-        await this.command({ type: "ScheduleReadyTasks", at: now() });
-        this.index.takeBackReadied(this.state);
+        await this.turnStep({ type: "ScheduleReadyTasks", at: now() });
+        if (this.options.claims) this.index.revisitAll();
+        else this.index.takeBackReadied(this.state);
         retryIn = this.startWhatMay();
       } else if (this.planState() === "aborting" && this.state.plan.context.cancelled) {
         await this.stopForCancel();
@@ -233,7 +251,7 @@ export class Orchestrator implements RunContext {
         continue;
       }
       const before = this.state.seq;
-      await this.command({ type: "Finish", at: now() });
+      await this.turnStep({ type: "Finish", at: now() });
       if (this.finalOutcome()) continue;
       const waiting = this.waitingFor();
       if (!waiting) {
@@ -281,6 +299,8 @@ export class Orchestrator implements RunContext {
       else if (state === "verifying") work = () => this.attempts.verify(task, undefined);
       else if (state === "merging") work = () => this.attempts.merge(task);
       else if (state === "classifying" || state === "classified") work = () => this.attempts.resumeFailure(task);
+      if (this.options.claims) work = this.options.claims.wrap(this, task, work, (ms) => (retryIn = retryIn === undefined ? ms : Math.min(retryIn, ms)));
+      else if (work && slotsLeft(this.state) <= 0) return retryIn; // the plan's cap: an attempt's end wakes the loop
       if (!work) continue;
       const running = work()
         .catch((error: unknown) => {
