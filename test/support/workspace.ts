@@ -17,7 +17,7 @@ export interface Workspace {
   write(name: string, text: string): Promise<void>;
   read(name: string): Promise<string>;
   /** Starts `peh args` in the background; `line(pattern)` resolves when its output shows it. */
-  start(args: string[], env?: NodeJS.ProcessEnv): { line(pattern: RegExp): Promise<string>; exit: Promise<number | null>; kill(signal: NodeJS.Signals): void };
+  start(args: string[], env?: NodeJS.ProcessEnv): { line(pattern: RegExp): Promise<string>; exit: Promise<number | null>; kill(signal: NodeJS.Signals): void; output(): string[] };
   remove(): Promise<void>;
 }
 
@@ -56,6 +56,7 @@ export async function workspace(): Promise<Workspace> {
           }),
         exit: new Promise((resolve) => child.on("close", (code, signal) => resolve(code ?? (signal ? 128 + 9 : null)))),
         kill: (signal) => child.kill(signal),
+        output: () => [...lines],
       };
     },
     remove: dir.remove,

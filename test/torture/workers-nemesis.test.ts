@@ -97,7 +97,8 @@ describeWithPostgres("workers nemesis", (server) => {
     await server().start();
 
     const codes = await Promise.all(workers.map((worker) => worker.exit));
-    expect(codes.filter((code) => code !== 0)).toEqual([137]); // only the killed one
+    const said = workers.map((worker) => worker.output().slice(-40).join(" | "));
+    expect(codes.map((code, i) => (code === 0 || code === 137 ? code : `${code}: ${said[i]}`)).filter((code) => code !== 0)).toEqual([137]); // only the killed one
     await follower;
     const events = await store.read(runId);
     const executions = (await ws.read("executions.txt")).trim().split("\n").filter(Boolean);
