@@ -24,6 +24,8 @@ export class GroupCommit {
   /** A re-read is due (another process appended), and who waits for the next one. */
   private resync = false;
   private readonly waiters = new Set<() => void>();
+  /** How many times the run was read again (another process appended): a turn then looks at every task. */
+  reads = 0;
 
   private constructor(
     private readonly store: EventStore,
@@ -46,6 +48,7 @@ export class GroupCommit {
    */
   async refresh(): Promise<void> {
     this.handle = await this.handle.advanced();
+    this.reads++;
     this.seen = this.handle.state.seq;
     for (const wake of this.waiters) wake();
     this.waiters.clear();

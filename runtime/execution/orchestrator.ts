@@ -51,6 +51,8 @@ export class Orchestrator implements RunContext {
   private run!: GroupCommit;
   private readonly index = new PlanIndex();
   private readonly active = new Map<TaskId, Promise<void>>();
+  /** The log's re-reads the scheduler has looked at (many workers). */
+  private readsSeen = -1;
   private policy!: TrustPolicy;
   /**
    * The environment every process of the run gets, taken once: the redactor knows exactly the
@@ -233,8 +235,11 @@ export class Orchestrator implements RunContext {
       if (this.planState() === "executing") {
         await this.isolation.ensureRunBranch();
         await this.turnStep({ type: "ScheduleReadyTasks", at: now() });
-        if (this.options.claims) this.index.revisitAll();
-        else this.index.takeBackReadied(this.state);
+        // Under claims, other workers' events ready tasks too: after a re-read every task is looked at.
+        if (this.options.claims && this.run.reads !== this.readsSeen) {
+          this.readsSeen = this.run.reads;
+          this.index.revisitAll();
+        } else this.index.takeBackReadied(this.state);
         retryIn = this.startWhatMay();
       } else if (this.planState() === "aborting" && this.state.plan.context.cancelled) {
         await this.stopForCancel();

@@ -17,7 +17,8 @@ export interface Workspace {
   write(name: string, text: string): Promise<void>;
   read(name: string): Promise<string>;
   /** Starts `peh args` in the background; `line(pattern)` resolves when its output shows it. */
-  start(args: string[], env?: NodeJS.ProcessEnv): { line(pattern: RegExp): Promise<string>; exit: Promise<number | null>; kill(signal: NodeJS.Signals): void; output(): string[] };
+  /** `prefix`: a command that runs it elsewhere (`ip netns exec NAME`, another host). */
+  start(args: string[], env?: NodeJS.ProcessEnv, prefix?: string[]): { line(pattern: RegExp): Promise<string>; exit: Promise<number | null>; kill(signal: NodeJS.Signals): void; output(): string[] };
   remove(): Promise<void>;
 }
 
@@ -32,8 +33,9 @@ export async function workspace(): Promise<Workspace> {
     peh: (...args) => peh(args, { cwd: path, env }),
     write: (name, text) => writeFile(join(path, name), text),
     read: (name) => readFile(join(path, name), "utf8").catch(() => ""),
-    start(args, extra = {}) {
-      const child = spawn(process.execPath, [bin, ...args], { cwd: path, env: { ...process.env, NO_COLOR: "1", ...env, ...extra } });
+    start(args, extra = {}, prefix = []) {
+      const [command, ...rest] = [...prefix, process.execPath, bin, ...args];
+      const child = spawn(command!, rest, { cwd: path, env: { ...process.env, NO_COLOR: "1", ...env, ...extra } });
       const lines: string[] = [];
       const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
       const feed = (line: string) => {

@@ -13,7 +13,8 @@ import { PostgresEventStore } from "../../events/adapters.js";
 import { RunIdSchema, type PehEvent, type RunId } from "../../events/index.js";
 import { foldRun } from "../../machines/run.js";
 import { stateName } from "../../machines/state-name.js";
-import { describeWithPostgres } from "../support/postgres.js";
+import { PgServer, describeWithPostgres } from "../support/postgres.js";
+import { hosts } from "../support/netns.js";
 import { workspace, type Workspace } from "../support/workspace.js";
 import { checkNemesisLog, dagPlan } from "./nemesis-check.js";
 
@@ -34,6 +35,55 @@ describeWithPostgres("workers nemesis", (server) => {
   });
 
   it("60 tasks by three workers through kill, stall, cut connections and a server restart: nothing lost, nothing recorded twice", { timeout: 600_000 }, async () => {
+    await nemesis({ ws, store, database, server: server(), workerUrl: () => ws.env.PEH_STORE as string });
+  });
+
+  // The full form: each worker on a host of its own (a network namespace over a veth pair).
+  const FULL = process.env.TORTURE === "full";
+  it.skipIf(!FULL)("the same with each worker in its own network namespace, reaching the server over a veth pair", { timeout: 600_000 }, async () => {
+    const made = hosts(3);
+    if ("missing" in made) throw new Error(`${made.missing}: TORTURE=full needs them (run as root with iproute2)`);
+    const own = await PgServer.start({ listen: [1, 2, 3].map((i) => made.serverAddress(i)) });
+    try {
+      const url = await own.database();
+      const name = new URL(url).pathname.slice(1);
+      ws.env.PEH_STORE = url;
+      const ownStore = new PostgresEventStore(url);
+      try {
+        await nemesis({
+          ws,
+          store: ownStore,
+          database: name,
+          server: own,
+          workerUrl: (i) => url.replace("127.0.0.1", made.serverAddress(i + 1)),
+          prefix: (i) => made.prefix(i + 1),
+        });
+      } finally {
+        await ownStore.close();
+      }
+    } finally {
+      await own.remove();
+      made.remove();
+    }
+  });
+});
+
+if (process.env.TORTURE !== "full") console.warn('skipping "workers nemesis › in network namespaces": it runs under npm run test:torture (TORTURE=full)');
+
+interface Nemesis {
+  ws: Workspace;
+  store: PostgresEventStore;
+  database: string;
+  server: PgServer;
+  /** The store's URL as worker i reaches it. */
+  workerUrl: (i: number) => string;
+  /** How worker i is started elsewhere (another host), if it is. */
+  prefix?: (i: number) => string[];
+}
+
+async function nemesis({ ws, store, database, server: pgServer, workerUrl, prefix }: Nemesis): Promise<void> {
+  const server = () => pgServer;
+
     const plan = dagPlan(6, 10, ["k", "s"]);
     await ws.write("plan.yaml", plan.text);
     const planned = ws.peh("plan", "--from", "plan.yaml", "--json");
@@ -62,7 +112,7 @@ describeWithPostgres("workers nemesis", (server) => {
       });
     const pidOf = (holder: string) => (JSON.parse(holder) as { pid: number }).pid;
 
-    const workers = [0, 1, 2].map(() => ws.start(["worker", "--until-idle", "--concurrency", "3"]));
+    const workers = [0, 1, 2].map((i) => ws.start(["worker", "--until-idle", "--concurrency", "3"], { PEH_STORE: workerUrl(i) }, prefix?.(i)));
     const pids = await Promise.all(workers.map(async (worker) => Number(/pid (\d+)/.exec(await worker.line(/^peh worker \(pid \d+\)/))![1])));
     const workerOf = (holder: string) => workers[pids.indexOf(pidOf(holder))]!;
 
@@ -112,8 +162,7 @@ describeWithPostgres("workers nemesis", (server) => {
     expect(summary.done).toBe(60);
     expect(summary.takeovers).toBeGreaterThanOrEqual(2);
     console.log(`workers nemesis: ${summary.done}/${plan.count} tasks, ${summary.lost} lost, ${summary.staleAccepted} stale writes accepted, ${summary.takeovers} attempts taken over, ${summary.repeats} executions repeated (idempotent, after a lease expired), ${summary.dependencyViolations} dependencies broken, seq gapless, replay = live`);
-  });
-});
+}
 
 /** Resolves once `file` has the line `text` (written by a task's command); woken by each change of the file. */
 async function waitForLine(ws: Workspace, file: string, text: string): Promise<void> {
