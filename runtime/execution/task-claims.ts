@@ -133,9 +133,9 @@ export class TaskClaims {
 
   /**
    * An attempt another worker claimed: looked at again later while its lease is renewed; taken
-   * over once it lapsed (or its holder died on this host). Taken over, an attempt under way is
-   * interrupted (its orphans here killed first) and escalated unless idempotent; one whose
-   * process had ended (a failure to classify, a commit to merge) is carried on by `work`.
+   * over once it lapsed (or its holder died on this host). Taken over, an attempt whose command
+   * runs is interrupted (its orphans here killed first) and escalated unless idempotent; one whose
+   * command had ended (checks to run, a failure to classify, a commit to merge) is carried on by `work`.
    */
   private async takeOver(run: RunContext, task: PlanTask, claim: Claim, work: (() => Promise<void>) | undefined, wake: (ms: number) => void): Promise<void> {
     const worker = claim.worker;
@@ -153,7 +153,9 @@ export class TaskClaims {
     }
     try {
       const taskState = run.taskState(task.id);
-      if (taskState === "running" || taskState === "verifying") {
+      // Its command had ended and was recorded: only its checks run again (as after a crash).
+      if (taskState === "verifying") await run.pids.killOrphans(worker);
+      if (taskState === "running") {
         const { orphan } = interruptionReason(await run.pids.killOrphans(worker));
         const reason = `the worker that held it (${describe(claim.holder)}) stopped renewing its lease; ${orphan}`;
         await run.command({ type: "InterruptTask", at: now(), task_id: task.id, reason, expired: { attempt: claim.attempt, holder: claim.holder, by: this.holder } });
