@@ -2,7 +2,7 @@
 // `postgres` user (the server refuses root) in a temporary directory, on a free port, with
 // fsync off (synchronous_commit stays on: a commit is still waited for), stopped and removed after.
 import { execFileSync, execFile } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -30,16 +30,19 @@ export class PgServer {
     private readonly bin: string,
     readonly dir: string,
     readonly port: number,
+    /** Addresses it listens on besides 127.0.0.1 (other hosts, e.g. network namespaces); trusted from 10.0.0.0/8. */
+    private readonly also: string[] = [],
   ) {}
 
-  static async start(): Promise<PgServer> {
+  static async start(options: { listen?: string[] } = {}): Promise<PgServer> {
     const found = postgresBinaries();
     if ("missing" in found) throw new Error(found.missing);
     const dir = mkdtempSync(join(tmpdir(), "peh-pg-"));
     const asRoot = userInfo().uid === 0;
     if (asRoot) chownSync(dir, Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })), Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })));
-    const server = new PgServer(found.bin, dir, await freePort());
+    const server = new PgServer(found.bin, dir, await freePort(), options.listen ?? []);
     await server.tool("initdb", ["-D", join(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]);
+    if (server.also.length > 0) appendFileSync(join(dir, "data", "pg_hba.conf"), "host all all 10.0.0.0/8 trust\n");
     await server.start();
     return server;
   }
@@ -77,7 +80,7 @@ export class PgServer {
   async start(): Promise<void> {
     await this.tool("pg_ctl", [
       "-D", join(this.dir, "data"), "-l", join(this.dir, "log"), "-w", "-s",
-      "-o", `-c listen_addresses=127.0.0.1 -p ${this.port} -k ${this.dir} -c fsync=off -c full_page_writes=off -c max_connections=200`,
+      "-o", `-c listen_addresses=${["127.0.0.1", ...this.also].join(",")} -p ${this.port} -k ${this.dir} -c fsync=off -c full_page_writes=off -c max_connections=200`,
       "start",
     ]);
   }

@@ -1,8 +1,9 @@
 // PostgreSQL figures, on a throwaway server the benchmark starts itself (skipped, saying why,
 // where none can start): durable appends in batches of 100; 1,000 independent `true` tasks (each
-// with the acceptance test `true`) executed by one `peh worker` process, beside the same plan run
-// by `peh run` on the embedded store, both at concurrency 8; the worker's peak resident memory;
-// and how soon a line an attempt prints is on the server for any host to follow.
+// with the acceptance test `true`) executed by 1, 2 and 4 `peh worker` processes splitting the
+// run's tasks, beside the same plan run by `peh run` on the embedded store, all at concurrency 8
+// each; a worker's peak resident memory; and how soon a line an attempt prints is on the server
+// for any host to follow.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -109,12 +110,20 @@ export async function postgresFigures(tasks: number, appends: number): Promise<R
     const appended = await appendEventsPerSecond(appendStore, appends, 100);
     await appendStore.close();
 
-    const url = await server.database();
-    const store = new PostgresEventStore(url);
-    await prepare(store, dir, tasks);
-    await store.close();
-    const env = { PEH_STORE: url, XDG_STATE_HOME: join(dir, "state"), XDG_CONFIG_HOME: join(dir, "config") };
-    const worker = await timed(["worker", "--until-idle", "--concurrency", "8"], dir, env);
+    // The same run by 1, 2 and 4 workers splitting its tasks (task-level claims), each on a fresh database.
+    const byWorkers = async (count: number) => {
+      const url = await server.database();
+      const store = new PostgresEventStore(url);
+      await prepare(store, dir, tasks);
+      await store.close();
+      const env = { PEH_STORE: url, XDG_STATE_HOME: join(dir, "state"), XDG_CONFIG_HOME: join(dir, "config") };
+      const start = performance.now();
+      const runs = await Promise.all(Array.from({ length: count }, () => timed(["worker", "--until-idle", "--concurrency", "8"], dir, env)));
+      return { seconds: (performance.now() - start) / 1000, rss_mb: Math.max(...runs.map((run) => run.rss_mb)) };
+    };
+    const worker = await byWorkers(1);
+    const two = await byWorkers(2);
+    const four = await byWorkers(4);
 
     const lowdbDir = join(dir, "lowdb");
     await rm(lowdbDir, { recursive: true, force: true });
@@ -124,16 +133,16 @@ export async function postgresFigures(tasks: number, appends: number): Promise<R
 
     const liveDir = join(dir, "live");
     await mkdir(liveDir);
-    const live = await liveOutputMs(url, liveDir, { ...env, XDG_STATE_HOME: join(dir, "live-state") }, 5);
+    const liveUrl = await server.database();
+    const liveEnv = { PEH_STORE: liveUrl, XDG_STATE_HOME: join(dir, "live-state"), XDG_CONFIG_HOME: join(dir, "config") };
+    const live = await liveOutputMs(liveUrl, liveDir, liveEnv, 5);
 
     return {
       pg_append_events_per_s: Math.round(appended),
       pg_tasks_per_s_1w: Math.round(tasks / worker.seconds),
-      // A run is executed by one worker at a time (task-level claims are not built yet), so more
-      // workers do not speed up one run's tasks: these figures are not measured.
-      pg_tasks_per_s_2w: null,
-      pg_tasks_per_s_4w: null,
-      pg_scaling_2w_vs_1w: null,
+      pg_tasks_per_s_2w: Math.round(tasks / two.seconds),
+      pg_tasks_per_s_4w: Math.round(tasks / four.seconds),
+      pg_scaling_2w_vs_1w: Number((worker.seconds / two.seconds).toFixed(2)),
       pg_vs_lowdb_ratio: Number((worker.seconds / lowdb.seconds).toFixed(2)),
       pg_worker_rss_mb: worker.rss_mb,
       // A printed line until the server has it for every host (median): the mirror sends every 250 ms.

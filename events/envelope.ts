@@ -37,8 +37,10 @@ import {
   TaskVerifyingSchema,
 } from "./vocabulary/task-events.js";
 import {
+  WorkerClaimedSchema,
   WorkerFailedSchema,
   WorkerFinishedSchema,
+  WorkerLeaseExpiredSchema,
   WorkerReadySchema,
   WorkerRunningSchema,
   WorkerSpawningSchema,
@@ -73,6 +75,8 @@ export const PehEventSchema = z.discriminatedUnion("type", [
   WorkerRunningSchema,
   WorkerFinishedSchema,
   WorkerFailedSchema,
+  WorkerClaimedSchema,
+  WorkerLeaseExpiredSchema,
   TaskReadySchema,
   TaskStartedSchema,
   TaskVerifyingSchema,

@@ -145,6 +145,11 @@ export const PlanFileSchema = z.object({
   agent: AgentSpecSchema.optional(),
   /** What the whole run's agents may spend: no attempt starts once it is spent. */
   budget: BudgetSchema.optional(),
+  /**
+   * The most tasks of the run under way at once, across every peh executing it (`peh run
+   * --concurrency` and each `peh worker --concurrency` stay under it too).
+   */
+  concurrency: z.number().int().positive().optional(),
   tasks: z.array(PlanTaskSchema),
 });
 export type PlanFile = z.infer<typeof PlanFileSchema>;

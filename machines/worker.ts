@@ -12,6 +12,10 @@ export interface WorkerContext {
   trust: TrustResolution | null;
   /** The profile its processes ran under (WORKER_RUNNING); absent before it runs, and in older logs. */
   sandbox?: SandboxProfile;
+  /** Many workers: the worker process that claimed this attempt (WORKER_CLAIMED); absent under `peh run`. */
+  holder?: string;
+  /** How long its claim lasts without renewal (ms). */
+  lease_ms?: number;
 }
 
 export interface WorkerInput {
@@ -21,7 +25,14 @@ export interface WorkerInput {
   cwd: string;
 }
 
-const fail = { WORKER_FAILED: { target: "failed", actions: "releaseWorker" } } as const;
+/**
+ * Every live state may fail; a claimed attempt may also end because its holder's lease expired
+ * (another worker took it over), and only its holder's claim can expire.
+ */
+const fail = {
+  WORKER_FAILED: { target: "failed", actions: "releaseWorker" },
+  WORKER_LEASE_EXPIRED: { guard: "isHolder", target: "failed", actions: "releaseWorker" },
+} as const;
 
 export const workerMachine = setup({
   types: {
@@ -29,7 +40,12 @@ export const workerMachine = setup({
     events: {} as PehEvent,
     input: {} as WorkerInput,
   },
+  guards: {
+    isUnclaimed: ({ context }) => context.holder === undefined,
+    isHolder: ({ context, event }) => event.type === "WORKER_LEASE_EXPIRED" && context.holder !== undefined && event.data.holder === context.holder,
+  },
   actions: {
+    recordClaim: assign(({ context, event }) => (event.type === "WORKER_CLAIMED" ? { ...context, holder: event.data.holder, lease_ms: event.data.lease_ms } : context)),
     recordTrust: assign({
       trust: ({ context, event }) => (event.type === "WORKER_TRUST_RESOLVED" ? event.data.resolution : context.trust),
     }),
@@ -49,7 +65,12 @@ export const workerMachine = setup({
   context: ({ input }) => ({ worker_id: input.worker_id, task_id: input.task_id, attempt: input.attempt, cwd: input.cwd, trust: null }),
   states: {
     spawning: {
-      on: { WORKER_TRUST_REQUIRED: { target: "trust_required", actions: "checkTrust" }, ...fail },
+      on: {
+        // The claim comes with the start, before anything of the attempt: claimed once.
+        WORKER_CLAIMED: { guard: "isUnclaimed", actions: "recordClaim" },
+        WORKER_TRUST_REQUIRED: { target: "trust_required", actions: "checkTrust" },
+        ...fail,
+      },
     },
     trust_required: {
       on: { WORKER_TRUST_RESOLVED: { target: "trust_resolved", actions: "recordTrust" }, ...fail },
@@ -70,11 +91,15 @@ export const workerMachine = setup({
 
 export type WorkerMachine = typeof workerMachine;
 
-/** The worker machine has no guards; only `recordTrust` and `recordSandbox` read the event. */
+/**
+ * Only the claim's guards read the context, and `recordTrust`, `recordSandbox` and `recordClaim`
+ * the event: claims (rare, one holder each) are never memoized.
+ */
 export const workerMemo: MemoSpec<WorkerContext, PehEvent> = {
   machine: workerMachine,
   key: (_context, event) =>
-    event.type === "WORKER_TRUST_RESOLVED" ? `${event.type}|${JSON.stringify(event.data.resolution)}`
+    event.type === "WORKER_CLAIMED" || event.type === "WORKER_LEASE_EXPIRED" ? undefined
+    : event.type === "WORKER_TRUST_RESOLVED" ? `${event.type}|${JSON.stringify(event.data.resolution)}`
     : event.type === "WORKER_RUNNING" && event.data.sandbox ? `${event.type}|${JSON.stringify(event.data.sandbox)}`
     : event.type,
 };

@@ -156,6 +156,14 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
       return { details: { worker_id: event.data.worker_id, exit_code: event.data.exit_code }, summary: `${event.data.worker_id}: exit ${event.data.exit_code}` };
     case "WORKER_FAILED":
       return { details: { worker_id: event.data.worker_id, error: event.data.error, exit_code: event.data.exit_code, signal: event.data.signal }, summary: `${event.data.worker_id}: ${event.data.error.message}` };
+    case "WORKER_CLAIMED": {
+      const { worker_id, holder, lease_ms } = event.data;
+      return { details: { worker_id, holder, lease_ms }, summary: `${worker_id}: claimed by ${holderWords(holder)} (lease ${seconds(lease_ms)})` };
+    }
+    case "WORKER_LEASE_EXPIRED": {
+      const { worker_id, holder, by } = event.data;
+      return { details: { worker_id, holder, by }, summary: `${worker_id}: ${holderWords(holder)} stopped renewing its lease; taken over by ${holderWords(by)}` };
+    }
     case "TASK_READY":
       return { details: {}, summary: "" };
     case "TASK_STARTED":
@@ -242,4 +250,14 @@ function describe(event: PehEvent): { details: Record<string, unknown>; summary:
 /** `deploy, fetch: the network` — each task confirmed, with the rights its phrase granted. */
 function confirmedList(confirmations: readonly RiskyTask[]): string {
   return confirmations.map((c) => (c.grants ? `${c.task_id}: ${grantedWords(c.grants)}` : c.task_id)).join(", ");
+}
+
+/** A worker process as a claim names it (JSON: pid, host, start), as people read it. */
+function holderWords(holder: string): string {
+  try {
+    const { pid, host } = JSON.parse(holder) as { pid?: unknown; host?: unknown };
+    return typeof pid === "number" && typeof host === "string" ? `pid ${pid} on ${host}` : holder;
+  } catch {
+    return holder;
+  }
 }

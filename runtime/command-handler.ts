@@ -2,7 +2,7 @@
 // version. Effects belong to the caller (the orchestrator), after the append returned.
 import { PehError, type EventStore, type PehEvent, type RunId } from "../events/index.js";
 import type { CommandInput } from "../machines/decider/commands.js";
-import { decide, type DecideResult } from "../machines/decider/decider.js";
+import { cloneRun, decide, type DecideResult } from "../machines/decider/decider.js";
 import type { RunState } from "../machines/fold/run.js";
 import { foldStored } from "./store/read-run.js";
 
@@ -16,6 +16,16 @@ export class RunHandle {
   /** Reads and folds the run's log, judging every event (STORE_CORRUPT names the file and seq). */
   static async open(store: EventStore, runId: RunId): Promise<RunHandle> {
     return new RunHandle(store, runId, foldStored(store, runId, await store.read(runId)));
+  }
+
+  /**
+   * The run read again from where this handle stands: only the events appended since are read
+   * and folded (onto a copy), as many workers appending to one run need.
+   */
+  async advanced(): Promise<RunHandle> {
+    const events = await this.store.read(this.runId, { from: this.current.seq + 1 });
+    if (events.length === 0) return this;
+    return new RunHandle(this.store, this.runId, foldStored(this.store, this.runId, events, cloneRun(this.current)));
   }
 
   get state(): RunState {

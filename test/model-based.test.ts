@@ -14,7 +14,7 @@ import { taskMachine } from "../machines/task.js";
 import { workerMachine } from "../machines/worker.js";
 import { AT, BOOTSTRAP, RUN, approve, create, planFile, scheduleReady } from "./support/fixtures.js";
 import { ev } from "./support/events.js";
-import { OWN, bootstrapEvents, planEvents, taskEvents, workerEvents } from "./support/sample-events.js";
+import { OWN, bootstrapEvents, claimEvents, planEvents, taskEvents, workerEvents } from "./support/sample-events.js";
 
 const byValue = (snapshot: AnyMachineSnapshot) => stateName(snapshot.value);
 /** A path's steps without the machine's own start event. */
@@ -87,6 +87,20 @@ const models: Model[] = [
       // The path begins right after WORKER_SPAWNING: drop the trust event the command adds.
       const spawned = runAfterEvents(state, started.events.slice(0, 2));
       return { state: spawned, entity: `worker:${OWN}#1` };
+    },
+  },
+  {
+    // Many workers (peh worker on a shared store): the attempt claimed by its holder, and ended
+    // by its lease expiring only as that holder's claim.
+    name: "claimed worker",
+    machine: workerMachine,
+    input: { worker_id: `${OWN}#1`, task_id: OWN, attempt: 1, cwd: "/w/app" },
+    events: () => [...workerEvents(), ...claimEvents()],
+    serialize: (snapshot) => `${byValue(snapshot)}|${snapshot.context.holder ?? "-"}`,
+    prefix: () => {
+      const state = runAfter([create(single), approve(1, []), ...BOOTSTRAP, scheduleReady]);
+      const started = decide(state, { type: "StartAttempt", at: AT, task_id: OWN, cwd: "/w/app" });
+      return { state: runAfterEvents(state, started.events.slice(0, 2)), entity: `worker:${OWN}#1` };
     },
   },
   {

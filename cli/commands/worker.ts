@@ -1,5 +1,5 @@
-// `peh worker [--concurrency N] [--run RUN] [--until-idle]`: executes the approved runs of a shared
-// store that nobody executes, on this host, until stopped (SIGINT/SIGTERM drain it as `peh run`).
+// `peh worker [--concurrency N] [--run RUN] [--until-idle]`: executes tasks of the approved runs of a
+// shared store, on this host, until stopped (SIGINT/SIGTERM drain it as `peh run`).
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { PehError, RunIdSchema } from "../../events/index.js";
@@ -24,16 +24,17 @@ export function workerCommand(program: Command, io: Io): void {
     .command("worker")
     .summary("execute the approved runs of a shared store, on any number of hosts")
     .description(
-      "Wait for approved runs in the store and execute each that no other peh executes, as `peh run` would " +
-        "(trust, recovery, resuming after a crash). Start one on every host that should do the work, all with the " +
-        "same --store postgres://…: a run's lease on the server says which worker executes it, renewed while it runs. " +
-        "A worker that dies or stalls past its lease ($PEH_RUN_LEASE_SECONDS, default 30; at once for a dead worker " +
-        "of the same host) has its run taken over by another: the attempt it left under way is interrupted and run " +
-        "again if the task is idempotent, else it waits for `peh decide`. A stalled worker that wakes up finds its " +
-        "next step refused and lets the run go. Execution is at least once, recording exactly once. Runs waiting for " +
-        "trust or a decision are looked at again once their log grows.",
+      "Wait for approved runs in the store and execute them, as `peh run` would (trust, recovery, resuming after " +
+        "a crash). Start one on every host that should do the work, all with the same --store postgres://…: the " +
+        "workers split each run's tasks, each claiming ready tasks (WORKER_CLAIMED, appended at the version it read) " +
+        "under a lease on the server's clock, renewed while the attempt runs. A worker that dies or stalls past its " +
+        "lease ($PEH_TASK_LEASE_SECONDS, default 30; at once for a dead worker of the same host) has its attempt taken " +
+        "over by another: interrupted, and run again if the task is idempotent, else it waits for `peh decide`. A " +
+        "stalled worker that wakes up has its late result refused. The plan's `concurrency` holds across all workers. " +
+        "Execution is at least once, recording exactly once. On the embedded store a worker executes a whole run " +
+        "under its lease. Runs waiting for trust or a decision are looked at again once their log grows.",
     )
-    .option("--concurrency <n>", "tasks at once within a run (default: CPU count)")
+    .option("--concurrency <n>", "tasks this worker runs at once (default: CPU count; the plan's concurrency caps all workers together)")
     .option("--run <run>", "only this run")
     .option("--until-idle", "stop once no run has work left, instead of waiting for more")
     .option("--trust-root <dir>", "trust workers inside this directory (repeat; also $PEH_TRUST_ROOTS and the config file)", collect, [])

@@ -64,3 +64,26 @@ export const WorkerFailedSchema = eventSchema(
   }),
 );
 export type WorkerFailed = z.infer<typeof WorkerFailedSchema>;
+
+/**
+ * Many workers (`peh worker` on a shared store): the attempt is claimed by the worker process
+ * that started it (`holder`: pid, host and start time). The claim is this append at the
+ * expected version; while the attempt runs its holder renews a lease of `lease_ms` on the store's
+ * clock. Appended with TASK_STARTED and WORKER_SPAWNING, in the same batch.
+ */
+export const WorkerClaimedSchema = eventSchema(
+  "WORKER_CLAIMED",
+  z.object({ ...worker, attempt: z.number().int().positive(), holder: z.string().min(1), lease_ms: z.number().int().positive() }),
+);
+export type WorkerClaimed = z.infer<typeof WorkerClaimedSchema>;
+
+/**
+ * The holder of the attempt stopped renewing its lease (it died, stalled or lost the store) and
+ * another worker (`by`) took the attempt over: it ends here, and the task is interrupted in the
+ * same batch. Whatever the old holder reports later is refused (its worker is over).
+ */
+export const WorkerLeaseExpiredSchema = eventSchema(
+  "WORKER_LEASE_EXPIRED",
+  z.object({ ...worker, holder: z.string().min(1), by: z.string().min(1) }),
+);
+export type WorkerLeaseExpired = z.infer<typeof WorkerLeaseExpiredSchema>;

@@ -63,7 +63,11 @@ export const FailBootstrapPhaseSchema = command("FailBootstrapPhase", {
 });
 
 export const ScheduleReadyTasksSchema = command("ScheduleReadyTasks", {});
-export const StartAttemptSchema = command("StartAttempt", { task_id: TaskIdSchema, cwd: z.string().min(1) });
+/** The attempt a result is of: a result of an attempt that is no longer the task's current one is refused. */
+const ofAttempt = { attempt: z.number().int().positive().optional() };
+/** Many workers: who claims the attempt, and for how long without renewal (WORKER_CLAIMED). */
+export const ClaimSchema = z.object({ holder: z.string().min(1), lease_ms: z.number().int().positive() });
+export const StartAttemptSchema = command("StartAttempt", { task_id: TaskIdSchema, cwd: z.string().min(1), claim: ClaimSchema.optional() });
 export const ResolveTrustSchema = command("ResolveTrust", { worker_id: WorkerIdSchema, resolution: TrustResolutionSchema });
 export const MarkWorkerRunningSchema = command("MarkWorkerRunning", {
   worker_id: WorkerIdSchema,
@@ -74,6 +78,7 @@ export const MarkWorkerRunningSchema = command("MarkWorkerRunning", {
 });
 export const RecordExitSchema = command("RecordExit", {
   task_id: TaskIdSchema,
+  ...ofAttempt,
   exit_code: z.number().int().nullable(),
   signal: z.string().nullable().default(null),
   timed_out: z.boolean().default(false),
@@ -84,6 +89,7 @@ export const RecordExitSchema = command("RecordExit", {
 });
 export const RecordVerificationSchema = command("RecordVerification", {
   task_id: TaskIdSchema,
+  ...ofAttempt,
   evidence: z.array(CheckEvidenceSchema),
   duration_ms: z.number().min(0).default(0),
   /** The failing check was stopped by a limit (its timeout, or the attempt's task_timeout). */
@@ -95,6 +101,7 @@ export const RecordVerificationSchema = command("RecordVerification", {
 });
 export const ClassifyFailureSchema = command("ClassifyFailure", {
   task_id: TaskIdSchema,
+  ...ofAttempt,
   class: FailureClassSchema,
   rule: z.string(),
   evidence: z.string(),
@@ -126,7 +133,15 @@ export const EscalateSchema = command("Escalate", {
 });
 export const RequirePermissionSchema = command("RequirePermission", { task_id: TaskIdSchema, detail: z.string().min(1) });
 export const RecordDecisionSchema = command("RecordDecision", { task_id: TaskIdSchema, decision: DecisionSchema });
-export const InterruptTaskSchema = command("InterruptTask", { task_id: TaskIdSchema, reason: z.string().min(1) });
+/**
+ * `expired`: another worker takes over an attempt whose holder's lease expired (WORKER_LEASE_EXPIRED):
+ * only that attempt, only from that holder.
+ */
+export const InterruptTaskSchema = command("InterruptTask", {
+  task_id: TaskIdSchema,
+  reason: z.string().min(1),
+  expired: z.object({ attempt: z.number().int().positive(), holder: z.string().min(1), by: z.string().min(1) }).optional(),
+});
 /** A human ends the run (`peh cancel`): it aborts; what has not run is skipped. */
 export const CancelRunSchema = command("CancelRun", { reason: z.string().min(1) });
 export const FinishSchema = command("Finish", {});

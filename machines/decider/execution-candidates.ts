@@ -8,6 +8,7 @@ import { recover } from "./recovery-recipe.js";
 import { NOTHING_SPENT, budgetLeft } from "../run-budget.js";
 import type { RunState, TaskSnapshot } from "../fold/run.js";
 import { wrapUp } from "./wrap-up.js";
+import { refuseOverCap } from "../claims.js";
 
 export type ExecutionCommand = Extract<
   Command,
@@ -44,6 +45,7 @@ function task(state: RunState, id: TaskId): TaskSnapshot {
 export function* executionCandidates(state: RunState, command: ExecutionCommand, legal: Legality): Generator<Candidate, void, unknown> {
   switch (command.type) {
     case "StartAttempt": {
+      refuseOverCap(state, command.task_id);
       const attempt = task(state, command.task_id).context.attempt + 1;
       // The run's budget is spent: the attempt does not start, a human decides (the plan judges).
       const { budget, spent } = state.plan.context;
@@ -57,6 +59,7 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
       const worker_id = workerIdFor(command.task_id, attempt);
       yield { type: "TASK_STARTED", data: { task_id: command.task_id, attempt, worker_id } };
       yield { type: "WORKER_SPAWNING", data: { worker_id, task_id: command.task_id, attempt, cwd: command.cwd } };
+      if (command.claim) yield { type: "WORKER_CLAIMED", data: { worker_id, task_id: command.task_id, attempt, ...command.claim } };
       yield { type: "WORKER_TRUST_REQUIRED", data: { worker_id, task_id: command.task_id, cwd: command.cwd } };
       return;
     }
@@ -85,7 +88,7 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
     }
     case "RecordExit": {
       const { task_id, exit_code, signal, timed_out, duration_ms } = command;
-      const attempt = task(state, task_id).context.attempt;
+      const attempt = command.attempt ?? task(state, task_id).context.attempt;
       const worker_id = workerIdFor(task_id, attempt);
       const { agent } = command;
       // An agent succeeded only with a final result that is not an error, whatever its exit code.
@@ -104,7 +107,7 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
     }
     case "RecordVerification": {
       const { task_id, evidence, duration_ms } = command;
-      const attempt = task(state, task_id).context.attempt;
+      const attempt = command.attempt ?? task(state, task_id).context.attempt;
       const failed = evidence.find((check) => check.exit_code !== 0);
       if (failed === undefined && task(state, task_id).context.isolated) {
         // Isolated: the checks passed in the worktree; the task completes once its commit is merged.
@@ -134,7 +137,7 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
       return;
     }
     case "ClassifyFailure": {
-      const attempt = task(state, command.task_id).context.attempt;
+      const attempt = command.attempt ?? task(state, command.task_id).context.attempt;
       yield {
         type: "FAILURE_CLASSIFIED",
         data: {
@@ -191,8 +194,14 @@ export function* executionCandidates(state: RunState, command: ExecutionCommand,
       return;
     case "InterruptTask": {
       const snapshot = task(state, command.task_id);
-      const attempt = snapshot.context.attempt;
+      const attempt = command.expired?.attempt ?? snapshot.context.attempt;
       const worker_id = workerIdFor(command.task_id, attempt);
+      if (command.expired) {
+        // Taken over: the attempt's worker ends by its lease (its holder's claim, judged by the worker machine).
+        yield { type: "WORKER_LEASE_EXPIRED", data: { worker_id, task_id: command.task_id, holder: command.expired.holder, by: command.expired.by } };
+        yield { type: "TASK_INTERRUPTED", data: { task_id: command.task_id, attempt, reason: command.reason } };
+        return;
+      }
       const error = { code: "INTERRUPTED", message: command.reason };
       const stopWorker: Candidate = {
         type: "WORKER_FAILED",

@@ -44,6 +44,8 @@ function kindOf(type: PehEvent["type"]): Kind {
     case "WORKER_RUNNING":
     case "WORKER_FINISHED":
     case "WORKER_FAILED":
+    case "WORKER_CLAIMED":
+    case "WORKER_LEASE_EXPIRED":
       return "worker";
     case "TASK_READY":
     case "TASK_STARTED":

@@ -13,6 +13,9 @@ import { RunHandle } from "../command-handler.js";
  */
 const CRASH_AFTER = Number(process.env.PEH_CRASH_AFTER_SEQ ?? "0");
 
+/** How many appends in a row another writer may beat before the batch is refused. */
+const MAX_CONFLICTS = 50;
+
 export class GroupCommit {
   private pending: { command: CommandInput; resolve(): void; reject(error: unknown): void }[] = [];
   private flushing: Promise<void> | undefined;
@@ -21,6 +24,8 @@ export class GroupCommit {
   /** A re-read is due (another process appended), and who waits for the next one. */
   private resync = false;
   private readonly waiters = new Set<() => void>();
+  /** How many times the run was read again (another process appended): a turn then looks at every task. */
+  reads = 0;
 
   private constructor(
     private readonly store: EventStore,
@@ -37,9 +42,13 @@ export class GroupCommit {
     return this.handle.state;
   }
 
-  /** Re-reads the run, e.g. after another process appended to it, and wakes who waits for that. */
+  /**
+   * Reads what another process appended to the run (only that: the log only grows), and wakes
+   * who waits for it.
+   */
   async refresh(): Promise<void> {
-    this.handle = await RunHandle.open(this.store, this.runId);
+    this.handle = await this.handle.advanced();
+    this.reads++;
     this.seen = this.handle.state.seq;
     for (const wake of this.waiters) wake();
     this.waiters.clear();
@@ -98,7 +107,8 @@ export class GroupCommit {
           refusals = await this.handle.handleMany(batch.map((entry) => entry.command));
           if (CRASH_AFTER > before && this.handle.state.seq >= CRASH_AFTER) process.kill(process.pid, "SIGKILL");
         } catch (error) {
-          if (!isPehError(error, "APPEND_CONFLICT") || attempt >= 3) {
+          // Many workers on one run conflict often, each time with the log grown: decided again on it.
+          if (!isPehError(error, "APPEND_CONFLICT") || attempt >= MAX_CONFLICTS) {
             for (const entry of batch) entry.reject(error);
             refusals = [];
             break;

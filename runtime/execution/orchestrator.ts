@@ -29,6 +29,8 @@ import { attemptLogPath } from "./attempt/attempt-log.js";
 import { agentProblems, requireAgentCommands } from "./attempt/agent-check.js";
 import { interruptCaught, settleForCancel } from "./attempt/leftovers.js";
 import { PlanIndex } from "./plan-index.js";
+import { slotsLeft } from "../../machines/claims.js";
+import { bootstrapShared } from "./shared-bootstrap.js";
 import { placeOf } from "../store/place.js";
 import { OutputMirror } from "./process/output-mirror.js";
 import { Launcher } from "./process/launcher.js";
@@ -50,6 +52,8 @@ export class Orchestrator implements RunContext {
   private run!: GroupCommit;
   private readonly index = new PlanIndex();
   private readonly active = new Map<TaskId, Promise<void>>();
+  /** The log's re-reads the scheduler has looked at (many workers). */
+  private readsSeen = -1;
   private policy!: TrustPolicy;
   /**
    * The environment every process of the run gets, taken once: the redactor knows exactly the
@@ -96,7 +100,9 @@ export class Orchestrator implements RunContext {
     // A run being aborted starts no attempt: nothing to sandbox, nothing to refuse.
     const mode = this.planState() === "aborting" ? "off" : (this.options.sandbox ?? "auto");
     this.sandbox = await RunSandbox.open(mode, { workspace: this.workspace, storeDir: placeOf(store).where, env: this.env, agentGrants: this.options.agentGrants });
-    const lease = await placeOf(store).leases.acquire(runId);
+    // Many workers hold claims of tasks, not the run; one `peh run` holds the run.
+    const claims = this.options.claims;
+    const lease = claims ? { release: () => claims.close() } : await placeOf(store).leases.acquire(runId);
     if (lease.tookOverFrom) this.note(`took over the run from a peh that died (pid ${lease.tookOverFrom})`);
     // Humans act on the run meanwhile, from other terminals: their events are followed.
     const watching = new AbortController();
@@ -106,10 +112,12 @@ export class Orchestrator implements RunContext {
       this.policy = await trustPolicy(this.options.trustRoots);
       // Made once: the journal of process groups and every attempt's log go there.
       await mkdir(this.attemptsDir, { recursive: true });
-      await interruptCaught(this, this.tasks());
+      // Under claims, what a dead worker left under way is taken over when its lease lapses.
+      if (!claims) await interruptCaught(this, this.tasks());
       // A run cancelled before it executed is not bootstrapped any more.
       // The bootstrap records the sandbox's finding and says a warning once; a resumed run says it here.
-      if (mayHandle(planMachine, this.state.plan.value, "BOOTSTRAP_PHASE_STARTED")) await this.bootstrap();
+      if (claims) await bootstrapShared(this, () => this.bootstrap(), this.run);
+      else if (mayHandle(planMachine, this.state.plan.value, "BOOTSTRAP_PHASE_STARTED")) await this.bootstrap();
       else if (this.sandbox.warning) this.note(`sandbox: ${this.sandbox.warning}`);
       const outcome = await this.loop();
       await leaveCheckpoint(store, runId, this.state, this.options.checkpointAfter);
@@ -138,6 +146,7 @@ export class Orchestrator implements RunContext {
    * store, a command of an attempt's end is preceded by the copy of the attempt's log so far.
    */
   async command(command: CommandInput): Promise<void> {
+    if (command.type === "StartAttempt" && this.options.claims) command = { ...command, claim: this.options.claims.claim };
     if (this.mirror && (command.type === "RecordExit" || command.type === "RecordVerification")) {
       const task = command.task_id as TaskId;
       const attempt = this.state.tasks.get(task)?.context.attempt ?? 0;
@@ -154,6 +163,16 @@ export class Orchestrator implements RunContext {
 
   get state() {
     return this.run.state;
+  }
+
+  /**
+   * A step of the run as a whole (ready what may start, the end): under claims another worker
+   * may take it first, and then it is refused here (the log has it already).
+   */
+  private turnStep(command: CommandInput): Promise<void> {
+    return this.command(command).catch((error: unknown) => {
+      if (!(this.options.claims && isPehError(error, "ILLEGAL_TRANSITION"))) throw error;
+    });
   }
 
   private planState(): string {
@@ -227,8 +246,12 @@ export class Orchestrator implements RunContext {
       let retryIn: number | undefined;
       if (this.planState() === "executing") {
         await this.isolation.ensureRunBranch();
-        await this.command({ type: "ScheduleReadyTasks", at: now() });
-        this.index.takeBackReadied(this.state);
+        await this.turnStep({ type: "ScheduleReadyTasks", at: now() });
+        // Under claims, other workers' events ready tasks too: after a re-read every task is looked at.
+        if (this.options.claims && this.run.reads !== this.readsSeen) {
+          this.readsSeen = this.run.reads;
+          this.index.revisitAll();
+        } else this.index.takeBackReadied(this.state);
         retryIn = this.startWhatMay();
       } else if (this.planState() === "aborting" && this.state.plan.context.cancelled) {
         await this.stopForCancel();
@@ -247,7 +270,7 @@ export class Orchestrator implements RunContext {
       // An abort skips an interrupted isolated task only once its worktree is archived and removed.
       if (this.planState() === "aborting") await this.isolation.settleForAbort((task) => this.attempts.merge(task));
       const before = this.state.seq;
-      await this.command({ type: "Finish", at: now() });
+      await this.turnStep({ type: "Finish", at: now() });
       if (this.finalOutcome()) continue;
       const waiting = this.waitingFor();
       if (!waiting) {
@@ -295,6 +318,8 @@ export class Orchestrator implements RunContext {
       else if (state === "verifying") work = () => this.attempts.verify(task, undefined);
       else if (state === "merging") work = () => this.attempts.merge(task);
       else if (state === "classifying" || state === "classified") work = () => this.attempts.resumeFailure(task);
+      if (this.options.claims) work = this.options.claims.wrap(this, task, work, (ms) => (retryIn = retryIn === undefined ? ms : Math.min(retryIn, ms)));
+      else if (work && slotsLeft(this.state) <= 0) return retryIn; // the plan's cap: an attempt's end wakes the loop
       if (!work) continue;
       const running = work()
         .catch((error: unknown) => {

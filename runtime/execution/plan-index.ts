@@ -26,6 +26,11 @@ export class PlanIndex {
     return { index: (this.of(state).position.get(task.id) ?? -1) + 1, total: state.plan_spec?.tasks.length ?? 0 };
   }
 
+  /** Every task visited again: other workers' events (many workers on one run) ready tasks too. */
+  revisitAll(): void {
+    this.indexed = undefined;
+  }
+
   /**
    * After a scheduler turn, the tasks it readied are visited again. Only a turn readies a task
    * that waits for a dependency, and right after it the run's recheck list names the tasks the

@@ -1,11 +1,11 @@
-// `peh worker`: on any number of hosts sharing a store, each worker takes the approved runs that
-// nobody executes and executes them, as `peh run` would (trust, recovery, resuming what a crash
-// left). The run's lease (a row on the server's clock, renewed while it runs) says who executes
-// it; the machines are the fence: every step is an append at the expected version, so a worker
-// that stalled past its lease and wakes up finds its next append refused and lets the run go.
-// A worker that died has its run taken over when its lease expires (at once on its own host):
-// the attempt it left under way is interrupted and re-run if the task is idempotent, else a
-// human is asked. At-least-once execution, exactly-once recording.
+// `peh worker`: on any number of hosts sharing a store, each worker looks for approved runs with
+// work left and executes them as `peh run` would (trust, recovery, resuming what a crash left).
+// On PostgreSQL the workers split each run's tasks: each claims ready tasks and executes their
+// attempts (task-claims.ts: a claim is an append at the expected version, its lease renewed on
+// the server's clock while the attempt runs); a worker that dies or stalls past its lease has its
+// attempt interrupted by another, and re-run if the task is idempotent, else a human is asked;
+// its late results are refused by the machines. On the embedded store a worker holds the whole
+// run (its lease file), as `peh run` does. At-least-once execution, exactly-once recording.
 import type { AgentGrants } from "../workspace/grants.js";
 import type { SandboxMode } from "../../events/index.js";
 import { isPehError, type EventStore, type RunId } from "../../events/index.js";
@@ -13,6 +13,8 @@ import { stateName } from "../../machines/fold/state-name.js";
 import { viewStateOf } from "../view-state.js";
 import { delay } from "./delay.js";
 import { Orchestrator, type Outcome, type ProgressLine } from "./orchestrator.js";
+import { PostgresEventStore } from "../../events/adapters.js";
+import { TaskClaims } from "./task-claims.js";
 
 /** Plan states in which a run has work a worker can do. */
 const WORKABLE = new Set(["approved", "bootstrapping", "executing", "aborting"]);
@@ -31,6 +33,8 @@ export interface WorkerOptions {
   sandbox?: SandboxMode;
   /** How long to wait between looks for work when there is none (ms). */
   idleMs?: number;
+  /** How long an attempt's claim outlives its last renewal (ms; default $PEH_TASK_LEASE_SECONDS, or 30 s). */
+  leaseMs?: number;
   /** Stop once no run has work left (for scripts and tests), instead of waiting for more. */
   untilIdle?: boolean;
   signal: AbortSignal;
@@ -75,9 +79,12 @@ export async function workLoop(options: WorkerOptions): Promise<void> {
 async function execute(options: WorkerOptions, runId: RunId): Promise<Outcome | "held"> {
   try {
     let took = false;
+    // On a shared store, workers split the run's tasks between them: each claims attempts.
+    const claims = options.store instanceof PostgresEventStore ? new TaskClaims(options.store.leases, runId, options.leaseMs) : undefined;
     const outcome = await new Orchestrator({
       store: options.store,
       runId,
+      ...(claims ? { claims } : {}),
       concurrency: options.concurrency,
       wait: false,
       trustRoots: options.trustRoots,

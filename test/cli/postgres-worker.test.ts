@@ -1,6 +1,7 @@
-// `peh worker` on a shared PostgreSQL store: several workers share the approved runs, each run
-// executed by one at a time; a worker killed mid-attempt, or stopped past its lease, has its run
-// taken over and finished by another, with every task recorded done exactly once.
+// `peh worker` on a shared PostgreSQL store: several workers share the approved runs and split
+// each run's tasks (each attempt claimed by one worker, under the plan's concurrency cap); a
+// worker killed mid-attempt, or stopped past its lease, has its attempt taken over and run again
+// by another, with every task recorded done exactly once.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -66,6 +67,31 @@ describeWithPostgres("peh worker", (server) => {
   };
   const running = (task: string, attempt: number) => (event: PehEvent) => event.type === "WORKER_RUNNING" && event.entity === `worker:${task}#${attempt}`;
 
+  it("splits one run's tasks between two workers, never more under way than the plan's cap", async () => {
+    const tasks = ["t1", "t2", "t3", "t4", "t5", "t6"];
+    const runId = await plan(
+      "split",
+      `objective: Six tasks that wait for go\nconcurrency: 3\ntasks:\n${tasks.map((id) => `  - { id: ${id}, objective: Wait ${id}, scope: workspace, run: "echo ${id} >> starts.txt; while [ ! -f go ]; do sleep 0.05; done" }`).join("\n")}\n`,
+    );
+    // Each worker may run 2 at once, the plan 3: the third task under way is the other worker's.
+    const workers = [ws.start(["worker", "--until-idle", "--concurrency", "2"]), ws.start(["worker", "--until-idle", "--concurrency", "2"])];
+    await started(3);
+    await writeFile(join(ws.path, "go"), "");
+    expect(await Promise.all(workers.map((worker) => worker.exit))).toEqual([0, 0]);
+    const events = await store.read(runId);
+    expectFinishedOnce(events, tasks);
+    const holders = new Set(events.flatMap((event) => (event.type === "WORKER_CLAIMED" ? [event.data.holder] : [])));
+    expect(holders.size).toBe(2);
+    // The cap, over the log: attempts under way (started, not yet ended) never more than 3.
+    let under = 0;
+    let most = 0;
+    for (const event of events) {
+      if (event.type === "TASK_STARTED") most = Math.max(most, ++under);
+      if (event.type === "TASK_COMPLETED") under--;
+    }
+    expect(most).toBe(3);
+  });
+
   it("shares the approved runs between two workers, every task done once", async () => {
     const runs = [await plan("one", quick("one")), await plan("two", quick("two")), await plan("three", quick("three"))];
     const workers = [ws.start(["worker", "--until-idle", "--concurrency", "2"]), ws.start(["worker", "--until-idle", "--concurrency", "2"])];
@@ -95,7 +121,7 @@ describeWithPostgres("peh worker", (server) => {
   });
 
   it("takes a run from a worker stopped past its lease; woken, that worker records nothing more", async () => {
-    Object.assign(ws.env, { PEH_RUN_LEASE_SECONDS: "2" });
+    Object.assign(ws.env, { PEH_RUN_LEASE_SECONDS: "2", PEH_TASK_LEASE_SECONDS: "2" });
     const runId = await plan("stalled", blocking);
     const stalled = ws.start(["worker"]);
     await until(runId, running("block", 1));
@@ -109,7 +135,7 @@ describeWithPostgres("peh worker", (server) => {
     const finished = await store.read(runId);
     expectFinishedOnce(finished, ["first", "block", "after"]);
     stalled.kill("SIGCONT");
-    // It sees the run end in the log (or its next append refused) and lets it go.
+    // Its attempt's result is refused (the attempt was taken over); it sees the run end and lets it go.
     await stalled.line(/left to another peh|completed/);
     stalled.kill("SIGTERM");
     await stalled.exit;

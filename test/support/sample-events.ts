@@ -65,6 +65,15 @@ export function workerEvents(): PehEvent[] {
   ];
 }
 
+/** A claim of the attempt by worker process w1, and its lease expiring: w1's, and another's (refused). */
+export function claimEvents(): PehEvent[] {
+  return [
+    ev("WORKER_CLAIMED", { ...worker, attempt: 1, holder: "w1", lease_ms: 2_000 }),
+    ev("WORKER_LEASE_EXPIRED", { ...worker, holder: "w1", by: "w2" }),
+    ev("WORKER_LEASE_EXPIRED", { ...worker, holder: "w3", by: "w2" }),
+  ];
+}
+
 export function bootstrapEvents(): PehEvent[] {
   return BOOTSTRAP_PHASES.flatMap((phase) => [
     ev("BOOTSTRAP_PHASE_STARTED", { phase }),

@@ -20,9 +20,10 @@ export interface Workspace {
    * Starts `peh args` in the background; `line(pattern)` resolves when its output shows it, and
    * rejects (quoting the output) when the process ends without showing it: a test waiting on a
    * line peh never prints fails at once with peh's words, not at its timeout. `lines()`: every
-   * line so far (stdout and stderr as they came).
+   * line so far (stdout and stderr as they came). `prefix`: a command that runs it elsewhere
+   * (`ip netns exec NAME`, another host).
    */
-  start(args: string[], env?: NodeJS.ProcessEnv): { line(pattern: RegExp): Promise<string>; lines(): readonly string[]; exit: Promise<number | null>; kill(signal: NodeJS.Signals): void };
+  start(args: string[], env?: NodeJS.ProcessEnv, prefix?: string[]): { line(pattern: RegExp): Promise<string>; lines(): readonly string[]; exit: Promise<number | null>; kill(signal: NodeJS.Signals): void };
   remove(): Promise<void>;
 }
 
@@ -37,8 +38,9 @@ export async function workspace(): Promise<Workspace> {
     peh: (...args) => peh(args, { cwd: path, env }),
     write: (name, text) => writeFile(join(path, name), text),
     read: (name) => readFile(join(path, name), "utf8").catch(() => ""),
-    start(args, extra = {}) {
-      const child = spawn(process.execPath, [bin, ...args], { cwd: path, env: { ...process.env, NO_COLOR: "1", ...env, ...extra } });
+    start(args, extra = {}, prefix = []) {
+      const [command, ...rest] = [...prefix, process.execPath, bin, ...args];
+      const child = spawn(command!, rest, { cwd: path, env: { ...process.env, NO_COLOR: "1", ...env, ...extra } });
       const lines: string[] = [];
       const waiters: { pattern: RegExp; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
       let ended: string | undefined;

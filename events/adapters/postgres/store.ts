@@ -246,6 +246,7 @@ export class PostgresEventStore implements EventStore {
       let client: pg.PoolClient | undefined;
       try {
         client = await this.pool.connect();
+        guard(client);
         await this.schemaOn(client);
         if (lost && recover) {
           const recovered = await recover(client);
@@ -300,4 +301,16 @@ export class PostgresEventStore implements EventStore {
   private corrupt(runId: RunId, seq: number, why: string): PehError {
     return new PehError("STORE_CORRUPT", `${this.locate(runId)}: the event at seq ${seq} cannot be trusted: ${why}`, "restore the database from a backup; peh never edits a stored event", { run_id: runId, seq });
   }
+}
+
+/**
+ * A checked-out client whose connection drops (pg_terminate_backend, a server restart) emits
+ * 'error' besides rejecting its query; without a listener that would end the process. The
+ * query's rejection is what withRetry handles. Once per client: the pool hands the same ones out again.
+ */
+const guarded = new WeakSet<pg.PoolClient>();
+function guard(client: pg.PoolClient): void {
+  if (guarded.has(client)) return;
+  guarded.add(client);
+  client.on("error", () => undefined);
 }

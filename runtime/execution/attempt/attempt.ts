@@ -189,6 +189,7 @@ export class Attempts {
       type: "RecordExit",
       at: now(),
       task_id: task.id,
+      attempt,
       exit_code: result?.exit_code ?? null,
       signal: result?.signal ?? null,
       timed_out: result?.timed_out ?? false,
@@ -236,7 +237,7 @@ export class Attempts {
     const timeout = failure?.timed_out ? { timed_out: true, error: { code: "TIMEOUT", message: failure.limit! } } : {};
     // An isolated attempt whose checks passed gets its commit now; its verification carries it.
     const commit = failure ? undefined : await this.run.isolation.commit(task);
-    await this.run.command({ type: "RecordVerification", at: now(), task_id: task.id, evidence, duration_ms: result?.duration_ms ?? 0, ...timeout, ...(commit ? { commit } : {}) });
+    await this.run.command({ type: "RecordVerification", at: now(), task_id: task.id, attempt, evidence, duration_ms: result?.duration_ms ?? 0, ...timeout, ...(commit ? { commit } : {}) });
     if (failure) {
       await this.failed(task, attempt, result, failure);
       return;
@@ -333,7 +334,7 @@ export class Attempts {
       this.run.confinementOf?.(task, attempt),
     );
     const rate_limit = byStream?.rate_limit;
-    await this.run.command({ type: "ClassifyFailure", at, task_id: task.id, class: found.class, rule: found.rule, evidence: found.evidence, ...(rate_limit ? { rate_limit } : {}) });
+    await this.run.command({ type: "ClassifyFailure", at, task_id: task.id, attempt, class: found.class, rule: found.rule, evidence: found.evidence, ...(rate_limit ? { rate_limit } : {}) });
     const what =
       timed_out ? "timed out"
       : failure.stage === "verify" ? "acceptance test failed"

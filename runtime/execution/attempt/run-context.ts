@@ -10,6 +10,7 @@ import type { Redactor } from "../process/redact.js";
 import type { RunSandbox } from "../../workspace/run-sandbox.js";
 import type { AgentGrants } from "../../workspace/grants.js";
 import type { IsolatedWork } from "../../workspace/isolated-work.js";
+import type { TaskClaims } from "../task-claims.js";
 
 export interface ExecuteOptions {
   store: EventStore;
@@ -30,6 +31,11 @@ export interface ExecuteOptions {
   sandbox?: SandboxMode;
   /** Leave a checkpoint for the views when the run stops, if its log has this many events (default 5,000). */
   checkpointAfter?: number;
+  /**
+   * Many workers (`peh worker` on a shared store): this one claims tasks of the run instead of
+   * holding the whole run (runtime/execution/task-claims.ts).
+   */
+  claims?: TaskClaims;
 }
 
 export type ProgressLine =
