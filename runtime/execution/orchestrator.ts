@@ -154,9 +154,14 @@ export class Orchestrator implements RunContext {
     }
     const decided = this.run.command(command);
     // A task's end readies its dependents in the same append (one fsync fewer per task of a
-    // chain); the tasks that turn readied are visited again, as after the loop's own turn.
+    // chain). They are visited again at the loop's next turns, whichever turn readied them: taken
+    // back now, and again once that append is decided (a turn of the loop's that saw them still
+    // pending in between has dropped them).
     if (command.type === "RecordVerification" || command.type === "RecordMerge") {
-      this.run.command({ type: "ScheduleReadyTasks", at: command.at }).then(() => this.index.takeBackReadied(this.state), () => undefined);
+      const ended = command.task_id as TaskId;
+      this.index.takeBackDependents(this.state, ended);
+      const again = () => this.index.takeBackDependents(this.state, ended);
+      this.run.command({ type: "ScheduleReadyTasks", at: command.at }).then(again, again); // refused: the loop's own turn readies them
     }
     return decided;
   }

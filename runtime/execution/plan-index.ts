@@ -10,7 +10,7 @@ import { recheckedTasks, type RunState } from "../../machines/fold/run.js";
  * visits the tasks that may start, not every task of a 10k-task plan.
  */
 export class PlanIndex {
-  private indexed?: { spec: Plan | null; position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask> };
+  private indexed?: { spec: Plan | null; position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask>; dependents?: Map<TaskId, PlanTask[]> };
 
   of(state: RunState): { position: Map<TaskId, number>; unsettled: Map<TaskId, PlanTask> } {
     const spec = state.plan_spec;
@@ -19,6 +19,22 @@ export class PlanIndex {
       this.indexed = { spec, position: new Map(tasks.map((t, i) => [t.id, i])), unsettled: new Map(tasks.map((t) => [t.id, t])) };
     }
     return this.indexed;
+  }
+
+  /**
+   * A task ended: the tasks that depend on it are visited again, whichever turn readies them. A
+   * turn decided in the same append as the task's end (Orchestrator.command) is followed by other
+   * commands of that append, so the recheck list right after it is not there to read.
+   */
+  takeBackDependents(state: RunState, id: TaskId): void {
+    const indexed = this.of(state) as NonNullable<PlanIndex["indexed"]>;
+    if (!indexed.dependents) {
+      indexed.dependents = new Map();
+      for (const task of state.plan_spec?.tasks ?? []) {
+        for (const dependency of task.depends_on) indexed.dependents.set(dependency, [...(indexed.dependents.get(dependency) ?? []), task]);
+      }
+    }
+    for (const task of indexed.dependents.get(id) ?? []) indexed.unsettled.set(task.id, task);
   }
 
   /** `[Task i/n]`: the task's place in the current plan. */

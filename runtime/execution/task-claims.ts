@@ -17,7 +17,7 @@ import { stateName } from "../../machines/fold/state-name.js";
 import { mayHandle } from "../../machines/memo/lite.js";
 import { planMachine } from "../../machines/plan.js";
 import { interruptionReason } from "./attempt/attempt-support.js";
-import type { RunContext } from "./attempt/run-context.js";
+import type { RunClaims, RunContext } from "./attempt/run-context.js";
 import { now } from "./clock.js";
 
 /** How long an attempt's claim outlives its holder's last renewal, by default. */
@@ -35,7 +35,7 @@ export function taskLeaseMs(): number {
 /** Task states in which a new attempt may be claimed. */
 const STARTABLE = new Set(["ready", "retry_scheduled", "interrupted"]);
 
-export class TaskClaims {
+export class TaskClaims implements RunClaims {
   /** This worker process, as its claims name it. */
   readonly holder = holderText().trim();
   private readonly renewals = new Map<WorkerId, NodeJS.Timeout>();

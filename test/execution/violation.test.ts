@@ -77,11 +77,13 @@ const WRITES: [string, string, string][] = [
 ];
 
 describe("classify › a write the sandbox refused", () => {
-  it.each(WRITES)("%s: permission, naming the path, with the hint writable: [path]", (_, output, path) => {
+  it.each(WRITES)("%s: permission, naming the path, with the hint writable: [path] (or, in .git, why none helps)", (_, output, path) => {
     const found = classify(facts(output), [], offline);
     expect(found).toMatchObject({ class: "permission", rule: "write refused by the sandbox" });
     expect(found.evidence).toContain(path);
-    expect(found.hint).toContain(`ask for it in the task: writable: [${JSON.stringify(path)}]`);
+    // No grant opens git's own directory: the hint says so instead of asking for one.
+    if (path.includes("/.git/")) expect(found.hint).toMatch(/in the repository's \.git, which the sandbox keeps read-only: .*peh makes the task's commit itself/);
+    else expect(found.hint).toContain(`ask for it in the task: writable: [${JSON.stringify(path)}]`);
   });
 
   it("classifies a read-only file system as before when the attempt was not sandboxed", () => {

@@ -10,7 +10,6 @@ import type { Redactor } from "../process/redact.js";
 import type { RunSandbox } from "../../workspace/run-sandbox.js";
 import type { AgentGrants } from "../../workspace/grants.js";
 import type { IsolatedWork } from "../../workspace/isolated-work.js";
-import type { TaskClaims } from "../task-claims.js";
 
 export interface ExecuteOptions {
   store: EventStore;
@@ -35,7 +34,17 @@ export interface ExecuteOptions {
    * Many workers (`peh worker` on a shared store): this one claims tasks of the run instead of
    * holding the whole run (runtime/execution/task-claims.ts).
    */
-  claims?: TaskClaims;
+  claims?: RunClaims;
+}
+
+/**
+ * What a run asks of a worker's claims (TaskClaims, runtime/execution/task-claims.ts): what its
+ * StartAttempt carries, the work on a task wrapped for many workers, and letting go at the end.
+ */
+export interface RunClaims {
+  readonly claim: { holder: string; lease_ms: number };
+  wrap(run: RunContext, task: PlanTask, work: (() => Promise<void>) | undefined, wake: (ms: number) => void): (() => Promise<void>) | undefined;
+  close(): Promise<void>;
 }
 
 export type ProgressLine =
