@@ -3,136 +3,19 @@
 // rerun (DESIGN §15) pending → reused, the source's result taken over.
 // Dependencies: a task also receives its dependencies' settling events (completed, skipped by a
 // decision or the plan) and counts them; it becomes ready only when all have settled.
+// Its context is in task/context.ts, its guards in task/guards.ts, the transitions its states
+// share in task/transitions.ts.
 import { and, assign, not, setup } from "xstate";
-import { isolationOf, type FailureClass, type Isolation, type PehEvent, type PlanTask, type Recovery, type TaskId } from "../events/index.js";
-import { NO_RETRIES, RATE_LIMIT_RETRIES, retryBudget } from "./recovery.js";
+import type { PehEvent } from "../events/index.js";
+import { initialContext, specOf, type TaskContext, type TaskInput, type WorktreePhase } from "./task/context.js";
+import { taskGuards } from "./task/guards.js";
+import { budgetStop, fixInPlace, inPhase, keepFailedWork, respecify, skipOwn, skipOwnThatRan, toPhase } from "./task/transitions.js";
 
-export interface TaskContext {
-  task_id: TaskId;
-  idempotent: boolean;
-  depends_on: readonly TaskId[];
-  /**
-   * How many dependencies succeeded or were skipped on purpose (their dependents may proceed).
-   * A count suffices: a settled task is in a final state and settles only once.
-   */
-  settled: number;
-  /** The attempt now or last under way; 0 before the first start. */
-  attempt: number;
-  failure_class: FailureClass | null;
-  /** Automatic retries used since the start or the last human `retry` (which resets them). */
-  retries: number;
-  /**
-   * The classified failure was a rate or usage limit (its reset time, when the stream gave one):
-   * waiting for the reset is not a new failure, so such retries count against `retries` once.
-   */
-  rate_limit: { reset_at: string | null } | null;
-  /** It waits for a human because the run's budget was spent before its next attempt (RUN_BUDGET_SPENT). */
-  budget_stop: boolean;
-  /** Automatic retries after a rate limit since the start or the last human `retry` (the first one is in `retries` too). */
-  rate_limit_retries: number;
-  /** How many automatic retries each failure class allows (the recovery policy's budget). */
-  budget: Readonly<Record<FailureClass, number>>;
-  /** When the scheduled retry is due (ISO time), so that a resumed run waits only what remains. */
-  due_at: string | null;
-  /** The attempt under way began after an interruption (a crash, a drain): a resume, not a retry. */
-  resumed: boolean;
-  // ── rerun (issue 22) ──
-  /** A rerun may take over this task's result from its source (TASK_REUSED) instead of running it. */
-  reusable: boolean;
-  /** Each attempt works in a git worktree of its own, committed and merged by peh (isolation: worktree). */
-  isolated: boolean;
-  /** The last attempt's worktree, where it is in its lifecycle; null before the first one. */
-  worktree: WorktreeFacts | null;
-}
-
-/**
- * Where an attempt's worktree is: made, its commit made, replayed onto the branch head, merged;
- * or archived (a failure, an interruption); then removed. `removed` keeps whether its work was
- * merged, which completion needs.
- */
-export type WorktreePhase = "created" | "committed" | "rebased" | "merged" | "archived" | "removed";
-export interface WorktreeFacts {
-  attempt: number;
-  phase: WorktreePhase;
-  merged: boolean;
-}
-
-export interface TaskInput {
-  task: Pick<PlanTask, "id" | "idempotent" | "depends_on" | "recovery" | "isolation">;
-  /** The plan-wide recovery policies, under the task's own. */
-  recovery?: Recovery | undefined;
-  /** The plan-wide isolation, under the task's own. */
-  isolation?: Isolation | undefined;
-  /** Tasks already settled for their dependents (a task added by a change mid-run). */
-  settled?: readonly TaskId[];
-  /** A rerun's task whose source result it may take over (TASK_REUSED): see machines/reuse.ts. */
-  reusable?: boolean;
-}
+export type { TaskContext, TaskInput, WorktreeFacts, WorktreePhase } from "./task/context.js";
+export { taskIdOf } from "./task/guards.js";
 
 /** The tag of the states whose dependents may proceed: succeeded, and skipped on purpose. */
 export const SETTLES_DEPENDENTS = "settles_dependents";
-
-/** A task's dependencies (deduplicated) and how many of them have settled already. */
-function specOf(task: TaskInput["task"], recovery: Recovery | undefined, settled: readonly TaskId[] = [], isolation?: Isolation) {
-  const depends_on = [...new Set(task.depends_on)];
-  return {
-    idempotent: task.idempotent,
-    isolated: isolationOf(task, { isolation }) === "worktree",
-    depends_on,
-    settled: depends_on.filter((id) => settled.includes(id)).length,
-    // A task that is not idempotent has no automatic retries at all, whatever its policies say.
-    budget: task.idempotent ? retryBudget(task, { recovery }) : NO_RETRIES,
-  };
-}
-
-/** The task an event is about, if any (its data's task_id). */
-export const taskIdOf = (event: PehEvent): TaskId | undefined =>
-  "task_id" in event.data ? (event.data.task_id as TaskId) : undefined;
-
-/** A task that has not started can be skipped: by an abort, or dropped by a change mid-run. */
-const skipOwn = [
-  { guard: and(["isOwn", "isUpstreamFailure"]), target: "upstream_failed" },
-  { guard: "isOwn", target: "skipped" },
-] as const;
-
-/** A task that ran can be skipped by an abort, never dropped by a plan change. */
-const skipOwnThatRan = [
-  { guard: and(["isOwn", "isUpstreamFailure"]), target: "upstream_failed" },
-  { guard: and(["isOwn", not("isPlanChangeSkip")]), target: "skipped" },
-] as const;
-
-/** Re-specified by a change mid-run (its dependencies, idempotence), while it has not started. */
-const respecify = { guard: "isStillPlanned", actions: "adoptSpec" } as const;
-
-/**
- * Fixed in place by a change mid-run while nothing of it runs (it failed and waits for a human or
- * for its retry): its next attempt runs the new definition. It ran once its dependencies had
- * settled, so the change may not make it wait for one that has not.
- */
-const fixInPlace = { guard: and(["isStillPlanned", "dependenciesStaySettled"]), actions: "adoptSpec" } as const;
-
-/**
- * The run's budget is spent (the plan judges that): the next attempt does not start, a human
- * decides (a retry once the budget is raised, a skip, an abort).
- */
-const budgetStop = { guard: and(["isOwn", "isNextAttempt"]), target: "awaiting_decision", actions: ["recordBudgetStop", "askHuman"] } as const;
-
-/** The guard "the current attempt's worktree is in one of `phases`". */
-const inPhase = (...phases: WorktreePhase[]) => ({ type: "worktreeIn", params: { phases } }) as const;
-/** The action "the current attempt's worktree is now in `phase`". */
-const toPhase = (phase: WorktreePhase) => ({ type: "recordWorktreePhase", params: { phase } }) as const;
-
-/** A failed or interrupted attempt's worktree: archived (unless merged), then removed. */
-const keepFailedWork = {
-  WORKTREE_ARCHIVED: {
-    guard: and(["isCurrentAttempt", inPhase("created", "committed", "rebased")]),
-    actions: [toPhase("archived"), "removeWorktree"],
-  },
-  WORKTREE_REMOVED: {
-    guard: and(["isCurrentAttempt", inPhase("archived")]),
-    actions: toPhase("removed"),
-  },
-} as const;
 
 export const taskMachine = setup({
   types: {
@@ -140,60 +23,7 @@ export const taskMachine = setup({
     events: {} as PehEvent,
     input: {} as TaskInput,
   },
-  guards: {
-    isOwn: ({ context, event }) => event.entity === `task:${context.task_id}`,
-    isDependencySettling: ({ context, event }) => {
-      const from = taskIdOf(event);
-      if (from === undefined || from === context.task_id || !context.depends_on.includes(from)) return false;
-      if (event.type === "TASK_COMPLETED" || event.type === "TASK_REUSED") return true;
-      if (event.type === "DECISION_RECORDED") return event.data.decision === "skip";
-      if (event.type === "TASK_SKIPPED") return event.data.reason === "plan_changed";
-      return false;
-    },
-    allDependenciesSettled: ({ context }) => context.settled === context.depends_on.length,
-    isNextAttempt: ({ context, event }) =>
-      (event.type === "TASK_STARTED" || event.type === "RECOVERY_ATTEMPTED" || event.type === "RUN_BUDGET_SPENT") &&
-      (event.type === "TASK_STARTED" ? event.data.attempt : event.data.next_attempt) === context.attempt + 1,
-    isCurrentAttempt: ({ context, event }) =>
-      "attempt" in event.data && event.data.attempt === context.attempt,
-    isIdempotent: ({ context }) => context.idempotent,
-    isRetryAttempt: ({ context }) => context.attempt > 1,
-    withinBudget: ({ context }) => {
-      if (context.failure_class === null) return false;
-      // A rate limit counted once already: its waits have a bound of their own, not the class's.
-      if (context.rate_limit !== null && context.rate_limit_retries > 0) return context.rate_limit_retries < RATE_LIMIT_RETRIES;
-      return context.retries < context.budget[context.failure_class];
-    },
-    isUpstreamFailure: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "upstream_failed",
-    isPlanChangeSkip: ({ event }) => event.type === "TASK_SKIPPED" && event.data.reason === "plan_changed",
-    isStillPlanned: ({ context, event }) =>
-      event.type === "PLAN_CHANGED" && event.data.plan.tasks.some((task) => task.id === context.task_id),
-    dependenciesStaySettled: ({ context, event }) => {
-      const task = event.type === "PLAN_CHANGED" ? event.data.plan.tasks.find((t) => t.id === context.task_id) : undefined;
-      return task !== undefined && event.type === "PLAN_CHANGED" && task.depends_on.every((id) => event.data.settled.includes(id));
-    },
-    /** A human's "run it now" for the retry that waits for its due time. */
-    isScheduledRetry: ({ context, event }) =>
-      event.type === "RECOVERY_EXPEDITED" &&
-      context.due_at !== null &&
-      event.data.waived_due_at === context.due_at &&
-      event.data.next_attempt === context.attempt + 1,
-    /** Rerun (issue 22): only a task its rerun marked may take over its source's result. */
-    isReusable: ({ context }) => context.reusable,
-    isIsolated: ({ context }) => context.isolated,
-    /** No worktree of this task is in use: none was made, or the last one is removed. */
-    worktreeSettled: ({ context }) => context.worktree === null || context.worktree.phase === "removed",
-    /** The attempt may verify: it is not isolated, or its worktree is made (and not yet committed). */
-    worktreeReadyIfIsolated: ({ context }) =>
-      !context.isolated || (context.worktree?.attempt === context.attempt && context.worktree.phase === "created"),
-    worktreeIn: ({ context }, params: { phases: readonly WorktreePhase[] }) =>
-      context.worktree !== null && context.worktree.attempt === context.attempt && params.phases.includes(context.worktree.phase),
-    worktreeMergedAndRemoved: ({ context }) =>
-      context.worktree?.attempt === context.attempt && context.worktree.phase === "removed" && context.worktree.merged,
-    decidedRetry: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "retry",
-    decidedSkip: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "skip",
-    decidedAbort: ({ event }) => event.type === "DECISION_RECORDED" && event.data.decision === "abort",
-  },
+  guards: taskGuards,
   actions: {
     adoptSpec: assign(({ context, event }) => {
       const task = event.type === "PLAN_CHANGED" ? event.data.plan.tasks.find((t) => t.id === context.task_id) : undefined;
@@ -245,21 +75,7 @@ export const taskMachine = setup({
 }).createMachine({
   id: "task",
   initial: "pending",
-  context: ({ input }) => ({
-    task_id: input.task.id,
-    // Deduplicated: the count of settled dependencies must be able to reach it.
-    ...specOf(input.task, input.recovery, input.settled, input.isolation),
-    attempt: 0,
-    failure_class: null,
-    retries: 0,
-    rate_limit: null,
-    rate_limit_retries: 0,
-    budget_stop: false,
-    due_at: null,
-    resumed: false,
-    reusable: input.reusable === true,
-    worktree: null,
-  }),
+  context: ({ input }) => initialContext(input),
   on: {
     TASK_COMPLETED: { guard: "isDependencySettling", actions: "recordSettledDependency" },
     DECISION_RECORDED: { guard: "isDependencySettling", actions: "recordSettledDependency" },

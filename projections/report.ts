@@ -2,72 +2,19 @@
 // every task the log shows (in plan order, then those a change dropped) with its outcome and
 // evidence, the recoveries and decisions, and the totals. As data (`peh report --json`, times
 // ISO-8601 UTC) and as Markdown (times in the zone the caller gives, labelled).
+// The report's shape is in report/shape.ts, its Markdown in report/markdown.ts.
 import type { CheckEvidence, Lineage, PehEvent, SandboxProfile } from "../events/index.js";
-import { agentUsageOf, spendText, type AgentUsageView } from "./agent-usage.js";
+import { agentUsageOf, type AgentUsageView } from "./agent-usage.js";
 import { foldRun } from "../machines/fold/run.js";
 import { budgetWords } from "../machines/run-budget.js";
-import { gitWorkLines, gitWorkOf, type GitWork } from "./git-work.js";
-import { printable } from "./text/printable.js";
-import { sandboxWords } from "./text/sandbox-words.js";
+import { gitWorkOf } from "./git-work.js";
 import { stateName } from "../machines/fold/state-name.js";
-import { skippedFailuresOf, skippedFailuresText, withDeciders, type SkippedFailure } from "./skipped.js";
-import { utcTime, type TimeFormat } from "./text/time-format.js";
-import { lineageText } from "./lineage.js";
-import { plural, stateWords } from "./text/words.js";
+import { skippedFailuresOf, withDeciders } from "./skipped.js";
+import { seconds } from "./report/markdown.js";
+import type { Report, ReportEntry } from "./report/shape.js";
 
-export interface ReportTask {
-  /** Its place in the plan; null for a task a change dropped. */
-  number: number | null;
-  id: string;
-  objective: string;
-  /** Its task machine's state, or `dropped` for a task a change dropped. */
-  outcome: string;
-  attempts: number;
-  /** Attempts stopped by a crash or a drain (resumed, not retried). */
-  interrupted: number;
-  duration_ms: number;
-  evidence: CheckEvidence[];
-  last_error: string | null;
-  skipped_reason: string | null;
-  /** The profile its latest attempt ran under (null: it never ran, or the log predates the sandbox). */
-  sandbox: SandboxProfile | null;
-  /** Rerun (issue 22): the run and event whose result this task took over, or null. */
-  reused_from: { run_id: string; seq: number } | null;
-}
-
-/** A recovery or decision, or a change to the plan: when, what, and the output it quotes. */
-export interface ReportEntry {
-  at: string;
-  event: PehEvent["type"];
-  task_id: string | null;
-  actor: string;
-  text: string;
-  evidence?: string;
-}
-
-export interface Report {
-  run_id: string | null;
-  objective: string | null;
-  /** The plan machine's state: completed, failed, aborted, executing… */
-  outcome: string;
-  ended_at: string | null;
-  plan: { version: number | null; approval: { version: number; actor: string; at: string; confirmations: { task_id: string; phrase: string }[] } | null };
-  /** From the first task's start to the end, once the run has ended. */
-  elapsed_ms: number | null;
-  tasks: ReportTask[];
-  recoveries: ReportEntry[];
-  plan_changes: ReportEntry[];
-  /** The tasks skipped after a failure, by policy or by whom. */
-  skipped_failures: SkippedFailure[];
-  totals: { tasks: number; succeeded: number; reused: number; failed: number; skipped: number; upstream_failed: number; not_finished: number; events: number };
-  /** Where this run came from (a rerun's or a fork's source), and the runs rerun or forked from it. */
-  lineage: Lineage | null;
-  descendants: { run_id: string; lineage: Lineage }[];
-  /** Isolated work: the run's branch, each task's commit, the archive refs (absent without a branch). */
-  git?: GitWork;
-  /** What the agent CLIs spent, per task and in all (absent when no agent's stream was read). */
-  agent_usage?: AgentUsageView;
-}
+export type { Report, ReportEntry, ReportTask } from "./report/shape.js";
+export { renderReport } from "./report/markdown.js";
 
 interface TaskRecord {
   id: string;
@@ -82,10 +29,6 @@ interface TaskRecord {
   sandbox: SandboxProfile | null;
   reused_from: { run_id: string; seq: number } | null;
 }
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const code = (text: string) => `\`${text.replaceAll("`", "'")}\``;
-const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
 
 /** `descendants`: the runs rerun or forked from this one (found by the caller in the store). */
 export function reportOf(events: readonly PehEvent[], descendants: { run_id: string; lineage: Lineage }[] = []): Report {
@@ -237,66 +180,4 @@ export function reportOf(events: readonly PehEvent[], descendants: { run_id: str
 function usage(events: readonly PehEvent[]): { agent_usage?: AgentUsageView } {
   const agent_usage = agentUsageOf(events);
   return agent_usage ? { agent_usage } : {};
-}
-
-/** The report in Markdown, its times in `time`'s zone (labelled). */
-export function renderReport(report: Report, time: TimeFormat = utcTime): string {
-  const { plan, totals } = report;
-  const approval = plan.approval;
-  const confirming = approval?.confirmations.length ? `, confirming ${approval.confirmations.map((c) => `${c.task_id} (${code(c.phrase)})`).join(", ")}` : "";
-  const skipped = report.skipped_failures.length ? ` with ${skippedFailuresText(report.skipped_failures)}` : "";
-  const line = (entry: ReportEntry) =>
-    `- ${time(entry.at)} ${entry.task_id ? `**${entry.task_id}** ` : ""}${entry.text}${entry.evidence === undefined ? "" : ` — ${code(entry.evidence || "no output")}`}`;
-  const lines = [
-    `# ${report.objective ?? "Run"}`,
-    "",
-    `- Run: ${code(report.run_id ?? "?")}`,
-    `- Outcome: **${stateWords(report.outcome)}${skipped}**${report.ended_at ? ` at ${time(report.ended_at)}` : " (not finished)"}`,
-    `- Plan: version ${plan.version ?? "?"}${approval ? `, approved (version ${approval.version}) by ${approval.actor} at ${time(approval.at)}${confirming}` : ", not approved"}`,
-    ...(report.elapsed_ms === null ? [] : [`- Elapsed: ${seconds(report.elapsed_ms)} from the first task to the end`]),
-    ...(report.lineage ? [`- Lineage: ${lineageText(report.lineage)}`] : []),
-    ...report.descendants.map((d) => `- Descendant: ${code(d.run_id)}, ${d.lineage.kind === "fork" ? `forked at event #${d.lineage.at_seq}` : `rerun${d.lineage.from_task ? ` from task ${d.lineage.from_task}` : ""}`}`),
-    "",
-    "## Tasks",
-    "",
-    "| # | task | outcome | attempts | time | evidence |",
-    "|---|---|---|---|---|---|",
-    ...report.tasks.map((task) => {
-      const evidence = task.evidence.map((e) => `${code(e.command)} → ${e.exit_code}`).join("; ");
-      const detail = task.skipped_reason ? `skipped: ${task.skipped_reason}` : task.last_error && task.outcome !== "succeeded" ? task.last_error : evidence;
-      const outcome = task.outcome === "dropped" ? "dropped by a change" : task.reused_from ? `reused from ${code(task.reused_from.run_id)} #${task.reused_from.seq}` : stateWords(task.outcome);
-      const attempts = `${task.attempts}${task.interrupted ? ` (${task.interrupted} interrupted)` : ""}`;
-      return `| ${task.number ?? "–"} | **${task.id}** ${cell(task.objective)} | ${outcome} | ${attempts} | ${task.attempts ? seconds(task.duration_ms) : "–"} | ${cell(detail || "–")} |`;
-    }),
-    "",
-    "## Recoveries and decisions",
-    "",
-    ...(report.recoveries.length ? report.recoveries.map(line) : [report.tasks.some((task) => task.attempts > 1) ? "None recorded." : "None: every task that ran succeeded on its first attempt."]),
-    "",
-    ...(report.plan_changes.length ? ["## Plan changes", "", ...report.plan_changes.map(line), ""] : []),
-    ...sandboxSection(report.tasks),
-    ...(report.git ? ["## Git", "", ...gitWorkLines(report.git).map((text) => `- ${text}`), ""] : []),
-    "## Totals",
-    "",
-    `${plural(totals.tasks, "task")}: ${totals.succeeded} succeeded, ${totals.reused ? `${totals.reused} reused, ` : ""}${totals.failed} failed, ${totals.skipped} skipped, ${totals.upstream_failed} upstream failed, ${totals.not_finished} not finished. ${plural(totals.events, "event")}.`,
-    "",
-    ...(report.agent_usage
-      ? [
-          "## Agents",
-          "",
-          ...report.agent_usage.tasks.map((t) => `- **${t.task_id}** (${t.cli}, ${plural(t.attempts, "attempt")}): ${spendText(t)}`),
-          `- Run: ${spendText(report.agent_usage.total)}`,
-          "",
-        ]
-      : []),
-  ];
-  // Evidence and reasons quote task output: a report shown in a terminal must not obey it.
-  return printable(lines.join("\n"));
-}
-
-/** Where each task's latest attempt ran: only when the log records profiles. */
-function sandboxSection(tasks: readonly ReportTask[]): string[] {
-  const ran = tasks.filter((task) => task.sandbox !== null);
-  if (ran.length === 0) return [];
-  return ["## Sandbox", "", ...ran.map((task) => `- **${task.id}**: ${sandboxWords(task.sandbox!)}`), ""];
 }

@@ -1,13 +1,13 @@
 // The EventStore on PostgreSQL (node-postgres): one row per event under PRIMARY KEY (run_id, seq),
 // the expected-version check in the append's own statement, LISTEN/NOTIFY as a wake-up for follow
-// with polling behind it. Each operation is one statement; the driver's failures are translated in
-// connection.ts. What is read is judged as the lowdb store's lines are: the chain hash of every row
-// (seal.ts), the envelope's schema, then the machines' fold (runtime/store/read-run.ts).
+// with polling behind it. Each operation is one statement, on the retrying pool of pool.ts; the
+// driver's failures are translated in connection.ts. What is read is judged as the lowdb store's
+// lines are: the chain hash of every row (seal.ts), the envelope's schema, then the machines' fold
+// (runtime/store/read-run.ts).
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
-import { pgDriver } from "./driver.js";
 import { deepFreeze, PehEventSchema, type PehEvent } from "../../envelope.js";
-import { PehError, isPehError } from "../../errors.js";
+import { PehError } from "../../errors.js";
 import { followLog } from "../../follow.js";
 import type { RunId } from "../../ids.js";
 import { chainHash, GENESIS } from "../../seal.js";
@@ -21,11 +21,11 @@ import {
   type ReadRange,
   type RunSummary,
 } from "../../store.js";
-import { connectionOf, isConnectionLost, isRefusal, unavailable, type Connection } from "./connection.js";
+import { connectionOf, type Connection } from "./connection.js";
 import { PostgresLeases } from "./leases.js";
 import { PostgresOutput } from "./output.js";
 import { CHANNEL, Listener } from "./listener.js";
-import { ensureSchema } from "./schema.js";
+import { RetryingPool } from "./pool.js";
 import { APPEND_FIRST, APPEND_NEXT, appendParams, sealRows } from "./statements.js";
 
 export interface PostgresStoreOptions {
@@ -50,12 +50,10 @@ interface Row {
 export class PostgresEventStore implements EventStore {
   readonly where: string;
   private readonly connection: Connection;
-  private readonly pool: pg.Pool;
+  private readonly pool: RetryingPool;
   private readonly listener: Listener;
-  private ready: Promise<void> | undefined;
   /** Each run's last known head (seq and hash), so an append rarely has to ask for it. */
   private readonly heads = new Map<RunId, { seq: number; hash: string }>();
-  private readonly retryForMs: number;
   private readonly pollMs: number;
   private readonly faults: PostgresStoreOptions["faults"];
   /** Named leases on this server (one `peh run` per run across hosts). */
@@ -66,10 +64,7 @@ export class PostgresEventStore implements EventStore {
   constructor(store: string, options: PostgresStoreOptions = {}) {
     this.connection = connectionOf(store, options.env);
     this.where = this.connection.where;
-    this.pool = new (pgDriver().Pool)(this.connection.config);
-    // An idle client whose server went away emits here; unhandled, it would end the process.
-    this.pool.on("error", () => undefined);
-    this.retryForMs = options.retryForMs ?? 15_000;
+    this.pool = new RetryingPool(this.connection.config, this.where, options.retryForMs ?? 15_000);
     this.pollMs = options.pollMs ?? 1_000;
     this.faults = options.faults;
     this.listener = new Listener({ config: this.connection.config, probeMs: options.probeMs ?? 5_000, probeTimeoutMs: 5_000 });
@@ -95,7 +90,7 @@ export class PostgresEventStore implements EventStore {
     const params = appendParams({ runId, rows, appendId, channel: CHANNEL, expected: expectedVersion, previous });
     let written: number;
     try {
-      written = await this.withRetry(
+      written = await this.pool.withRetry(
         async (client) => {
           const result = await client.query<{ n: string }>(expectedVersion === 0 ? APPEND_FIRST : APPEND_NEXT, params);
           this.faults?.afterAppend?.();
@@ -231,50 +226,7 @@ export class PostgresEventStore implements EventStore {
 
   /** One statement on a pooled connection, retried while the server is briefly away. */
   async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
-    return this.withRetry(async (client) => (await client.query<R>(text, values)).rows);
-  }
-
-  /**
-   * Runs `work` on a pooled connection, the schema made first. A lost connection is retried for
-   * `retryForMs` once the server was reached at all (a server that restarts); `recover`, given,
-   * asks on the new connection whether the lost attempt took effect after all.
-   */
-  private async withRetry<T>(work: (client: pg.PoolClient) => Promise<T>, recover?: (client: pg.PoolClient) => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + this.retryForMs;
-    let lost = false;
-    for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
-      let client: pg.PoolClient | undefined;
-      try {
-        client = await this.pool.connect();
-        guard(client);
-        await this.schemaOn(client);
-        if (lost && recover) {
-          const recovered = await recover(client);
-          if (recovered !== undefined) return recovered;
-        }
-        return await work(client);
-      } catch (error) {
-        client?.release(isConnectionLost(error));
-        client = undefined;
-        if (isPehError(error)) throw error;
-        if (isRefusal(error)) throw unavailable(this.where, error);
-        if (!isConnectionLost(error)) throw error;
-        // Never reached: say so now, rather than wait for a server that may not exist.
-        if (this.ready === undefined || Date.now() + wait > deadline) throw unavailable(this.where, error);
-        lost = true;
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      } finally {
-        client?.release();
-      }
-    }
-  }
-
-  private schemaOn(client: pg.PoolClient): Promise<void> {
-    this.ready ??= ensureSchema(client, this.where).catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    return this.ready;
+    return this.pool.query<R>(text, values);
   }
 
   /** The hash of the run's event at `seq` ("" at 0), from the last head seen if it is that one; undefined if there is none. */
@@ -301,16 +253,4 @@ export class PostgresEventStore implements EventStore {
   private corrupt(runId: RunId, seq: number, why: string): PehError {
     return new PehError("STORE_CORRUPT", `${this.locate(runId)}: the event at seq ${seq} cannot be trusted: ${why}`, "restore the database from a backup; peh never edits a stored event", { run_id: runId, seq });
   }
-}
-
-/**
- * A checked-out client whose connection drops (pg_terminate_backend, a server restart) emits
- * 'error' besides rejecting its query; without a listener that would end the process. The
- * query's rejection is what withRetry handles. Once per client: the pool hands the same ones out again.
- */
-const guarded = new WeakSet<pg.PoolClient>();
-function guard(client: pg.PoolClient): void {
-  if (guarded.has(client)) return;
-  guarded.add(client);
-  client.on("error", () => undefined);
 }
