@@ -22,14 +22,13 @@ import { bootstrapRun, type BootstrapContext } from "./bootstrap-phases.js";
 import { delay } from "./delay.js";
 import { GroupCommit } from "./group-commit.js";
 import { requireApproved } from "../gate/gate.js";
-import { Attempts, retryWaitMs } from "./attempt/attempt.js";
+import { Attempts } from "./attempt/attempt.js";
 import { PidRecords } from "./attempt/attempt-support.js";
 import { workingDirOf } from "../workspace/place.js";
 import { attemptLogPath } from "./attempt/attempt-log.js";
 import { agentProblems, requireAgentCommands } from "./attempt/agent-check.js";
-import { interruptCaught, settleForCancel } from "./attempt/leftovers.js";
+import { interruptCaught } from "./attempt/leftovers.js";
 import { PlanIndex } from "./plan-index.js";
-import { slotsLeft } from "../../machines/claims.js";
 import { bootstrapShared } from "./shared-bootstrap.js";
 import { placeOf } from "../store/place.js";
 import { OutputMirror } from "./process/output-mirror.js";
@@ -38,22 +37,18 @@ import type { ProcessStarter } from "./process/process-runner.js";
 import { RunSandbox } from "../workspace/run-sandbox.js";
 import type { Confinement } from "./failure/classify.js";
 import { redactorFor, type Redactor } from "./process/redact.js";
-import { placeOfAttempt } from "./attempt/scope-guard.js";
 import { configPath, denialOf, trustPolicy, trustedRootFor, type TrustPolicy } from "./trust/trust.js";
-import { now } from "./clock.js";
 import { leaveCheckpoint } from "../view-state.js";
 import type { ExecuteOptions, Outcome, ProcessOptions, RunContext, Waiting } from "./attempt/run-context.js";
 import { IsolatedWork } from "../workspace/isolated-work.js";
 import { resolveAgent } from "../agents/resolve.js";
+import { RunLoop } from "./scheduler/run-loop.js";
 
 export type { ExecuteOptions, Outcome, ProgressLine, Waiting } from "./attempt/run-context.js";
 
 export class Orchestrator implements RunContext {
   private run!: GroupCommit;
   private readonly index = new PlanIndex();
-  private readonly active = new Map<TaskId, Promise<void>>();
-  /** The log's re-reads the scheduler has looked at (many workers). */
-  private readsSeen = -1;
   private policy!: TrustPolicy;
   /**
    * The environment every process of the run gets, taken once: the redactor knows exactly the
@@ -189,12 +184,6 @@ export class Orchestrator implements RunContext {
     return cell ? stateName(cell.value) : "unknown";
   }
 
-  private workerState(id: TaskId): string | undefined {
-    const attempt = this.state.tasks.get(id)?.context.attempt ?? 0;
-    const cell = this.state.workers.get(workerIdFor(id, attempt));
-    return cell ? stateName(cell.value) : undefined;
-  }
-
   private tasks(): PlanTask[] {
     return this.state.plan_spec?.tasks ?? [];
   }
@@ -243,98 +232,13 @@ export class Orchestrator implements RunContext {
     await bootstrapRun(() => this.state.bootstrap.value, context, (command) => this.command(command), (text) => this.note(text));
   }
 
-  private async loop(): Promise<Outcome> {
-    while (true) {
-      const finished = this.finalOutcome();
-      if (finished) return finished;
-      if (this.drain.signal.aborted) return this.drained();
-      let retryIn: number | undefined;
-      if (this.planState() === "executing") {
-        await this.isolation.ensureRunBranch();
-        await this.turnStep({ type: "ScheduleReadyTasks", at: now() });
-        // Under claims, other workers' events ready tasks too: after a re-read every task is looked at.
-        if (this.options.claims && this.run.reads !== this.readsSeen) {
-          this.readsSeen = this.run.reads;
-          this.index.revisitAll();
-        } else this.index.takeBackReadied(this.state);
-        retryIn = this.startWhatMay();
-      } else if (this.planState() === "aborting" && this.state.plan.context.cancelled) {
-        await this.stopForCancel();
-      }
-      if (this.active.size > 0 || retryIn !== undefined) {
-        // A scheduled retry waits out its delay (what remains of it after a restart), while
-        // other tasks go on; it holds no concurrency slot meanwhile. A human's event (a retry
-        // made due now, a cancel) ends the wait too.
-        const pause = retryIn === undefined ? undefined : delay(retryIn, this.drain.signal);
-        const change = this.run.nextChange();
-        await Promise.race([...this.active.values(), change.done, ...(pause ? [pause.done] : [])]);
-        pause?.cancel();
-        change.cancel();
-        continue;
-      }
-      // An abort skips an interrupted isolated task only once its worktree is archived and removed.
-      if (this.planState() === "aborting") await this.isolation.settleForAbort((task) => this.attempts.merge(task));
-      const before = this.state.seq;
-      await this.turnStep({ type: "Finish", at: now() });
-      if (this.finalOutcome()) continue;
-      const waiting = this.waitingFor();
-      if (!waiting) {
-        if (this.state.seq !== before) continue;
-        // Nothing runs, nothing can start, nobody is asked: never spin, say where it stuck.
-        const states = this.tasks().map((t) => `${t.id}: ${this.taskState(t.id)}`).join(", ");
-        throw new PehError("RUN_FAILED", `run ${this.options.runId} cannot go on (plan ${this.planState()}; ${states})`, "this is a bug in peh: please report it with the run's events.jsonl");
-      }
-      if (!this.options.wait) return waiting;
-      this.note(`waiting: ${waiting.reason} — ${waiting.next}`);
-      await this.nextForeignEvent();
-    }
-  }
-
-  /**
-   * Starts every task that may run now, up to the concurrency; a task the plan holds stays.
-   * Returns the milliseconds until the earliest scheduled retry that is not due yet: undefined
-   * if there is none, or if every slot is taken (no retry could start before a task ends).
-   */
-  private startWhatMay(): number | undefined {
-    const { unsettled } = this.index.of(this.state);
-    let retryIn: number | undefined;
-    for (const task of unsettled.values()) {
-      if (this.active.size >= this.options.concurrency) return undefined;
-      // A machine in a final state never takes another attempt: not visited again.
-      if (this.state.tasks.get(task.id)?.status === "done" && !this.active.has(task.id)) {
-        unsettled.delete(task.id);
-        continue;
-      }
-      if (this.active.has(task.id) || this.planState() !== "executing") continue;
-      const state = this.taskState(task.id);
-      if (state === "pending") {
-        // Waits for a dependency: visited again once a scheduler turn readies it.
-        unsettled.delete(task.id);
-        continue;
-      }
-      const worker = this.workerState(task.id);
-      let work: (() => Promise<void>) | undefined;
-      const retryWait = state === "retry_scheduled" ? retryWaitMs(this.state, task.id) : undefined;
-      if (retryWait !== undefined && retryWait > 0 && (retryIn === undefined || retryWait < retryIn)) retryIn = retryWait;
-      if (state === "ready" || retryWait === 0 || (state === "interrupted" && task.idempotent)) work = () => this.attempts.start(task);
-      else if (state === "running" && worker === "trust_required" && this.trustedRoot(task)) work = () => this.attempts.trustAndRun(task);
-      else if (state === "running" && worker === "trust_required" && placeOfAttempt(this, task).escaped) work = () => this.attempts.work(task); // refused: it leads out now
-      else if (state === "running" && worker === "ready_for_prompt") work = () => this.attempts.work(task);
-      else if (state === "verifying") work = () => this.attempts.verify(task, undefined);
-      else if (state === "merging") work = () => this.attempts.merge(task);
-      else if (state === "classifying" || state === "classified") work = () => this.attempts.resumeFailure(task);
-      if (this.options.claims) work = this.options.claims.wrap(this, task, work, (ms) => (retryIn = retryIn === undefined ? ms : Math.min(retryIn, ms)));
-      else if (work && slotsLeft(this.state) <= 0) return retryIn; // the plan's cap: an attempt's end wakes the loop
-      if (!work) continue;
-      const running = work()
-        .catch((error: unknown) => {
-          if (!isPehError(error, "ILLEGAL_TRANSITION")) throw error;
-          // The plan moved on meanwhile (a decision from another terminal): leave the task.
-        })
-        .finally(() => this.active.delete(task.id));
-      this.active.set(task.id, running);
-    }
-    return retryIn;
+  /** The run's turns, until it ends, waits for a human, or is drained (scheduler/run-loop.ts). */
+  private loop(): Promise<Outcome> {
+    return new RunLoop(this, {
+      log: this.run, index: this.index, attempts: this.attempts, drain: this.drain.signal, halt: this.halt,
+      planState: () => this.planState(), tasks: () => this.tasks(), finalOutcome: () => this.finalOutcome(),
+      turnStep: (command) => this.turnStep(command), waitingFor: () => this.waitingFor(), nextForeignEvent: () => this.nextForeignEvent(),
+    }).loop();
   }
 
   private get workspace(): string {
@@ -369,21 +273,5 @@ export class Orchestrator implements RunContext {
     change.cancel();
     drained.cancel();
     this.policy = await trustPolicy(this.options.trustRoots);
-  }
-
-  /**
-   * A human cancelled the run: what runs is stopped (its process group killed, recorded
-   * interrupted by its attempt); then what is left under way is settled (leftovers.ts).
-   */
-  private async stopForCancel(): Promise<void> {
-    if (this.active.size === 0) return settleForCancel(this, this.tasks(), (task) => this.attempts.resumeFailure(task));
-    if (!this.halt.signal.aborted) this.note(`the run was cancelled: stopping ${[...this.active.keys()].join(", ")}`);
-    this.halt.abort();
-  }
-
-  private async drained(): Promise<Outcome> {
-    await Promise.allSettled(this.active.values());
-    this.note("drained: running tasks were stopped and recorded as interrupted; `peh run` resumes");
-    return { kind: "drained" };
   }
 }

@@ -1,37 +1,33 @@
 // One attempt of a task, step by step: its start (and trust, when a root covers it), its command
 // or agent, its acceptance tests, and, when it fails, its classification and the recovery recipe
-// of its class. Each step is decided by the machines and durable before its effect starts.
-import { open } from "node:fs/promises";
-import { workerIdFor, type PlanTask, type TaskId, type WorkerId } from "../../../events/index.js";
-import type { RunState } from "../../../machines/fold/run.js";
+// of its class (attempt-failure.ts). Each step is decided by the machines and durable before its
+// effect starts.
+import { workerIdFor, type PlanTask, type WorkerId } from "../../../events/index.js";
 import { NOTHING_SPENT, budgetWords } from "../../../machines/run-budget.js";
-import { heldRecovery } from "../../../projections/status.js";
 import { promptOf } from "./attempt-support.js";
-import { lastLines, recordedFailure, type Failure } from "../failure/failure-output.js";
-import { classifyStream } from "../../agents/classify-stream.js";
+import type { Failure } from "../failure/failure-output.js";
 import { resolveAgent } from "../../agents/resolve.js";
 import { AgentStream } from "../../agents/stream.js";
 import type { AgentReport, Budget } from "../../../events/index.js";
-import { classify, retryAfterMs } from "../failure/classify.js";
 import { now } from "../clock.js";
-import { runCommand, type RunResult } from "../process/process-runner.js";
+import type { RunResult } from "../process/process-runner.js";
 import type { RunContext } from "./run-context.js";
 import { refusedOutOfScope, startInScope } from "./scope-guard.js";
-import { AttemptLimits, taskProcess } from "../process/task-process.js";
-import { placeEnv } from "../../workspace/place.js";
+import { AttemptLimits } from "../process/task-process.js";
 import { makeScopeDir, missingScopeDir } from "../../workspace/scope-dir.js";
-import type { CommandKind } from "../../workspace/grants.js";
 import { commandKindOf } from "../../workspace/run-sandbox.js";
+import { attemptProcess } from "./attempt-process.js";
+import { AttemptFailures } from "./attempt-failure.js";
 
-/** Why an attempt failed, as its classification needs it. */
-/** What remains of a scheduled retry's wait (0: due now; a human's retry has no due time). */
-export function retryWaitMs(state: RunState, id: TaskId): number {
-  const due = state.tasks.get(id)?.context.due_at ?? null;
-  return due === null ? 0 : Math.max(0, Date.parse(due) - Date.now());
-}
+export { retryWaitMs } from "./attempt-failure.js";
 
 export class Attempts {
-  constructor(private readonly run: RunContext) {}
+  /** Its classification and recovery, when an attempt fails. */
+  private readonly failures: AttemptFailures;
+
+  constructor(private readonly run: RunContext) {
+    this.failures = new AttemptFailures(run);
+  }
 
   private attemptOf(task: PlanTask): number {
     return this.run.state.tasks.get(task.id)!.context.attempt;
@@ -100,37 +96,6 @@ export class Attempts {
   }
 
   /**
-   * One process of the attempt, with the task's shell and environment, its group journaled (so
-   * that a crash does not orphan it) from before it runs anything until it has ended.
-   */
-  private async process(
-    task: PlanTask,
-    attempt: number,
-    { kind, ...spec }: { kind: CommandKind; command: string; timeoutMs: number | undefined; stdin?: string; idleTimeoutMs?: number; lines?: (line: string, stop: () => void) => string },
-  ): Promise<RunResult> {
-    const worker_id: WorkerId = workerIdFor(task.id, attempt);
-    const common = this.run.processOptions(task, attempt);
-    // The profile WORKER_RUNNING recorded for the attempt (the same inputs give the same one after a crash).
-    const wrap = this.run.sandbox.wrapper(this.run.sandbox.profile(task, this.run.state.plan.context.granted, kind, this.run.isolation.workspaceRoot(task, attempt)));
-    const own = taskProcess(this.run.state.plan_spec, task, common);
-    const place = placeEnv({ workspace: this.workspace, run_id: this.run.options.runId, task, attempt });
-    let pid: number | undefined;
-    const result = await runCommand({
-      ...common,
-      ...own,
-      // Through the same frame as the task's own variables (the launcher's per-process env).
-      extraEnv: own.extraEnv === undefined ? place : { ...own.extraEnv, ...place },
-      ...spec,
-      ...(wrap === undefined ? {} : { wrap }),
-      // Written by the starter: the launcher's child before it execs, at no cost to this thread.
-      journal: { file: this.run.pids.journal, entry: worker_id },
-      onSpawn: (started: number) => (pid = started),
-    });
-    if (pid !== undefined) void this.run.pids.ended(worker_id, pid);
-    return result;
-  }
-
-  /**
    * The worker is ready for its prompt: run the command (or agent), then the acceptance tests.
    * `running`: its WORKER_RUNNING is in the log already (with `made`, the scope directory to make).
    */
@@ -155,7 +120,7 @@ export class Attempts {
     const limits = new AttemptLimits(task);
     const { ms, limit } = limits.next();
     const result = command && !unmade
-      ? await this.process(task, attempt, {
+      ? await attemptProcess(this.run, task, attempt, {
           kind: commandKindOf(task),
           command,
           timeoutMs: ms,
@@ -198,7 +163,7 @@ export class Attempts {
       ...(report ? { agent: report } : {}),
     });
     if (result === undefined || this.run.taskState(task.id) !== "verifying") {
-      await this.failed(task, attempt, result, { stage: "run", output: result?.tail ?? "", ...(notStarted ? { spawn_error: notStarted } : {}), ...(timeout ? { limit: timeout.message } : {}), ...(idle ? { timed_out: true } : {}) }, report);
+      await this.failures.failed(task, attempt, result, { stage: "run", output: result?.tail ?? "", ...(notStarted ? { spawn_error: notStarted } : {}), ...(timeout ? { limit: timeout.message } : {}), ...(idle ? { timed_out: true } : {}) }, report);
       return;
     }
     await this.verify(task, result, limits);
@@ -239,7 +204,7 @@ export class Attempts {
     const commit = failure ? undefined : await this.run.isolation.commit(task);
     await this.run.command({ type: "RecordVerification", at: now(), task_id: task.id, attempt, evidence, duration_ms: result?.duration_ms ?? 0, ...timeout, ...(commit ? { commit } : {}) });
     if (failure) {
-      await this.failed(task, attempt, result, failure);
+      await this.failures.failed(task, attempt, result, failure);
       return;
     }
     if (commit) {
@@ -263,7 +228,7 @@ export class Attempts {
       return checked.evidence;
     });
     if (!end.merged && this.run.taskState(task.id) === "classifying") {
-      await this.failed(task, attempt, result, end.conflicts ? { stage: "merge", output: "", conflicts: end.conflicts } : (failure ?? { stage: "verify", output: "" }));
+      await this.failures.failed(task, attempt, result, end.conflicts ? { stage: "merge", output: "", conflicts: end.conflicts } : (failure ?? { stage: "verify", output: "" }));
       return;
     }
     if (end.merged) this.run.options.progress({ kind: "task", ...this.run.numbered(task), task: task.id, ok: true, seconds: (result?.duration_ms ?? 0) / 1000, retry: attempt > 1, resumed: this.resumed(task) });
@@ -281,7 +246,7 @@ export class Attempts {
         break;
       }
       const { ms, limit } = limits.next();
-      const outcome = await this.process(task, attempt, { kind: "acceptance_test", command: check, timeoutMs: ms });
+      const outcome = await attemptProcess(this.run, task, attempt, { kind: "acceptance_test", command: check, timeoutMs: ms });
       if (outcome.aborted) {
         await this.interruptedByDrain(task);
         return "drained";
@@ -295,109 +260,8 @@ export class Attempts {
     return { evidence, failure };
   }
 
-  /**
-   * A failure recorded but not recovered from: a crash came between the failure and its recipe,
-   * or the recipe was held while the plan waited for a human. Finish the job from the log.
-   */
-  async resumeFailure(task: PlanTask): Promise<void> {
-    const attempt = this.attemptOf(task);
-    const { store, runId } = this.run.options;
-    const log = await store.read(runId);
-    if (this.run.taskState(task.id) === "classifying") {
-      const failed = log.findLast((e) => e.type === "TASK_FAILED" && e.data.task_id === task.id);
-      const data = failed?.type === "TASK_FAILED" ? failed.data : undefined;
-      const result = data && { exit_code: data.exit_code, signal: data.signal, timed_out: data.timed_out, aborted: false, duration_ms: data.duration_ms, tail: "" };
-      const command = task.agent === undefined ? task.run : resolveAgent(this.run.state.plan_spec, task, this.run.options)?.command;
-      await this.failed(task, attempt, result, await recordedFailure(this.run.processOptions(task, attempt), data, command), data?.agent);
-      return;
-    }
-    const classified = log.findLast((e) => e.type === "FAILURE_CLASSIFIED" && e.data.task_id === task.id);
-    const evidence = classified?.type === "FAILURE_CLASSIFIED" ? `${classified.data.rule}: ${classified.data.evidence}` : "classified before a crash";
-    // A server's Retry-After is in the attempt's output, which its log file keeps.
-    const output = await outputTail(this.run.processOptions(task, attempt).logFile);
-    await this.recover(task, evidence, retryAfterMs(output));
-  }
-
-  /** Classifies a failed attempt, then follows the recovery policy of its class. */
-  private async failed(task: PlanTask, attempt: number, result: RunResult | undefined, failure: Failure, agent?: AgentReport): Promise<void> {
-    // An isolated attempt's work is archived and its worktree removed before it is classified.
-    await this.run.isolation.settle(task);
-    // A check stopped by a limit failed as a timeout, like a command (not as a failed assertion).
-    const timed_out = failure.timed_out ?? result?.timed_out ?? false;
-    // What an agent's stream said decides before its exit code and output do.
-    // A rate limit's reset is counted from the moment the recovery is recorded: its retry is due then.
-    const at = now();
-    const byStream = failure.stage === "run" ? classifyStream(agent, Date.parse(at)) : undefined;
-    const found = byStream ?? classify(
-      { exit_code: result?.exit_code ?? null, signal: result?.signal ?? null, ...failure, timed_out },
-      [...(this.run.state.plan_spec?.classify ?? []), ...(task.classify ?? [])],
-      this.run.confinementOf?.(task, attempt),
-    );
-    const rate_limit = byStream?.rate_limit;
-    await this.run.command({ type: "ClassifyFailure", at, task_id: task.id, attempt, class: found.class, rule: found.rule, evidence: found.evidence, ...(rate_limit ? { rate_limit } : {}) });
-    const what =
-      timed_out ? "timed out"
-      : failure.stage === "verify" ? "acceptance test failed"
-      : failure.stage === "merge" ? `merge conflict in ${failure.conflicts?.join(", ") || "?"}`
-      : failure.spawn_error ? `did not start: ${failure.spawn_error.message}`
-      : agent?.stop && failure.stage === "run" ? `${agent.cli}: ${agent.stop.kind.replace("_", " ")}`
-      : result?.idled ? "no output (idle_timeout)"
-      : `exit ${result?.exit_code ?? result?.signal ?? "?"}`;
-    this.run.options.progress({
-      kind: "task", ...this.run.numbered(task), task: task.id, ok: false, seconds: (result?.duration_ms ?? 0) / 1000, detail: `${what} (${found.class})`, retry: attempt > 1,
-      output: lastLines(failure.output), log: this.run.processOptions(task, attempt).logFile, resumed: this.resumed(task),
-    });
-    // The grant a sandboxed attempt lacked goes to the human who is asked (PERMISSION_REQUIRED).
-    const hint = "hint" in found ? found.hint : undefined;
-    if (hint) this.run.note(`${task.id}: ${hint}`);
-    const evidence = `${found.rule}: ${found.evidence}`;
-    // The recipe keeps 400 characters: the evidence is cut, never the hint.
-    await this.recover(
-      task,
-      hint ? `${evidence.slice(0, Math.max(80, 398 - hint.length))}; ${hint}` : evidence,
-      byStream ? byStream.retry_after_ms : retryAfterMs(failure.output),
-      at,
-    );
-  }
-
-  /**
-   * The recipe for the task's classified failure, as the decider and the task's budget decide:
-   * a retry after a wait (recorded with its due time), or a human's decision (nothing new is
-   * scheduled meanwhile), or the policy's own skip or abort.
-   */
-  private async recover(task: PlanTask, evidence: string, retry_after_ms: number | undefined, at = now()): Promise<void> {
-    await this.run.command({
-      type: "Recover",
-      at,
-      task_id: task.id,
-      evidence: evidence.slice(0, 400),
-      jitter: Math.random(),
-      ...(retry_after_ms === undefined ? {} : { retry_after_ms }),
-    });
-    const context = this.run.state.tasks.get(task.id)!.context;
-    const state = this.run.taskState(task.id);
-    if (state === "retry_scheduled" && context.due_at) {
-      const wait = retryWaitMs(this.run.state, task.id) / 1000;
-      const which = context.rate_limit !== null && context.rate_limit_retries > 1
-        ? `retry ${context.rate_limit_retries} after a rate limit (counted once against the ${context.failure_class} budget)`
-        : `automatic retry ${context.retries} of ${context.failure_class ? context.budget[context.failure_class] : "?"}`;
-      this.run.note(`${task.id}: ${context.failure_class} failure${context.rate_limit ? " (rate limit)" : ""}, ${which} in ${wait.toFixed(1)}s`);
-    } else if (state === "classified") {
-      this.run.note(`${task.id}: ${context.failure_class} failure; ${heldRecovery(this.run.state)}`);
-    }
-  }
-}
-
-/** The last few kilobytes of an attempt's output (empty if it has none). */
-async function outputTail(file: string, bytes = 8_000): Promise<string> {
-  const handle = await open(file, "r").catch(() => undefined);
-  if (!handle) return "";
-  try {
-    const { size } = await handle.stat();
-    const buffer = Buffer.alloc(Math.min(size, bytes));
-    await handle.read(buffer, 0, buffer.length, size - buffer.length);
-    return buffer.toString("utf8");
-  } finally {
-    await handle.close();
+  /** A failure recorded but not recovered from, finished from the log (attempt-failure.ts). */
+  resumeFailure(task: PlanTask): Promise<void> {
+    return this.failures.resumeFailure(task);
   }
 }
