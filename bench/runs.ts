@@ -3,13 +3,12 @@
 // listing of one run's descendants (found from first events alone). The first listing reads every
 // log whole (cold); the next ones, best of `rounds`, start from the checkpoints it left.
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunIdSchema, type PehEvent } from "../events/index.js";
-import { GENESIS, sealAppend } from "../events/seal.js";
-import { syntheticLog } from "./synthetic.js";
+import { syntheticLog, writeSealedLog } from "./synthetic.js";
 
 const bin = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
@@ -31,16 +30,7 @@ export async function storeOf(dir: string, runs: number, tasks: number): Promise
       const created = log[0] as Extract<PehEvent, { type: "PLAN_CREATED" }>;
       log[0] = { ...created, data: { ...created.data, lineage: { kind: "rerun", source_run: idOf(i - 1), from_task: null, reused: [] } } };
     }
-    const runDir = join(dir, "runs", idOf(i));
-    await mkdir(runDir, { recursive: true });
-    const lines: string[] = [];
-    let chain = GENESIS;
-    for (let from = 0; from < log.length; from += 10) {
-      const sealed = sealAppend(chain, log.slice(from, from + 10));
-      lines.push(...sealed.lines);
-      chain = sealed.chain;
-    }
-    await writeFile(join(runDir, "events.jsonl"), lines.join("\n") + "\n");
+    await writeSealedLog(join(dir, "runs", idOf(i)), log);
   }
 }
 

@@ -4,12 +4,11 @@
 // run reads, validates and folds the whole log and leaves a checkpoint (cold); the next ones
 // start from that checkpoint, as every later `peh status` of the run does (warm, best of rounds).
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GENESIS, sealAppend } from "../events/seal.js";
-import { syntheticLog, EVENTS_PER_TASK } from "./synthetic.js";
+import { syntheticLog, EVENTS_PER_TASK, writeSealedLog } from "./synthetic.js";
 
 const bin = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 const HOOK = "process.on('exit', () => process.stderr.write('\\nPEH_MAX_RSS_KB=' + process.resourceUsage().maxRSS + '\\n'));";
@@ -26,16 +25,7 @@ export async function statusFigures(events: number, rounds: number): Promise<Sta
   try {
     const log = syntheticLog(Math.round(events / EVENTS_PER_TASK));
     const runDir = join(dir, ".peh", "runs", log[0]!.run_id);
-    await mkdir(runDir, { recursive: true });
-    // Sealed as peh writes a log, in appends of 10 events (a task's lifecycle).
-    const lines: string[] = [];
-    let chain = GENESIS;
-    for (let from = 0; from < log.length; from += 10) {
-      const sealed = sealAppend(chain, log.slice(from, from + 10));
-      lines.push(...sealed.lines);
-      chain = sealed.chain;
-    }
-    await writeFile(join(runDir, "events.jsonl"), lines.join("\n") + "\n");
+    await writeSealedLog(runDir, log);
     const hook = join(dir, "rss-hook.mjs");
     await writeFile(hook, HOOK);
     const status = (): { ms: number; rss_mb: number } => {

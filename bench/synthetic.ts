@@ -1,6 +1,9 @@
 // Synthetic but legal run logs for benchmarks: a plan of independent task pairs, each task taken
 // through its whole lifecycle (10 events a task), after the gate and the bootstrap.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { BOOTSTRAP_PHASES, RunIdSchema, type PehEvent, type PehEventInput, type RunId } from "../events/index.js";
+import { GENESIS, sealAppend } from "../events/seal.js";
 
 export const EVENTS_PER_TASK = 10;
 
@@ -58,4 +61,17 @@ export function syntheticLog(taskCount: number, runId: RunId = RunIdSchema.parse
     counts: { succeeded: taskCount, failed: 0, skipped: 0, upstream_failed: 0 },
   });
   return events as PehEvent[];
+}
+
+/** Writes `log` as the run's events.jsonl in `runDir`, sealed as peh writes a log: in appends of 10 events (a task's lifecycle). */
+export async function writeSealedLog(runDir: string, log: readonly PehEvent[]): Promise<void> {
+  await mkdir(runDir, { recursive: true });
+  const lines: string[] = [];
+  let chain = GENESIS;
+  for (let from = 0; from < log.length; from += EVENTS_PER_TASK) {
+    const sealed = sealAppend(chain, log.slice(from, from + EVENTS_PER_TASK));
+    lines.push(...sealed.lines);
+    chain = sealed.chain;
+  }
+  await writeFile(join(runDir, "events.jsonl"), lines.join("\n") + "\n");
 }
