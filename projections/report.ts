@@ -3,7 +3,7 @@
 // evidence, the recoveries and decisions, and the totals. As data (`peh report --json`, times
 // ISO-8601 UTC) and as Markdown (times in the zone the caller gives, labelled).
 // The report's shape is in report/shape.ts, its Markdown in report/markdown.ts.
-import type { CheckEvidence, Lineage, PehEvent, SandboxProfile } from "../events/index.js";
+import type { Lineage, PehEvent } from "../events/index.js";
 import { agentUsageOf, type AgentUsageView } from "./agent-usage.js";
 import { foldRun } from "../machines/fold/run.js";
 import { budgetWords } from "../machines/run-budget.js";
@@ -11,24 +11,13 @@ import { gitWorkOf } from "./git-work.js";
 import { stateName } from "../machines/fold/state-name.js";
 import { skippedFailuresOf, withDeciders } from "./skipped.js";
 import { seconds } from "./report/markdown.js";
-import type { Report, ReportEntry } from "./report/shape.js";
+import type { Report, ReportEntry, ReportTask } from "./report/shape.js";
 
 export type { Report, ReportEntry, ReportTask } from "./report/shape.js";
 export { renderReport } from "./report/markdown.js";
 
-interface TaskRecord {
-  id: string;
-  objective: string;
-  attempts: number;
-  /** Attempts stopped by a crash or a drain: resumed, not retried, but not a first success either. */
-  interrupted: number;
-  duration_ms: number;
-  evidence: CheckEvidence[];
-  last_error: string | null;
-  skipped_reason: string | null;
-  sandbox: SandboxProfile | null;
-  reused_from: { run_id: string; seq: number } | null;
-}
+/** What the log says of a task, before the plan gives it its place and its machine its outcome. */
+type TaskRecord = Omit<ReportTask, "number" | "outcome">;
 
 /** `descendants`: the runs rerun or forked from this one (found by the caller in the store). */
 export function reportOf(events: readonly PehEvent[], descendants: { run_id: string; lineage: Lineage }[] = []): Report {
