@@ -3,7 +3,7 @@
 // unblocks it. The orchestrator asks the same question when it has nothing left to do. Whether a
 // `peh run` drives the run now is not in the log: the runtime reads it (the run's lease) and
 // passes it in, so this stays a pure function.
-import type { FailureClass, Lineage, RunId, TaskId } from "../events/index.js";
+import type { FailureClass, Lineage, RunId, RunSummary, TaskId } from "../events/index.js";
 import { mayHandle } from "../machines/memo/lite.js";
 import { isServicePlan, planMachine, riskyTasksOf } from "../machines/plan.js";
 import { policyFor } from "../machines/recovery.js";
@@ -87,6 +87,31 @@ export function statusOf(state: RunState, options: StatusOptions = {}): StatusVi
   // A service never ends and nothing runs its commands: no orchestrator is missing from it.
   const orchestrator = !service && options.liveness && orchestratorOf(state, options.liveness);
   return orchestrator ? { ...view, orchestrator } : view;
+}
+
+/** A run as `peh ui` lists it: what the server sends and the page draws. */
+export interface RunListEntry {
+  run_id: string;
+  objective: string | null;
+  state: string;
+  events: number;
+  created_at: string;
+  updated_at: string;
+  progress: StatusView["progress"];
+  awaited: number;
+}
+
+export function runListEntryOf(summary: RunSummary, status: StatusView): RunListEntry {
+  return {
+    run_id: summary.run_id,
+    objective: status.objective,
+    state: status.service ? "serving" : status.plan.state,
+    events: summary.events,
+    created_at: summary.created_at,
+    updated_at: summary.updated_at,
+    progress: status.progress,
+    awaited: status.awaited.length,
+  };
 }
 
 export function serviceOf(state: RunState): ServiceView | undefined {

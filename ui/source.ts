@@ -2,18 +2,9 @@
 // EventSource per run keyed on seq, one for the list of runs), or the events inlined by
 // `peh export --html` (read-only).
 import type { PehEvent } from "../events/index.js";
+import type { RunListEntry } from "../projections/status.js";
 import type { Prefetched } from "./prefetch.js";
 
-export interface RunListEntry {
-  run_id: string;
-  objective: string | null;
-  state: string;
-  events: number;
-  created_at: string;
-  updated_at: string;
-  progress: { total: number; pending: number; active: number; succeeded: number; failed: number; skipped: number; upstream_failed: number; awaiting_decision: number };
-  awaited: number;
-}
 
 export interface Refusal {
   code: string;

@@ -5,19 +5,9 @@
 // unchanged. Each change is told to the listeners at once, with the list's new fingerprint.
 import { createHash } from "node:crypto";
 import type { EventStore, RunSummary } from "../../events/index.js";
-import { statusOf } from "../../projections/status.js";
+import { runListEntryOf, statusOf, type RunListEntry } from "../../projections/status.js";
 import { viewStateOf } from "../view-state.js";
 
-export interface RunListEntry {
-  run_id: string;
-  objective: string | null;
-  state: string;
-  events: number;
-  created_at: string;
-  updated_at: string;
-  progress: ReturnType<typeof statusOf>["progress"];
-  awaited: number;
-}
 
 /** What one look at the store found: runs new or changed, runs gone, and the list's fingerprint after. */
 export interface RunsChange {
@@ -30,17 +20,7 @@ export interface RunsChange {
 export const RUNS_POLL_MS = 500;
 
 export async function entryOf(store: EventStore, summary: RunSummary): Promise<RunListEntry> {
-  const status = statusOf((await viewStateOf(store, summary.run_id)).state);
-  return {
-    run_id: summary.run_id,
-    objective: status.objective,
-    state: status.service ? "serving" : status.plan.state,
-    events: summary.events,
-    created_at: summary.created_at,
-    updated_at: summary.updated_at,
-    progress: status.progress,
-    awaited: status.awaited.length,
-  };
+  return runListEntryOf(summary, statusOf((await viewStateOf(store, summary.run_id)).state));
 }
 
 export class RunsFeed {

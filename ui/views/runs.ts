@@ -1,6 +1,6 @@
 // The runs of the store, newest first, with their state and counts.
 import { h, localTime } from "../dom.js";
-import type { RunListEntry } from "../source.js";
+import type { RunListEntry } from "../../projections/status.js";
 
 export function renderRuns(container: HTMLElement, runs: RunListEntry[], link: (runId: string) => string): void {
   if (runs.length === 0) {
