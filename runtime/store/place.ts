@@ -30,7 +30,10 @@ export function placeOf(store: EventStore): StorePlace {
   if (store instanceof LowdbEventStore) {
     place = { where: store.dir, runDir: (runId) => store.runDir(runId), leases: fileLeases((runId) => store.runDir(runId)), shared: false };
   } else if (store instanceof PostgresEventStore) {
-    const local = join(process.env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "peh", "postgres", createHash("sha256").update(store.where).digest("hex").slice(0, 16));
+    // Keyed by the database, not by the address this host reaches it at: workers of one host that
+    // reach the server at other addresses (one per network) share the journal of their attempts'
+    // processes, so whoever takes over a dead worker's attempt kills what it left running here.
+    const local = join(process.env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "peh", "postgres", createHash("sha256").update(store.database).digest("hex").slice(0, 16));
     place = { where: store.where, runDir: (runId) => join(local, "runs", runId), leases: postgresLeases(store.leases, leaseMs()), shared: true, output: store.output };
   } else {
     throw new PehError("USAGE", "this command needs a durable store (a directory or a postgres:// URL), not an in-memory one");

@@ -30,6 +30,9 @@ describeWithPostgres("workers nemesis", (server) => {
     store = new PostgresEventStore(url);
   });
   afterEach(async () => {
+    // What a test that timed out left behind (its own finally blocks never run then): its workers,
+    // a server and network namespaces of its own.
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     await store.close();
     await ws.remove();
   });
@@ -45,6 +48,7 @@ describeWithPostgres("workers nemesis", (server) => {
     if ("missing" in made) throw new Error(`${made.missing}: TORTURE=full needs them (run as root with iproute2)`);
     const own = await PgServer.start({ listen: [1, 2, 3].map((i) => made.serverAddress(i)) });
     try {
+      cleanups.push(() => own.remove(), () => made.remove());
       const url = await own.database();
       const name = new URL(url).pathname.slice(1);
       ws.env.PEH_STORE = url;
@@ -69,6 +73,9 @@ describeWithPostgres("workers nemesis", (server) => {
 });
 
 if (process.env.TORTURE !== "full") console.warn('skipping "workers nemesis › in network namespaces": it runs under npm run test:torture (TORTURE=full)');
+
+/** Undoes what a test started, in afterEach, if the test did not get to it. */
+const cleanups: (() => unknown)[] = [];
 
 interface Nemesis {
   ws: Workspace;
@@ -113,6 +120,7 @@ async function nemesis({ ws, store, database, server: pgServer, workerUrl, prefi
     const pidOf = (holder: string) => (JSON.parse(holder) as { pid: number }).pid;
 
     const workers = [0, 1, 2].map((i) => ws.start(["worker", "--until-idle", "--concurrency", "3"], { PEH_STORE: workerUrl(i) }, prefix?.(i)));
+    cleanups.push(() => workers.forEach((worker) => (worker.kill("SIGCONT"), worker.kill("SIGKILL"))));
     const pids = await Promise.all(workers.map(async (worker) => Number(/pid (\d+)/.exec(await worker.line(/^peh worker \(pid \d+\)/))![1])));
     const workerOf = (holder: string) => workers[pids.indexOf(pidOf(holder))]!;
 
@@ -125,6 +133,9 @@ async function nemesis({ ws, store, database, server: pgServer, workerUrl, prefi
     workerOf(claimedK.data.holder).kill("SIGKILL");
     // Taken over by another worker (at once: its holder died on this host), then let through.
     await until((e) => e.type === "WORKER_LEASE_EXPIRED" && e.data.worker_id === claimedK.data.worker_id);
+    // Whoever took it over killed the command the dead worker left running on this host.
+    const interruptedK = await until((e) => e.type === "TASK_INTERRUPTED" && e.data.task_id === plan.ids.k && e.data.attempt === claimedK.data.attempt);
+    expect(interruptedK.type === "TASK_INTERRUPTED" && interruptedK.data.reason).toMatch(/its process was still running, and was killed/);
     writeFileSync(join(ws.path, `go-${plan.ids.k}`), "");
 
     // 2. SIGSTOP a live worker while its attempt of `s` runs, past its lease; another takes it over.

@@ -13,6 +13,11 @@ export interface Connection {
   config: PoolConfig;
   /** The server as a message names it: a URL without password. */
   where: string;
+  /**
+   * The database's name: what every host calls it, however it reaches the server (each host may
+   * use another address for it, as a worker in another network does).
+   */
+  database: string;
 }
 
 /**
@@ -23,7 +28,7 @@ export function connectionOf(store: string, env: NodeJS.ProcessEnv = process.env
   const base: PoolConfig = { connectionTimeoutMillis: 5_000, max: 4, idleTimeoutMillis: 10_000, application_name: "peh" };
   if (/^postgres(ql)?$/i.test(store.trim())) {
     const where = `postgres://${env.PGUSER ?? env.USER ?? ""}${env.PGUSER || env.USER ? "@" : ""}${env.PGHOST ?? "localhost"}:${env.PGPORT ?? "5432"}/${env.PGDATABASE ?? env.PGUSER ?? env.USER ?? ""}`;
-    return { config: base, where: `${where} (from the PG* variables)` };
+    return { config: base, where: `${where} (from the PG* variables)`, database: env.PGDATABASE ?? env.PGUSER ?? env.USER ?? "" };
   }
   let url: URL;
   try {
@@ -31,7 +36,7 @@ export function connectionOf(store: string, env: NodeJS.ProcessEnv = process.env
   } catch {
     throw new PehError("USAGE", `the store URL "${redactUrl(store)}" does not parse`, "write it as postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or --store postgres to use the PG* variables");
   }
-  return { config: { ...base, connectionString: store }, where: redactUrl(url.toString()) };
+  return { config: { ...base, connectionString: store }, where: redactUrl(url.toString()), database: decodeURIComponent(url.pathname.slice(1)) || url.username || (env.USER ?? "") };
 }
 
 /** The URL with its password replaced by `***` (and nothing else changed). */

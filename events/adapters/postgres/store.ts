@@ -49,6 +49,8 @@ interface Row {
 
 export class PostgresEventStore implements EventStore {
   readonly where: string;
+  /** The database's name, the same from every host (`where` names the address this host uses). */
+  readonly database: string;
   private readonly connection: Connection;
   private readonly pool: RetryingPool;
   private readonly listener: Listener;
@@ -64,6 +66,7 @@ export class PostgresEventStore implements EventStore {
   constructor(store: string, options: PostgresStoreOptions = {}) {
     this.connection = connectionOf(store, options.env);
     this.where = this.connection.where;
+    this.database = this.connection.database;
     this.pool = new RetryingPool(this.connection.config, this.where, options.retryForMs ?? 15_000);
     this.pollMs = options.pollMs ?? 1_000;
     this.faults = options.faults;
