@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -28,6 +29,22 @@ describe("deepFreeze", () => {
 });
 
 describe("lowdb event store › on disk", () => {
+  it("lets the run's lock go behind an append's answer: a second store appends next, and none is left once both are closed", async () => {
+    const dir = await tempDir();
+    const lock = join(dir.path, "runs", run, "events.lock");
+    const [one, two] = [new LowdbEventStore(dir.path), new LowdbEventStore(dir.path)];
+    try {
+      await one.append(run, storeEvents(run, 1, 2), 0);
+      await two.append(run, storeEvents(run, 3, 2), 2); // waits for the first store's lock if it is still there
+      await one.append(run, storeEvents(run, 5, 1), 4);
+      await Promise.all([one.close(), two.close()]);
+      expect(existsSync(lock)).toBe(false);
+      expect((await new LowdbEventStore(dir.path).read(run)).map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it("keeps one JSON line per event in the run's own file", async () => {
     const dir = await tempDir();
     try {

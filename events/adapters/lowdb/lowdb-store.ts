@@ -46,23 +46,27 @@ export class LowdbEventStore implements EventStore {
 
   async append(runId: RunId, events: readonly PehEvent[], expectedVersion: number): Promise<AppendResult> {
     const run = await this.open(runId, true);
-    return serialize(run, async () => {
+    let locked = false;
+    const appended = serialize(run, async () => {
       await run.lock.acquire();
+      locked = true;
+      await run.adapter.catchUp(run.db.data, true);
+      checkAppend(runId, run.db.data.events.length, events, expectedVersion);
+      run.db.data.events.push(...events.map((event) => deepFreeze(structuredClone(event))));
       try {
-        await run.adapter.catchUp(run.db.data, true);
-        checkAppend(runId, run.db.data.events.length, events, expectedVersion);
-        run.db.data.events.push(...events.map((event) => deepFreeze(structuredClone(event))));
-        try {
-          await run.db.write();
-        } catch (error) {
-          run.db.data.events.length = expectedVersion;
-          throw error;
-        }
-        return { nextExpectedVersion: run.db.data.events.length };
-      } finally {
-        await run.lock.release();
+        await run.db.write();
+      } catch (error) {
+        run.db.data.events.length = expectedVersion;
+        throw error;
       }
+      return { nextExpectedVersion: run.db.data.events.length };
     });
+    // The lock is let go behind the answer: the events are durable once their fsync returned, so
+    // the caller may start what they record while the lock's link is removed (one round trip
+    // through the thread pool less before every effect). This process's next read or append of
+    // the run, and close(), wait for it in the queue; a failure to remove it fails the next one.
+    run.queue = run.queue.then(() => (locked ? run.lock.release() : undefined));
+    return appended;
   }
 
   /** Events are frozen: readers share them, and nobody can rewrite history in memory either. */
