@@ -15,22 +15,15 @@ const QUARTER_HOUR_MS = 15 * 60_000;
  * @example timeFormat("Europe/Paris")("2026-07-01T12:00:00.000Z") // "2026-07-01 14:00:00 UTC+02:00"
  */
 export function timeFormat(zone = "UTC"): TimeFormat {
-  const fields = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "numeric",
-    day: "numeric",
-    hour: "numeric",
-    minute: "numeric",
-    second: "numeric",
-  });
+  // Made on the first time printed: a formatter costs milliseconds, and --json prints none.
+  let fields: Intl.DateTimeFormat | undefined;
   const offsets = new Map<number, number>();
   const offsetMinutes = (ms: number): number => {
     const quarter = Math.floor(ms / QUARTER_HOUR_MS);
     let offset = offsets.get(quarter);
     if (offset === undefined) {
       const at = quarter * QUARTER_HOUR_MS;
+      fields ??= new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
       const part = Object.fromEntries(fields.formatToParts(at).map(({ type, value }) => [type, Number(value)]));
       const wall = Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
       offset = Math.round((wall - at) / 60_000);
