@@ -65,7 +65,9 @@ export class LowdbEventStore implements EventStore {
     // the caller may start what they record while the lock's link is removed (one round trip
     // through the thread pool less before every effect). This process's next read or append of
     // the run, and close(), wait for it in the queue; a failure to remove it fails the next one.
-    run.queue = run.queue.then(() => (locked ? run.lock.release() : undefined));
+    const released = run.queue.then(() => (locked ? run.lock.release() : undefined));
+    released.catch(() => undefined); // not an unhandled rejection when nothing follows: the next operation gets it
+    run.queue = released;
     return appended;
   }
 
