@@ -27,8 +27,11 @@ export interface Connection {
 export function connectionOf(store: string, env: NodeJS.ProcessEnv = process.env): Connection {
   const base: PoolConfig = { connectionTimeoutMillis: 5_000, max: 4, idleTimeoutMillis: 10_000, application_name: "peh" };
   if (/^postgres(ql)?$/i.test(store.trim())) {
-    const where = `postgres://${env.PGUSER ?? env.USER ?? ""}${env.PGUSER || env.USER ? "@" : ""}${env.PGHOST ?? "localhost"}:${env.PGPORT ?? "5432"}/${env.PGDATABASE ?? env.PGUSER ?? env.USER ?? ""}`;
-    return { config: base, where: `${where} (from the PG* variables)`, database: env.PGDATABASE ?? env.PGUSER ?? env.USER ?? "" };
+    // libpq's defaults: the user is PGUSER, else the system's; the database PGDATABASE, else the user.
+    const user = env.PGUSER ?? env.USER ?? "";
+    const database = env.PGDATABASE ?? user;
+    const where = `postgres://${user}${env.PGUSER || env.USER ? "@" : ""}${env.PGHOST ?? "localhost"}:${env.PGPORT ?? "5432"}/${database}`;
+    return { config: base, where: `${where} (from the PG* variables)`, database };
   }
   let url: URL;
   try {
