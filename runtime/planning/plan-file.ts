@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { LineCounter, isNode, parseDocument } from "yaml";
 import { PehError, PlanFileSchema, PlanTaskSchema, type PlanFile, type Problem } from "../../events/index.js";
 import { closest, EXAMPLE_TASK } from "./validate.js";
+import { locateInJson } from "./json-locate.js";
 
 export interface LoadedPlanFile {
   plan: PlanFile | undefined;
@@ -36,9 +37,10 @@ export function parsePlanSource(source: string): LoadedPlanFile {
 
 /**
  * A JSON plan that is valid as it stands, read with JSON.parse: the YAML parser took ~0.6 s of a
- * 500-task plan's `peh run --from`. Its lines are found through the YAML document only if a
- * later problem asks (`locate`). Anything else (YAML, a syntax error, a duplicate key, which
- * JSON.parse would keep silently, a schema problem) is undefined: the YAML path reports it.
+ * 500-task plan's `peh run --from`. A later problem's line is read off the text
+ * (`locateInJson`), as the YAML document would give it. Anything else (YAML, a syntax error, a
+ * duplicate key, which JSON.parse would keep silently, a schema problem) is undefined: the YAML
+ * path reports it.
  */
 function validJsonPlan(source: string): LoadedPlanFile | undefined {
   if (!/^\s*\{/.test(source)) return undefined;
@@ -51,8 +53,7 @@ function validJsonPlan(source: string): LoadedPlanFile | undefined {
   if (membersWritten(source) !== membersKept(json) || unknownFields(json).length > 0) return undefined;
   const parsed = PlanFileSchema.safeParse(json);
   if (!parsed.success) return undefined;
-  let document: LoadedPlanFile | undefined;
-  return { plan: parsed.data, problems: [], locate: (path) => (document ??= parseYamlPlan(source)).locate(path) };
+  return { plan: parsed.data, problems: [], locate: (path) => locateInJson(source, path) };
 }
 
 /** How many object members (`"key":`) JSON text writes: more than JSON.parse kept means a duplicate key. */
@@ -76,7 +77,8 @@ function membersKept(value: unknown): number {
   return members;
 }
 
-function parseYamlPlan(source: string): LoadedPlanFile {
+/** Exported for the test that holds `locateInJson` to the YAML document's lines. */
+export function parseYamlPlan(source: string): LoadedPlanFile {
   const lineCounter = new LineCounter();
   const document = parseDocument(source, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const locate = (path: (string | number)[]): number | undefined => {
