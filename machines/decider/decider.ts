@@ -99,12 +99,17 @@ export function decide(state: RunState, input: CommandInput): DecideResult {
   };
   const events: PehEvent[] = [];
   const effects: Effect[] = [];
+  // The last candidate asked about, stamped and judged: most are yielded right after `legal` says
+  // yes, and the draft has not moved (same seq), so they are not parsed and judged twice.
+  let asked: { candidate: Candidate; seq: number; event: PehEvent; why: string | undefined } | undefined;
   const context: Draft = {
     state: draft,
     command,
     legal: (candidate) => {
       try {
-        return whyIllegal(draft, stamp(candidate, draft)) === undefined;
+        const event = stamp(candidate, draft);
+        asked = { candidate, seq: draft.seq, event, why: whyIllegal(draft, event) };
+        return asked.why === undefined;
       } catch (error) {
         if (isPehError(error, "ILLEGAL_TRANSITION")) return false;
         throw error;
@@ -112,8 +117,9 @@ export function decide(state: RunState, input: CommandInput): DecideResult {
     },
   };
   for (const candidate of candidates(context)) {
-    const event = stamp(candidate, draft);
-    const why = whyIllegal(draft, event);
+    const known = asked !== undefined && asked.candidate === candidate && asked.seq === draft.seq ? asked : undefined;
+    const event = known ? known.event : stamp(candidate, draft);
+    const why = known ? known.why : whyIllegal(draft, event);
     if (why !== undefined) {
       throw new PehError("ILLEGAL_TRANSITION", `${command.type} refused: ${why}`, hintFor(draft), { event });
     }
