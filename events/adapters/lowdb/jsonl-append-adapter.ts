@@ -2,7 +2,12 @@
 // is one JSON line appended to the run's file and fsynced before write() resolves. lowdb's own
 // JSONFile rewrites the whole file on every write (O(log) per append) and never fsyncs. Each line
 // is sealed (seal.ts): an edited line is found with its seq, and a torn append is dropped whole.
-import { open, readFile, stat, truncate, type FileHandle } from "node:fs/promises";
+// The small steps of an append (the look at the file's size, the write of its lines into the page
+// cache) are synchronous calls of microseconds; only the fsync waits in the thread pool. Each
+// asynchronous step was a round trip through the pool that the next effect waited for: a chain of
+// 200 tasks took 3.63 s (median of 8) with them, 3.42 s without (and the attempt logs' appends).
+import { statSync, writeSync } from "node:fs";
+import { open, readFile, truncate, type FileHandle } from "node:fs/promises";
 import type { Adapter } from "lowdb";
 import { PehEventSchema, deepFreeze, type PehEvent } from "../../envelope.js";
 import { PehError } from "../../errors.js";
@@ -86,7 +91,7 @@ export class JsonLinesAppendAdapter implements Adapter<RunLog> {
     const bytes = Buffer.from(sealed.lines.join("\n") + "\n", "utf8");
     const handle = await this.appendHandle(seen.ino);
     try {
-      await handle.write(bytes);
+      writeAll(handle.fd, bytes);
       await handle.sync();
     } catch (error) {
       await this.closeAppendHandle();
@@ -100,11 +105,13 @@ export class JsonLinesAppendAdapter implements Adapter<RunLog> {
   }
 
   /** The file's size and inode now (size 0, inode -1: there is no file yet). */
-  private look(): Promise<{ size: number; ino: number }> {
-    return stat(this.path).then(
-      (stats) => ({ size: stats.size, ino: stats.ino }),
-      () => ({ size: 0, ino: -1 }),
-    );
+  private async look(): Promise<{ size: number; ino: number }> {
+    try {
+      const stats = statSync(this.path);
+      return { size: stats.size, ino: stats.ino };
+    } catch {
+      return { size: 0, ino: -1 };
+    }
   }
 
   /** The chain after the last whole event read or written. */
@@ -227,4 +234,13 @@ function corrupt(path: string, seq: number, what: string): PehError {
     `${path}: the line for seq ${seq} ${what}`,
     "restore the file from a backup, or move the run aside; peh never rewrites a log",
   );
+}
+
+/** Writes all of `bytes` at the file's end (a regular file takes them whole; a short write goes on). */
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let written = 0; written < bytes.length; ) {
+    const wrote = writeSync(fd, bytes, written);
+    if (wrote === 0) throw new Error(`wrote nothing of an append (${bytes.length - written} bytes left)`);
+    written += wrote;
+  }
 }
