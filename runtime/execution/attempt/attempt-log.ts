@@ -2,7 +2,8 @@
 // attempt as `$ command`, what it printed (redacted, control characters kept as they came: views
 // escape them), and peh's `[exit …]` line. Appended in batches, and capped: past its limit a log
 // keeps the head and the tail of the output and says how many bytes it left out between them.
-import { appendFile, mkdir, stat } from "node:fs/promises";
+import { appendFileSync } from "node:fs";
+import { mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { PehError } from "../../../events/index.js";
 
@@ -189,12 +190,17 @@ export class AttemptLog {
   }
 }
 
+/**
+ * Appends to the log, making its directory if need be. Synchronous: a few microseconds into the
+ * page cache (a piece is at most what arrived between two flushes), where `appendFile` took three
+ * round trips through the thread pool (open, write, close) that the attempt's result waited for.
+ */
 async function appendMaking(path: string, text: string | Buffer): Promise<void> {
   try {
-    await appendFile(path, text);
+    appendFileSync(path, text);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     await mkdir(dirname(path), { recursive: true });
-    await appendFile(path, text);
+    appendFileSync(path, text);
   }
 }

@@ -1,6 +1,6 @@
 // What an attempt needs around its processes: the prompt an agent reads, and,
 // after a crash, stopping the process groups the dead orchestrator left behind.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PlanTask } from "../../../events/index.js";
@@ -41,7 +41,11 @@ export class PidRecords {
       const lines = this.ends;
       this.ends = "";
       this.flushing = undefined;
-      return appendFile(this.journal, lines).catch(() => undefined);
+      try {
+        appendFileSync(this.journal, lines);
+      } catch {
+        // a record that stays unspent only means one more kill of a group already gone
+      }
     }));
   }
 
