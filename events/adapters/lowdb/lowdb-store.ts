@@ -158,7 +158,9 @@ export class LowdbEventStore implements EventStore {
         mkdir(this.runDir(runId), { recursive: true })
           .then(() => {
             // Stopped while the directory was made: a watcher opened now would never be closed.
-            if (!stopped) watcher = watch(this.runDir(runId), notify);
+            // Only the log's own changes: the lock's link and unlink around every append would
+            // wake a reader twice more for nothing.
+            if (!stopped) watcher = watch(this.runDir(runId), (_, name) => (name === null || name === LOG_FILE) && notify());
           })
           .catch(() => undefined);
         const poll = setInterval(notify, 250);
@@ -197,7 +199,7 @@ export class LowdbEventStore implements EventStore {
   }
 
   private logPath(runId: RunId): string {
-    return join(this.runDir(runId), "events.jsonl");
+    return join(this.runDir(runId), LOG_FILE);
   }
 
   private open(runId: RunId, create: boolean): Promise<OpenRun> {
@@ -254,6 +256,9 @@ export class LowdbEventStore implements EventStore {
 }
 
 /** How peh writes an event's line: the envelope before the data (which, for a plan, can take megabytes). */
+/** A run's log, in its directory. */
+const LOG_FILE = "events.jsonl";
+
 const FIRST_EVENT_HEAD = /^\{"id":"[^"\\]*","run_id":"[^"\\]*","seq":1,"at":"([^"\\]+)"/;
 
 /**
